@@ -1,0 +1,128 @@
+/* Float32 kernels on OpenBLAS; each has a naive twin in tests/test_ops.c. */
+#include "attn_ops.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+
+void attn_matmul(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, B, N,
+              accumulate ? 1.0f : 0.0f, C, N);
+}
+
+void attn_matmul_bt(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, B, K,
+              accumulate ? 1.0f : 0.0f, C, N);
+}
+
+void attn_linear(float *y, const float *x, const float *W, const float *b, int M, int in, int out) {
+  if (M == 1) {
+    attn_matvec(y, W, x, b, out, in);
+    return;
+  }
+  if (b) {
+    for (int r = 0; r < M; r++)
+      for (int o = 0; o < out; o++) y[(int64_t)r * out + o] = b[o];
+  }
+  attn_matmul_bt(y, x, W, M, out, in, b != NULL);
+}
+
+void attn_matvec(float *y, const float *W, const float *x, const float *b, int out, int in) {
+  if (b)
+    for (int o = 0; o < out; o++) y[o] = b[o];
+  cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, W, in, x, 1, b ? 1.0f : 0.0f, y, 1);
+}
+
+static float row_max(const float *x, int n) {
+  float m = -INFINITY;
+  for (int i = 0; i < n; i++)
+    if (x[i] > m) m = x[i];
+  return m;
+}
+
+void attn_softmax(float *x, int rows, int cols) {
+  for (int r = 0; r < rows; r++) {
+    float *v = x + (int64_t)r * cols;
+    float m = row_max(v, cols);
+    if (m == -INFINITY) m = 0.0f; /* fully masked row: all exp() are 0 below */
+    double sum = 0.0;
+    for (int i = 0; i < cols; i++) {
+      v[i] = expf(v[i] - m);
+      sum += v[i];
+    }
+    float inv = sum > 0.0 ? (float)(1.0 / sum) : 0.0f;
+    for (int i = 0; i < cols; i++) v[i] *= inv;
+  }
+}
+
+void attn_log_softmax(float *x, int rows, int cols) {
+  for (int r = 0; r < rows; r++) {
+    float *v = x + (int64_t)r * cols;
+    float m = row_max(v, cols);
+    double sum = 0.0;
+    for (int i = 0; i < cols; i++) sum += exp((double)(v[i] - m));
+    float lse = m + (float)log(sum);
+    for (int i = 0; i < cols; i++) v[i] -= lse;
+  }
+}
+
+void attn_layer_norm(float *out, const float *x, const float *gamma, const float *beta,
+                     int rows, int dim, float eps) {
+  for (int r = 0; r < rows; r++) {
+    const float *v = x + (int64_t)r * dim;
+    float *o = out + (int64_t)r * dim;
+    double mean = 0.0, var = 0.0;
+    for (int i = 0; i < dim; i++) mean += v[i];
+    mean /= dim;
+    for (int i = 0; i < dim; i++) var += (v[i] - mean) * (v[i] - mean);
+    var /= dim;
+    float inv = (float)(1.0 / sqrt(var + eps));
+    for (int i = 0; i < dim; i++)
+      o[i] = (float)(v[i] - mean) * inv * (gamma ? gamma[i] : 1.0f) + (beta ? beta[i] : 0.0f);
+  }
+}
+
+void attn_tanh(float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
+}
+
+void attn_sigmoid(float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+
+void attn_relu(float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void attn_gelu(float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+}
+
+void attn_silu(float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+void attn_add(float *y, const float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+int attn_embedding(float *out, const float *table, const int32_t *ids, int n, int dim, int vocab,
+                   float scale) {
+  for (int i = 0; i < n; i++) {
+    if (ids[i] < 0 || ids[i] >= vocab) return i;
+    const float *row = table + (int64_t)ids[i] * dim;
+    for (int d = 0; d < dim; d++) out[(int64_t)i * dim + d] = row[d] * scale;
+  }
+  return -1;
+}
+
+int attn_argmax(const float *x, int n) {
+  int best = n > 0 ? 0 : -1;
+  for (int i = 1; i < n; i++)
+    if (x[i] > x[best]) best = i;
+  return best;
+}
+
+void attn_set_threads(int n) {
+  openblas_set_num_threads(n > 0 ? n : 1);
+}

@@ -1,0 +1,53 @@
+/* Float32 kernels the models are built from; row-major, plain pointers plus sizes.
+ * Matrix products go through OpenBLAS. No function allocates; all are thread-safe
+ * as long as callers do not share output buffers. */
+#ifndef ATTN_OPS_H
+#define ATTN_OPS_H
+
+#include <stdint.h>
+
+/* C[M,N] = A[M,K] @ B[K,N] (+ C if accumulate). */
+void attn_matmul(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
+
+/* C[M,N] = A[M,K] @ B[N,K]^T (+ C if accumulate): scores q @ k^T. */
+void attn_matmul_bt(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
+
+/* y[M,out] = x[M,in] @ W[out,in]^T + b[out] (b may be NULL): PyTorch nn.Linear layout. */
+void attn_linear(float *y, const float *x, const float *W, const float *b, int M, int in, int out);
+
+/* y[out] = W[out,in] @ x[in] + b[out] (b may be NULL), through cblas_sgemv. */
+void attn_matvec(float *y, const float *W, const float *x, const float *b, int out, int in);
+
+/* Numerically stable softmax over each of `rows` rows of length `cols`, in place. */
+void attn_softmax(float *x, int rows, int cols);
+
+/* log_softmax over each row, in place. */
+void attn_log_softmax(float *x, int rows, int cols);
+
+/* out[r,:] = (x[r,:] - mean) / sqrt(var + eps) * gamma + beta (biased variance, as PyTorch). */
+void attn_layer_norm(float *out, const float *x, const float *gamma, const float *beta,
+                     int rows, int dim, float eps);
+
+void attn_tanh(float *x, int64_t n);
+void attn_sigmoid(float *x, int64_t n);
+void attn_relu(float *x, int64_t n);
+/* GELU with the exact erf form (PyTorch's default approximate='none'). */
+void attn_gelu(float *x, int64_t n);
+/* x * sigmoid(x) (SiLU, Marian's "swish"). */
+void attn_silu(float *x, int64_t n);
+
+/* y[i] += x[i] */
+void attn_add(float *y, const float *x, int64_t n);
+
+/* out[i,:] = table[ids[i],:] * scale. Returns the index of the first id outside
+ * [0, vocab) (nothing written for it), or -1 when all ids were valid. */
+int attn_embedding(float *out, const float *table, const int32_t *ids, int n, int dim, int vocab,
+                   float scale);
+
+/* Index of the largest element (first one on ties); -1 when n <= 0. */
+int attn_argmax(const float *x, int n);
+
+/* Sets the number of OpenBLAS threads (call once at start). */
+void attn_set_threads(int n);
+
+#endif

@@ -1,0 +1,109 @@
+/* The attention trace: what a model read, what it produced, and where it looked.
+ * Every model produces one; every renderer and the JSON format consume it.
+ * A trace owns all of its memory; attn_trace_free releases it (NULL is fine). */
+#ifndef ATTN_TRACE_H
+#define ATTN_TRACE_H
+
+#include <stddef.h>
+
+#include "attn_error.h"
+
+#define ATTN_TRACE_VERSION 1
+/* Limits that keep a hostile or corrupt trace from exhausting memory. */
+#define ATTN_TRACE_MAX_TOKENS 100000
+#define ATTN_TRACE_MAX_MAPS 4096
+#define ATTN_TRACE_MAX_CELLS 50000000LL /* summed over all maps */
+
+typedef enum attn_task { ATTN_TASK_TRANSLATE, ATTN_TASK_CAPTION, ATTN_TASK_READ } attn_task;
+
+/* What the rows (queries) and columns (keys) of a map index. */
+typedef enum attn_map_kind {
+  ATTN_MAP_CROSS,   /* output tokens x source tokens (or image grid cells for captions) */
+  ATTN_MAP_ENCODER, /* source x source (encoder self-attention) */
+  ATTN_MAP_DECODER, /* output x output (decoder self-attention) */
+  ATTN_MAP_HOP,     /* question (1 row) x story sentences, or x story words */
+  ATTN_MAP_OTHER
+} attn_map_kind;
+
+typedef struct attn_tokens {
+  int n;
+  char **tokens;             /* n UTF-8 strings */
+  unsigned char *word_start; /* n flags: 1 if the piece starts a word; NULL means all 1 */
+  float *probs;              /* n probabilities of each output token; NULL if unknown */
+  char *text;                /* detokenised text, may be NULL */
+} attn_tokens;
+
+typedef struct attn_map {
+  char *name;  /* "cross", "layer 2 head 5", "hop 1" */
+  attn_map_kind kind;
+  int layer;   /* -1 where it does not apply */
+  int head;    /* -1 where it does not apply */
+  int rows;    /* queries */
+  int cols;    /* keys */
+  float *weights; /* rows*cols, row-major, each row sums to 1 */
+} attn_map;
+
+/* One beam hypothesis with its own output and attention. */
+typedef struct attn_hypothesis {
+  attn_tokens output;
+  double score;
+  int n_maps;
+  attn_map *maps;
+} attn_hypothesis;
+
+typedef struct attn_trace {
+  attn_task task;
+  char *model;
+  attn_tokens source;     /* source pieces (translate) or story words (read) */
+  attn_tokens output;     /* translation, caption words, or the answer */
+  double score;           /* model score of the output (log-prob, normalised); 0 if unknown */
+  int n_maps;
+  attn_map *maps;
+  int n_hyps;             /* other beam hypotheses, best first */
+  attn_hypothesis *hyps;
+  /* caption */
+  int image_width, image_height, grid_rows, grid_cols;
+  /* read */
+  int n_sentences;
+  char **sentences;
+  char *question;
+} attn_trace;
+
+attn_trace *attn_trace_new(attn_task task, const char *model);
+void attn_trace_free(attn_trace *t);
+
+const char *attn_task_name(attn_task task);
+int attn_task_from_name(const char *name, attn_task *out); /* 0 on success */
+const char *attn_map_kind_name(attn_map_kind kind);
+attn_map_kind attn_map_kind_from_name(const char *name); /* unknown -> ATTN_MAP_OTHER */
+
+/* Replaces the tokens of seq with copies of the given arrays (word_start, probs, text may
+ * be NULL). Returns 0, or -1 when out of memory. */
+int attn_tokens_set(attn_tokens *seq, int n, const char *const *tokens,
+                    const unsigned char *word_start, const float *probs, const char *text);
+void attn_tokens_clear(attn_tokens *seq);
+int attn_tokens_word_start(const attn_tokens *seq, int i);
+
+/* Appends a map with a copy of weights (NULL: zero-filled). Returns it, or NULL when out
+ * of memory or the shape is invalid. The pointer is valid until the next add. */
+attn_map *attn_trace_add_map(attn_trace *t, const char *name, attn_map_kind kind, int layer,
+                             int head, int rows, int cols, const float *weights);
+/* The same on a bare map array (used by readers). */
+attn_map *attn_maps_append(attn_map **maps, int *n, const char *name, attn_map_kind kind,
+                           int layer, int head, int rows, int cols, const float *weights);
+attn_map *attn_hypothesis_add_map(attn_hypothesis *h, const char *name, attn_map_kind kind,
+                                  int layer, int head, int rows, int cols, const float *weights);
+/* Appends an empty hypothesis; NULL when out of memory. Valid until the next add. */
+attn_hypothesis *attn_trace_add_hypothesis(attn_trace *t);
+
+int attn_trace_set_sentences(attn_trace *t, int n, const char *const *sentences);
+
+/* Index of the map with this name, or -1. */
+int attn_trace_find_map(const attn_trace *t, const char *name);
+
+/* Checks shapes against token counts and that every row is a distribution (sums to 1
+ * within tol, no NaN, no negative). Returns ATTN_OK or the first problem found. */
+attn_status attn_map_validate(const attn_map *m, float tol, attn_error *err);
+attn_status attn_trace_validate(const attn_trace *t, attn_error *err);
+
+#endif

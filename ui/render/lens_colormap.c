@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int attn_placeholder_;

@@ -1,0 +1,78 @@
+/* Drawing attention traces with Cairo (and Pango for text). No GTK: the window's draw
+ * function and the PNG/SVG/PDF exporter both call lens_render, so a file is exactly
+ * what the screen showed. */
+#ifndef LENS_RENDER_H
+#define LENS_RENDER_H
+
+#include <cairo.h>
+
+#include "attn_trace.h"
+
+typedef enum LensView { LENS_VIEW_MATRIX, LENS_VIEW_FLOW } LensView;
+
+typedef enum LensColormap {
+  LENS_CMAP_VIRIDIS,
+  LENS_CMAP_MAGMA,
+  LENS_CMAP_CIVIDIS,
+  LENS_CMAP_GREYS,
+  LENS_CMAP_COUNT
+} LensColormap;
+
+typedef struct LensRenderOptions {
+  LensView view;
+  int map_index;          /* index into trace->maps */
+  LensColormap colormap;
+  int show_values;        /* print each weight inside its cell */
+  int show_colorbar;      /* legend with the scale (default on) */
+  int highlight_row;      /* query (output token) to highlight, -1 for none */
+  int highlight_col;      /* key (source token) to highlight, -1 for none */
+  int dark;               /* light text on a dark background */
+  double font_size;       /* points at scale 1; <= 0 means the default (11) */
+  const char *title;      /* NULL: derived from the trace (model and map name) */
+} LensRenderOptions;
+
+typedef struct LensRect { double x, y, w, h; } LensRect;
+
+/* Where things were drawn, in the user units of the cairo_t; for hit-testing and tests. */
+#define LENS_LAYOUT_MAX_LABELS 1024
+typedef struct LensLayout {
+  LensView view;
+  int rows, cols;           /* matrix cells, or flow output x source tokens */
+  LensRect grid;            /* matrix: the cell area; cell (i, j) is at grid.x + j*cell_w */
+  double cell_w, cell_h;
+  LensRect colorbar;        /* w == 0 when not drawn */
+  int n_row_labels, n_col_labels;
+  LensRect row_labels[LENS_LAYOUT_MAX_LABELS]; /* ink boxes of the row (query) labels */
+  LensRect col_labels[LENS_LAYOUT_MAX_LABELS]; /* ink boxes of the column (key) labels */
+  /* flow: anchor points of the tokens (top row = source/keys, bottom row = outputs/queries) */
+  double key_x[LENS_LAYOUT_MAX_LABELS], key_y;
+  double query_x[LENS_LAYOUT_MAX_LABELS], query_y;
+} LensLayout;
+
+void lens_render_options_init(LensRenderOptions *o);
+
+/* Colour maps: table-based (matplotlib's 256-entry tables), t clamped to [0, 1]. */
+void lens_colormap_rgb(LensColormap map, double t, double rgb[3]);
+const char *lens_colormap_name(LensColormap map);
+int lens_colormap_from_name(const char *name, LensColormap *out); /* 0 on success */
+int lens_view_from_name(const char *name, LensView *out);          /* 0 on success */
+
+/* Natural size (user units at scale 1) that fits all labels without overlap. */
+void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *width,
+                      double *height);
+
+/* Draws the chosen view of map o->map_index into the box (0,0)-(width,height), filling the
+ * background. layout may be NULL. Returns ATTN_OK or ATTN_E_ARG (no such map). */
+attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOptions *o,
+                        double width, double height, LensLayout *layout);
+
+/* Cell under (x, y) in a matrix layout: returns 1 and sets row/col, else 0. */
+int lens_layout_hit(const LensLayout *layout, double x, double y, int *row, int *col);
+
+/* Writes PNG, SVG or PDF (by the extension of path, case-insensitive) at the natural size
+ * times scale (scale only multiplies pixels for PNG; vector formats stay in points).
+ * Written to a temporary file and renamed, so a failure leaves no partial file. */
+attn_status lens_export(const attn_trace *t, const LensRenderOptions *o, const char *path,
+                        double scale, attn_error *err);
+
+#endif
