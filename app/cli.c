@@ -1,0 +1,257 @@
+/* Headless subcommands: render a trace to a picture, inspect a model, list models. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "attn_model_dir.h"
+#include "attn_trace_json.h"
+#include "attn_util.h"
+#include "lens_render.h"
+
+void cli_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("attnlens: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+void cli_usage(FILE *out) {
+  fputs("usage: attnlens [COMMAND] [ARGS]\n"
+        "  (no command)       render the bundled sample trace and say where the picture is\n"
+        "  render TRACE.json -o OUT.png|.svg|.pdf [--view matrix|flow] [--map NAME]\n"
+        "         [--colormap viridis|magma|cividis|greys] [--scale S] [--values] [--dark]\n"
+        "         [--row N] [--col N]\n"
+        "  inspect PATH       validate a model directory or .safetensors file, list its tensors\n"
+        "  models             list the models found (data/models, user models folder)\n"
+        "  --version, --help\n",
+        out);
+}
+
+static int file_exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+static char *join_path(const char *a, const char *b) {
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s/%s", a, b);
+  return p;
+}
+
+char *cli_find_data(const char *relative) {
+  const char *roots[] = {getenv("ATTNLENS_DATADIR"), ATTN_SOURCE_DIR, ATTN_DATADIR};
+  for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+    if (!roots[i] || !roots[i][0]) continue;
+    char *p = join_path(roots[i], relative);
+    if (p && file_exists(p)) return p;
+    free(p);
+  }
+  return NULL;
+}
+
+/* ---- render ---- */
+
+typedef struct render_args {
+  const char *trace_path;
+  const char *out_path;
+  const char *map_name;
+  double scale;
+  LensRenderOptions opts;
+} render_args;
+
+static int parse_int_arg(const char *flag, const char *value, int *out) {
+  char *end = NULL;
+  errno = 0;
+  long v = value ? strtol(value, &end, 10) : 0;
+  if (!value || errno || *end || v < -1 || v > 1000000) {
+    cli_error("%s needs an integer, got '%s'", flag, value ? value : "");
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
+static int parse_scale(const char *value, double *out) {
+  char *end = NULL;
+  double v = value ? strtod(value, &end) : 0.0;
+  if (!value || *end || !(v >= 0.1 && v <= 16.0)) {
+    cli_error("--scale needs a number between 0.1 and 16, got '%s'", value ? value : "");
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* Handles one option at argv[*i]; returns 0, or -1 after printing an error. */
+static int render_option(render_args *a, int argc, char **argv, int *i) {
+  const char *flag = argv[*i];
+  const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+  int takes_value = 1;
+  int rc = 0;
+  if (strcmp(flag, "-o") == 0 || strcmp(flag, "--output") == 0) a->out_path = val;
+  else if (strcmp(flag, "--map") == 0) a->map_name = val;
+  else if (strcmp(flag, "--scale") == 0) rc = parse_scale(val, &a->scale);
+  else if (strcmp(flag, "--row") == 0) rc = parse_int_arg(flag, val, &a->opts.highlight_row);
+  else if (strcmp(flag, "--col") == 0) rc = parse_int_arg(flag, val, &a->opts.highlight_col);
+  else if (strcmp(flag, "--view") == 0) {
+    if (!val || lens_view_from_name(val, &a->opts.view) != 0) {
+      cli_error("unknown view '%s' (use matrix or flow)", val ? val : "");
+      rc = -1;
+    }
+  } else if (strcmp(flag, "--colormap") == 0) {
+    if (!val || lens_colormap_from_name(val, &a->opts.colormap) != 0) {
+      cli_error("unknown colour map '%s' (use viridis, magma, cividis or greys)", val ? val : "");
+      rc = -1;
+    }
+  } else {
+    takes_value = 0;
+    if (strcmp(flag, "--values") == 0) a->opts.show_values = 1;
+    else if (strcmp(flag, "--dark") == 0) a->opts.dark = 1;
+    else {
+      cli_error("render: unknown option '%s'", flag);
+      return -1;
+    }
+  }
+  if (takes_value && !val && rc == 0) {
+    cli_error("%s needs a value", flag);
+    return -1;
+  }
+  *i += takes_value;
+  return rc;
+}
+
+static int parse_render_args(render_args *a, int argc, char **argv) {
+  memset(a, 0, sizeof *a);
+  a->scale = 1.0;
+  lens_render_options_init(&a->opts);
+  for (int i = 1; i < argc; i++) {
+    if (argv[i][0] == '-' && argv[i][1] != '\0') {
+      if (render_option(a, argc, argv, &i) != 0) return -1;
+    } else if (!a->trace_path) {
+      a->trace_path = argv[i];
+    } else {
+      cli_error("render: unexpected argument '%s'", argv[i]);
+      return -1;
+    }
+  }
+  if (!a->trace_path || !a->out_path) {
+    cli_error("usage: attnlens render TRACE.json -o OUT.png|.svg|.pdf [options]");
+    return -1;
+  }
+  return 0;
+}
+
+/* Checks the requested map and highlight indices against the trace. */
+static int resolve_map(render_args *a, const attn_trace *t) {
+  if (t->n_maps == 0) {
+    cli_error("%s: the trace has no attention maps", a->trace_path);
+    return -1;
+  }
+  a->opts.map_index = 0;
+  if (a->map_name) {
+    a->opts.map_index = attn_trace_find_map(t, a->map_name);
+    if (a->opts.map_index < 0) {
+      cli_error("%s: no map named '%s' (the first is '%s')", a->trace_path, a->map_name, t->maps[0].name);
+      return -1;
+    }
+  }
+  const attn_map *m = &t->maps[a->opts.map_index];
+  if (a->opts.highlight_row >= m->rows || a->opts.highlight_col >= m->cols) {
+    cli_error("--row/--col out of range: map '%s' is %d x %d", m->name, m->rows, m->cols);
+    return -1;
+  }
+  return 0;
+}
+
+int cli_render(int argc, char **argv) {
+  render_args a;
+  if (parse_render_args(&a, argc, argv) != 0) return 1;
+  attn_error err = {0};
+  attn_trace *t = attn_trace_load(a.trace_path, &err);
+  if (!t) {
+    cli_error("%s", err.message);
+    return 1;
+  }
+  int rc = resolve_map(&a, t) != 0;
+  if (!rc && lens_export(t, &a.opts, a.out_path, a.scale, &err) != ATTN_OK) {
+    cli_error("%s", err.message);
+    rc = 1;
+  }
+  attn_trace_free(t);
+  return rc;
+}
+
+/* ---- inspect ---- */
+
+int cli_inspect(int argc, char **argv) {
+  if (argc != 2) {
+    cli_error("usage: attnlens inspect MODEL_DIR|FILE.safetensors");
+    return 1;
+  }
+  attn_error err = {0};
+  if (attn_model_inspect(argv[1], stdout, &err) != ATTN_OK) {
+    fflush(stdout);
+    cli_error("%s", err.message);
+    return 1;
+  }
+  return 0;
+}
+
+/* ---- sample: what `attnlens` does until the window exists ---- */
+
+static char *sample_output_path(void) {
+  const char *cache = getenv("XDG_CACHE_HOME");
+  const char *home = getenv("HOME");
+  char *dir = cache && cache[0] ? join_path(cache, "attnlens") : NULL;
+  if (!dir && home) {
+    char *c = join_path(home, ".cache");
+    if (c) mkdir(c, 0755);
+    dir = c ? join_path(c, "attnlens") : NULL;
+    free(c);
+  }
+  if (!dir) dir = attn_strdup("/tmp/attnlens");
+  if (!dir) return NULL;
+  mkdir(dir, 0755);
+  char *out = join_path(dir, "sample-alignment.png");
+  free(dir);
+  return out;
+}
+
+int cli_sample(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  char *trace_path = cli_find_data("assets/sample-trace.json");
+  char *out = sample_output_path();
+  int rc = 1;
+  if (!trace_path || !out) {
+    cli_error("cannot find assets/sample-trace.json (set ATTNLENS_DATADIR)");
+  } else {
+    char *args[] = {"render", trace_path, "-o", out, "--scale", "2", NULL};
+    rc = cli_render(6, args);
+    if (rc == 0)
+      printf("The window is not built yet; the sample alignment is drawn in:\n  %s\n", out);
+  }
+  free(trace_path);
+  free(out);
+  return rc;
+}
+
+/* ---- models ---- */
+
+int cli_models(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  char *dir = cli_find_data("data/models");
+  printf("models folder: %s\n", dir ? dir : "(none found)");
+  free(dir);
+  return 0;
+}

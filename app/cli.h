@@ -1,0 +1,18 @@
+/* Headless subcommands of attnlens: each returns the process exit status. */
+#ifndef ATTNLENS_CLI_H
+#define ATTNLENS_CLI_H
+
+int cli_render(int argc, char **argv);
+int cli_inspect(int argc, char **argv);
+int cli_models(int argc, char **argv);
+int cli_sample(int argc, char **argv);
+void cli_usage(FILE *out);
+
+/* Path of a file shipped with attnlens (assets/..., data/...), looked up in
+ * $ATTNLENS_DATADIR, the source tree, then the installed data dir. Caller frees. */
+char *cli_find_data(const char *relative);
+
+/* Prints "attnlens: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,35 @@
+/* attnlens entry point: dispatches headless subcommands (the GUI arrives with its issue). */
+#include <stdio.h>
+#include <string.h>
+
+#include "attn_ops.h"
+#include "cli.h"
+
+typedef struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+} command;
+
+static const command commands[] = {
+    {"render", cli_render},
+    {"inspect", cli_inspect},
+    {"models", cli_models},
+    {"sample", cli_sample},
+};
+
+int main(int argc, char **argv) {
+  attn_set_threads(1);
+  if (argc < 2) return cli_sample(argc, argv);
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    cli_usage(stdout);
+    return 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("attnlens %s\n", ATTN_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+  cli_error("unknown command '%s' (try 'attnlens --help')", argv[1]);
+  return 2;
+}

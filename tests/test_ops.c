@@ -1,0 +1,187 @@
+/* Engine kernels against naive double-precision loops on random inputs. */
+#include <glib.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "attn_ops.h"
+
+static float *rand_vec(GRand *r, int n, double lo, double hi) {
+  float *v = g_new(float, n);
+  for (int i = 0; i < n; i++) v[i] = (float)g_rand_double_range(r, lo, hi);
+  return v;
+}
+
+static void assert_close(const float *got, const double *want, int n, double tol) {
+  double worst = 0.0;
+  for (int i = 0; i < n; i++) worst = fmax(worst, fabs(got[i] - want[i]) / fmax(1.0, fabs(want[i])));
+  if (worst > tol) g_test_message("max relative difference %g > %g", worst, tol);
+  g_assert_cmpfloat(worst, <=, tol);
+}
+
+/* Shapes that exercise 1-row (gemv path), odd sizes and larger blocks. */
+static const int shapes[][3] = {{1, 1, 1}, {1, 37, 64}, {3, 5, 7}, {17, 33, 65}, {64, 128, 96}};
+
+static void test_matmul(void) {
+  GRand *r = g_rand_new_with_seed(1);
+  for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++) {
+    int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+    float *A = rand_vec(r, M * K, -1, 1), *B = rand_vec(r, K * N, -1, 1), *C = g_new(float, M * N);
+    float *Bt = g_new(float, N * K);
+    double *want = g_new0(double, M * N);
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++)
+        for (int k = 0; k < K; k++) want[i * N + j] += (double)A[i * K + k] * B[k * N + j];
+    for (int k = 0; k < K; k++)
+      for (int j = 0; j < N; j++) Bt[j * K + k] = B[k * N + j];
+    attn_matmul(C, A, B, M, N, K, 0);
+    assert_close(C, want, M * N, 1e-5);
+    attn_matmul_bt(C, A, Bt, M, N, K, 0);
+    assert_close(C, want, M * N, 1e-5);
+    attn_matmul_bt(C, A, Bt, M, N, K, 1); /* accumulate doubles it */
+    for (int i = 0; i < M * N; i++) want[i] *= 2;
+    assert_close(C, want, M * N, 1e-5);
+    g_free(A), g_free(B), g_free(Bt), g_free(C), g_free(want);
+  }
+  g_rand_free(r);
+}
+
+static void test_linear(void) {
+  GRand *r = g_rand_new_with_seed(2);
+  for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++) {
+    int M = shapes[s][0], out = shapes[s][1], in = shapes[s][2];
+    float *x = rand_vec(r, M * in, -2, 2), *W = rand_vec(r, out * in, -1, 1), *b = rand_vec(r, out, -1, 1);
+    float *y = g_new(float, M * out);
+    double *want = g_new0(double, M * out);
+    for (int i = 0; i < M; i++)
+      for (int o = 0; o < out; o++) {
+        want[i * out + o] = b[o];
+        for (int k = 0; k < in; k++) want[i * out + o] += (double)x[i * in + k] * W[o * in + k];
+      }
+    attn_linear(y, x, W, b, M, in, out);
+    assert_close(y, want, M * out, 1e-5);
+    for (int i = 0; i < M; i++)
+      for (int o = 0; o < out; o++) want[i * out + o] -= b[o];
+    attn_linear(y, x, W, NULL, M, in, out);
+    assert_close(y, want, M * out, 1e-5);
+    g_free(x), g_free(W), g_free(b), g_free(y), g_free(want);
+  }
+  g_rand_free(r);
+}
+
+static void test_softmax(void) {
+  GRand *r = g_rand_new_with_seed(3);
+  int rows = 7, cols = 53;
+  float *x = rand_vec(r, rows * cols, -30, 30), *y = g_memdup2(x, rows * cols * sizeof(float));
+  float *z = g_memdup2(x, rows * cols * sizeof(float));
+  double *want = g_new(double, rows * cols), *want_log = g_new(double, rows * cols);
+  for (int i = 0; i < rows; i++) {
+    double sum = 0;
+    for (int j = 0; j < cols; j++) sum += exp((double)x[i * cols + j]);
+    for (int j = 0; j < cols; j++) {
+      want[i * cols + j] = exp((double)x[i * cols + j]) / sum;
+      want_log[i * cols + j] = (double)x[i * cols + j] - log(sum);
+    }
+  }
+  attn_softmax(y, rows, cols);
+  assert_close(y, want, rows * cols, 1e-6);
+  attn_log_softmax(z, rows, cols);
+  assert_close(z, want_log, rows * cols, 1e-5);
+  g_free(x), g_free(y), g_free(z), g_free(want), g_free(want_log);
+  g_rand_free(r);
+}
+
+static void test_softmax_extremes(void) {
+  float x[4] = {1000.0f, 1000.0f, -INFINITY, 999.0f};
+  attn_softmax(x, 1, 4);
+  double e = exp(-1.0), s = 2 + e;
+  double want[4] = {1 / s, 1 / s, 0.0, e / s};
+  assert_close(x, want, 4, 1e-6);
+  float masked[3] = {-INFINITY, -INFINITY, -INFINITY};
+  attn_softmax(masked, 1, 3); /* a fully masked row must not produce NaN */
+  for (int i = 0; i < 3; i++) g_assert_false(isnan(masked[i]));
+}
+
+static void test_layer_norm(void) {
+  GRand *r = g_rand_new_with_seed(4);
+  int rows = 5, dim = 96;
+  float *x = rand_vec(r, rows * dim, -3, 5), *g = rand_vec(r, dim, 0.5, 1.5), *b = rand_vec(r, dim, -1, 1);
+  float *y = g_new(float, rows * dim);
+  double *want = g_new(double, rows * dim);
+  for (int i = 0; i < rows; i++) {
+    double mean = 0, var = 0;
+    for (int j = 0; j < dim; j++) mean += x[i * dim + j];
+    mean /= dim;
+    for (int j = 0; j < dim; j++) var += pow(x[i * dim + j] - mean, 2);
+    var /= dim;
+    for (int j = 0; j < dim; j++) want[i * dim + j] = (x[i * dim + j] - mean) / sqrt(var + 1e-5) * g[j] + b[j];
+  }
+  attn_layer_norm(y, x, g, b, rows, dim, 1e-5f);
+  assert_close(y, want, rows * dim, 1e-5);
+  attn_layer_norm(x, x, g, b, rows, dim, 1e-5f); /* in place */
+  assert_close(x, want, rows * dim, 1e-5);
+  g_free(x), g_free(g), g_free(b), g_free(y), g_free(want);
+  g_rand_free(r);
+}
+
+typedef void (*unary_fn)(float *, int64_t);
+static double ref_tanh(double v) { return tanh(v); }
+static double ref_sigmoid(double v) { return 1.0 / (1.0 + exp(-v)); }
+static double ref_relu(double v) { return v > 0 ? v : 0; }
+static double ref_gelu(double v) { return 0.5 * v * (1.0 + erf(v / sqrt(2.0))); }
+static double ref_silu(double v) { return v / (1.0 + exp(-v)); }
+
+static void check_unary(unary_fn fn, double (*ref)(double)) {
+  GRand *r = g_rand_new_with_seed(5);
+  int n = 1001;
+  float *x = rand_vec(r, n, -12, 12);
+  double *want = g_new(double, n);
+  for (int i = 0; i < n; i++) want[i] = ref(x[i]);
+  fn(x, n);
+  assert_close(x, want, n, 2e-6);
+  g_free(x), g_free(want);
+  g_rand_free(r);
+}
+
+static void test_unary(void) {
+  check_unary(attn_tanh, ref_tanh);
+  check_unary(attn_sigmoid, ref_sigmoid);
+  check_unary(attn_relu, ref_relu);
+  check_unary(attn_gelu, ref_gelu);
+  check_unary(attn_silu, ref_silu);
+}
+
+static void test_embedding(void) {
+  GRand *r = g_rand_new_with_seed(6);
+  int vocab = 11, dim = 9;
+  float *table = rand_vec(r, vocab * dim, -1, 1), out[4 * 9];
+  int32_t ids[4] = {3, 0, 10, 3};
+  g_assert_cmpint(attn_embedding(out, table, ids, 4, dim, vocab, 2.0f), ==, -1);
+  for (int i = 0; i < 4; i++)
+    for (int d = 0; d < dim; d++) g_assert_cmpfloat(out[i * dim + d], ==, table[ids[i] * dim + d] * 2.0f);
+  int32_t bad[3] = {1, 11, 2};
+  g_assert_cmpint(attn_embedding(out, table, bad, 3, dim, vocab, 1.0f), ==, 1);
+  int32_t neg[1] = {-1};
+  g_assert_cmpint(attn_embedding(out, table, neg, 1, dim, vocab, 1.0f), ==, 0);
+  g_free(table);
+  g_rand_free(r);
+}
+
+static void test_argmax(void) {
+  float v[5] = {0.1f, 3.0f, -2.0f, 3.0f, 1.0f};
+  g_assert_cmpint(attn_argmax(v, 5), ==, 1);
+  g_assert_cmpint(attn_argmax(v, 0), ==, -1);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  attn_set_threads(1);
+  g_test_add_func("/engine/ops/matmul", test_matmul);
+  g_test_add_func("/engine/ops/linear", test_linear);
+  g_test_add_func("/engine/ops/softmax", test_softmax);
+  g_test_add_func("/engine/ops/softmax-extremes", test_softmax_extremes);
+  g_test_add_func("/engine/ops/layer-norm", test_layer_norm);
+  g_test_add_func("/engine/ops/unary", test_unary);
+  g_test_add_func("/engine/ops/embedding", test_embedding);
+  g_test_add_func("/engine/ops/argmax", test_argmax);
+  return g_test_run();
+}
