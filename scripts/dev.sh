@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS="gcc meson ninja-build pkg-config libgtk-4-dev libopenblas-dev libcjson-dev fonts-dejavu-core"
-TEST_PKGS="clang libclang-rt-14-dev xvfb xauth desktop-file-utils appstream python3"
+TEST_PKGS="python3-sentencepiece clang libclang-rt-14-dev xvfb xauth desktop-file-utils appstream python3"
 
 # Installs the Debian packages of $* that are not installed yet (needs root for apt-get).
 need() {
