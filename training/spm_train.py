@@ -49,7 +49,7 @@ def train(data_dir, out_dir):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description="Train the joint En-De SentencePiece model.")
     ap.add_argument("--data", default=DATA)
     ap.add_argument("--out", default=OUT)
     args = ap.parse_args()

@@ -97,9 +97,9 @@ def save_atomic(obj, path):
     os.replace(tmp, path)
 
 
-def checkpoint(model, opt, sched, epoch, step, best, args):
+def checkpoint(model, opt, sched, epoch, step, bleu, best, args):
     return {"model": model.state_dict(), "config": model.config, "optimizer": opt.state_dict(),
-            "scheduler": sched.state_dict(), "epoch": epoch, "step": step, "best_bleu": best,
+            "scheduler": sched.state_dict(), "epoch": epoch, "step": step, "val_bleu": bleu, "best_bleu": best,
             "rng": rng_states(), "args": vars(args)}
 
 
@@ -136,7 +136,7 @@ def train_epoch(model, opt, sched, data, args, epoch, step, log):
         total_loss, total_tok = total_loss + loss.item(), total_tok + ntok
         if step % 50 == 0:
             log(f"  epoch {epoch} batch {bi + 1}/{len(batches)} step {step} loss {loss.item() / ntok:.4f} "
-                f"lr {sched.get_last_lr()[0]:.2e} {time.time() - t0:.0f}s", file_only=False, quiet=True)
+                f"lr {sched.get_last_lr()[0]:.2e} {time.time() - t0:.0f}s", to_file=False)
     return total_loss / max(total_tok, 1), step
 
 
@@ -152,8 +152,8 @@ def translate(model, sp, srcs, batch=64):
 
 
 def make_logger(path):
-    def log(msg, file_only=False, quiet=False):
-        if not quiet:
+    def log(msg, to_file=True):
+        if to_file:
             with open(path, "a") as f:
                 f.write(msg + "\n")
         print(msg, flush=True)
@@ -185,7 +185,7 @@ def main(argv=None):
         t2 = time.time()
         is_best = bleu > best
         best = max(best, bleu)
-        ck = checkpoint(model, opt, sched, epoch, step, best, args)
+        ck = checkpoint(model, opt, sched, epoch, step, bleu, best, args)
         save_atomic(ck, last)
         if is_best:
             save_atomic(ck, os.path.join(args.out_dir, "ckpt_best.pt"))

@@ -273,6 +273,9 @@ class Hypothesis:
     def __init__(self, ids, score, probs, cross):
         self.ids, self.score, self.probs, self.cross = ids, score, probs, cross
 
+    def ids_without_eos(self):
+        return self.ids[:-1] if self.ids and self.ids[-1] == EOS_ID else self.ids
+
     def normalized(self, alpha):
         return self.score / (len(self.ids) ** alpha)
 
