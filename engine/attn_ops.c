@@ -15,6 +15,12 @@ void attn_matmul_bt(float *C, const float *A, const float *B, int M, int N, int 
               accumulate ? 1.0f : 0.0f, C, N);
 }
 
+void attn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+               const float *B, int ldb, float beta, float *C, int ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+              M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 void attn_linear(float *y, const float *x, const float *W, const float *b, int M, int in, int out) {
   if (M == 1) {
     attn_matvec(y, W, x, b, out, in);

@@ -12,6 +12,11 @@ void attn_matmul(float *C, const float *A, const float *B, int M, int N, int K, 
 /* C[M,N] = A[M,K] @ B[N,K]^T (+ C if accumulate): scores q @ k^T. */
 void attn_matmul_bt(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
 
+/* General strided product: C = alpha * op(A) @ op(B) + beta * C, row-major with leading
+ * dimensions, for per-head slices of wider matrices. */
+void attn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+               const float *B, int ldb, float beta, float *C, int ldc);
+
 /* y[M,out] = x[M,in] @ W[out,in]^T + b[out] (b may be NULL): PyTorch nn.Linear layout. */
 void attn_linear(float *y, const float *x, const float *W, const float *b, int M, int in, int out);
 
