@@ -29,6 +29,7 @@ void cli_usage(FILE *out) {
         "  render TRACE.json -o OUT.png|.svg|.pdf [--view matrix|flow] [--map NAME]\n"
         "         [--colormap viridis|magma|cividis|greys] [--scale S] [--values] [--dark]\n"
         "         [--row N] [--col N]\n"
+        "  translate [-m MODEL] [--beam N] [--json] [--self-attention] [-o OUT.png|.svg|.pdf] TEXT\n"
         "  inspect PATH       validate a model directory or .safetensors file, list its tensors\n"
         "  models             list the models found (data/models, user models folder)\n"
         "  --version, --help\n",
@@ -243,15 +244,4 @@ int cli_sample(int argc, char **argv) {
   free(trace_path);
   free(out);
   return rc;
-}
-
-/* ---- models ---- */
-
-int cli_models(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  char *dir = cli_find_data("data/models");
-  printf("models folder: %s\n", dir ? dir : "(none found)");
-  free(dir);
-  return 0;
 }

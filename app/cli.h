@@ -2,9 +2,15 @@
 #ifndef ATTNLENS_CLI_H
 #define ATTNLENS_CLI_H
 
+#include <stdio.h>
+
 int cli_render(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_models(int argc, char **argv);
+int cli_translate(int argc, char **argv);
+
+/* Path of a model given by name (user folder, then shipped) or by path. Caller frees. */
+char *cli_resolve_model(const char *name);
 int cli_sample(int argc, char **argv);
 void cli_usage(FILE *out);
 

@@ -14,6 +14,7 @@ static const command commands[] = {
     {"render", cli_render},
     {"inspect", cli_inspect},
     {"models", cli_models},
+    {"translate", cli_translate},
     {"sample", cli_sample},
 };
 

@@ -2,6 +2,8 @@
 #include "attn_trace.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +78,23 @@ void attn_trace_free(attn_trace *t) {
   for (int i = 0; i < t->n_sentences; i++) free(t->sentences[i]);
   free(t->sentences);
   free(t->question);
+  for (int i = 0; i < t->n_warnings; i++) free(t->warnings[i]);
+  free(t->warnings);
   free(t);
+}
+
+int attn_trace_warn(attn_trace *t, const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  char **grown = realloc(t->warnings, (size_t)(t->n_warnings + 1) * sizeof *grown);
+  if (!grown) return -1;
+  t->warnings = grown;
+  if (!(grown[t->n_warnings] = attn_strdup(buf))) return -1;
+  t->n_warnings++;
+  return 0;
 }
 
 int attn_tokens_set(attn_tokens *seq, int n, const char *const *tokens,

@@ -63,6 +63,9 @@ typedef struct attn_trace {
   attn_hypothesis *hyps;
   /* caption */
   int image_width, image_height, grid_rows, grid_cols;
+  /* things the user should know: truncation, unknown characters (UTF-8 strings) */
+  int n_warnings;
+  char **warnings;
   /* read */
   int n_sentences;
   char **sentences;
@@ -95,6 +98,9 @@ attn_map *attn_hypothesis_add_map(attn_hypothesis *h, const char *name, attn_map
                                   int layer, int head, int rows, int cols, const float *weights);
 /* Appends an empty hypothesis; NULL when out of memory. Valid until the next add. */
 attn_hypothesis *attn_trace_add_hypothesis(attn_trace *t);
+
+/* Appends a printf-formatted warning; -1 when out of memory. */
+int attn_trace_warn(attn_trace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int attn_trace_set_sentences(attn_trace *t, int n, const char *const *sentences);
 

@@ -85,6 +85,10 @@ char *attn_trace_to_json(const attn_trace *t, int pretty) {
   cJSON_AddItemToObject(root, "output", tokens_to_json(&t->output, 0));
   cJSON_AddItemToObject(root, "score", cJSON_CreateNumber(t->score));
   add_task_fields(root, t);
+  if (t->n_warnings > 0) {
+    cJSON *w = cJSON_AddArrayToObject(root, "warnings");
+    for (int i = 0; i < t->n_warnings; i++) cJSON_AddItemToArray(w, cJSON_CreateString(t->warnings[i]));
+  }
   add_maps(root, t->maps, t->n_maps);
   if (t->n_hyps > 0) {
     cJSON *hyps = cJSON_AddArrayToObject(root, "hypotheses");
@@ -336,6 +340,8 @@ static int read_trace(reader *rd, const cJSON *root, attn_trace *t) {
   if (read_tokens(rd, root, "output", &t->output) != 0) return -1;
   if (t->task == ATTN_TASK_CAPTION && read_image(rd, root, t) != 0) return -1;
   if (t->task == ATTN_TASK_READ && read_story(rd, root, t) != 0) return -1;
+  const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "warnings");
+  if (w && string_array(rd, w, "warnings", &t->n_warnings, &t->warnings) != 0) return -1;
   if (read_maps(rd, t, root, &t->maps, &t->n_maps) != 0) return -1;
   return read_hypotheses(rd, root, t);
 }

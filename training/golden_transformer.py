@@ -82,6 +82,7 @@ def write_tiny(out_dir):
                layer_norm_eps=1e-5, attnlens={"task": "translate", "display_name": "tiny random transformer"})
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
+    write_tiny_spm(out_dir)
     rng = np.random.default_rng(3)
     cases = []
     for n in (1, 5, 11):
@@ -90,6 +91,24 @@ def write_tiny(out_dir):
         case = dict(decode_case(model, src, beam=3), tgt_in=tgt_in, **teacher_forced(model, src, tgt_in))
         cases.append(case)
     write_golden(os.path.join(out_dir, "golden.json"), "golden_transformer.py tiny " + out_dir, cases)
+
+
+def write_tiny_spm(out_dir):
+    """A 40-piece tokenizer over the letters a-h (identity normaliser, so the file stays
+    small), so the tiny model can translate text end to end in tests."""
+    import sentencepiece as spm
+    rng = np.random.default_rng(11)
+    words = ["".join(rng.choice(list("abcdefgh"), rng.integers(1, 6))) for _ in range(400)]
+    corpus = os.path.join(out_dir, "corpus.tmp")
+    with open(corpus, "w") as f:
+        for i in range(0, 400, 5):
+            f.write(" ".join(words[i:i + 5]) + "\n")
+    spm.SentencePieceTrainer.train(input=corpus, model_prefix=os.path.join(out_dir, "spm"), vocab_size=40,
+                                   model_type="unigram", character_coverage=1.0, normalization_rule_name="identity",
+                                   pad_id=0, unk_id=1, bos_id=2, eos_id=3, minloglevel=2)
+    os.replace(os.path.join(out_dir, "spm.model"), os.path.join(out_dir, "source.spm"))
+    os.remove(os.path.join(out_dir, "spm.vocab"))
+    os.remove(corpus)
 
 
 def load_dir(model_dir):

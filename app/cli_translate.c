@@ -1,0 +1,155 @@
+/* `attnlens translate` and `attnlens models`: translation from the command line. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "attn_model_dir.h"
+#include "attn_trace_json.h"
+#include "attn_translate.h"
+#include "cli.h"
+#include "lens_render.h"
+
+#define DEFAULT_TRANSLATE_MODEL "transformer-en-de"
+
+typedef struct translate_args {
+  const char *model;
+  const char *out_path;
+  const char *text;
+  int json;
+  attn_translate_opts opts;
+} translate_args;
+
+static int parse_translate(translate_args *a, int argc, char **argv) {
+  memset(a, 0, sizeof *a);
+  attn_translate_opts_init(&a->opts);
+  a->model = DEFAULT_TRANSLATE_MODEL;
+  for (int i = 1; i < argc; i++) {
+    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(argv[i], "-m") == 0 || strcmp(argv[i], "--model") == 0) a->model = val, i++;
+    else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) a->out_path = val, i++;
+    else if (strcmp(argv[i], "--beam") == 0) {
+      char *end = NULL;
+      long b = val ? strtol(val, &end, 10) : 0;
+      if (!val || *end || b < 1 || b > 8) {
+        cli_error("--beam needs a number from 1 to 8, got '%s'", val ? val : "");
+        return -1;
+      }
+      a->opts.beam = (int)b, i++;
+    } else if (strcmp(argv[i], "--json") == 0) a->json = 1;
+    else if (strcmp(argv[i], "--self-attention") == 0) a->opts.self_attention = 1;
+    else if (strcmp(argv[i], "--") == 0 && val) a->text = val, i++;
+    else if (argv[i][0] == '-' && argv[i][1]) {
+      cli_error("translate: unknown option '%s'", argv[i]);
+      return -1;
+    } else if (!a->text) a->text = argv[i];
+    else {
+      cli_error("translate: give the text as one argument (quote it)");
+      return -1;
+    }
+    if (i >= argc) {
+      cli_error("%s needs a value", argv[i - 1]);
+      return -1;
+    }
+  }
+  if (!a->text) {
+    cli_error("usage: attnlens translate [-m MODEL] [--beam N] [--json] [-o OUT.png|.svg|.pdf] TEXT");
+    return -1;
+  }
+  return 0;
+}
+
+/* A model given by name is looked up in the shipped and user folders; a path is used as is. */
+char *cli_resolve_model(const char *name) {
+  if (strchr(name, '/')) return strdup(name);
+  const char *home = getenv("HOME"), *xdg = getenv("XDG_DATA_HOME");
+  char path[4096];
+  if (xdg && xdg[0]) snprintf(path, sizeof path, "%s/attnlens/models/%s/config.json", xdg, name);
+  else snprintf(path, sizeof path, "%s/.local/share/attnlens/models/%s/config.json", home ? home : "", name);
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    *strrchr(path, '/') = '\0';
+    return strdup(path);
+  }
+  snprintf(path, sizeof path, "data/models/%s", name);
+  char *found = cli_find_data(path);
+  return found ? found : strdup(name);
+}
+
+static void print_warnings(const attn_trace *t) {
+  for (int i = 0; i < t->n_warnings; i++) fprintf(stderr, "attnlens: warning: %s\n", t->warnings[i]);
+}
+
+int cli_translate(int argc, char **argv) {
+  translate_args a;
+  if (parse_translate(&a, argc, argv) != 0) return 1;
+  attn_error err = {0};
+  char *dir = cli_resolve_model(a.model);
+  attn_translator *tr = dir ? attn_translator_load(dir, &err) : NULL;
+  free(dir);
+  if (!tr) {
+    cli_error("%s", err.message);
+    return 1;
+  }
+  attn_trace *t = attn_translate(tr, a.text, strlen(a.text), &a.opts, &err);
+  int rc = 0;
+  if (!t) {
+    cli_error("%s", err.message);
+    rc = 1;
+  } else {
+    print_warnings(t);
+    char *json = a.json ? attn_trace_to_json(t, 1) : NULL;
+    if (json) printf("%s\n", json);
+    else printf("%s\n", t->output.text ? t->output.text : "");
+    free(json);
+    LensRenderOptions ro;
+    lens_render_options_init(&ro);
+    if (a.out_path && lens_export(t, &ro, a.out_path, 2.0, &err) != ATTN_OK) {
+      cli_error("%s", err.message);
+      rc = 1;
+    }
+  }
+  attn_trace_free(t);
+  attn_translator_free(tr);
+  return rc;
+}
+
+/* ---- models ---- */
+
+static void list_folder(const char *folder, const char *where) {
+  DIR *d = opendir(folder);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
+    attn_error err = {0};
+    attn_model_dir *m = attn_model_dir_open(path, &err);
+    if (!m) {
+      printf("%-22s (%s) cannot be used: %s\n", e->d_name, where, err.message);
+      continue;
+    }
+    const char *task = "?";
+    attn_config_string(attn_model_dir_config(m), "attnlens.task", "?", &task, NULL);
+    printf("%-22s %-10s %s (%s)\n", e->d_name, task, attn_model_dir_display_name(m), where);
+    attn_model_dir_close(m);
+  }
+  closedir(d);
+}
+
+int cli_models(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  char *shipped = cli_find_data("data/models");
+  if (shipped) list_folder(shipped, "shipped");
+  const char *home = getenv("HOME"), *xdg = getenv("XDG_DATA_HOME");
+  char user[4096];
+  if (xdg && xdg[0]) snprintf(user, sizeof user, "%s/attnlens/models", xdg);
+  else snprintf(user, sizeof user, "%s/.local/share/attnlens/models", home ? home : "");
+  list_folder(user, "user");
+  printf("shipped models: %s\nuser models:    %s\n", shipped ? shipped : "(not found)", user);
+  free(shipped);
+  return 0;
+}

@@ -1,0 +1,143 @@
+/* Text to trace through the translator: tokens, maps, beams, warnings and bad input,
+ * on the tiny random-weight model (its numbers are checked in test_transformer.c). */
+#include <glib.h>
+#include <string.h>
+
+#include "attn_trace_json.h"
+#include "attn_translate.h"
+
+static attn_translator *tiny(void) {
+  g_autofree char *dir = g_build_filename(g_getenv("ATTN_FIXTURES"), "transformer-tiny", NULL);
+  attn_error err = {0};
+  attn_translator *t = attn_translator_load(dir, &err);
+  if (!t) g_test_message("%s", err.message);
+  g_assert_nonnull(t);
+  return t;
+}
+
+static attn_trace *translate(attn_translator *t, const char *text, int beam, int self) {
+  attn_translate_opts o;
+  attn_translate_opts_init(&o);
+  o.beam = beam;
+  o.self_attention = self;
+  attn_error err = {0};
+  attn_trace *tr = attn_translate(t, text, strlen(text), &o, &err);
+  if (!tr) g_test_message("%s", err.message);
+  g_assert_nonnull(tr);
+  g_assert_cmpint(attn_trace_validate(tr, &err), ==, ATTN_OK); /* shapes match tokens, rows sum to 1 */
+  return tr;
+}
+
+static void test_trace_shape(void) {
+  attn_translator *t = tiny();
+  attn_trace *tr = translate(t, "abc dag fe", 1, 0);
+  g_assert_cmpstr(tr->model, ==, "transformer-tiny");
+  g_assert_cmpstr(tr->source.text, ==, "abc dag fe");
+  g_assert_cmpstr(tr->source.tokens[tr->source.n - 1], ==, "</s>");
+  g_assert_true(attn_tokens_word_start(&tr->source, 0));
+  g_assert_nonnull(tr->output.probs);
+  /* tiny has 2 layers x 2 heads: their mean, then 4 maps */
+  g_assert_cmpint(tr->n_maps, ==, 5);
+  g_assert_cmpstr(tr->maps[0].name, ==, "mean of all heads");
+  g_assert_cmpstr(tr->maps[4].name, ==, "layer 2 head 2");
+  for (int m = 0; m < tr->n_maps; m++) {
+    g_assert_cmpint(tr->maps[m].rows, ==, tr->output.n);
+    g_assert_cmpint(tr->maps[m].cols, ==, tr->source.n);
+  }
+  for (int i = 0; i < tr->output.n * tr->source.n; i++) { /* the mean really is the mean */
+    float mean = (tr->maps[1].weights[i] + tr->maps[2].weights[i] + tr->maps[3].weights[i] + tr->maps[4].weights[i]) / 4;
+    g_assert_cmpfloat_with_epsilon(tr->maps[0].weights[i], mean, 1e-6);
+  }
+  attn_trace_free(tr);
+  attn_translator_free(t);
+}
+
+static void test_beam_and_self(void) {
+  attn_translator *t = tiny();
+  attn_trace *tr = translate(t, "bad cafe", 3, 1);
+  g_assert_cmpint(tr->n_hyps, >=, 1);
+  g_assert_cmpint(tr->n_hyps, <=, 2);
+  for (int h = 0; h < tr->n_hyps; h++) {
+    g_assert_cmpfloat(tr->hyps[h].score, <=, tr->score); /* best first */
+    g_assert_cmpint(tr->hyps[h].n_maps, ==, 5);
+    g_assert_cmpint(tr->hyps[h].maps[0].rows, ==, tr->hyps[h].output.n);
+  }
+  int enc = 0, dec = 0;
+  for (int m = 0; m < tr->n_maps; m++) {
+    enc += tr->maps[m].kind == ATTN_MAP_ENCODER;
+    dec += tr->maps[m].kind == ATTN_MAP_DECODER;
+  }
+  g_assert_cmpint(enc, ==, 4);
+  g_assert_cmpint(dec, ==, 4);
+  int d = attn_trace_find_map(tr, "decoder layer 1 head 1");
+  g_assert_cmpint(d, >=, 0);
+  g_assert_cmpfloat(tr->maps[d].weights[0], ==, 1.0f); /* the first output sees only itself */
+  if (tr->maps[d].rows > 1) g_assert_cmpfloat(tr->maps[d].weights[2], ==, 0.0f); /* causal */
+  char *json = attn_trace_to_json(tr, 0);
+  attn_error err = {0};
+  attn_trace *back = attn_trace_from_json(json, strlen(json), &err);
+  g_assert_nonnull(back);
+  g_assert_cmpint(back->n_hyps, ==, tr->n_hyps);
+  free(json);
+  attn_trace_free(back);
+  attn_trace_free(tr);
+  attn_translator_free(t);
+}
+
+static void test_greedy_equals_beam1(void) {
+  attn_translator *t = tiny();
+  attn_trace *a = translate(t, "ga he bac", 1, 0), *b = translate(t, "ga he bac", 1, 0);
+  char *ja = attn_trace_to_json(a, 0), *jb = attn_trace_to_json(b, 0);
+  g_assert_cmpstr(ja, ==, jb); /* deterministic */
+  free(ja), free(jb);
+  attn_trace_free(a), attn_trace_free(b);
+  attn_translator_free(t);
+}
+
+static void test_unknown_and_long(void) {
+  attn_translator *t = tiny();
+  attn_trace *tr = translate(t, "abc xyz ab", 1, 0);
+  g_assert_cmpint(tr->n_warnings, ==, 1);
+  g_assert_nonnull(strstr(tr->warnings[0], "\"xyz\""));
+  int found = 0;
+  for (int i = 0; i < tr->source.n; i++) found |= strcmp(tr->source.tokens[i], "<unk:xyz>") == 0;
+  g_assert_true(found);
+  attn_trace_free(tr);
+  GString *big = g_string_new(NULL);
+  for (int i = 0; i < 2000; i++) g_string_append(big, "abc dah ");
+  tr = translate(t, big->str, 1, 0);
+  g_assert_cmpint(tr->source.n, ==, attn_translator_max_source(t));
+  g_assert_nonnull(strstr(tr->warnings[0], "cut"));
+  g_assert_cmpuint(strlen(tr->source.text), <, big->len);
+  g_string_free(big, TRUE);
+  attn_trace_free(tr);
+  attn_translator_free(t);
+}
+
+static void test_bad_input(void) {
+  attn_translator *t = tiny();
+  attn_error err = {0};
+  attn_translate_opts o;
+  attn_translate_opts_init(&o);
+  g_assert_null(attn_translate(t, "", 0, &o, &err));
+  g_assert_nonnull(strstr(err.message, "no text"));
+  g_assert_null(attn_translate(t, "  \n\t ", 5, &o, &err));
+  g_assert_null(attn_translate(t, "ab\xc3", 3, &o, &err));
+  g_assert_nonnull(strstr(err.message, "UTF-8"));
+  o.beam = 9;
+  g_assert_null(attn_translate(t, "ab", 2, &o, &err));
+  g_assert_nonnull(strstr(err.message, "beam"));
+  attn_translator_free(t);
+  g_assert_null(attn_translator_load("/nonexistent/model", &err));
+  g_assert_nonnull(strstr(err.message, "/nonexistent/model"));
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/engine/translate/trace-shape", test_trace_shape);
+  g_test_add_func("/engine/translate/beam-and-self-attention", test_beam_and_self);
+  g_test_add_func("/engine/translate/deterministic", test_greedy_equals_beam1);
+  g_test_add_func("/engine/translate/unknown-and-long", test_unknown_and_long);
+  g_test_add_func("/engine/translate/bad-input", test_bad_input);
+  return g_test_run();
+}
