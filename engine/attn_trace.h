@@ -104,6 +104,13 @@ int attn_trace_warn(attn_trace *t, const char *fmt, ...) __attribute__((format(p
 
 int attn_trace_set_sentences(attn_trace *t, int n, const char *const *sentences);
 
+/* A copy of a translation trace with sub-word pieces merged into words (a piece that
+ * does not start a word joins the one before): attention is summed over a word's source
+ * pieces and averaged over its output pieces, so rows still sum to 1; a word's
+ * probability is the product of its pieces'. Beam alternatives are not carried over.
+ * NULL when out of memory or for other tasks. */
+attn_trace *attn_trace_merge_words(const attn_trace *t);
+
 /* Index of the map with this name, or -1. */
 int attn_trace_find_map(const attn_trace *t, const char *name);
 

@@ -265,6 +265,38 @@ static void test_validate_api(void) {
   attn_trace_free(t);
 }
 
+/* Expected values worked out by hand from the definition (sum over source pieces of a
+ * word, mean over output pieces of a word). */
+static void test_merge_words(void) {
+  attn_trace *t = attn_trace_new(ATTN_TASK_TRANSLATE, "m");
+  const char *src[] = {"▁Ein", "▁Über", "größe", "q", "</s>"};
+  unsigned char src_ws[] = {1, 1, 0, 1, 1};
+  const char *out[] = {"▁A", "▁hu", "ge", "</s>"};
+  unsigned char out_ws[] = {1, 1, 0, 1};
+  float probs[] = {0.5f, 0.8f, 0.5f, 0.9f};
+  attn_tokens_set(&t->source, 5, src, src_ws, NULL, NULL);
+  attn_tokens_set(&t->output, 4, out, out_ws, probs, "A huge");
+  float w[20] = {.1f, .2f, .3f, .2f, .2f, .5f, .1f, .1f, .1f, .2f, 0, .4f, .4f, .2f, 0, .2f, .2f, .2f, .2f, .2f};
+  attn_trace_add_map(t, "cross", ATTN_MAP_CROSS, -1, -1, 4, 5, w);
+  attn_trace *m = attn_trace_merge_words(t);
+  g_assert_nonnull(m);
+  g_assert_cmpint(m->source.n, ==, 4);
+  g_assert_cmpstr(m->source.tokens[1], ==, "▁Übergröße");
+  g_assert_cmpint(m->output.n, ==, 3);
+  g_assert_cmpstr(m->output.tokens[1], ==, "▁huge");
+  g_assert_cmpstr(m->output.text, ==, "A huge");
+  float want_probs[] = {0.5f, 0.4f, 0.9f};
+  float want[12] = {.1f, .5f, .2f, .2f, .25f, .5f, .15f, .1f, .2f, .4f, .2f, .2f};
+  for (int i = 0; i < 3; i++) g_assert_cmpfloat_with_epsilon(m->output.probs[i], want_probs[i], 1e-6);
+  g_assert_cmpint(m->maps[0].rows, ==, 3);
+  g_assert_cmpint(m->maps[0].cols, ==, 4);
+  for (int i = 0; i < 12; i++) g_assert_cmpfloat_with_epsilon(m->maps[0].weights[i], want[i], 1e-6);
+  attn_error err = {0};
+  g_assert_cmpint(attn_trace_validate(m, &err), ==, ATTN_OK);
+  attn_trace_free(m);
+  attn_trace_free(t);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/trace/round-trip", test_round_trip);
@@ -273,6 +305,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/trace/save-load-atomic", test_save_load_atomic);
   g_test_add_func("/engine/trace/sample-asset", test_sample_asset);
   g_test_add_func("/engine/trace/validate", test_validate_api);
+  g_test_add_func("/engine/trace/merge-words", test_merge_words);
   for (size_t i = 0; i < G_N_ELEMENTS(bad_cases); i++)
     g_test_add_data_func(bad_cases[i].path, &bad_cases[i], test_bad);
   return g_test_run();
