@@ -22,13 +22,15 @@ typedef struct LensRenderOptions {
   LensView view;
   int map_index;          /* index into trace->maps */
   LensColormap colormap;
-  int show_values;        /* print each weight inside its cell */
+  int show_values;        /* print each weight inside its cell (0.00 is left out) */
   int show_colorbar;      /* legend with the scale (default on) */
   int highlight_row;      /* query (output token) to highlight, -1 for none */
   int highlight_col;      /* key (source token) to highlight, -1 for none */
   int dark;               /* light text on a dark background */
   double font_size;       /* points at scale 1; <= 0 means the default (11) */
   const char *title;      /* NULL: derived from the trace (model and map name) */
+  double vmax;            /* top of the colour scale: <= 0 means the map's maximum (default);
+                             1 gives a fixed 0..1 scale that compares across maps */
 } LensRenderOptions;
 
 typedef struct LensRect { double x, y, w, h; } LensRect;
@@ -56,22 +58,34 @@ void lens_colormap_rgb(LensColormap map, double t, double rgb[3]);
 const char *lens_colormap_name(LensColormap map);
 int lens_colormap_from_name(const char *name, LensColormap *out); /* 0 on success */
 int lens_view_from_name(const char *name, LensView *out);          /* 0 on success */
+const char *lens_view_name(LensView view);
 
-/* Natural size (user units at scale 1) that fits all labels without overlap. */
+/* Natural size (user units at scale 1, whole numbers) that fits all labels without
+ * overlap; a matrix cell is at least 22 units. Text is set at 96 dpi: an 11 pt font is
+ * 14.7 units high, the size GTK uses on a standard screen. */
 void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *width,
                       double *height);
 
 /* Draws the chosen view of map o->map_index into the box (0,0)-(width,height), filling the
- * background. layout may be NULL. Returns ATTN_OK or ATTN_E_ARG (no such map). */
+ * background. layout may be NULL. Returns ATTN_OK, ATTN_E_ARG (no such map, or an empty
+ * one; a short message is drawn instead) or ATTN_E_NOMEM. A box smaller than the natural size shrinks the
+ * whole picture uniformly; a larger box gives the matrix bigger cells (up to 96 units) or
+ * the flow more room, at the same text size, centred. o may be NULL (defaults). */
 attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOptions *o,
                         double width, double height, LensLayout *layout);
 
 /* Cell under (x, y) in a matrix layout: returns 1 and sets row/col, else 0. */
 int lens_layout_hit(const LensLayout *layout, double x, double y, int *row, int *col);
+/* Token label under (x, y) in either view: returns 1 and sets row (a query label, col = -1)
+ * or col (a key label, row = -1), else 0. Only the first LENS_LAYOUT_MAX_LABELS count. */
+int lens_layout_hit_label(const LensLayout *layout, double x, double y, int *row, int *col);
 
 /* Writes PNG, SVG or PDF (by the extension of path, case-insensitive) at the natural size
  * times scale (scale only multiplies pixels for PNG; vector formats stay in points).
- * Written to a temporary file and renamed, so a failure leaves no partial file. */
+ * Written to a temporary file and renamed, so a failure leaves no partial file. Sizes over
+ * LENS_EXPORT_MAX_SIDE per side (or LENS_EXPORT_MAX_PIXELS for PNG) give ATTN_E_ARG. */
+#define LENS_EXPORT_MAX_SIDE 32767
+#define LENS_EXPORT_MAX_PIXELS (1LL << 27) /* 512 MiB of pixels */
 attn_status lens_export(const attn_trace *t, const LensRenderOptions *o, const char *path,
                         double scale, attn_error *err);
 
