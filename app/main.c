@@ -20,7 +20,13 @@ static const command commands[] = {
 
 int main(int argc, char **argv) {
   attn_set_threads(1);
-  if (argc < 2) return cli_sample(argc, argv);
+  if (argc < 2) {
+#ifdef ATTN_HAVE_GUI
+    return cli_gui(argc, argv);
+#else
+    return cli_sample(argc, argv);
+#endif
+  }
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
     cli_usage(stdout);
     return 0;

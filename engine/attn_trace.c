@@ -269,3 +269,36 @@ attn_status attn_trace_validate(const attn_trace *t, attn_error *err) {
   }
   return st;
 }
+
+static int copy_tokens(attn_tokens *dst, const attn_tokens *src) {
+  return attn_tokens_set(dst, src->n, (const char *const *)src->tokens, src->word_start, src->probs, src->text);
+}
+
+static int copy_maps(attn_map **dst, int *n_dst, const attn_map *maps, int n) {
+  for (int i = 0; i < n; i++)
+    if (!attn_maps_append(dst, n_dst, maps[i].name, maps[i].kind, maps[i].layer, maps[i].head, maps[i].rows,
+                          maps[i].cols, maps[i].weights))
+      return -1;
+  return 0;
+}
+
+attn_trace *attn_trace_select_hypothesis(const attn_trace *t, int k) {
+  if (k < 0 || k > t->n_hyps) return NULL;
+  attn_trace *c = attn_trace_new(t->task, t->model);
+  if (!c) return NULL;
+  const attn_tokens *out = k == 0 ? &t->output : &t->hyps[k - 1].output;
+  int rc = copy_tokens(&c->source, &t->source) || copy_tokens(&c->output, out) ||
+           (k == 0 ? copy_maps(&c->maps, &c->n_maps, t->maps, t->n_maps)
+                   : copy_maps(&c->maps, &c->n_maps, t->hyps[k - 1].maps, t->hyps[k - 1].n_maps)) ||
+           attn_trace_set_sentences(c, t->n_sentences, (const char *const *)t->sentences);
+  for (int i = 0; rc == 0 && i < t->n_warnings; i++) rc = attn_trace_warn(c, "%s", t->warnings[i]);
+  if (rc == 0 && t->question && !(c->question = attn_strdup(t->question))) rc = -1;
+  c->score = k == 0 ? t->score : t->hyps[k - 1].score;
+  c->image_width = t->image_width, c->image_height = t->image_height;
+  c->grid_rows = t->grid_rows, c->grid_cols = t->grid_cols;
+  if (rc != 0) {
+    attn_trace_free(c);
+    return NULL;
+  }
+  return c;
+}

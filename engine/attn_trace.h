@@ -104,6 +104,11 @@ int attn_trace_warn(attn_trace *t, const char *fmt, ...) __attribute__((format(p
 
 int attn_trace_set_sentences(attn_trace *t, int n, const char *const *sentences);
 
+/* A copy of the trace showing hypothesis k (0 = the best, k >= 1 = hyps[k-1]) as its
+ * output and maps, without the other alternatives. NULL when out of memory or k is out
+ * of range. */
+attn_trace *attn_trace_select_hypothesis(const attn_trace *t, int k);
+
 /* A copy of a translation trace with sub-word pieces merged into words (a piece that
  * does not start a word joins the one before): attention is summed over a word's source
  * pieces and averaged over its output pieces, so rows still sum to 1; a word's

@@ -1,0 +1,223 @@
+/* The real window under Xvfb: type, wait for the worker, check the state and the pixels,
+ * switch model and view, export, and feed bad input. */
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <math.h>
+#include <string.h>
+
+#include "lens_window.h"
+
+static LensWindow *window;
+
+/* Runs the main loop until cond(data) holds or ten seconds pass. */
+static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data) {
+  gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  while (!cond(data) && g_get_monotonic_time() < end) g_main_context_iteration(NULL, FALSE), g_usleep(1000);
+  return cond(data);
+}
+
+static gboolean page_idle(gpointer page) { return !lens_translate_page_is_busy(page); }
+
+static LensTranslatePage *page(void) { return lens_window_get_translate_page(window); }
+
+/* Types text one character at a time, as a person would, then waits for the result. */
+static void type_text(const char *text) {
+  lens_translate_page_set_text(page(), "");
+  GtkTextView *tv = NULL;
+  (void)tv;
+  GString *so_far = g_string_new(NULL);
+  for (const char *p = text; *p; p = g_utf8_next_char(p)) {
+    g_string_append_len(so_far, p, g_utf8_next_char(p) - p);
+    lens_translate_page_set_text(page(), so_far->str);
+    g_main_context_iteration(NULL, FALSE);
+  }
+  g_string_free(so_far, TRUE);
+  g_assert_true(wait_for(page_idle, page()));
+}
+
+static gboolean drawn(gpointer view) { return lens_trace_view_get_layout(view)->rows > 0; }
+
+/* Renders a widget as the screen would (GSK's cairo renderer) into an image surface. */
+static cairo_surface_t *render_widget(GtkWidget *w) {
+  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+  GdkPaintable *paintable = gtk_widget_paintable_new(w);
+  GtkSnapshot *snap = gtk_snapshot_new();
+  gdk_paintable_snapshot(paintable, snap, width, height);
+  GskRenderNode *node = gtk_snapshot_free_to_node(snap);
+  GskRenderer *renderer = gsk_cairo_renderer_new();
+  gsk_renderer_realize(renderer, NULL, NULL);
+  GdkTexture *tex = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
+  cairo_surface_flush(s);
+  gdk_texture_download(tex, cairo_image_surface_get_data(s), cairo_image_surface_get_stride(s));
+  cairo_surface_mark_dirty(s);
+  g_object_unref(tex);
+  gsk_renderer_unrealize(renderer);
+  g_object_unref(renderer);
+  gsk_render_node_unref(node);
+  g_object_unref(paintable);
+  return s;
+}
+
+static void test_typing(void) {
+  type_text("abc dag fe");
+  const attn_trace *t = lens_translate_page_get_trace(page());
+  g_assert_nonnull(t);
+  g_assert_cmpint(t->output.n, >, 0);
+  g_assert_cmpstr(t->source.text, ==, "abc dag fe");
+  LensTraceView *view = lens_translate_page_get_view(page());
+  g_assert_true(wait_for(drawn, view));
+  const LensLayout *l = lens_trace_view_get_layout(view);
+  const attn_trace *shown = lens_trace_view_get_trace(view);
+  g_assert_cmpint(l->rows, ==, shown->output.n); /* matrix = output x source tokens */
+  g_assert_cmpint(l->cols, ==, shown->source.n);
+  g_autofree char *hover = lens_trace_view_describe_cell(view, 0, 1);
+  g_autofree char *weight = g_strdup_printf("%.3f", (double)shown->maps[0].weights[1]);
+  g_test_message("hover text: %s", hover);
+  g_assert_nonnull(strstr(hover, weight));
+  g_assert_nonnull(strstr(hover, "→"));
+  g_assert_null(lens_translate_page_get_message(page()));
+  g_assert_cmpfloat(lens_translate_page_get_last_ms(page()), >, 0.0);
+}
+
+static void test_pixels(void) {
+  type_text("bad cafe");
+  LensTraceView *view = lens_translate_page_get_view(page());
+  g_assert_true(wait_for(drawn, view));
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  cairo_surface_t *s = render_widget(GTK_WIDGET(view));
+  const char *shots = g_getenv("ATTN_SCREENSHOT_DIR");
+  if (shots) {
+    g_autofree char *p = g_build_filename(shots, "gui-translate-view.png", NULL);
+    cairo_surface_write_to_png(s, p);
+  }
+  const LensLayout *l = lens_trace_view_get_layout(view);
+  const attn_trace *t = lens_trace_view_get_trace(view);
+  const attn_map *m = &t->maps[lens_trace_view_get_options(view)->map_index];
+  float vmax = 0;
+  for (int i = 0; i < m->rows * m->cols; i++) vmax = fmaxf(vmax, m->weights[i]);
+  unsigned char *px = cairo_image_surface_get_data(s);
+  int stride = cairo_image_surface_get_stride(s);
+  for (int i = 0; i < l->rows; i++)
+    for (int j = 0; j < l->cols; j++) {
+      int x = (int)(l->grid.x + (j + 0.5) * l->cell_w), y = (int)(l->grid.y + (i + 0.5) * l->cell_h);
+      double rgb[3];
+      lens_colormap_rgb(lens_trace_view_get_options(view)->colormap, m->weights[i * m->cols + j] / vmax, rgb);
+      const unsigned char *p = px + y * stride + 4 * x; /* BGRA */
+      for (int c = 0; c < 3; c++) g_assert_cmpint(abs((int)p[2 - c] - (int)lround(rgb[c] * 255)), <=, 2);
+    }
+  cairo_surface_destroy(s);
+}
+
+static gboolean model_is(gpointer name) {
+  const attn_trace *t = lens_translate_page_get_trace(page());
+  return !lens_translate_page_is_busy(page()) && t && g_strcmp0(t->model, name) == 0;
+}
+
+static void copy_dir(const char *from, const char *to) {
+  g_mkdir_with_parents(to, 0755);
+  const char *files[] = {"config.json", "model.safetensors", "source.spm"};
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *a = g_build_filename(from, files[i], NULL), *b = g_build_filename(to, files[i], NULL);
+    char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(a, &data, &len, NULL));
+    g_assert_true(g_file_set_contents(b, data, (gssize)len, NULL));
+    g_free(data);
+  }
+}
+
+static void test_switch_model_and_view(void) {
+  type_text("abc");
+  g_autofree char *tmp = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  g_autofree char *other = g_build_filename(tmp, "second-model", NULL);
+  g_autofree char *from = g_build_filename(g_getenv("ATTN_FIXTURES"), "transformer-tiny", NULL);
+  copy_dir(from, other);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(lens_window_add_model(window, other, &error));
+  g_assert_true(wait_for(model_is, "second-model"));
+  g_autofree char *text = lens_translate_page_get_text(page());
+  g_assert_cmpstr(text, ==, "abc"); /* the user's text stays */
+  LensTraceView *view = lens_translate_page_get_view(page());
+  lens_translate_page_set_view(page(), LENS_VIEW_FLOW);
+  g_assert_cmpint(lens_trace_view_get_options(view)->view, ==, LENS_VIEW_FLOW);
+  lens_translate_page_set_view(page(), LENS_VIEW_MATRIX);
+  g_assert_true(lens_window_select_model(window, "transformer-tiny"));
+  g_assert_true(wait_for(model_is, "transformer-tiny"));
+}
+
+static void test_export(void) {
+  type_text("fed cab");
+  g_autofree char *dir = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  const char *names[] = {"a.png", "a.svg", "a.pdf"};
+  const char *magic[] = {"\x89PNG", "<?xml", "%PDF"};
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *p = g_build_filename(dir, names[i], NULL);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(lens_translate_page_export(page(), p, 2.0, &error));
+    char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(p, &data, &len, NULL));
+    g_assert_cmpmem(data, strlen(magic[i]), magic[i], strlen(magic[i]));
+    g_free(data);
+  }
+  g_autofree char *png = g_build_filename(dir, "a.png", NULL);
+  cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+  double w, h;
+  LensTraceView *view = lens_translate_page_get_view(page());
+  lens_render_size(lens_trace_view_get_trace(view), lens_trace_view_get_options(view), &w, &h);
+  g_assert_cmpint(cairo_image_surface_get_width(s), ==, (int)ceil(w * 2 - 1e-9));
+  cairo_surface_destroy(s);
+  g_autoptr(GdkTexture) tex = lens_translate_page_texture(page(), 1.0);
+  g_assert_nonnull(tex);
+  g_autofree char *bad = g_build_filename(dir, "nope", "a.png", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_false(lens_translate_page_export(page(), bad, 1.0, &error));
+  g_assert_nonnull(error);
+}
+
+static void test_bad_input(void) {
+  GString *big = g_string_new(NULL);
+  for (int i = 0; i < 1500; i++) g_string_append(big, "abc dah ");
+  lens_translate_page_set_text(page(), big->str);
+  g_assert_true(wait_for(page_idle, page()));
+  g_assert_nonnull(lens_translate_page_get_message(page()));
+  g_assert_nonnull(strstr(lens_translate_page_get_message(page()), "cut"));
+  g_autofree char *kept = lens_translate_page_get_text(page());
+  g_assert_cmpstr(kept, ==, big->str); /* never lose the user's text */
+  g_string_free(big, TRUE);
+  type_text("abc xyz");
+  g_assert_nonnull(strstr(lens_translate_page_get_message(page()), "not in the vocabulary"));
+  type_text("   ");
+  g_assert_null(lens_translate_page_get_trace(page()));
+  g_assert_null(lens_translate_page_get_message(page()));
+  /* a broken model: a message, no crash, the text stays */
+  g_autofree char *tmp = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  g_autofree char *broken = g_build_filename(tmp, "broken", NULL);
+  g_autofree char *from = g_build_filename(g_getenv("ATTN_FIXTURES"), "transformer-tiny", NULL);
+  copy_dir(from, broken);
+  g_autofree char *st = g_build_filename(broken, "model.safetensors", NULL);
+  g_assert_true(g_file_set_contents(st, "\x10\0\0\0\0\0\0\0{\"a\":", 13, NULL));
+  type_text("abc");
+  g_autoptr(GError) error = NULL;
+  g_assert_false(lens_window_add_model(window, broken, &error)); /* refused up front */
+  g_assert_nonnull(strstr(error->message, "model.safetensors"));
+  g_autofree char *text = lens_translate_page_get_text(page());
+  g_assert_cmpstr(text, ==, "abc");
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  gtk_init();
+  window = lens_window_new(NULL, g_getenv("ATTN_FIXTURES"));
+  gtk_window_present(GTK_WINDOW(window));
+  g_assert_true(lens_window_select_model(window, "transformer-tiny"));
+  g_test_add_func("/gui/translate/typing", test_typing);
+  g_test_add_func("/gui/translate/pixels", test_pixels);
+  g_test_add_func("/gui/translate/switch-model-and-view", test_switch_model_and_view);
+  g_test_add_func("/gui/translate/export", test_export);
+  g_test_add_func("/gui/translate/bad-input", test_bad_input);
+  int rc = g_test_run();
+  gtk_window_destroy(GTK_WINDOW(window));
+  return rc;
+}

@@ -1,0 +1,95 @@
+/* Finding model directories and sharing loaded translators between threads. */
+#include "lens_models.h"
+
+#include "attn_model_dir.h"
+
+G_DEFINE_QUARK(lens-error-quark, lens_error)
+
+void lens_model_entry_free(LensModelEntry *e) {
+  if (!e) return;
+  g_free(e->name), g_free(e->display_name), g_free(e->path), g_free(e->task), g_free(e->card);
+  g_free(e);
+}
+
+char *lens_models_user_dir(void) {
+  return g_build_filename(g_get_user_data_dir(), "attnlens", "models", NULL);
+}
+
+static char *read_card(const char *path) {
+  g_autofree char *md = g_build_filename(path, "MODEL.md", NULL);
+  char *text = NULL;
+  if (!g_file_get_contents(md, &text, NULL, NULL) || !g_utf8_validate(text, -1, NULL)) {
+    g_free(text);
+    return g_strdup("This model has no MODEL.md: nothing is known about its training data or quality.");
+  }
+  return text;
+}
+
+LensModelEntry *lens_model_entry_read(const char *path, gboolean user, GError **error) {
+  attn_error err = {0};
+  attn_model_dir *dir = attn_model_dir_open(path, &err);
+  if (!dir) {
+    g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
+    return NULL;
+  }
+  const char *task = "translate";
+  attn_config_string(attn_model_dir_config(dir), "attnlens.task", "translate", &task, NULL);
+  LensModelEntry *e = g_new0(LensModelEntry, 1);
+  e->name = g_path_get_basename(path);
+  e->display_name = g_strdup(attn_model_dir_display_name(dir));
+  e->path = g_strdup(path);
+  e->task = g_strdup(task);
+  e->card = read_card(path);
+  e->user = user;
+  attn_model_dir_close(dir);
+  return e;
+}
+
+static int compare_entries(gconstpointer a, gconstpointer b) {
+  const LensModelEntry *x = *(LensModelEntry *const *)a, *y = *(LensModelEntry *const *)b;
+  int c = g_strcmp0(x->task, y->task);
+  return c ? c : g_strcmp0(x->name, y->name);
+}
+
+GPtrArray *lens_models_scan(const char *const *folders, const gboolean *user_flags, int n_folders) {
+  GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)lens_model_entry_free);
+  for (int f = 0; f < n_folders; f++) {
+    if (!folders[f]) continue;
+    g_autoptr(GDir) dir = g_dir_open(folders[f], 0, NULL);
+    const char *name;
+    while (dir && (name = g_dir_read_name(dir))) {
+      g_autofree char *path = g_build_filename(folders[f], name, NULL);
+      if (!g_file_test(path, G_FILE_TEST_IS_DIR)) continue;
+      LensModelEntry *e = lens_model_entry_read(path, user_flags[f], NULL);
+      if (e) g_ptr_array_add(out, e);
+    }
+  }
+  g_ptr_array_sort(out, compare_entries);
+  return out;
+}
+
+struct LensTranslator {
+  attn_translator *translator;
+};
+
+static void translator_clear(gpointer data) {
+  attn_translator_free(((LensTranslator *)data)->translator);
+}
+
+LensTranslator *lens_translator_load(const char *path, GError **error) {
+  attn_error err = {0};
+  attn_translator *tr = attn_translator_load(path, &err);
+  if (!tr) {
+    g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
+    return NULL;
+  }
+  LensTranslator *t = g_atomic_rc_box_new0(LensTranslator);
+  t->translator = tr;
+  return t;
+}
+
+LensTranslator *lens_translator_ref(LensTranslator *t) { return g_atomic_rc_box_acquire(t); }
+void lens_translator_unref(LensTranslator *t) {
+  if (t) g_atomic_rc_box_release_full(t, translator_clear);
+}
+const attn_translator *lens_translator_get(LensTranslator *t) { return t->translator; }

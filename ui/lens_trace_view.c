@@ -1,0 +1,190 @@
+/* LensTraceView: ui/render in a GtkWidget, with hover explanations and click selection. */
+#include "lens_trace_view.h"
+
+struct _LensTraceView {
+  GtkWidget parent_instance;
+  attn_trace *trace;
+  LensRenderOptions options;
+  LensLayout *layout;
+  char *placeholder;
+};
+
+G_DEFINE_FINAL_TYPE(LensTraceView, lens_trace_view, GTK_TYPE_WIDGET)
+
+enum { SIGNAL_SELECTION_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+/* Light text on the theme means a dark background: follow it. */
+static gboolean theme_is_dark(GtkWidget *widget) {
+  GdkRGBA fg;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color(gtk_widget_get_style_context(widget), &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue > 0.5;
+}
+
+static void draw_placeholder(LensTraceView *self, cairo_t *cr, int width, int height, gboolean dark) {
+  PangoLayout *pl = gtk_widget_create_pango_layout(GTK_WIDGET(self), self->placeholder ? self->placeholder : "");
+  int tw, th;
+  pango_layout_get_pixel_size(pl, &tw, &th);
+  cairo_set_source_rgba(cr, dark ? 1 : 0, dark ? 1 : 0, dark ? 1 : 0, 0.55);
+  cairo_move_to(cr, (width - tw) / 2.0, (height - th) / 2.0);
+  pango_cairo_show_layout(cr, pl);
+  g_object_unref(pl);
+}
+
+static void lens_trace_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
+  LensTraceView *self = LENS_TRACE_VIEW(widget);
+  int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
+  if (width <= 0 || height <= 0) return;
+  cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, width, height));
+  LensRenderOptions o = self->options;
+  o.dark = theme_is_dark(widget);
+  if (self->trace && self->trace->n_maps > 0) lens_render(cr, self->trace, &o, width, height, self->layout);
+  else draw_placeholder(self, cr, width, height, o.dark);
+  cairo_destroy(cr);
+}
+
+static void lens_trace_view_measure(GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
+                                    int *natural, int *min_baseline, int *nat_baseline) {
+  LensTraceView *self = LENS_TRACE_VIEW(widget);
+  double w = 320, h = 240;
+  if (self->trace && self->trace->n_maps > 0) lens_render_size(self->trace, &self->options, &w, &h);
+  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 160 : 120;
+  *natural = (int)(orientation == GTK_ORIENTATION_HORIZONTAL ? w : h);
+  if (*natural < *minimum) *natural = *minimum;
+  *min_baseline = *nat_baseline = -1;
+}
+
+static const attn_map *current_map(LensTraceView *self) {
+  if (!self->trace || self->options.map_index < 0 || self->options.map_index >= self->trace->n_maps) return NULL;
+  return &self->trace->maps[self->options.map_index];
+}
+
+/* Token text for display: the SentencePiece word marker becomes a plain space. */
+static char *display_token(const char *tok) {
+  if (g_str_has_prefix(tok, "\xe2\x96\x81")) return g_strdup(tok + 3);
+  return g_strdup_printf("\xc2\xb7%s", tok); /* continues a word */
+}
+
+/* Labels of the queries (rows) and keys (columns) of the current map. */
+static const attn_tokens *axis_tokens(LensTraceView *self, int rows) {
+  const attn_map *m = current_map(self);
+  if (!m) return NULL;
+  if (m->kind == ATTN_MAP_ENCODER) return &self->trace->source;
+  if (m->kind == ATTN_MAP_DECODER) return &self->trace->output;
+  return rows ? &self->trace->output : &self->trace->source;
+}
+
+char *lens_trace_view_describe_cell(LensTraceView *self, int row, int col) {
+  const attn_map *m = current_map(self);
+  if (!m || row < 0 || col < 0 || row >= m->rows || col >= m->cols) return NULL;
+  const attn_tokens *q = axis_tokens(self, 1), *k = axis_tokens(self, 0);
+  g_autofree char *qt = row < q->n ? display_token(q->tokens[row]) : g_strdup_printf("%d", row);
+  g_autofree char *kt = col < k->n ? display_token(k->tokens[col]) : g_strdup_printf("%d", col);
+  float w = m->weights[(size_t)row * m->cols + col];
+  return g_strdup_printf("“%s” → “%s”: %.3f (%.1f%%)", qt, kt, (double)w, 100.0 * w);
+}
+
+static gboolean on_query_tooltip(GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip,
+                                 gpointer data) {
+  LensTraceView *self = LENS_TRACE_VIEW(widget);
+  int row = -1, col = -1;
+  if (keyboard || !self->trace || !lens_layout_hit(self->layout, x, y, &row, &col)) return FALSE;
+  g_autofree char *text = lens_trace_view_describe_cell(self, row, col);
+  if (!text) return FALSE;
+  gtk_tooltip_set_text(tooltip, text);
+  return TRUE;
+}
+
+void lens_trace_view_select(LensTraceView *self, int row, int col) {
+  if (self->options.highlight_row == row && self->options.highlight_col == col) return;
+  self->options.highlight_row = row;
+  self->options.highlight_col = col;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+  g_signal_emit(self, signals[SIGNAL_SELECTION_CHANGED], 0);
+}
+
+/* A click on a cell or a label selects its row/column; the same click again clears it. */
+static void on_click(GtkGestureClick *gesture, int n_press, double x, double y, gpointer data) {
+  LensTraceView *self = data;
+  int row = -1, col = -1;
+  if (!self->trace) return;
+  if (!lens_layout_hit(self->layout, x, y, &row, &col) && !lens_layout_hit_label(self->layout, x, y, &row, &col)) {
+    lens_trace_view_select(self, -1, -1);
+    return;
+  }
+  if (row == self->options.highlight_row && col == self->options.highlight_col) row = col = -1;
+  lens_trace_view_select(self, row, col);
+}
+
+static void update_accessible(LensTraceView *self) {
+  const attn_map *m = current_map(self);
+  g_autofree char *label = m ? g_strdup_printf("Attention map “%s”: %d output by %d source tokens", m->name, m->rows, m->cols)
+                             : g_strdup(self->placeholder ? self->placeholder : "No attention to show");
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+}
+
+void lens_trace_view_set_trace(LensTraceView *self, attn_trace *trace) {
+  g_return_if_fail(LENS_IS_TRACE_VIEW(self));
+  attn_trace_free(self->trace);
+  self->trace = trace;
+  if (!trace || self->options.map_index >= trace->n_maps) self->options.map_index = 0;
+  const attn_map *m = current_map(self);
+  if (!m || self->options.highlight_row >= m->rows) self->options.highlight_row = -1;
+  if (!m || self->options.highlight_col >= m->cols) self->options.highlight_col = -1;
+  memset(self->layout, 0, sizeof *self->layout);
+  update_accessible(self);
+  gtk_widget_queue_resize(GTK_WIDGET(self));
+}
+
+const attn_trace *lens_trace_view_get_trace(LensTraceView *self) { return self->trace; }
+const LensRenderOptions *lens_trace_view_get_options(LensTraceView *self) { return &self->options; }
+const LensLayout *lens_trace_view_get_layout(LensTraceView *self) { return self->layout; }
+
+void lens_trace_view_set_options(LensTraceView *self, const LensRenderOptions *options) {
+  g_return_if_fail(LENS_IS_TRACE_VIEW(self));
+  self->options = *options;
+  if (self->trace && (self->options.map_index < 0 || self->options.map_index >= self->trace->n_maps)) self->options.map_index = 0;
+  update_accessible(self);
+  gtk_widget_queue_resize(GTK_WIDGET(self));
+}
+
+void lens_trace_view_set_placeholder(LensTraceView *self, const char *text) {
+  g_free(self->placeholder);
+  self->placeholder = g_strdup(text);
+  update_accessible(self);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+static void lens_trace_view_finalize(GObject *object) {
+  LensTraceView *self = LENS_TRACE_VIEW(object);
+  attn_trace_free(self->trace);
+  g_free(self->layout);
+  g_free(self->placeholder);
+  G_OBJECT_CLASS(lens_trace_view_parent_class)->finalize(object);
+}
+
+static void lens_trace_view_class_init(LensTraceViewClass *klass) {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  G_OBJECT_CLASS(klass)->finalize = lens_trace_view_finalize;
+  widget_class->snapshot = lens_trace_view_snapshot;
+  widget_class->measure = lens_trace_view_measure;
+  gtk_widget_class_set_accessible_role(widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+  gtk_widget_class_set_css_name(widget_class, "traceview");
+  signals[SIGNAL_SELECTION_CHANGED] =
+      g_signal_new("selection-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void lens_trace_view_init(LensTraceView *self) {
+  lens_render_options_init(&self->options);
+  self->layout = g_new0(LensLayout, 1);
+  gtk_widget_set_has_tooltip(GTK_WIDGET(self), TRUE);
+  g_signal_connect(self, "query-tooltip", G_CALLBACK(on_query_tooltip), NULL);
+  GtkGesture *click = gtk_gesture_click_new();
+  g_signal_connect(click, "pressed", G_CALLBACK(on_click), self);
+  gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(click));
+  gtk_widget_set_focusable(GTK_WIDGET(self), TRUE);
+}
+
+GtkWidget *lens_trace_view_new(void) { return g_object_new(LENS_TYPE_TRACE_VIEW, NULL); }

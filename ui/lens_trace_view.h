@@ -1,0 +1,43 @@
+/* LensTraceView: a widget that draws an attention trace with ui/render (the same code
+ * that writes PNG/SVG/PDF), explains the cell under the pointer, and highlights the
+ * row or column the user clicks. */
+#ifndef LENS_TRACE_VIEW_H
+#define LENS_TRACE_VIEW_H
+
+#include <gtk/gtk.h>
+
+#include "attn_trace.h"
+#include "lens_render.h"
+
+G_BEGIN_DECLS
+
+#define LENS_TYPE_TRACE_VIEW (lens_trace_view_get_type())
+G_DECLARE_FINAL_TYPE(LensTraceView, lens_trace_view, LENS, TRACE_VIEW, GtkWidget)
+
+GtkWidget *lens_trace_view_new(void);
+
+/* Takes ownership of trace (NULL clears the view). Highlights that no longer fit are
+ * dropped; the map index is kept when it still exists. */
+void lens_trace_view_set_trace(LensTraceView *self, attn_trace *trace);
+const attn_trace *lens_trace_view_get_trace(LensTraceView *self);
+
+/* The options the view draws with; change them with set_options (copied). */
+const LensRenderOptions *lens_trace_view_get_options(LensTraceView *self);
+void lens_trace_view_set_options(LensTraceView *self, const LensRenderOptions *options);
+
+/* Where the last drawing put things (valid after the first draw). */
+const LensLayout *lens_trace_view_get_layout(LensTraceView *self);
+
+/* Text shown when hovering cell (row, col) of the current map: output piece, source
+ * piece and weight. NULL when out of range. Caller frees. */
+char *lens_trace_view_describe_cell(LensTraceView *self, int row, int col);
+
+/* Selects a query row or key column to highlight (-1 for none). Emits "selection-changed". */
+void lens_trace_view_select(LensTraceView *self, int row, int col);
+
+/* Text shown when nothing is there to draw. */
+void lens_trace_view_set_placeholder(LensTraceView *self, const char *text);
+
+G_END_DECLS
+
+#endif

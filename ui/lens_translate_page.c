@@ -1,0 +1,652 @@
+/* The Translate page: live translation on a worker thread and its attention views. */
+#include "lens_translate_page.h"
+
+#include <string.h>
+
+#define DEBOUNCE_MS 60
+#define SPINNER_DELAY_MS 150
+
+struct _LensTranslatePage {
+  GtkBox parent_instance;
+  GtkWidget *info_bar, *info_label;
+  GtkTextBuffer *buffer;
+  GtkWidget *text_view, *tokens_box, *spinner, *status;
+  GtkWidget *matrix_button, *flow_button, *map_dropdown, *heads_toggle, *cmap_dropdown;
+  GtkWidget *beam_spin, *words_check, *values_check, *self_check, *hyp_dropdown;
+  GtkStringList *map_names, *hyp_names;
+  GtkWidget *stack, *heads_grid;
+  LensTraceView *view;
+  LensTranslator *model;
+  char *model_path, *message, *title;
+  attn_trace *trace; /* as the model produced it */
+  GCancellable *cancellable;
+  guint64 generation;
+  guint debounce_id, spinner_id;
+  gint64 edit_time;
+  double last_ms;
+  int loading, translating, hyp_index, updating;
+};
+
+G_DEFINE_FINAL_TYPE(LensTranslatePage, lens_translate_page, GTK_TYPE_BOX)
+
+enum { SIGNAL_TRACE_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void start_translation(LensTranslatePage *self);
+static void refresh_display(LensTranslatePage *self);
+
+/* ---- messages ---- */
+
+static void show_message(LensTranslatePage *self, const char *text, GtkMessageType type) {
+  g_free(self->message);
+  self->message = g_strdup(text);
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (text) {
+    gtk_label_set_text(GTK_LABEL(self->info_label), text);
+    gtk_info_bar_set_message_type(GTK_INFO_BAR(self->info_bar), type);
+  }
+  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), text != NULL);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+}
+
+static void set_spinning(LensTranslatePage *self, gboolean on) {
+  gtk_widget_set_visible(self->spinner, on);
+  gtk_spinner_set_spinning(GTK_SPINNER(self->spinner), on);
+}
+
+static gboolean spinner_timeout(gpointer data) {
+  LensTranslatePage *self = data;
+  self->spinner_id = 0;
+  set_spinning(self, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static void busy_changed(LensTranslatePage *self) {
+  gboolean busy = self->loading > 0 || self->translating > 0;
+  if (busy && !self->spinner_id && !gtk_widget_get_visible(self->spinner))
+    self->spinner_id = g_timeout_add(SPINNER_DELAY_MS, spinner_timeout, self);
+  if (!busy) {
+    g_clear_handle_id(&self->spinner_id, g_source_remove);
+    set_spinning(self, FALSE);
+  }
+}
+
+/* ---- the worker ---- */
+
+typedef struct job {
+  LensTranslator *model;
+  char *text;
+  attn_translate_opts opts;
+  guint64 generation;
+  gint64 started;
+} job;
+
+static void job_free(gpointer data) {
+  job *j = data;
+  lens_translator_unref(j->model);
+  g_free(j->text);
+  g_free(j);
+}
+
+static void translate_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  job *j = data;
+  if (g_cancellable_is_cancelled(cancellable)) {
+    g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "superseded");
+    return;
+  }
+  attn_error err = {0};
+  attn_trace *t = attn_translate(lens_translator_get(j->model), j->text, strlen(j->text), &j->opts, &err);
+  if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
+  else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
+}
+
+static void warnings_to_message(LensTranslatePage *self) {
+  if (!self->trace || self->trace->n_warnings == 0) {
+    show_message(self, NULL, GTK_MESSAGE_INFO);
+    return;
+  }
+  g_autofree char *joined = g_strjoinv("\n", self->trace->warnings);
+  show_message(self, joined, GTK_MESSAGE_WARNING);
+}
+
+static void translation_done(GObject *source, GAsyncResult *result, gpointer data) {
+  LensTranslatePage *self = LENS_TRANSLATE_PAGE(source);
+  job *j = g_task_get_task_data(G_TASK(result));
+  g_autoptr(GError) error = NULL;
+  attn_trace *t = g_task_propagate_pointer(G_TASK(result), &error);
+  self->translating--;
+  busy_changed(self);
+  if (j->generation != self->generation) { /* a newer edit is on its way */
+    attn_trace_free(t);
+    return;
+  }
+  self->last_ms = (g_get_monotonic_time() - self->edit_time) / 1000.0;
+  attn_trace_free(self->trace);
+  self->trace = t;
+  if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
+  else warnings_to_message(self);
+  g_autofree char *status = t ? g_strdup_printf("%.0f ms · %s", self->last_ms, j->opts.beam > 1 ? "beam search" : "greedy")
+                              : g_strdup("");
+  gtk_label_set_text(GTK_LABEL(self->status), status);
+  refresh_display(self);
+  g_signal_emit(self, signals[SIGNAL_TRACE_CHANGED], 0);
+}
+
+static gboolean is_blank(const char *text) {
+  for (const char *p = text; *p; p++)
+    if (!g_ascii_isspace(*p)) return FALSE;
+  return TRUE;
+}
+
+static void clear_trace(LensTranslatePage *self, const char *placeholder) {
+  attn_trace_free(self->trace);
+  self->trace = NULL;
+  lens_trace_view_set_placeholder(self->view, placeholder);
+  gtk_label_set_text(GTK_LABEL(self->status), "");
+  refresh_display(self);
+}
+
+static void start_translation(LensTranslatePage *self) {
+  g_autofree char *text = lens_translate_page_get_text(self);
+  self->generation++;
+  g_cancellable_cancel(self->cancellable);
+  g_clear_object(&self->cancellable);
+  if (!self->model) return; /* the model's load finishes and calls us again */
+  if (is_blank(text)) {
+    show_message(self, NULL, GTK_MESSAGE_INFO);
+    clear_trace(self, "Type a sentence above to see where the model looks.");
+    return;
+  }
+  self->cancellable = g_cancellable_new();
+  job *j = g_new0(job, 1);
+  j->model = lens_translator_ref(self->model);
+  j->text = g_steal_pointer(&text);
+  attn_translate_opts_init(&j->opts);
+  j->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
+  j->opts.self_attention = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->self_check));
+  j->generation = self->generation;
+  GTask *task = g_task_new(self, self->cancellable, translation_done, NULL);
+  g_task_set_task_data(task, j, job_free);
+  self->translating++;
+  busy_changed(self);
+  g_task_run_in_thread(task, translate_in_thread);
+  g_object_unref(task);
+}
+
+static gboolean debounce_fired(gpointer data) {
+  LensTranslatePage *self = data;
+  self->debounce_id = 0;
+  start_translation(self);
+  return G_SOURCE_REMOVE;
+}
+
+static void schedule_translation(LensTranslatePage *self) {
+  self->edit_time = g_get_monotonic_time();
+  g_clear_handle_id(&self->debounce_id, g_source_remove);
+  self->debounce_id = g_timeout_add(DEBOUNCE_MS, debounce_fired, self);
+}
+
+static void on_text_changed(GtkTextBuffer *buffer, gpointer data) { schedule_translation(data); }
+
+/* ---- loading a model ---- */
+
+static void load_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  GError *error = NULL;
+  LensTranslator *t = lens_translator_load(data, &error);
+  if (t) g_task_return_pointer(task, t, (GDestroyNotify)lens_translator_unref);
+  else g_task_return_error(task, error);
+}
+
+static void load_done(GObject *source, GAsyncResult *result, gpointer data) {
+  LensTranslatePage *self = LENS_TRANSLATE_PAGE(source);
+  const char *path = g_task_get_task_data(G_TASK(result));
+  g_autoptr(GError) error = NULL;
+  LensTranslator *t = g_task_propagate_pointer(G_TASK(result), &error);
+  self->loading--;
+  busy_changed(self);
+  if (g_strcmp0(path, self->model_path) != 0) { /* the user chose another meanwhile */
+    lens_translator_unref(t);
+    return;
+  }
+  if (!t) {
+    g_autofree char *msg = g_strdup_printf("The model could not be loaded: %s", error->message);
+    show_message(self, msg, GTK_MESSAGE_ERROR);
+    clear_trace(self, "No model loaded.");
+    return;
+  }
+  lens_translator_unref(self->model);
+  self->model = t;
+  start_translation(self);
+}
+
+void lens_translate_page_set_model(LensTranslatePage *self, const char *path) {
+  g_return_if_fail(LENS_IS_TRANSLATE_PAGE(self));
+  if (g_strcmp0(path, self->model_path) == 0 && self->model) return;
+  g_free(self->model_path);
+  self->model_path = g_strdup(path);
+  lens_translator_unref(self->model);
+  self->model = NULL;
+  GTask *task = g_task_new(self, NULL, load_done, NULL);
+  g_task_set_task_data(task, g_strdup(path), g_free);
+  self->loading++;
+  busy_changed(self);
+  g_task_run_in_thread(task, load_in_thread);
+  g_object_unref(task);
+}
+
+const char *lens_translate_page_get_model_path(LensTranslatePage *self) { return self->model_path; }
+
+/* ---- what the view shows ---- */
+
+static char *display_piece(const char *tok) {
+  if (g_str_has_prefix(tok, "\xe2\x96\x81")) return g_strdup(tok + 3);
+  return g_strdup(tok);
+}
+
+static void on_token_clicked(GtkButton *button, gpointer data) {
+  LensTranslatePage *self = data;
+  int row = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(button), "row"));
+  const LensRenderOptions *o = lens_trace_view_get_options(self->view);
+  lens_trace_view_select(self->view, o->highlight_row == row ? -1 : row, -1);
+}
+
+/* The translation as buttons, one per piece, faded by how unsure the model was. */
+static void fill_tokens(LensTranslatePage *self, const attn_trace *t) {
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child(self->tokens_box))) gtk_flow_box_remove(GTK_FLOW_BOX(self->tokens_box), child);
+  for (int i = 0; t && i < t->output.n; i++) {
+    g_autofree char *label = display_piece(t->output.tokens[i]);
+    GtkWidget *b = gtk_button_new_with_label(label);
+    gtk_widget_add_css_class(b, "flat");
+    gtk_widget_add_css_class(b, "token");
+    float p = t->output.probs ? t->output.probs[i] : 1.0f;
+    gtk_widget_set_opacity(b, 0.35 + 0.65 * p);
+    g_autofree char *tip = g_strdup_printf("“%s”: probability %.3f — click to highlight its row", label, (double)p);
+    gtk_widget_set_tooltip_text(b, tip);
+    g_object_set_data(G_OBJECT(b), "row", GINT_TO_POINTER(i));
+    g_signal_connect(b, "clicked", G_CALLBACK(on_token_clicked), self);
+    gtk_flow_box_append(GTK_FLOW_BOX(self->tokens_box), b);
+  }
+}
+
+static void fill_map_names(LensTranslatePage *self, const attn_trace *t, int keep) {
+  self->updating++;
+  guint old = g_list_model_get_n_items(G_LIST_MODEL(self->map_names));
+  const char **names = g_new0(const char *, (t ? t->n_maps : 0) + 1);
+  for (int i = 0; t && i < t->n_maps; i++) names[i] = t->maps[i].name;
+  gtk_string_list_splice(self->map_names, 0, old, names);
+  g_free(names);
+  if (t && keep < t->n_maps) gtk_drop_down_set_selected(GTK_DROP_DOWN(self->map_dropdown), (guint)keep);
+  self->updating--;
+}
+
+static void fill_hypotheses(LensTranslatePage *self) {
+  self->updating++;
+  guint old = g_list_model_get_n_items(G_LIST_MODEL(self->hyp_names));
+  int n = self->trace ? 1 + self->trace->n_hyps : 0;
+  char **names = g_new0(char *, n + 1);
+  for (int k = 0; k < n; k++) {
+    const attn_tokens *o = k == 0 ? &self->trace->output : &self->trace->hyps[k - 1].output;
+    double score = k == 0 ? self->trace->score : self->trace->hyps[k - 1].score;
+    names[k] = g_strdup_printf("%d · %.2f · %s", k + 1, score, o->text ? o->text : "");
+  }
+  gtk_string_list_splice(self->hyp_names, 0, old, (const char *const *)names);
+  g_strfreev(names);
+  if (self->hyp_index >= n) self->hyp_index = 0;
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->hyp_dropdown), (guint)self->hyp_index);
+  gtk_widget_set_visible(self->hyp_dropdown, n > 1);
+  self->updating--;
+}
+
+/* The trace the view shows: the chosen hypothesis, merged into words if asked. */
+static attn_trace *displayed_trace(LensTranslatePage *self) {
+  if (!self->trace) return NULL;
+  attn_trace *sel = attn_trace_select_hypothesis(self->trace, self->hyp_index);
+  if (sel && gtk_check_button_get_active(GTK_CHECK_BUTTON(self->words_check))) {
+    attn_trace *words = attn_trace_merge_words(sel);
+    attn_trace_free(sel);
+    sel = words;
+  }
+  return sel;
+}
+
+static void update_title(LensTranslatePage *self, LensRenderOptions *o, const attn_trace *t) {
+  g_free(self->title);
+  self->title = NULL;
+  if (t && o->map_index < t->n_maps) {
+    gboolean words = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->words_check));
+    self->title = g_strdup_printf("%s — %s%s", t->model, t->maps[o->map_index].name,
+                                  words ? " — words: source pieces summed, output pieces averaged" : "");
+  }
+  o->title = self->title;
+}
+
+static void on_thumbnail_pressed(GtkGestureClick *g, int n, double x, double y, gpointer data);
+
+/* One small matrix per layer and head (cross-attention), laid out layer by row. */
+static void fill_heads_grid(LensTranslatePage *self, const attn_trace *t) {
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child(self->heads_grid))) gtk_grid_remove(GTK_GRID(self->heads_grid), child);
+  for (int i = 0; t && i < t->n_maps; i++) {
+    const attn_map *m = &t->maps[i];
+    if (m->kind != ATTN_MAP_CROSS || m->head < 0) continue;
+    GtkWidget *thumb = lens_trace_view_new();
+    LensRenderOptions o = *lens_trace_view_get_options(self->view);
+    o.map_index = i, o.show_colorbar = 0, o.show_values = 0, o.highlight_row = o.highlight_col = -1;
+    o.title = m->name, o.font_size = 8;
+    lens_trace_view_set_options(LENS_TRACE_VIEW(thumb), &o);
+    lens_trace_view_set_trace(LENS_TRACE_VIEW(thumb), attn_trace_select_hypothesis(t, 0));
+    gtk_widget_set_size_request(thumb, 220, 180);
+    gtk_widget_set_tooltip_text(thumb, "Click to open this head");
+    g_object_set_data(G_OBJECT(thumb), "map", GINT_TO_POINTER(i));
+    GtkGesture *click = gtk_gesture_click_new();
+    gtk_event_controller_set_propagation_phase(GTK_EVENT_CONTROLLER(click), GTK_PHASE_CAPTURE);
+    g_signal_connect(click, "pressed", G_CALLBACK(on_thumbnail_pressed), self);
+    gtk_widget_add_controller(thumb, GTK_EVENT_CONTROLLER(click));
+    gtk_grid_attach(GTK_GRID(self->heads_grid), thumb, m->head, m->layer, 1, 1);
+  }
+}
+
+static void refresh_display(LensTranslatePage *self) {
+  attn_trace *t = displayed_trace(self);
+  LensRenderOptions o = *lens_trace_view_get_options(self->view);
+  int keep = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->map_dropdown));
+  o.map_index = t && keep >= 0 && keep < t->n_maps ? keep : 0;
+  update_title(self, &o, t);
+  fill_tokens(self, t);
+  fill_map_names(self, t, o.map_index);
+  fill_hypotheses(self);
+  if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->heads_toggle))) fill_heads_grid(self, t);
+  lens_trace_view_set_options(self->view, &o);
+  lens_trace_view_set_trace(self->view, t);
+}
+
+/* ---- controls ---- */
+
+static void on_thumbnail_pressed(GtkGestureClick *g, int n, double x, double y, gpointer data) {
+  GtkWidget *thumb = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(g));
+  lens_translate_page_select_map(data, GPOINTER_TO_INT(g_object_get_data(G_OBJECT(thumb), "map")));
+  lens_translate_page_show_all_heads(data, FALSE);
+  gtk_gesture_set_state(GTK_GESTURE(g), GTK_EVENT_SEQUENCE_CLAIMED);
+}
+
+static void apply_options(LensTranslatePage *self) {
+  LensRenderOptions o = *lens_trace_view_get_options(self->view);
+  o.view = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->flow_button)) ? LENS_VIEW_FLOW : LENS_VIEW_MATRIX;
+  o.colormap = (LensColormap)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->cmap_dropdown));
+  o.show_values = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->values_check));
+  o.map_index = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->map_dropdown));
+  const attn_trace *t = lens_trace_view_get_trace(self->view);
+  if (!t || o.map_index < 0 || o.map_index >= t->n_maps) o.map_index = 0;
+  if (o.map_index != lens_trace_view_get_options(self->view)->map_index) o.highlight_row = o.highlight_col = -1;
+  update_title(self, &o, t);
+  lens_trace_view_set_options(self->view, &o);
+}
+
+static void on_option_changed(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensTranslatePage *self = data;
+  if (!self->updating) apply_options(self);
+}
+
+static void on_display_changed(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensTranslatePage *self = data;
+  if (self->updating) return;
+  self->hyp_index = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->hyp_dropdown));
+  if (self->hyp_index < 0 || (guint)self->hyp_index == GTK_INVALID_LIST_POSITION) self->hyp_index = 0;
+  refresh_display(self);
+}
+
+static void on_retranslate(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensTranslatePage *self = data;
+  if (self->updating) return;
+  self->edit_time = g_get_monotonic_time();
+  start_translation(self);
+}
+
+static void on_heads_toggled(GtkToggleButton *b, gpointer data) {
+  LensTranslatePage *self = data;
+  gboolean all = gtk_toggle_button_get_active(b);
+  if (all) fill_heads_grid(self, lens_trace_view_get_trace(self->view));
+  gtk_stack_set_visible_child_name(GTK_STACK(self->stack), all ? "heads" : "single");
+}
+
+/* ---- export ---- */
+
+gboolean lens_translate_page_export(LensTranslatePage *self, const char *path, double scale, GError **error) {
+  const attn_trace *t = lens_trace_view_get_trace(self->view);
+  if (!t || t->n_maps == 0) {
+    g_set_error(error, LENS_ERROR, ATTN_E_ARG, "There is no attention to export yet: type a sentence first.");
+    return FALSE;
+  }
+  LensRenderOptions o = *lens_trace_view_get_options(self->view);
+  o.dark = 0; /* paper and slides: always the light style */
+  attn_error err = {0};
+  if (lens_export(t, &o, path, scale, &err) != ATTN_OK) {
+    g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GdkTexture *lens_translate_page_texture(LensTranslatePage *self, double scale) {
+  const attn_trace *t = lens_trace_view_get_trace(self->view);
+  if (!t || t->n_maps == 0) return NULL;
+  LensRenderOptions o = *lens_trace_view_get_options(self->view);
+  o.dark = 0;
+  double w, h;
+  lens_render_size(t, &o, &w, &h);
+  int pw = (int)(w * scale + 0.5), ph = (int)(h * scale + 0.5);
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, pw, ph);
+  cairo_t *cr = cairo_create(s);
+  cairo_scale(cr, scale, scale);
+  lens_render(cr, t, &o, w, h, NULL);
+  cairo_destroy(cr);
+  cairo_surface_flush(s);
+  GBytes *bytes = g_bytes_new(cairo_image_surface_get_data(s), (gsize)cairo_image_surface_get_stride(s) * ph);
+  GdkTexture *tex = gdk_memory_texture_new(pw, ph, GDK_MEMORY_DEFAULT, bytes, (gsize)cairo_image_surface_get_stride(s));
+  g_bytes_unref(bytes);
+  cairo_surface_destroy(s);
+  return tex;
+}
+
+/* ---- building the page ---- */
+
+static GtkWidget *labelled(const char *label, GtkWidget *w) {
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append(GTK_BOX(box), gtk_label_new(label));
+  gtk_box_append(GTK_BOX(box), w);
+  return box;
+}
+
+static void build_input(LensTranslatePage *self) {
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  self->info_bar = gtk_info_bar_new();
+  self->info_label = gtk_label_new("");
+  gtk_label_set_wrap(GTK_LABEL(self->info_label), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(self->info_label), 0);
+  gtk_info_bar_add_child(GTK_INFO_BAR(self->info_bar), self->info_label);
+  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), FALSE);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  gtk_box_append(GTK_BOX(self), self->info_bar);
+  self->text_view = gtk_text_view_new();
+  self->buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->text_view));
+  gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(self->text_view), GTK_WRAP_WORD_CHAR);
+  gtk_text_view_set_left_margin(GTK_TEXT_VIEW(self->text_view), 8);
+  gtk_text_view_set_top_margin(GTK_TEXT_VIEW(self->text_view), 6);
+  gtk_widget_add_css_class(self->text_view, "source-text");
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->text_view), GTK_ACCESSIBLE_PROPERTY_LABEL, "Text to translate", -1);
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), self->text_view);
+  gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroll), 64);
+  gtk_widget_add_css_class(scroll, "card");
+  gtk_box_append(GTK_BOX(self), scroll);
+  g_signal_connect(self->buffer, "changed", G_CALLBACK(on_text_changed), self);
+}
+
+static void build_output(LensTranslatePage *self) {
+  GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  self->tokens_box = gtk_flow_box_new();
+  gtk_flow_box_set_selection_mode(GTK_FLOW_BOX(self->tokens_box), GTK_SELECTION_NONE);
+  gtk_flow_box_set_max_children_per_line(GTK_FLOW_BOX(self->tokens_box), 64);
+  gtk_widget_set_hexpand(self->tokens_box, TRUE);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->tokens_box), GTK_ACCESSIBLE_PROPERTY_LABEL, "Translation", -1);
+  self->spinner = gtk_spinner_new();
+  gtk_widget_set_visible(self->spinner, FALSE);
+  self->status = gtk_label_new("");
+  gtk_widget_add_css_class(self->status, "dim-label");
+  gtk_box_append(GTK_BOX(row), self->tokens_box);
+  gtk_box_append(GTK_BOX(row), self->spinner);
+  gtk_box_append(GTK_BOX(row), self->status);
+  gtk_box_append(GTK_BOX(self), row);
+}
+
+static GtkWidget *dropdown(GtkStringList **model, const char *const *items) {
+  GtkStringList *list = gtk_string_list_new(items);
+  if (model) *model = list;
+  return gtk_drop_down_new(G_LIST_MODEL(list), NULL);
+}
+
+static void build_toolbar(LensTranslatePage *self) {
+  GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+  gtk_widget_add_css_class(bar, "toolbar");
+  GtkWidget *views = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_add_css_class(views, "linked");
+  self->matrix_button = gtk_toggle_button_new_with_label("Matrix");
+  self->flow_button = gtk_toggle_button_new_with_label("Flow");
+  gtk_toggle_button_set_group(GTK_TOGGLE_BUTTON(self->flow_button), GTK_TOGGLE_BUTTON(self->matrix_button));
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->matrix_button), TRUE);
+  gtk_box_append(GTK_BOX(views), self->matrix_button);
+  gtk_box_append(GTK_BOX(views), self->flow_button);
+  self->map_dropdown = dropdown(&self->map_names, NULL);
+  self->heads_toggle = gtk_toggle_button_new_with_label("All heads");
+  const char *maps[] = {"viridis", "magma", "cividis", "greys", NULL};
+  self->cmap_dropdown = dropdown(NULL, maps);
+  self->beam_spin = gtk_spin_button_new_with_range(1, 8, 1);
+  self->hyp_dropdown = dropdown(&self->hyp_names, NULL);
+  gtk_widget_set_visible(self->hyp_dropdown, FALSE);
+  self->words_check = gtk_check_button_new_with_label("Words");
+  gtk_widget_set_tooltip_text(self->words_check, "Merge sub-word pieces into words: attention summed over a word's source pieces, averaged over its output pieces");
+  self->values_check = gtk_check_button_new_with_label("Values");
+  self->self_check = gtk_check_button_new_with_label("Self-attention");
+  gtk_widget_set_tooltip_text(self->self_check, "Also compute the encoder's and decoder's self-attention maps");
+  GtkWidget *items[] = {views, labelled("Map", self->map_dropdown), self->heads_toggle, labelled("Colours", self->cmap_dropdown),
+                        labelled("Beam", self->beam_spin), self->hyp_dropdown, self->words_check, self->values_check, self->self_check};
+  for (size_t i = 0; i < G_N_ELEMENTS(items); i++) gtk_box_append(GTK_BOX(bar), items[i]);
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), bar);
+  gtk_box_append(GTK_BOX(self), scroll);
+}
+
+static void build_views(LensTranslatePage *self) {
+  self->view = LENS_TRACE_VIEW(lens_trace_view_new());
+  lens_trace_view_set_placeholder(self->view, "Type a sentence above to see where the model looks.");
+  gtk_widget_set_hexpand(GTK_WIDGET(self->view), TRUE);
+  gtk_widget_set_vexpand(GTK_WIDGET(self->view), TRUE);
+  GtkWidget *single = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(single), GTK_WIDGET(self->view));
+  self->heads_grid = gtk_grid_new();
+  gtk_grid_set_row_spacing(GTK_GRID(self->heads_grid), 6);
+  gtk_grid_set_column_spacing(GTK_GRID(self->heads_grid), 6);
+  GtkWidget *heads = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(heads), self->heads_grid);
+  self->stack = gtk_stack_new();
+  gtk_stack_add_named(GTK_STACK(self->stack), single, "single");
+  gtk_stack_add_named(GTK_STACK(self->stack), heads, "heads");
+  gtk_widget_set_vexpand(self->stack, TRUE);
+  gtk_box_append(GTK_BOX(self), self->stack);
+}
+
+static void connect_controls(LensTranslatePage *self) {
+  g_signal_connect(self->flow_button, "notify::active", G_CALLBACK(on_option_changed), self);
+  g_signal_connect(self->cmap_dropdown, "notify::selected", G_CALLBACK(on_option_changed), self);
+  g_signal_connect(self->values_check, "notify::active", G_CALLBACK(on_option_changed), self);
+  g_signal_connect(self->map_dropdown, "notify::selected", G_CALLBACK(on_option_changed), self);
+  g_signal_connect(self->words_check, "notify::active", G_CALLBACK(on_display_changed), self);
+  g_signal_connect(self->hyp_dropdown, "notify::selected", G_CALLBACK(on_display_changed), self);
+  g_signal_connect(self->beam_spin, "notify::value", G_CALLBACK(on_retranslate), self);
+  g_signal_connect(self->self_check, "notify::active", G_CALLBACK(on_retranslate), self);
+  g_signal_connect(self->heads_toggle, "toggled", G_CALLBACK(on_heads_toggled), self);
+}
+
+static void lens_translate_page_init(LensTranslatePage *self) {
+  gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_VERTICAL);
+  gtk_box_set_spacing(GTK_BOX(self), 8);
+  gtk_widget_set_margin_start(GTK_WIDGET(self), 12);
+  gtk_widget_set_margin_end(GTK_WIDGET(self), 12);
+  gtk_widget_set_margin_top(GTK_WIDGET(self), 8);
+  gtk_widget_set_margin_bottom(GTK_WIDGET(self), 8);
+  build_input(self);
+  build_output(self);
+  build_toolbar(self);
+  build_views(self);
+  connect_controls(self);
+}
+
+static void lens_translate_page_dispose(GObject *object) {
+  LensTranslatePage *self = LENS_TRANSLATE_PAGE(object);
+  g_clear_handle_id(&self->debounce_id, g_source_remove);
+  g_clear_handle_id(&self->spinner_id, g_source_remove);
+  if (self->cancellable) g_cancellable_cancel(self->cancellable);
+  g_clear_object(&self->cancellable);
+  G_OBJECT_CLASS(lens_translate_page_parent_class)->dispose(object);
+}
+
+static void lens_translate_page_finalize(GObject *object) {
+  LensTranslatePage *self = LENS_TRANSLATE_PAGE(object);
+  lens_translator_unref(self->model);
+  attn_trace_free(self->trace);
+  g_free(self->model_path), g_free(self->message), g_free(self->title);
+  G_OBJECT_CLASS(lens_translate_page_parent_class)->finalize(object);
+}
+
+static void lens_translate_page_class_init(LensTranslatePageClass *klass) {
+  G_OBJECT_CLASS(klass)->dispose = lens_translate_page_dispose;
+  G_OBJECT_CLASS(klass)->finalize = lens_translate_page_finalize;
+  signals[SIGNAL_TRACE_CHANGED] =
+      g_signal_new("trace-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+GtkWidget *lens_translate_page_new(void) { return g_object_new(LENS_TYPE_TRANSLATE_PAGE, NULL); }
+
+/* ---- public setters (also what the tests drive) ---- */
+
+void lens_translate_page_set_text(LensTranslatePage *self, const char *text) {
+  gtk_text_buffer_set_text(self->buffer, text, -1);
+}
+
+char *lens_translate_page_get_text(LensTranslatePage *self) {
+  GtkTextIter a, b;
+  gtk_text_buffer_get_bounds(self->buffer, &a, &b);
+  return gtk_text_buffer_get_text(self->buffer, &a, &b, FALSE);
+}
+
+LensTraceView *lens_translate_page_get_view(LensTranslatePage *self) { return self->view; }
+const attn_trace *lens_translate_page_get_trace(LensTranslatePage *self) { return self->trace; }
+gboolean lens_translate_page_is_busy(LensTranslatePage *self) {
+  return self->loading > 0 || self->translating > 0 || self->debounce_id != 0;
+}
+const char *lens_translate_page_get_message(LensTranslatePage *self) { return self->message; }
+double lens_translate_page_get_last_ms(LensTranslatePage *self) { return self->last_ms; }
+
+void lens_translate_page_set_beam(LensTranslatePage *self, int beam) {
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin), beam);
+}
+void lens_translate_page_set_merge_words(LensTranslatePage *self, gboolean merge) {
+  gtk_check_button_set_active(GTK_CHECK_BUTTON(self->words_check), merge);
+}
+void lens_translate_page_set_view(LensTranslatePage *self, LensView view) {
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(view == LENS_VIEW_FLOW ? self->flow_button : self->matrix_button), TRUE);
+}
+void lens_translate_page_set_colormap(LensTranslatePage *self, LensColormap map) {
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->cmap_dropdown), (guint)map);
+}
+void lens_translate_page_select_map(LensTranslatePage *self, int index) {
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->map_dropdown), (guint)index);
+}
+void lens_translate_page_select_hypothesis(LensTranslatePage *self, int index) {
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->hyp_dropdown), (guint)index);
+}
+void lens_translate_page_show_all_heads(LensTranslatePage *self, gboolean all) {
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->heads_toggle), all);
+}

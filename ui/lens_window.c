@@ -1,0 +1,300 @@
+/* The main window: header bar, task pages, model chooser and card, export, clipboard. */
+#include "lens_window.h"
+
+#define DEFAULT_MODEL "transformer-en-de"
+
+struct _LensWindow {
+  GtkApplicationWindow parent_instance;
+  GtkWidget *stack, *model_dropdown, *card_label;
+  GtkStringList *model_names;
+  GPtrArray *models; /* LensModelEntry, translate models in the order of the dropdown */
+  LensTranslatePage *translate;
+  int updating;
+};
+
+G_DEFINE_FINAL_TYPE(LensWindow, lens_window, GTK_TYPE_APPLICATION_WINDOW)
+
+static const LensModelEntry *selected_model(LensWindow *self) {
+  guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->model_dropdown));
+  return i < self->models->len ? g_ptr_array_index(self->models, i) : NULL;
+}
+
+static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensWindow *self = data;
+  const LensModelEntry *e = selected_model(self);
+  if (self->updating || !e) return;
+  gtk_label_set_text(GTK_LABEL(self->card_label), e->card);
+  gtk_widget_set_tooltip_text(self->model_dropdown, e->path);
+  lens_translate_page_set_model(self->translate, e->path);
+}
+
+static void fill_model_names(LensWindow *self) {
+  self->updating++;
+  guint old = g_list_model_get_n_items(G_LIST_MODEL(self->model_names));
+  char **names = g_new0(char *, self->models->len + 1);
+  for (guint i = 0; i < self->models->len; i++) {
+    const LensModelEntry *e = g_ptr_array_index(self->models, i);
+    names[i] = g_strdup_printf("%s%s", e->display_name, e->user ? " (yours)" : "");
+  }
+  gtk_string_list_splice(self->model_names, 0, old, (const char *const *)names);
+  g_strfreev(names);
+  self->updating--;
+}
+
+gboolean lens_window_select_model(LensWindow *self, const char *name) {
+  for (guint i = 0; i < self->models->len; i++) {
+    const LensModelEntry *e = g_ptr_array_index(self->models, i);
+    if (g_strcmp0(e->name, name) == 0 || g_strcmp0(e->path, name) == 0) {
+      gtk_drop_down_set_selected(GTK_DROP_DOWN(self->model_dropdown), i);
+      on_model_selected(NULL, NULL, self); /* also when it was already selected */
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+gboolean lens_window_add_model(LensWindow *self, const char *path, GError **error) {
+  LensModelEntry *e = lens_model_entry_read(path, TRUE, error);
+  if (!e) return FALSE;
+  if (g_strcmp0(e->task, "translate") != 0) {
+    g_set_error(error, LENS_ERROR, ATTN_E_VALUE, "%s is a %s model; this page translates", path, e->task);
+    lens_model_entry_free(e);
+    return FALSE;
+  }
+  g_autofree char *p = g_strdup(e->path);
+  g_ptr_array_add(self->models, e);
+  fill_model_names(self);
+  return lens_window_select_model(self, p);
+}
+
+GPtrArray *lens_window_get_models(LensWindow *self) { return self->models; }
+LensTranslatePage *lens_window_get_translate_page(LensWindow *self) { return self->translate; }
+
+static void load_models(LensWindow *self, const char *shipped) {
+  g_autofree char *user = lens_models_user_dir();
+  const char *folders[] = {shipped, user};
+  gboolean user_flags[] = {FALSE, TRUE};
+  GPtrArray *all = lens_models_scan(folders, user_flags, 2);
+  for (guint i = 0; i < all->len; i++) {
+    LensModelEntry *e = g_ptr_array_index(all, i);
+    if (g_strcmp0(e->task, "translate") == 0) g_ptr_array_add(self->models, g_ptr_array_steal_index(all, i--));
+  }
+  g_ptr_array_unref(all);
+  fill_model_names(self);
+}
+
+/* ---- actions ---- */
+
+static void show_error(LensWindow *self, const char *title, const char *detail) {
+  GtkWidget *d = gtk_message_dialog_new(GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                        GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", title);
+  gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s", detail);
+  g_signal_connect(d, "response", G_CALLBACK(gtk_window_destroy), NULL);
+  gtk_window_present(GTK_WINDOW(d));
+}
+
+static void on_open_model_response(GtkNativeDialog *dialog, int response, gpointer data) {
+  LensWindow *self = data;
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    g_autoptr(GError) error = NULL;
+    if (path && !lens_window_add_model(self, path, &error))
+      show_error(self, "This folder is not a model attnlens can use", error->message);
+  }
+  g_object_unref(dialog);
+}
+
+static void open_model_action(GSimpleAction *a, GVariant *p, gpointer data) {
+  GtkFileChooserNative *d = gtk_file_chooser_native_new("Open Model Folder", GTK_WINDOW(data),
+                                                        GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Open", "_Cancel");
+  g_signal_connect(d, "response", G_CALLBACK(on_open_model_response), data);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+static const char *const scale_ids[] = {"1", "2", "3", "4", NULL};
+static const char *const scale_labels[] = {"1× (screen)", "2× (slides)", "3×", "4× (print)", NULL};
+
+static char *with_extension(const char *path) {
+  const char *dot = strrchr(path, '.');
+  if (dot && (g_ascii_strcasecmp(dot, ".png") == 0 || g_ascii_strcasecmp(dot, ".svg") == 0 || g_ascii_strcasecmp(dot, ".pdf") == 0))
+    return g_strdup(path);
+  return g_strconcat(path, ".png", NULL);
+}
+
+static void on_export_response(GtkNativeDialog *dialog, int response, gpointer data) {
+  LensWindow *self = data;
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    g_autofree char *raw = file ? g_file_get_path(file) : NULL;
+    g_autofree char *path = raw ? with_extension(raw) : NULL;
+    const char *scale = gtk_file_chooser_get_choice(GTK_FILE_CHOOSER(dialog), "scale");
+    g_autoptr(GError) error = NULL;
+    if (path && !lens_translate_page_export(self->translate, path, scale ? g_ascii_strtod(scale, NULL) : 2.0, &error))
+      show_error(self, "The picture could not be exported", error->message);
+  }
+  g_object_unref(dialog);
+}
+
+static void export_action(GSimpleAction *a, GVariant *p, gpointer data) {
+  GtkFileChooserNative *d = gtk_file_chooser_native_new("Export Picture", GTK_WINDOW(data), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                        "_Export", "_Cancel");
+  const char *names[] = {"PNG image", "SVG drawing", "PDF document"};
+  const char *patterns[] = {"*.png", "*.svg", "*.pdf"};
+  for (int i = 0; i < 3; i++) {
+    GtkFileFilter *f = gtk_file_filter_new();
+    gtk_file_filter_set_name(f, names[i]);
+    gtk_file_filter_add_pattern(f, patterns[i]);
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
+    g_object_unref(f);
+  }
+  gtk_file_chooser_add_choice(GTK_FILE_CHOOSER(d), "scale", "PNG scale", (const char **)scale_ids, (const char **)scale_labels);
+  gtk_file_chooser_set_choice(GTK_FILE_CHOOSER(d), "scale", "2");
+  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(d), "attention.png");
+  g_signal_connect(d, "response", G_CALLBACK(on_export_response), data);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+static void copy_action(GSimpleAction *a, GVariant *p, gpointer data) {
+  LensWindow *self = data;
+  g_autoptr(GdkTexture) tex = lens_translate_page_texture(self->translate, 2.0);
+  if (tex) gdk_clipboard_set_texture(gtk_widget_get_clipboard(GTK_WIDGET(self)), tex);
+}
+
+static void dark_action(GSimpleAction *a, GVariant *state, gpointer data) {
+  g_simple_action_set_state(a, state);
+  g_object_set(gtk_settings_get_default(), "gtk-application-prefer-dark-theme", g_variant_get_boolean(state), NULL);
+}
+
+static const char shortcuts_ui[] =
+    "<interface><object class='GtkShortcutsWindow' id='w'><property name='modal'>1</property>"
+    "<child><object class='GtkShortcutsSection'><property name='section-name'>main</property>"
+    "<child><object class='GtkShortcutsGroup'><property name='title'>Pictures</property>"
+    "<child><object class='GtkShortcutsShortcut'><property name='title'>Export as PNG, SVG or PDF</property><property name='accelerator'>&lt;ctrl&gt;e</property></object></child>"
+    "<child><object class='GtkShortcutsShortcut'><property name='title'>Copy the picture</property><property name='accelerator'>&lt;ctrl&gt;c &lt;ctrl&gt;&lt;shift&gt;c</property></object></child>"
+    "</object></child>"
+    "<child><object class='GtkShortcutsGroup'><property name='title'>Models</property>"
+    "<child><object class='GtkShortcutsShortcut'><property name='title'>Open a model folder</property><property name='accelerator'>&lt;ctrl&gt;o</property></object></child>"
+    "</object></child>"
+    "<child><object class='GtkShortcutsGroup'><property name='title'>General</property>"
+    "<child><object class='GtkShortcutsShortcut'><property name='title'>Keyboard shortcuts</property><property name='accelerator'>&lt;ctrl&gt;question</property></object></child>"
+    "<child><object class='GtkShortcutsShortcut'><property name='title'>Quit</property><property name='accelerator'>&lt;ctrl&gt;q</property></object></child>"
+    "</object></child></object></child></object></interface>";
+
+static void shortcuts_action(GSimpleAction *a, GVariant *p, gpointer data) {
+  g_autoptr(GtkBuilder) b = gtk_builder_new_from_string(shortcuts_ui, -1);
+  GtkWindow *w = GTK_WINDOW(gtk_builder_get_object(b, "w"));
+  gtk_window_set_transient_for(w, GTK_WINDOW(data));
+  gtk_window_present(w);
+}
+
+static void about_action(GSimpleAction *a, GVariant *p, gpointer data) {
+  const char *authors[] = {"The attnlens developers", NULL};
+  gtk_show_about_dialog(GTK_WINDOW(data), "program-name", "attnlens", "logo-icon-name", "io.github.attnlens.Attnlens",
+                        "comments", "Shows where neural networks look: attention of translation, captioning and reading models.",
+                        "license-type", GTK_LICENSE_MIT_X11, "authors", authors, NULL);
+}
+
+static const GActionEntry win_actions[] = {
+    {"open-model", open_model_action, NULL, NULL, NULL, {0}},
+    {"export", export_action, NULL, NULL, NULL, {0}},
+    {"copy-picture", copy_action, NULL, NULL, NULL, {0}},
+    {"dark", NULL, NULL, "false", dark_action, {0}},
+    {"shortcuts", shortcuts_action, NULL, NULL, NULL, {0}},
+    {"about", about_action, NULL, NULL, NULL, {0}},
+};
+
+/* ---- building ---- */
+
+static GtkWidget *build_menu_button(void) {
+  GMenu *menu = g_menu_new();
+  g_menu_append(menu, "Open Model Folder…", "win.open-model");
+  g_menu_append(menu, "Export Picture…", "win.export");
+  g_menu_append(menu, "Copy Picture", "win.copy-picture");
+  g_menu_append(menu, "Dark Style", "win.dark");
+  g_menu_append(menu, "Keyboard Shortcuts", "win.shortcuts");
+  g_menu_append(menu, "About attnlens", "win.about");
+  GtkWidget *b = gtk_menu_button_new();
+  gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "open-menu-symbolic");
+  gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(b), G_MENU_MODEL(menu));
+  gtk_widget_set_tooltip_text(b, "Main menu");
+  g_object_unref(menu);
+  return b;
+}
+
+/* The model card: what the model was trained on and how good it is, in a popover. */
+static GtkWidget *build_card_button(LensWindow *self) {
+  self->card_label = gtk_label_new("");
+  gtk_label_set_wrap(GTK_LABEL(self->card_label), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(self->card_label), 70);
+  gtk_label_set_selectable(GTK_LABEL(self->card_label), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(self->card_label), 0);
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), self->card_label);
+  gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroll), 420);
+  gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroll), TRUE);
+  gtk_scrolled_window_set_propagate_natural_width(GTK_SCROLLED_WINDOW(scroll), TRUE);
+  GtkWidget *pop = gtk_popover_new();
+  gtk_popover_set_child(GTK_POPOVER(pop), scroll);
+  GtkWidget *b = gtk_menu_button_new();
+  gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "dialog-information-symbolic");
+  gtk_menu_button_set_popover(GTK_MENU_BUTTON(b), pop);
+  gtk_widget_set_tooltip_text(b, "About this model: training data and measured quality");
+  return b;
+}
+
+static void build_header(LensWindow *self, GtkWidget *switcher) {
+  GtkWidget *header = gtk_header_bar_new();
+  self->model_names = gtk_string_list_new(NULL);
+  self->model_dropdown = gtk_drop_down_new(G_LIST_MODEL(self->model_names), NULL);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->model_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Model", -1);
+  g_signal_connect(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_selected), self);
+  gtk_header_bar_pack_start(GTK_HEADER_BAR(header), self->model_dropdown);
+  gtk_header_bar_pack_start(GTK_HEADER_BAR(header), build_card_button(self));
+  gtk_header_bar_set_title_widget(GTK_HEADER_BAR(header), switcher);
+  gtk_header_bar_pack_end(GTK_HEADER_BAR(header), build_menu_button());
+  GtkWidget *export = gtk_button_new_from_icon_name("document-save-as-symbolic");
+  gtk_widget_set_tooltip_text(export, "Export the picture as PNG, SVG or PDF (Ctrl+E)");
+  gtk_actionable_set_action_name(GTK_ACTIONABLE(export), "win.export");
+  gtk_header_bar_pack_end(GTK_HEADER_BAR(header), export);
+  gtk_window_set_titlebar(GTK_WINDOW(self), header);
+}
+
+static void lens_window_init(LensWindow *self) {
+  self->models = g_ptr_array_new_with_free_func((GDestroyNotify)lens_model_entry_free);
+  g_action_map_add_action_entries(G_ACTION_MAP(self), win_actions, G_N_ELEMENTS(win_actions), self);
+  self->stack = gtk_stack_new();
+  gtk_stack_set_transition_type(GTK_STACK(self->stack), GTK_STACK_TRANSITION_TYPE_CROSSFADE);
+  self->translate = LENS_TRANSLATE_PAGE(lens_translate_page_new());
+  GtkStackPage *page = gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->translate), "translate", "Translate");
+  gtk_stack_page_set_icon_name(page, "preferences-desktop-locale-symbolic");
+  GtkWidget *switcher = gtk_stack_switcher_new();
+  gtk_stack_switcher_set_stack(GTK_STACK_SWITCHER(switcher), GTK_STACK(self->stack));
+  build_header(self, switcher);
+  gtk_window_set_child(GTK_WINDOW(self), self->stack);
+  gtk_window_set_default_size(GTK_WINDOW(self), 1100, 780);
+  gtk_window_set_title(GTK_WINDOW(self), "attnlens");
+  gtk_window_set_icon_name(GTK_WINDOW(self), "io.github.attnlens.Attnlens");
+}
+
+static void lens_window_finalize(GObject *object) {
+  g_ptr_array_unref(LENS_WINDOW(object)->models);
+  G_OBJECT_CLASS(lens_window_parent_class)->finalize(object);
+}
+
+static void lens_window_class_init(LensWindowClass *klass) {
+  G_OBJECT_CLASS(klass)->finalize = lens_window_finalize;
+}
+
+LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {
+  LensWindow *self = g_object_new(LENS_TYPE_WINDOW, "application", app, NULL);
+  load_models(self, shipped_models);
+  if (self->models->len == 0) {
+    gtk_label_set_text(GTK_LABEL(self->card_label), "No translation model was found.");
+    lens_trace_view_set_placeholder(lens_translate_page_get_view(self->translate),
+                                    "No translation model found: open a model folder (Ctrl+O).");
+  } else if (!lens_window_select_model(self, DEFAULT_MODEL)) {
+    lens_window_select_model(self, ((LensModelEntry *)g_ptr_array_index(self->models, 0))->name);
+  }
+  return self;
+}

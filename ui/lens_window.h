@@ -1,0 +1,28 @@
+/* The main window: a page per task (Translate now; Caption and Read join later), the
+ * model chooser with each model's card, export and the clipboard. */
+#ifndef LENS_WINDOW_H
+#define LENS_WINDOW_H
+
+#include <gtk/gtk.h>
+
+#include "lens_translate_page.h"
+
+G_BEGIN_DECLS
+
+#define LENS_TYPE_WINDOW (lens_window_get_type())
+G_DECLARE_FINAL_TYPE(LensWindow, lens_window, LENS, WINDOW, GtkApplicationWindow)
+
+/* shipped_models: the folder of shipped model directories (may be NULL). */
+LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models);
+
+LensTranslatePage *lens_window_get_translate_page(LensWindow *self);
+
+/* Model chooser: the models offered for the current page, and choosing one by name. */
+GPtrArray *lens_window_get_models(LensWindow *self); /* of LensModelEntry, owned by the window */
+gboolean lens_window_select_model(LensWindow *self, const char *name);
+/* Adds a model directory (as "Open model folder…" does); FALSE with error if unusable. */
+gboolean lens_window_add_model(LensWindow *self, const char *path, GError **error);
+
+G_END_DECLS
+
+#endif
