@@ -291,6 +291,8 @@ def beam_search(model, src_ids, beam=4, alpha=1.0):
     best live score / (step+1)^alpha, or at max_output_len(len(src)): live beams are
     then finished as they are.
     """
+    if not 1 <= beam <= 8:
+        raise ValueError(f"beam must be 1..8, got {beam}")
     with torch.no_grad():
         return _beam_search(model, src_ids, beam, alpha)
 
