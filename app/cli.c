@@ -31,6 +31,7 @@ void cli_usage(FILE *out) {
         "         [--row N] [--col N]\n"
         "  translate [-m MODEL] [--beam N] [--json] [--self-attention] [-o OUT.png|.svg|.pdf] TEXT\n"
         "  inspect PATH       validate a model directory or .safetensors file, list its tensors\n"
+        "  bench translate|live [--input FILE] [--limit N] [--no-twin]   speed, with ratios\n"
         "  models             list the models found (data/models, user models folder)\n"
         "  --version, --help\n",
         out);

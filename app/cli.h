@@ -8,6 +8,7 @@ int cli_render(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_models(int argc, char **argv);
 int cli_translate(int argc, char **argv);
+int cli_bench(int argc, char **argv);
 /* The window (when built with GTK); non-zero exit status when no display is there. */
 int cli_gui(int argc, char **argv);
 

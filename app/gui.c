@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "lens_window.h"
 
-#define APP_ID "io.github.attnlens.Attnlens"
+#define APP_ID "io.github.attnlens.attnlens"
 
 static const char css[] =
     "button.token { padding: 2px 6px; min-height: 0; font-size: 1.1em; }\n"

@@ -15,6 +15,7 @@ static const command commands[] = {
     {"inspect", cli_inspect},
     {"models", cli_models},
     {"translate", cli_translate},
+    {"bench", cli_bench},
     {"sample", cli_sample},
 };
 

@@ -27,7 +27,6 @@ typedef struct tf_layer {
 
 struct attn_transformer {
   attn_tf_dims dims;
-  int enc_ffn, dec_ffn;
   act_kind act;
   float eps, embed_scale;
   float *shared;      /* [vocab,d], also the output projection */
@@ -135,8 +134,8 @@ static int read_config(attn_transformer *tf, const cJSON *cfg, attn_error *err) 
   bad = bad || attn_config_int(cfg, "decoder_layers", ATTN_CONFIG_REQUIRED_INT, 1, 64, &D->dec_layers, err) != ATTN_OK;
   bad = bad || attn_config_int(cfg, "encoder_attention_heads", ATTN_CONFIG_REQUIRED_INT, 1, 256, &D->enc_heads, err) != ATTN_OK;
   bad = bad || attn_config_int(cfg, "decoder_attention_heads", ATTN_CONFIG_REQUIRED_INT, 1, 256, &D->dec_heads, err) != ATTN_OK;
-  bad = bad || attn_config_int(cfg, "encoder_ffn_dim", ATTN_CONFIG_REQUIRED_INT, 1, 1 << 16, &tf->enc_ffn, err) != ATTN_OK;
-  bad = bad || attn_config_int(cfg, "decoder_ffn_dim", ATTN_CONFIG_REQUIRED_INT, 1, 1 << 16, &tf->dec_ffn, err) != ATTN_OK;
+  bad = bad || attn_config_int(cfg, "encoder_ffn_dim", ATTN_CONFIG_REQUIRED_INT, 1, 1 << 16, &D->enc_ffn, err) != ATTN_OK;
+  bad = bad || attn_config_int(cfg, "decoder_ffn_dim", ATTN_CONFIG_REQUIRED_INT, 1, 1 << 16, &D->dec_ffn, err) != ATTN_OK;
   bad = bad || attn_config_int(cfg, "pad_token_id", ATTN_CONFIG_REQUIRED_INT, 0, D->vocab - 1, &D->pad, err) != ATTN_OK;
   bad = bad || attn_config_int(cfg, "eos_token_id", ATTN_CONFIG_REQUIRED_INT, 0, D->vocab - 1, &D->eos, err) != ATTN_OK;
   bad = bad || attn_config_int(cfg, "decoder_start_token_id", D->pad, 0, D->vocab - 1, &D->decoder_start, err) != ATTN_OK;
@@ -178,8 +177,8 @@ attn_transformer *attn_transformer_load(const attn_model_dir *dir, attn_error *e
     if (!ok) attn_error_set(err, ATTN_E_NOMEM, "out of memory loading the model");
   }
   ok = ok && load_top(tf, dir, tied, err) == 0;
-  for (int i = 0; ok && i < D->enc_layers; i++) ok = load_layer(tf, dir, &tf->enc[i], "encoder", i, tf->enc_ffn, err) == 0;
-  for (int i = 0; ok && i < D->dec_layers; i++) ok = load_layer(tf, dir, &tf->dec[i], "decoder", i, tf->dec_ffn, err) == 0;
+  for (int i = 0; ok && i < D->enc_layers; i++) ok = load_layer(tf, dir, &tf->enc[i], "encoder", i, tf->dims.enc_ffn, err) == 0;
+  for (int i = 0; ok && i < D->dec_layers; i++) ok = load_layer(tf, dir, &tf->dec[i], "decoder", i, tf->dims.dec_ffn, err) == 0;
   if (!ok) {
     attn_transformer_free(tf);
     return NULL;
@@ -254,7 +253,7 @@ static void encoder_layer(attn_tf_run *r, const tf_layer *L, int layer, float *x
   }
   attn_linear(r->o, r->ctx, L->self_attn.o_w, L->self_attn.o_b, n, d, d);
   add_norm(x, r->o, L->self_ln_g, L->self_ln_b, n, d, tf->eps);
-  feed_forward(tf, L, x, r->ffn, r->o, n, tf->enc_ffn);
+  feed_forward(tf, L, x, r->ffn, r->o, n, tf->dims.enc_ffn);
 }
 
 static void encode(attn_tf_run *r, const int32_t *src) {
@@ -300,7 +299,7 @@ attn_tf_run *attn_tf_run_new(const attn_transformer *tf, const int32_t *src, int
   attn_tf_run *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   *r = (attn_tf_run){.tf = tf, .n_src = n, .capacity = capacity, .max_len = max_len};
-  int ok = 1, d = D->d_model, ffn = tf->enc_ffn > tf->dec_ffn ? tf->enc_ffn : tf->dec_ffn;
+  int ok = 1, d = D->d_model, ffn = tf->dims.enc_ffn > tf->dims.dec_ffn ? tf->dims.enc_ffn : tf->dims.dec_ffn;
   int rows = n > capacity ? n : capacity, heads = D->enc_heads > D->dec_heads ? D->enc_heads : D->dec_heads;
   size_t cache = (size_t)D->dec_layers * capacity * max_len * d;
   r->enc_maps = alloc_floats((size_t)D->enc_layers * D->enc_heads * n * n, &ok);
@@ -390,7 +389,7 @@ attn_status attn_tf_step(attn_tf_run *r, const int32_t *tokens, int k, int step,
     const tf_layer *L = &tf->dec[l];
     decoder_self_attn(r, L, l, k, step, x, self_out);
     decoder_cross_attn(r, L, l, k, x, cross);
-    feed_forward(tf, L, x, r->ffn, r->o, k, tf->dec_ffn);
+    feed_forward(tf, L, x, r->ffn, r->o, k, tf->dims.dec_ffn);
   }
   for (int i = 0; i < k; i++)
     memcpy(logits + (size_t)i * D->vocab, tf->logits_bias, (size_t)D->vocab * sizeof(float));

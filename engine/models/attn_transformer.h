@@ -13,6 +13,7 @@ typedef struct attn_tf_run attn_tf_run;
 typedef struct attn_tf_dims {
   int d_model, vocab, max_positions;
   int enc_layers, dec_layers, enc_heads, dec_heads;
+  int enc_ffn, dec_ffn;
   int pad, eos, decoder_start;
 } attn_tf_dims;
 

@@ -1,0 +1,292 @@
+/* `attnlens bench translate|live`: speed of the engine and of the live pipeline, with
+ * ratios measured in the same run (the PyTorch twin, OpenBLAS sgemm). Not a test. */
+#include <cblas.h>
+#include <gio/gio.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "attn_model_dir.h"
+#include "attn_transformer.h"
+#include "attn_translate.h"
+#include "cli.h"
+#include "lens_render.h"
+
+typedef struct bench_args {
+  const char *input;
+  int limit;
+  int twin;
+} bench_args;
+
+static double now_ms(void) { return g_get_monotonic_time() / 1000.0; }
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The q-th quantile (0..1) of n samples, sorted in place (nearest rank). */
+static double quantile(double *v, int n, double q) {
+  if (n == 0) return NAN;
+  qsort(v, (size_t)n, sizeof(double), cmp_double);
+  int k = (int)ceil(q * n) - 1;
+  return v[k < 0 ? 0 : k >= n ? n - 1 : k];
+}
+
+/* Reads sentences from a text file, or by default Multi30k val (English) from ../shared. */
+static GPtrArray *read_sentences(const char *path, int limit) {
+  g_autofree char *fallback = NULL;
+  if (!path) path = fallback = g_build_filename(ATTN_SOURCE_DIR, "..", "shared", "data", "multi30k", "val.en.gz", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path(path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInputStream) raw = G_INPUT_STREAM(g_file_read(file, NULL, &error));
+  if (!raw) {
+    cli_error("%s", error->message);
+    return NULL;
+  }
+  GInputStream *in = g_object_ref(raw);
+  if (g_str_has_suffix(path, ".gz")) {
+    g_autoptr(GConverter) gz = G_CONVERTER(g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP));
+    g_object_unref(in);
+    in = g_converter_input_stream_new(raw, gz);
+  }
+  g_autoptr(GDataInputStream) data = g_data_input_stream_new(in);
+  g_object_unref(in);
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+  char *line;
+  while ((int)out->len < limit && (line = g_data_input_stream_read_line_utf8(data, NULL, NULL, NULL)))
+    if (*line) g_ptr_array_add(out, line);
+    else g_free(line);
+  return out;
+}
+
+static GPtrArray *translate_models(void) {
+  GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+  g_autofree char *root = cli_find_data("data/models");
+  g_autoptr(GDir) dir = root ? g_dir_open(root, 0, NULL) : NULL;
+  const char *name;
+  while (dir && (name = g_dir_read_name(dir))) {
+    g_autofree char *cfg = g_build_filename(root, name, "config.json", NULL);
+    g_autofree char *text = NULL;
+    if (g_file_get_contents(cfg, &text, NULL, NULL) && strstr(text, "\"translate\""))
+      g_ptr_array_add(paths, g_build_filename(root, name, NULL));
+  }
+  return paths;
+}
+
+/* Median milliseconds per sentence of one decoding setting. */
+static double time_translate(const attn_translator *t, GPtrArray *sentences, int beam) {
+  attn_translate_opts o;
+  attn_translate_opts_init(&o);
+  o.beam = beam;
+  double *ms = g_new(double, sentences->len);
+  for (guint i = 0; i < sentences->len; i++) {
+    const char *s = g_ptr_array_index(sentences, i);
+    double t0 = now_ms();
+    attn_trace_free(attn_translate(t, s, strlen(s), &o, NULL));
+    ms[i] = now_ms() - t0;
+  }
+  double m = quantile(ms, (int)sentences->len, 0.5);
+  g_free(ms);
+  return m;
+}
+
+/* Runs training/bench_twin.py on the same model and sentences; NAN when unavailable. */
+static void time_twin(const char *model, const char *sentences_file, double *greedy, double *beam) {
+  *greedy = *beam = NAN;
+  g_autofree char *script = g_build_filename(ATTN_SOURCE_DIR, "training", "bench_twin.py", NULL);
+  const char *python = g_file_test("/usr/bin/python3", G_FILE_TEST_EXISTS) ? "/usr/bin/python3" : "python3";
+  const char *argv[] = {python, script, model, sentences_file, "--threads", "1", NULL};
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, NULL) ||
+      !g_spawn_check_wait_status(status, NULL)) {
+    fprintf(stderr, "  (PyTorch twin not timed: %s)\n", err && *err ? g_strchomp(err) : "python3/torch missing");
+    return;
+  }
+  const char *g = strstr(out, "\"greedy_ms\":"), *b = strstr(out, "\"beam4_ms\":");
+  if (g) *greedy = g_ascii_strtod(g + 12, NULL);
+  if (b) *beam = g_ascii_strtod(b + 11, NULL);
+}
+
+/* GFLOP/s of cblas_sgemm for C[M,N] = A[M,K] B[K,N], best of a few repeats. */
+static double sgemm_gflops(int M, int N, int K) {
+  float *A = g_new0(float, (size_t)M * K), *B = g_new0(float, (size_t)K * N), *C = g_new0(float, (size_t)M * N);
+  for (int i = 0; i < M * K; i++) A[i] = (float)(i % 7) * 0.1f;
+  for (int i = 0; i < K * N; i++) B[i] = (float)(i % 5) * 0.1f;
+  double best = INFINITY;
+  int reps = (int)fmax(1, 2e8 / (2.0 * M * N * K));
+  for (int r = 0; r < 5; r++) {
+    double t0 = now_ms();
+    for (int k = 0; k < reps; k++) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1, A, K, B, N, 0, C, N);
+    best = fmin(best, (now_ms() - t0) / reps);
+  }
+  g_free(A), g_free(B), g_free(C);
+  return 2.0 * M * N * K / (best * 1e6);
+}
+
+/* The encoder of a Transformer on an S-piece source: GFLOP/s counted from its shapes. */
+static void encoder_gflops(const char *model_dir) {
+  attn_error err = {0};
+  attn_model_dir *dir = attn_model_dir_open(model_dir, &err);
+  attn_transformer *tf = dir ? attn_transformer_load(dir, &err) : NULL;
+  if (!tf) {
+    attn_model_dir_close(dir);
+    return;
+  }
+  const attn_tf_dims *D = attn_transformer_dims(tf);
+  int S = 32, d = D->d_model;
+  int32_t src[32];
+  for (int i = 0; i < S; i++) src[i] = 4 + i;
+  double flops = D->enc_layers * (8.0 * S * d * d + 4.0 * S * d * D->enc_ffn + 4.0 * S * S * d) + D->dec_layers * 4.0 * S * d * d;
+  double best = INFINITY;
+  for (int r = 0; r < 50; r++) {
+    double t0 = now_ms();
+    attn_tf_run_free(attn_tf_run_new(tf, src, S, 1, 1, &err));
+    best = fmin(best, now_ms() - t0);
+  }
+  double enc = flops / (best * 1e6), ffn = sgemm_gflops(S, D->enc_ffn, d), big = sgemm_gflops(512, 512, 512);
+  printf("  encoder, %d pieces: %.2f ms, %.1f GFLOP/s = %.0f%% of sgemm at its FFN shape (%dx%dx%d: %.1f GFLOP/s); "
+         "sgemm 512^3: %.1f GFLOP/s\n", S, best, enc, 100 * enc / ffn, S, D->enc_ffn, d, ffn, big);
+  attn_transformer_free(tf);
+  attn_model_dir_close(dir);
+}
+
+static int bench_translate(const bench_args *a) {
+  GPtrArray *sentences = read_sentences(a->input, a->limit);
+  if (!sentences || sentences->len == 0) {
+    cli_error("no sentences to time (give --input FILE)");
+    return 1;
+  }
+  g_autofree char *tmp = NULL;
+  int fd = g_file_open_tmp("attnlens-bench-XXXXXX.txt", &tmp, NULL);
+  GString *all = g_string_new(NULL);
+  for (guint i = 0; i < sentences->len; i++) g_string_append_printf(all, "%s\n", (char *)g_ptr_array_index(sentences, i));
+  g_file_set_contents(tmp, all->str, (gssize)all->len, NULL);
+  g_string_free(all, TRUE);
+  if (fd >= 0) close(fd);
+  printf("attnlens bench translate: %u sentences, batch 1, 1 thread, median ms per sentence\n", sentences->len);
+  printf("%-22s %10s %10s %7s %10s %10s %7s\n", "model", "greedy C", "twin", "ratio", "beam4 C", "twin", "ratio");
+  GPtrArray *models = translate_models();
+  for (guint m = 0; m < models->len; m++) {
+    const char *path = g_ptr_array_index(models, m);
+    attn_error err = {0};
+    attn_translator *t = attn_translator_load(path, &err);
+    if (!t) {
+      printf("%-22s cannot load: %s\n", path, err.message);
+      continue;
+    }
+    double cg = time_translate(t, sentences, 1), cb = time_translate(t, sentences, 4), pg = NAN, pb = NAN;
+    if (a->twin) time_twin(path, tmp, &pg, &pb);
+    printf("%-22s %10.2f %10.2f %6.1fx %10.2f %10.2f %6.1fx\n", attn_translator_name(t), cg, pg, pg / cg, cb, pb, pb / cb);
+    if (strcmp(attn_translator_architecture(t), "transformer") == 0) encoder_gflops(path);
+    attn_translator_free(t);
+  }
+  if (models->len == 0) printf("(no translation models in data/models)\n");
+  g_unlink(tmp);
+  g_ptr_array_unref(models);
+  g_ptr_array_unref(sentences);
+  return 0;
+}
+
+/* One keystroke's work as the window does it: translate, then draw the matrix. */
+static double keystroke(const attn_translator *t, const char *text, size_t len, cairo_t *cr) {
+  double t0 = now_ms();
+  attn_trace *tr = attn_translate(t, text, len, NULL, NULL);
+  if (tr) {
+    LensRenderOptions o;
+    lens_render_options_init(&o);
+    lens_render(cr, tr, &o, 1000, 800, NULL);
+    attn_trace_free(tr);
+  }
+  return now_ms() - t0;
+}
+
+/* Drawing alone: a 40 x 40 matrix, median of 50 draws. */
+static double draw_40x40(cairo_t *cr) {
+  attn_trace *t = attn_trace_new(ATTN_TASK_TRANSLATE, "bench");
+  char *toks[40];
+  for (int i = 0; i < 40; i++) toks[i] = g_strdup_printf("▁token%d", i);
+  attn_tokens_set(&t->source, 40, (const char *const *)toks, NULL, NULL, NULL);
+  attn_tokens_set(&t->output, 40, (const char *const *)toks, NULL, NULL, NULL);
+  float w[1600];
+  for (int i = 0; i < 40; i++)
+    for (int j = 0; j < 40; j++) w[i * 40 + j] = (i == j ? 21.0f : 0.5f) / 40.5f;
+  attn_trace_add_map(t, "cross", ATTN_MAP_CROSS, -1, -1, 40, 40, w);
+  LensRenderOptions o;
+  lens_render_options_init(&o);
+  double ms[50], width, height;
+  lens_render_size(t, &o, &width, &height);
+  for (int r = 0; r < 50; r++) {
+    double t0 = now_ms();
+    lens_render(cr, t, &o, width, height, NULL);
+    cairo_surface_flush(cairo_get_target(cr));
+    ms[r] = now_ms() - t0;
+  }
+  for (int i = 0; i < 40; i++) g_free(toks[i]);
+  attn_trace_free(t);
+  return quantile(ms, 50, 0.5);
+}
+
+static int bench_live(const bench_args *a) {
+  GPtrArray *sentences = read_sentences(a->input, a->limit);
+  if (!sentences || sentences->len == 0) {
+    cli_error("no sentences to type (give --input FILE)");
+    return 1;
+  }
+  cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1000, 800);
+  cairo_t *cr = cairo_create(surface);
+  printf("attnlens bench live: %u sentences typed one character at a time; keystroke -> trace -> drawing\n", sentences->len);
+  GPtrArray *models = translate_models();
+  for (guint m = 0; m < models->len; m++) {
+    attn_error err = {0};
+    attn_translator *t = attn_translator_load(g_ptr_array_index(models, m), &err);
+    if (!t) continue;
+    GArray *ms = g_array_new(FALSE, FALSE, sizeof(double));
+    for (guint i = 0; i < sentences->len; i++) {
+      const char *s = g_ptr_array_index(sentences, i);
+      for (const char *p = g_utf8_next_char(s); p <= s + strlen(s); p = *p ? g_utf8_next_char(p) : p + 1) {
+        double v = keystroke(t, s, (size_t)(p - s), cr);
+        g_array_append_val(ms, v);
+      }
+    }
+    double *v = (double *)ms->data;
+    printf("%-22s %6u keystrokes: median %.1f ms, p95 %.1f ms\n", attn_translator_name(t), ms->len,
+           quantile(v, (int)ms->len, 0.5), quantile(v, (int)ms->len, 0.95));
+    g_array_free(ms, TRUE);
+    attn_translator_free(t);
+  }
+  printf("drawing alone, 40 x 40 matrix: median %.2f ms\n", draw_40x40(cr));
+  cairo_destroy(cr);
+  cairo_surface_destroy(surface);
+  g_ptr_array_unref(models);
+  g_ptr_array_unref(sentences);
+  return 0;
+}
+
+int cli_bench(int argc, char **argv) {
+  bench_args a = {NULL, 0, 1};
+  const char *what = argc > 1 ? argv[1] : "";
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--input") == 0 && i + 1 < argc) a.input = argv[++i];
+    else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) a.limit = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--no-twin") == 0) a.twin = 0;
+    else {
+      cli_error("bench: unknown option '%s'", argv[i]);
+      return 1;
+    }
+  }
+  if (strcmp(what, "translate") == 0) {
+    if (a.limit <= 0) a.limit = 1014;
+    return bench_translate(&a);
+  }
+  if (strcmp(what, "live") == 0) {
+    if (a.limit <= 0) a.limit = 30;
+    return bench_live(&a);
+  }
+  cli_error("usage: attnlens bench translate|live [--input FILE] [--limit N] [--no-twin]");
+  return 1;
+}
