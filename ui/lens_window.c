@@ -2,6 +2,7 @@
 #include "lens_window.h"
 
 #define DEFAULT_MODEL "transformer-en-de"
+#define EXAMPLE_SENTENCE "A little girl is climbing into a wooden playhouse."
 
 struct _LensWindow {
   GtkApplicationWindow parent_instance;
@@ -190,7 +191,7 @@ static void shortcuts_action(GSimpleAction *a, GVariant *p, gpointer data) {
 
 static void about_action(GSimpleAction *a, GVariant *p, gpointer data) {
   const char *authors[] = {"The attnlens developers", NULL};
-  gtk_show_about_dialog(GTK_WINDOW(data), "program-name", "attnlens", "logo-icon-name", "io.github.attnlens.Attnlens",
+  gtk_show_about_dialog(GTK_WINDOW(data), "program-name", "attnlens", "logo-icon-name", "io.github.attnlens.attnlens",
                         "comments", "Shows where neural networks look: attention of translation, captioning and reading models.",
                         "license-type", GTK_LICENSE_MIT_X11, "authors", authors, NULL);
 }
@@ -266,15 +267,14 @@ static void lens_window_init(LensWindow *self) {
   self->stack = gtk_stack_new();
   gtk_stack_set_transition_type(GTK_STACK(self->stack), GTK_STACK_TRANSITION_TYPE_CROSSFADE);
   self->translate = LENS_TRANSLATE_PAGE(lens_translate_page_new());
-  GtkStackPage *page = gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->translate), "translate", "Translate");
-  gtk_stack_page_set_icon_name(page, "preferences-desktop-locale-symbolic");
+  gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->translate), "translate", "Translate");
   GtkWidget *switcher = gtk_stack_switcher_new();
   gtk_stack_switcher_set_stack(GTK_STACK_SWITCHER(switcher), GTK_STACK(self->stack));
   build_header(self, switcher);
   gtk_window_set_child(GTK_WINDOW(self), self->stack);
   gtk_window_set_default_size(GTK_WINDOW(self), 1100, 780);
   gtk_window_set_title(GTK_WINDOW(self), "attnlens");
-  gtk_window_set_icon_name(GTK_WINDOW(self), "io.github.attnlens.Attnlens");
+  gtk_window_set_icon_name(GTK_WINDOW(self), "io.github.attnlens.attnlens");
 }
 
 static void lens_window_finalize(GObject *object) {
@@ -293,8 +293,10 @@ LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {
     gtk_label_set_text(GTK_LABEL(self->card_label), "No translation model was found.");
     lens_trace_view_set_placeholder(lens_translate_page_get_view(self->translate),
                                     "No translation model found: open a model folder (Ctrl+O).");
-  } else if (!lens_window_select_model(self, DEFAULT_MODEL)) {
-    lens_window_select_model(self, ((LensModelEntry *)g_ptr_array_index(self->models, 0))->name);
+  } else {
+    if (!lens_window_select_model(self, DEFAULT_MODEL))
+      lens_window_select_model(self, ((LensModelEntry *)g_ptr_array_index(self->models, 0))->name);
+    lens_translate_page_set_text(self->translate, EXAMPLE_SENTENCE); /* something to look at at once */
   }
   return self;
 }

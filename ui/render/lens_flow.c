@@ -284,22 +284,14 @@ attn_status lens_flow_draw(cairo_t *cr, const attn_trace *t, const attn_map *m,
   attn_status st = flow_open(&F, t, m, o);
   if (st != ATTN_OK) return st;
   flow_fit(&F, width, height);
-  double k, ox, oy;
-  lens_fit(F.W, F.H, width, height, &k, &ox, &oy);
-  cairo_save(cr);
-  cairo_translate(cr, ox, oy);
-  cairo_scale(cr, k, k);
-  double dx = lens_text_px(F.tx, LENS_FONT_SMALL), dy = 0;
-  cairo_user_to_device_distance(cr, &dx, &dy);
-  flow_paint(cr, &F, layout, hypot(dx, dy) >= 3);
-  cairo_restore(cr);
+  LensFit fit;
+  lens_fit_begin(cr, F.tx, F.W, F.H, width, height, &fit);
+  flow_paint(cr, &F, layout, fit.text);
   if (layout) {
-    layout->rows = m->rows;
-    layout->cols = m->cols;
     layout->key_y = F.key_y;
     layout->query_y = F.query_y;
-    lens_layout_transform(layout, k, ox, oy);
   }
+  lens_fit_end(cr, &fit, layout, m);
   flow_close(&F);
   return ATTN_OK;
 }

@@ -437,24 +437,15 @@ attn_status lens_matrix_draw(cairo_t *cr, const attn_trace *t, const attn_map *m
   Matrix M;
   attn_status st = matrix_open(&M, t, m, o);
   if (st != ATTN_OK) return st;
-  double k = 1, ox, oy;
   if (matrix_grow(&M, width, height) == 0) matrix_place(&M, M.min_cell);
-  lens_fit(M.W, M.H, width, height, &k, &ox, &oy);
-  cairo_save(cr);
-  cairo_translate(cr, ox, oy);
-  cairo_scale(cr, k, k);
-  /* Text smaller than ~3 device units is unreadable; skip it on huge maps. */
-  double dx = lens_text_px(M.tx, LENS_FONT_SMALL), dy = 0;
-  cairo_user_to_device_distance(cr, &dx, &dy);
-  matrix_paint(cr, &M, layout, hypot(dx, dy) >= 3);
-  cairo_restore(cr);
+  LensFit fit;
+  lens_fit_begin(cr, M.tx, M.W, M.H, width, height, &fit);
+  matrix_paint(cr, &M, layout, fit.text);
   if (layout) {
-    layout->rows = m->rows;
-    layout->cols = m->cols;
     layout->grid = (LensRect){M.gx, M.gy, m->cols * M.s, m->rows * M.s};
     layout->cell_w = layout->cell_h = M.s;
-    lens_layout_transform(layout, k, ox, oy);
   }
+  lens_fit_end(cr, &fit, layout, m);
   matrix_close(&M);
   return ATTN_OK;
 }

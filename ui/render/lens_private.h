@@ -60,7 +60,7 @@ typedef struct LensAxis {
   const attn_tokens *tokens; /* NULL: use names from `names` or numbers */
   char **names;              /* sentences for story hops */
   int n_names;
-  int infer_marks;           /* derive word starts from a leading '▁' */
+  int infer_marks;           /* the flags are all 1 but pieces carry '▁': the marks decide */
   const char *title;         /* "source", "output", ... */
   int grid_cols;             /* > 0: keys are image cells, shown as "r,c" */
 } LensAxis;
@@ -91,7 +91,16 @@ attn_status lens_flow_draw(cairo_t *cr, const attn_trace *t, const attn_map *m,
 
 /* Maps a layout computed at natural coordinates to the box: x' = ox + k * x. */
 void lens_layout_transform(LensLayout *layout, double k, double ox, double oy);
-/* Fits a natural (nw, nh) picture in (w, h): scale k <= 1 and whole-unit offsets. */
-void lens_fit(double nw, double nh, double w, double h, double *k, double *ox, double *oy);
+
+/* Placing a natural-size picture in the caller's box. */
+typedef struct LensFit {
+  double k, ox, oy; /* box = offset + k * natural */
+  int text;         /* text is big enough to be worth drawing */
+} LensFit;
+/* Saves cr and sets it up to draw the (nw, nh) picture in natural units in the (w, h) box. */
+void lens_fit_begin(cairo_t *cr, const LensText *tx, double nw, double nh, double w, double h,
+                    LensFit *fit);
+/* Restores cr; sets the layout's rows and cols and moves what it holds into the box. */
+void lens_fit_end(cairo_t *cr, const LensFit *fit, LensLayout *layout, const attn_map *m);
 
 #endif

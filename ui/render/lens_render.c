@@ -96,8 +96,8 @@ char *lens_title_text(const attn_trace *t, const attn_map *m, const LensRenderOp
 
 /* ---- which labels the rows and columns of a map carry ---- */
 
-/* Flags that are all 1 next to SentencePiece '▁' marks are defaults, not information:
- * then the marks decide which pieces start words. */
+/* Flags that are all 1 next to SentencePiece '▁' marks are defaults, not information (the
+ * JSON format has no flags for the output): then the marks decide which pieces start words. */
 static void axis_tokens(LensAxis *ax, const attn_tokens *seq, const char *title) {
   int all_start = 1, marks = 0;
   ax->tokens = seq;
@@ -283,13 +283,31 @@ void lens_layout_transform(LensLayout *layout, double k, double ox, double oy) {
   layout->query_y = oy + k * layout->query_y;
 }
 
-void lens_fit(double nw, double nh, double w, double h, double *k, double *ox, double *oy) {
-  *k = fmin(1.0, fmin(w / nw, h / nh));
-  if (!(*k > 0)) *k = 1.0;
-  *ox = (w - *k * nw) / 2;
-  *oy = (h - *k * nh) / 2;
-  if (*k == 1.0) {
-    *ox = floor(*ox);
-    *oy = floor(*oy);
+/* The picture shrinks to fit a smaller box (never grows: views use spare room themselves),
+ * centred, on whole units when unscaled so that cell edges stay sharp. */
+void lens_fit_begin(cairo_t *cr, const LensText *tx, double nw, double nh, double w, double h,
+                    LensFit *fit) {
+  fit->k = fmin(1.0, fmin(w / nw, h / nh));
+  if (!(fit->k > 0)) fit->k = 1.0;
+  fit->ox = (w - fit->k * nw) / 2;
+  fit->oy = (h - fit->k * nh) / 2;
+  if (fit->k == 1.0) {
+    fit->ox = floor(fit->ox);
+    fit->oy = floor(fit->oy);
   }
+  cairo_save(cr);
+  cairo_translate(cr, fit->ox, fit->oy);
+  cairo_scale(cr, fit->k, fit->k);
+  /* Text under ~3 device units is unreadable; huge maps skip it. */
+  double dx = lens_text_px(tx, LENS_FONT_SMALL), dy = 0;
+  cairo_user_to_device_distance(cr, &dx, &dy);
+  fit->text = hypot(dx, dy) >= 3;
+}
+
+void lens_fit_end(cairo_t *cr, const LensFit *fit, LensLayout *layout, const attn_map *m) {
+  cairo_restore(cr);
+  if (!layout) return;
+  layout->rows = m->rows;
+  layout->cols = m->cols;
+  lens_layout_transform(layout, fit->k, fit->ox, fit->oy);
 }
