@@ -266,6 +266,39 @@ static void test_token_display(void) {
   expect_display(NULL, 1, 24, "␣");
 }
 
+static char *axis_text(const LensAxis *ax, int i) {
+  static const double grey[3] = {0.5, 0.5, 0.5};
+  LensText *tx = lens_text_new(11);
+  LensLabel l;
+  g_assert_cmpint(lens_axis_label(&l, tx, ax, i, 24, grey), ==, 0);
+  char *text = g_strdup(pango_layout_get_text(l.layout));
+  lens_label_clear(&l);
+  lens_text_free(tx);
+  return text;
+}
+
+/* The JSON output has no word_start flags: then the pieces' own '▁' marks decide. */
+static void test_token_marks(void) {
+  attn_trace *t = trace_5x7();
+  const char *out[] = {"▁Spiel", "haus", ".", "</s>", "▁aus"};
+  g_assert_cmpint(attn_tokens_set(&t->output, 5, out, NULL, NULL, NULL), ==, 0);
+  LensAxis rows, cols;
+  lens_map_axes(t, &t->maps[0], &rows, &cols);
+  const char *want_rows[] = {"Spiel", "·haus", ".", "</s>", "aus"};
+  for (int i = 0; i < 5; i++) {
+    char *got = axis_text(&rows, i);
+    g_assert_cmpstr(got, ==, want_rows[i]);
+    g_free(got);
+  }
+  char *src = axis_text(&cols, 4); /* the source has real flags: "größe" continues "Über" */
+  g_assert_cmpstr(src, ==, "·größe");
+  g_free(src);
+  src = axis_text(&cols, 5);
+  g_assert_cmpstr(src, ==, ".");
+  g_free(src);
+  attn_trace_free(t);
+}
+
 /* ---- matrix ---- */
 
 static void check_cells(LensColormap map, double vmax_opt, double scale) {
@@ -679,6 +712,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/render/colormap/lightness", test_colormap_lightness);
   g_test_add_func("/render/names", test_names);
   g_test_add_func("/render/token-display", test_token_display);
+  g_test_add_func("/render/token-marks", test_token_marks);
   g_test_add_func("/render/matrix/cell-colours", test_matrix_cells);
   g_test_add_func("/render/matrix/big-map-image", test_matrix_big_map);
   g_test_add_func("/render/matrix/labels-do-not-overlap", test_matrix_labels);
