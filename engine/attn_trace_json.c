@@ -245,7 +245,7 @@ static int read_weights(reader *rd, const cJSON *w, attn_map *m) {
 
 static int read_map(reader *rd, const attn_trace *t, const cJSON *o, attn_map **maps, int *n) {
   char *name = NULL;
-  int layer, head, rows, cols;
+  int layer = 0, head = 0, rows = 0, cols = 0;
   if (!cJSON_IsObject(o)) return fail(rd, ATTN_E_FORMAT, "a map is not an object%s", "", NULL);
   if (get_string(rd, o, "name", 1, &name) != 0) return -1;
   int bad = get_int(rd, o, "layer", -1, 100000, &layer) || get_int(rd, o, "head", -1, 100000, &head) ||
@@ -316,7 +316,7 @@ static int read_hypotheses(reader *rd, const cJSON *root, attn_trace *t) {
 }
 
 static int read_header(reader *rd, const cJSON *root, attn_trace *t) {
-  int version;
+  int version = 0;
   char *task = NULL;
   if (!cJSON_IsObject(root)) return fail(rd, ATTN_E_FORMAT, "top level is not a JSON object%s", "", NULL);
   if (get_int(rd, root, "version", 0, 1000000, &version) != 0) return -1;
