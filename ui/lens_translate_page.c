@@ -506,6 +506,20 @@ static GtkWidget *dropdown(GtkStringList **model, const char *const *items) {
   return gtk_drop_down_new(G_LIST_MODEL(list), NULL);
 }
 
+/* Less frequent display choices live in a popover so the toolbar fits a laptop screen. */
+static GtkWidget *display_menu(LensTranslatePage *self) {
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+  gtk_box_append(GTK_BOX(box), self->values_check);
+  gtk_box_append(GTK_BOX(box), self->self_check);
+  GtkWidget *pop = gtk_popover_new();
+  gtk_popover_set_child(GTK_POPOVER(pop), box);
+  GtkWidget *b = gtk_menu_button_new();
+  gtk_menu_button_set_label(GTK_MENU_BUTTON(b), "More");
+  gtk_menu_button_set_popover(GTK_MENU_BUTTON(b), pop);
+  gtk_widget_set_tooltip_text(b, "Cell values and self-attention maps");
+  return b;
+}
+
 static void build_toolbar(LensTranslatePage *self) {
   GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_widget_add_css_class(bar, "toolbar");
@@ -530,7 +544,7 @@ static void build_toolbar(LensTranslatePage *self) {
   self->self_check = gtk_check_button_new_with_label("Self-attention");
   gtk_widget_set_tooltip_text(self->self_check, "Also compute the encoder's and decoder's self-attention maps");
   GtkWidget *items[] = {views, labelled("Map", self->map_dropdown), self->heads_toggle, labelled("Colours", self->cmap_dropdown),
-                        labelled("Beam", self->beam_spin), self->hyp_dropdown, self->words_check, self->values_check, self->self_check};
+                        labelled("Beam", self->beam_spin), self->hyp_dropdown, self->words_check, display_menu(self)};
   for (size_t i = 0; i < G_N_ELEMENTS(items); i++) gtk_box_append(GTK_BOX(bar), items[i]);
   GtkWidget *scroll = gtk_scrolled_window_new();
   gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
