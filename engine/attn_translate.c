@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "attn_model_dir.h"
+#include "attn_rnn.h"
 #include "attn_seq2seq.h"
 #include "attn_spm.h"
 #include "attn_transformer.h"
@@ -93,6 +94,25 @@ static attn_status tf_backend(backend *be, const attn_model_dir *dir, attn_error
   return ATTN_OK;
 }
 
+/* ---- RNN-with-attention backend: one cross map per step, no self-attention ---- */
+
+static void *rnn_run_new(const void *model, const int32_t *src, int n, int capacity, int max_len, attn_error *err) {
+  return attn_rnn_run_new(model, src, n, capacity, max_len, err);
+}
+static void rnn_run_free(void *run) { attn_rnn_run_free(run); }
+static attn_s2s rnn_s2s(void *run) { return attn_rnn_run_s2s(run); }
+static void rnn_free(void *model) { attn_rnn_free(model); }
+
+static attn_status rnn_backend(backend *be, const attn_model_dir *dir, attn_error *err) {
+  attn_rnn *m = attn_rnn_load(dir, err);
+  if (!m) return err ? err->code : ATTN_E_FORMAT;
+  const attn_rnn_dims *D = attn_rnn_model_dims(m);
+  *be = (backend){.arch = "rnn-attn", .model = m, .free_model = rnn_free, .run_new = rnn_run_new,
+                  .run_free = rnn_run_free, .s2s = rnn_s2s, .self_maps = NULL,
+                  .max_positions = D->max_positions, .vocab = D->vocab, .layers = 1, .heads = 1};
+  return ATTN_OK;
+}
+
 /* ---- loading ---- */
 
 void attn_translator_free(attn_translator *t) {
@@ -117,6 +137,8 @@ static attn_status load_backend(attn_translator *t, attn_error *err) {
   const char *arch = attn_model_dir_architecture(t->dir);
   if (arch && (strcmp(arch, "MarianMTModel") == 0 || strcmp(arch, "marian") == 0))
     return tf_backend(&t->be, t->dir, err);
+  if (arch && (strcmp(arch, "BahdanauRNN") == 0 || strcmp(arch, "rnn-attn") == 0))
+    return rnn_backend(&t->be, t->dir, err);
   return attn_error_set(err, ATTN_E_VALUE, "%s: architecture \"%s\" is not a translation model attnlens can run",
                         attn_model_dir_path(t->dir), arch ? arch : "(none)");
 }

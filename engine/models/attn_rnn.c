@@ -1,0 +1,347 @@
+/* Bahdanau RNN forward pass on OpenBLAS; training/rnn_attn.py is its PyTorch twin and
+ * tests/test_rnn.c compares the two. */
+#include "attn_rnn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attn_ops.h"
+
+/* He = enc_hidden, Hd = dec_hidden, Em = embed, A = attn_dim, M = maxout, V = vocab.
+ * Every Linear is PyTorch layout: y = x W^T + b with W [out, in]. GRU gates in PyTorch
+ * order r, z, n (row blocks of the weight matrices). */
+struct attn_rnn {
+  attn_rnn_dims dims;
+  float *data;               /* one allocation holding every tensor below */
+  float *embed;              /* [V, Em] source and target embedding, also the output layer */
+  float *enc_w_ih[2];        /* [3He, Em] forward [0] and backward [1] (..._reverse) */
+  float *enc_w_hh[2];        /* [3He, He] */
+  float *enc_b_ih[2];        /* [3He] */
+  float *enc_b_hh[2];        /* [3He] */
+  float *init_w, *init_b;    /* [Hd, He], [Hd]: s0 = tanh(init(backward state at position 0)) */
+  float *attn_w, *attn_b;    /* [A, Hd], [A]: W_a s_{i-1} + b */
+  float *attn_u;             /* [A, 2He]: U_a h_j, no bias */
+  float *attn_v;             /* [1, A] */
+  float *cell_w_ih, *cell_b_ih; /* [3Hd, Em + 2He], [3Hd]: input [E(y_{i-1}); c_i] */
+  float *cell_w_hh, *cell_b_hh; /* [3Hd, Hd], [3Hd] */
+  float *deep_w, *deep_b;    /* [2M, Hd + Em + 2He], [2M]: input [s_{i-1}; E(y_{i-1}); c_i] */
+  float *out_bias;           /* [V] */
+};
+
+/* ---- loading ---- */
+
+typedef struct weight {
+  const char *name;
+  int64_t d0, d1; /* d1 == 0: a vector */
+  float **dst;
+} weight;
+
+/* The tensors the model needs, with their expected shapes; returns how many. */
+static int weight_table(attn_rnn *m, weight *t) {
+  const attn_rnn_dims *D = &m->dims;
+  int64_t V = D->vocab, Em = D->embed, He = D->enc_hidden, Hd = D->dec_hidden, A = D->attn_dim, M = D->maxout;
+  weight w[] = {
+      {"embed.weight", V, Em, &m->embed},
+      {"encoder.gru.weight_ih_l0", 3 * He, Em, &m->enc_w_ih[0]},
+      {"encoder.gru.weight_hh_l0", 3 * He, He, &m->enc_w_hh[0]},
+      {"encoder.gru.bias_ih_l0", 3 * He, 0, &m->enc_b_ih[0]},
+      {"encoder.gru.bias_hh_l0", 3 * He, 0, &m->enc_b_hh[0]},
+      {"encoder.gru.weight_ih_l0_reverse", 3 * He, Em, &m->enc_w_ih[1]},
+      {"encoder.gru.weight_hh_l0_reverse", 3 * He, He, &m->enc_w_hh[1]},
+      {"encoder.gru.bias_ih_l0_reverse", 3 * He, 0, &m->enc_b_ih[1]},
+      {"encoder.gru.bias_hh_l0_reverse", 3 * He, 0, &m->enc_b_hh[1]},
+      {"decoder.init.weight", Hd, He, &m->init_w},
+      {"decoder.init.bias", Hd, 0, &m->init_b},
+      {"attn.W.weight", A, Hd, &m->attn_w},
+      {"attn.W.bias", A, 0, &m->attn_b},
+      {"attn.U.weight", A, 2 * He, &m->attn_u},
+      {"attn.v.weight", 1, A, &m->attn_v},
+      {"decoder.cell.weight_ih", 3 * Hd, Em + 2 * He, &m->cell_w_ih},
+      {"decoder.cell.weight_hh", 3 * Hd, Hd, &m->cell_w_hh},
+      {"decoder.cell.bias_ih", 3 * Hd, 0, &m->cell_b_ih},
+      {"decoder.cell.bias_hh", 3 * Hd, 0, &m->cell_b_hh},
+      {"deep_out.weight", 2 * M, Hd + Em + 2 * He, &m->deep_w},
+      {"deep_out.bias", 2 * M, 0, &m->deep_b},
+      {"out_bias", V, 0, &m->out_bias},
+  };
+  memcpy(t, w, sizeof w);
+  return (int)(sizeof w / sizeof w[0]);
+}
+
+static int64_t weight_count(const weight *w) { return w->d0 * (w->d1 > 0 ? w->d1 : 1); }
+
+static attn_tensor_spec weight_spec(const weight *w) {
+  return (attn_tensor_spec){w->name, w->d1 > 0 ? 2 : 1, {w->d0, w->d1 > 0 ? w->d1 : 0}};
+}
+
+/* Checks every tensor's dtype and shape before allocating (a config could claim any
+ * size), then carves them out of one allocation and loads them as F32. */
+static attn_status load_weights(attn_rnn *m, const attn_model_dir *dir, attn_error *err) {
+  weight table[32];
+  attn_tensor_spec specs[32];
+  int n = weight_table(m, table);
+  int64_t total = 0;
+  for (int i = 0; i < n; i++) specs[i] = weight_spec(&table[i]), total += weight_count(&table[i]);
+  attn_status st = attn_model_dir_check(dir, specs, n, err);
+  if (st != ATTN_OK) return st;
+  m->data = malloc((size_t)total * sizeof(float));
+  if (!m->data) return attn_error_set(err, ATTN_E_NOMEM, "out of memory for %lld weights", (long long)total);
+  float *at = m->data;
+  for (int i = 0; i < n && st == ATTN_OK; i++) {
+    st = attn_model_dir_load_into(dir, &specs[i], at, (size_t)weight_count(&table[i]), err);
+    *table[i].dst = at;
+    at += weight_count(&table[i]);
+  }
+  return st;
+}
+
+static int config_int(const cJSON *cfg, const char *key, int lo, int hi, int *out, attn_error *err) {
+  return attn_config_int(cfg, key, ATTN_CONFIG_REQUIRED_INT, lo, hi, out, err) == ATTN_OK;
+}
+
+/* Reads and checks the hyper-parameters. */
+static attn_status read_config(attn_rnn *m, const cJSON *cfg, attn_error *err) {
+  attn_rnn_dims *D = &m->dims;
+  const int big = 1 << 14;
+  int tied = 1, ok = config_int(cfg, "vocab_size", 4, 1 << 20, &D->vocab, err);
+  ok = ok && config_int(cfg, "embed_dim", 1, big, &D->embed, err);
+  ok = ok && config_int(cfg, "enc_hidden", 1, big, &D->enc_hidden, err);
+  ok = ok && config_int(cfg, "dec_hidden", 1, big, &D->dec_hidden, err);
+  ok = ok && config_int(cfg, "attn_dim", 1, big, &D->attn_dim, err);
+  ok = ok && config_int(cfg, "maxout_dim", 1, big, &D->maxout, err);
+  ok = ok && attn_config_int(cfg, "max_position_embeddings", 128, 2, 1 << 16, &D->max_positions, err) == ATTN_OK;
+  ok = ok && config_int(cfg, "pad_token_id", 0, D->vocab - 1, &D->pad, err);
+  ok = ok && config_int(cfg, "eos_token_id", 0, D->vocab - 1, &D->eos, err);
+  ok = ok && config_int(cfg, "decoder_start_token_id", 0, D->vocab - 1, &D->decoder_start, err);
+  ok = ok && attn_config_bool(cfg, "tie_word_embeddings", 1, &tied, err) == ATTN_OK;
+  if (!ok) return err ? err->code : ATTN_E_FORMAT;
+  const char *file = cfg->string ? cfg->string : "config.json";
+  if (!tied) return attn_error_set(err, ATTN_E_VALUE, "%s: an untied output layer is not supported", file);
+  if (D->maxout != D->embed)
+    return attn_error_set(err, ATTN_E_VALUE, "%s: maxout_dim %d must equal embed_dim %d (the output layer is tied)",
+                          file, D->maxout, D->embed);
+  return ATTN_OK;
+}
+
+void attn_rnn_free(attn_rnn *m) {
+  if (!m) return;
+  free(m->data);
+  free(m);
+}
+
+attn_rnn *attn_rnn_load(const attn_model_dir *dir, attn_error *err) {
+  attn_rnn *m = calloc(1, sizeof *m);
+  if (!m) {
+    attn_error_set(err, ATTN_E_NOMEM, "out of memory loading the model");
+    return NULL;
+  }
+  attn_status st = read_config(m, attn_model_dir_config(dir), err);
+  if (st == ATTN_OK) st = load_weights(m, dir, err);
+  if (st != ATTN_OK) {
+    attn_rnn_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+const attn_rnn_dims *attn_rnn_model_dims(const attn_rnn *m) { return &m->dims; }
+
+/* ---- a run: one source sentence, its annotations and the decoder states ---- */
+
+struct attn_rnn_run {
+  const attn_rnn *m;
+  int n_src, capacity, max_len;
+  float *ann;     /* [n, 2He] annotations h_j = [forward_j; backward_j] */
+  float *keys;    /* [n, A] U_a h_j, computed once per sentence */
+  float *s0;      /* [Hd] initial decoder state */
+  float *s;       /* [capacity, Hd] decoder state s_{i-1} of each hypothesis */
+  float *s_tmp;   /* [capacity, Hd] reorder scratch */
+  float *x;       /* [n, Em] source embeddings */
+  float *gi, *gh; /* [max(n, capacity), 3 max(He, Hd)] GRU input and hidden projections */
+  float *deep_in; /* [capacity, Hd + Em + 2He] rows [s_{i-1}; E(y_{i-1}); c_i] */
+  float *q;       /* [capacity, A] W_a s_{i-1} + b */
+  float *e;       /* [n, A] tanh(q + keys) of one hypothesis */
+  float *pre;     /* [capacity, 2M] deep output before maxout */
+  float *t;       /* [capacity, M] after maxout */
+};
+
+/* h = GRU(h; input projection gi, hidden projection gh), both [3H] with their biases, as
+ * PyTorch: r, z = sigmoid(gi + gh); n = tanh(gi_n + r * gh_n); h = (1 - z) n + z h.
+ * gi is used as scratch. */
+static void gru_update(float *h, float *gi, const float *gh, int H) {
+  for (int i = 0; i < 2 * H; i++) gi[i] += gh[i];
+  attn_sigmoid(gi, 2 * H);
+  const float *r = gi, *z = gi + H;
+  float *n = gi + 2 * H;
+  for (int i = 0; i < H; i++) n[i] += r[i] * gh[2 * H + i];
+  attn_tanh(n, H);
+  for (int i = 0; i < H; i++) h[i] = (1.0f - z[i]) * n[i] + z[i] * h[i];
+}
+
+/* One direction of the encoder over the whole source, into its half of the annotations. */
+static void encode_direction(attn_rnn_run *r, int dir) {
+  const attn_rnn *m = r->m;
+  int n = r->n_src, Em = m->dims.embed, He = m->dims.enc_hidden;
+  attn_linear(r->gi, r->x, m->enc_w_ih[dir], m->enc_b_ih[dir], n, Em, 3 * He);
+  float *h = r->s_tmp; /* He floats of scratch; the decoder states are set after encoding */
+  memset(h, 0, (size_t)He * sizeof(float));
+  for (int k = 0; k < n; k++) {
+    int pos = dir == 0 ? k : n - 1 - k;
+    attn_matvec(r->gh, m->enc_w_hh[dir], h, m->enc_b_hh[dir], 3 * He, He);
+    gru_update(h, r->gi + (size_t)pos * 3 * He, r->gh, He);
+    memcpy(r->ann + (size_t)pos * 2 * He + (size_t)dir * He, h, (size_t)He * sizeof(float));
+  }
+}
+
+static void encode(attn_rnn_run *r, const int32_t *src) {
+  const attn_rnn *m = r->m;
+  const attn_rnn_dims *D = &m->dims;
+  int n = r->n_src, He = D->enc_hidden, Hd = D->dec_hidden;
+  attn_embedding(r->x, m->embed, src, n, D->embed, D->vocab, 1.0f);
+  encode_direction(r, 0);
+  encode_direction(r, 1);
+  attn_linear(r->keys, r->ann, m->attn_u, NULL, n, 2 * He, D->attn_dim);
+  attn_matvec(r->s0, m->init_w, r->ann + He, m->init_b, Hd, He); /* backward state at position 0 */
+  attn_tanh(r->s0, Hd);
+  for (int i = 0; i < r->capacity; i++) memcpy(r->s + (size_t)i * Hd, r->s0, (size_t)Hd * sizeof(float));
+}
+
+void attn_rnn_run_free(attn_rnn_run *r) {
+  if (!r) return;
+  float *bufs[] = {r->ann, r->keys, r->s0, r->s, r->s_tmp, r->x, r->gi, r->gh, r->deep_in, r->q, r->e, r->pre, r->t};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+  free(r);
+}
+
+static float *alloc_floats(size_t n, int *ok) {
+  float *p = calloc(n ? n : 1, sizeof(float));
+  if (!p) *ok = 0;
+  return p;
+}
+
+static int alloc_run(attn_rnn_run *r) {
+  const attn_rnn_dims *D = &r->m->dims;
+  size_t n = (size_t)r->n_src, cap = (size_t)r->capacity, He = (size_t)D->enc_hidden, Hd = (size_t)D->dec_hidden;
+  size_t rows = n > cap ? n : cap, gates = 3 * (He > Hd ? He : Hd), A = (size_t)D->attn_dim;
+  int ok = 1;
+  r->ann = alloc_floats(n * 2 * He, &ok), r->keys = alloc_floats(n * A, &ok);
+  r->s0 = alloc_floats(Hd, &ok), r->s = alloc_floats(cap * Hd, &ok);
+  r->s_tmp = alloc_floats(cap * (Hd > He ? Hd : He), &ok), r->x = alloc_floats(n * (size_t)D->embed, &ok);
+  r->gi = alloc_floats(rows * gates, &ok), r->gh = alloc_floats(rows * gates, &ok);
+  r->deep_in = alloc_floats(cap * (Hd + (size_t)D->embed + 2 * He), &ok);
+  r->q = alloc_floats(cap * A, &ok), r->e = alloc_floats(n * A, &ok);
+  r->pre = alloc_floats(cap * 2 * (size_t)D->maxout, &ok), r->t = alloc_floats(cap * (size_t)D->maxout, &ok);
+  return ok;
+}
+
+attn_rnn_run *attn_rnn_run_new(const attn_rnn *m, const int32_t *src, int n, int capacity, int max_len,
+                               attn_error *err) {
+  const attn_rnn_dims *D = &m->dims;
+  if (n < 1 || n > D->max_positions || capacity < 1 || capacity > 64 || max_len < 1 || max_len > D->max_positions) {
+    attn_error_set(err, ATTN_E_ARG, "source of %d pieces / %d outputs / %d hypotheses exceeds the model's limits (%d)",
+                   n, max_len, capacity, D->max_positions);
+    return NULL;
+  }
+  for (int i = 0; i < n; i++)
+    if (src[i] < 0 || src[i] >= D->vocab) {
+      attn_error_set(err, ATTN_E_VALUE, "source id %d is outside the vocabulary", src[i]);
+      return NULL;
+    }
+  attn_rnn_run *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  *r = (attn_rnn_run){.m = m, .n_src = n, .capacity = capacity, .max_len = max_len};
+  if (!alloc_run(r)) {
+    attn_error_set(err, ATTN_E_NOMEM, "out of memory for a source of %d pieces", n);
+    attn_rnn_run_free(r);
+    return NULL;
+  }
+  encode(r, src);
+  return r;
+}
+
+const float *attn_rnn_run_annotations(const attn_rnn_run *r) { return r->ann; }
+const float *attn_rnn_run_initial_state(const attn_rnn_run *r) { return r->s0; }
+
+/* ---- decoder ---- */
+
+/* a_j = softmax_j(v . tanh(q + U_a h_j)) into weights [n]; context c = sum_j a_j h_j. */
+static void attend(attn_rnn_run *r, const float *q, float *weights, float *context) {
+  const attn_rnn *m = r->m;
+  int n = r->n_src, A = m->dims.attn_dim, He2 = 2 * m->dims.enc_hidden;
+  for (int j = 0; j < n; j++)
+    for (int a = 0; a < A; a++) r->e[(size_t)j * A + a] = q[a] + r->keys[(size_t)j * A + a];
+  attn_tanh(r->e, (int64_t)n * A);
+  attn_matvec(weights, r->e, m->attn_v, NULL, n, A);
+  attn_softmax(weights, 1, n);
+  attn_gemm(0, 0, 1, He2, n, 1.0f, weights, n, r->ann, He2, 0.0f, context, He2);
+}
+
+/* logits = maxout(deep_out([s_{i-1}; E(y_{i-1}); c_i])) E^T + out_bias for k rows. */
+static void deep_output(attn_rnn_run *r, int k, float *logits) {
+  const attn_rnn *m = r->m;
+  const attn_rnn_dims *D = &m->dims;
+  int width = D->dec_hidden + D->embed + 2 * D->enc_hidden, M = D->maxout;
+  attn_linear(r->pre, r->deep_in, m->deep_w, m->deep_b, k, width, 2 * M);
+  for (int64_t i = 0; i < (int64_t)k * M; i++) r->t[i] = fmaxf(r->pre[2 * i], r->pre[2 * i + 1]);
+  for (int i = 0; i < k; i++) memcpy(logits + (size_t)i * D->vocab, m->out_bias, (size_t)D->vocab * sizeof(float));
+  attn_gemm(0, 1, k, D->vocab, M, 1.0f, r->t, M, m->embed, D->embed, 1.0f, logits, D->vocab);
+}
+
+/* s_i = GRUCell([E(y_{i-1}); c_i], s_{i-1}) for k rows (the input sits inside deep_in). */
+static void advance_states(attn_rnn_run *r, int k) {
+  const attn_rnn *m = r->m;
+  const attn_rnn_dims *D = &m->dims;
+  int Hd = D->dec_hidden, in = D->embed + 2 * D->enc_hidden, width = Hd + in;
+  for (int i = 0; i < k; i++) memcpy(r->gi + (size_t)i * 3 * Hd, m->cell_b_ih, (size_t)3 * Hd * sizeof(float));
+  attn_gemm(0, 1, k, 3 * Hd, in, 1.0f, r->deep_in + Hd, width, m->cell_w_ih, in, 1.0f, r->gi, 3 * Hd);
+  attn_linear(r->gh, r->s, m->cell_w_hh, m->cell_b_hh, k, Hd, 3 * Hd);
+  for (int i = 0; i < k; i++) gru_update(r->s + (size_t)i * Hd, r->gi + (size_t)i * 3 * Hd, r->gh + (size_t)i * 3 * Hd, Hd);
+}
+
+attn_status attn_rnn_step(attn_rnn_run *r, const int32_t *tokens, int k, int step, float *logits, float *cross,
+                          attn_error *err) {
+  const attn_rnn *m = r->m;
+  const attn_rnn_dims *D = &m->dims;
+  if (k < 1 || k > r->capacity || step < 0 || step >= r->max_len)
+    return attn_error_set(err, ATTN_E_ARG, "decoder step %d with %d hypotheses is out of range", step, k);
+  for (int i = 0; i < k; i++)
+    if (tokens[i] < 0 || tokens[i] >= D->vocab)
+      return attn_error_set(err, ATTN_E_VALUE, "decoder input id %d is outside the vocabulary", tokens[i]);
+  int Hd = D->dec_hidden, width = Hd + D->embed + 2 * D->enc_hidden;
+  attn_linear(r->q, r->s, m->attn_w, m->attn_b, k, Hd, D->attn_dim);
+  for (int i = 0; i < k; i++) {
+    float *row = r->deep_in + (size_t)i * width;
+    memcpy(row, r->s + (size_t)i * Hd, (size_t)Hd * sizeof(float));
+    attn_embedding(row + Hd, m->embed, &tokens[i], 1, D->embed, D->vocab, 1.0f);
+    attend(r, r->q + (size_t)i * D->attn_dim, cross + (size_t)i * r->n_src, row + Hd + D->embed);
+  }
+  deep_output(r, k, logits);
+  advance_states(r, k);
+  return ATTN_OK;
+}
+
+static attn_status s2s_step(void *self, const int32_t *tokens, int k, int step, float *logprobs, float *cross,
+                            attn_error *err) {
+  attn_rnn_run *r = self;
+  attn_status st = attn_rnn_step(r, tokens, k, step, logprobs, cross, err);
+  if (st != ATTN_OK) return st;
+  int V = r->m->dims.vocab;
+  attn_log_softmax(logprobs, k, V);
+  for (int i = 0; i < k; i++) logprobs[(size_t)i * V + r->m->dims.pad] = -INFINITY;
+  return ATTN_OK;
+}
+
+static void s2s_reorder(void *self, const int32_t *parents, int k) {
+  attn_rnn_run *r = self;
+  size_t row = (size_t)r->m->dims.dec_hidden * sizeof(float);
+  for (int i = 0; i < k; i++) memcpy((char *)r->s_tmp + i * row, (const char *)r->s + (size_t)parents[i] * row, row);
+  memcpy(r->s, r->s_tmp, (size_t)k * row);
+}
+
+attn_s2s attn_rnn_run_s2s(attn_rnn_run *r) {
+  const attn_rnn_dims *D = &r->m->dims;
+  return (attn_s2s){.vocab = D->vocab, .keys = r->n_src, .n_maps = 1, .capacity = r->capacity,
+                    .start_token = D->decoder_start, .eos = D->eos, .max_len = r->max_len, .self = r,
+                    .step = s2s_step, .reorder = s2s_reorder};
+}
