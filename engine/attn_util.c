@@ -56,18 +56,31 @@ size_t attn_utf8_length(const char *s, size_t len) {
   return n;
 }
 
-char *attn_read_file(const char *path, size_t max_bytes, size_t *len_out, attn_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+/* Opens without blocking (a FIFO must not hang us), then insists on a regular file. */
+static FILE *open_regular(const char *path, struct stat *st, attn_error *err) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     attn_error_set(err, ATTN_E_IO, "%s: %s", path, strerror(errno));
     return NULL;
   }
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
     attn_error_set(err, ATTN_E_IO, "%s: not a regular file", path);
-    fclose(f);
+    close(fd);
     return NULL;
   }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  FILE *f = fdopen(fd, "rb");
+  if (!f) {
+    attn_error_set(err, ATTN_E_IO, "%s: %s", path, strerror(errno));
+    close(fd);
+  }
+  return f;
+}
+
+char *attn_read_file(const char *path, size_t max_bytes, size_t *len_out, attn_error *err) {
+  struct stat st;
+  FILE *f = open_regular(path, &st, err);
+  if (!f) return NULL;
   if ((uint64_t)st.st_size > max_bytes) {
     attn_error_set(err, ATTN_E_IO, "%s: file is %lld bytes, more than the limit of %zu", path,
                    (long long)st.st_size, max_bytes);

@@ -2,6 +2,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 typedef struct run_result {
@@ -94,6 +95,10 @@ static void test_render_errors(void) {
   expect_one_line_error((const char *[]){"render", trace, "-o", gif, NULL}, ".gif");
   g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
   g_assert_false(g_file_test(gif, G_FILE_TEST_EXISTS));
+  g_autofree char *fifo = g_build_filename(dir, "fifo.json", NULL); /* must not hang */
+  g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+  expect_one_line_error((const char *[]){"render", fifo, "-o", out, NULL}, "not a regular file");
+  g_unlink(fifo);
   g_unlink(bad);
   g_rmdir(dir);
 }
