@@ -45,6 +45,29 @@ static void test_matmul(void) {
   g_rand_free(r);
 }
 
+/* Strided per-head products: a 3-wide head slice of 8-wide rows, with both transposes. */
+static void test_gemm_strided(void) {
+  GRand *r = g_rand_new_with_seed(7);
+  int M = 5, N = 4, K = 3, lda = 8, ldb = 8, ldc = 6;
+  float *A = rand_vec(r, M * lda, -1, 1), *B = rand_vec(r, N * ldb, -1, 1), *C = rand_vec(r, M * ldc, -1, 1);
+  float *C0 = g_memdup2(C, M * ldc * sizeof(float));
+  double *want = g_new0(double, M * N);
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j++) {
+      want[i * N + j] = 0.5 * C0[i * ldc + j];
+      for (int k = 0; k < K; k++) want[i * N + j] += 2.0 * A[i * lda + 2 + k] * B[j * ldb + 1 + k];
+    }
+  attn_gemm(0, 1, M, N, K, 2.0f, A + 2, lda, B + 1, ldb, 0.5f, C, ldc);
+  float *got = g_new(float, M * N);
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j++) got[i * N + j] = C[i * ldc + j];
+  assert_close(got, want, M * N, 1e-5);
+  for (int i = 0; i < M; i++) /* columns past N untouched */
+    for (int j = N; j < ldc; j++) g_assert_cmpfloat(C[i * ldc + j], ==, C0[i * ldc + j]);
+  g_free(A), g_free(B), g_free(C), g_free(C0), g_free(want), g_free(got);
+  g_rand_free(r);
+}
+
 static void test_linear(void) {
   GRand *r = g_rand_new_with_seed(2);
   for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++) {
@@ -177,6 +200,7 @@ int main(int argc, char **argv) {
   attn_set_threads(1);
   g_test_add_func("/engine/ops/matmul", test_matmul);
   g_test_add_func("/engine/ops/linear", test_linear);
+  g_test_add_func("/engine/ops/gemm-strided", test_gemm_strided);
   g_test_add_func("/engine/ops/softmax", test_softmax);
   g_test_add_func("/engine/ops/softmax-extremes", test_softmax_extremes);
   g_test_add_func("/engine/ops/layer-norm", test_layer_norm);
