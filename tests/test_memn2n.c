@@ -1,0 +1,117 @@
+/* The C MemN2N and the reader API against the PyTorch twin: tokenizer, logits and hop maps
+ * on golden files written by training/golden_memn2n.py, then bad input and bad models. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "attn_memn2n.h"
+#include "attn_read.h"
+#include "read_golden.h"
+
+static void test_tokenize(void) {
+  cJSON *g = read_golden_load("memn2n-tiny");
+  const cJSON *c;
+  int cases = 0;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "tokenize")) {
+    const char *text = cJSON_GetObjectItem(c, "text")->valuestring;
+    const cJSON *want = cJSON_GetObjectItem(c, "words");
+    int n = -1;
+    char **words = attn_read_tokenize(text, strlen(text), 1000, &n);
+    g_assert_nonnull(words);
+    g_assert_cmpint(n, ==, cJSON_GetArraySize(want));
+    for (int i = 0; i < n; i++) g_assert_cmpstr(words[i], ==, cJSON_GetArrayItem(want, i)->valuestring);
+    g_assert_null(words[n]);
+    attn_words_free(words);
+    cases++;
+  }
+  int n = 0;
+  char **two = attn_read_tokenize("a b c d", 7, 2, &n); /* stops at max_words */
+  g_assert_cmpint(n, ==, 2);
+  attn_words_free(two);
+  g_test_message("%d texts tokenised as training/babi.py does", cases);
+  cJSON_Delete(g);
+}
+
+static attn_memn2n *load_model(attn_model_dir **dir) {
+  g_autofree char *path = read_golden_fixture("memn2n-tiny");
+  attn_error err = {0};
+  *dir = attn_model_dir_open(path, &err);
+  attn_memn2n *m = *dir ? attn_memn2n_load(*dir, &err) : NULL;
+  if (!m) g_test_message("%s", err.message);
+  g_assert_nonnull(m);
+  return m;
+}
+
+static void test_forward(void) {
+  attn_model_dir *dir;
+  attn_memn2n *m = load_model(&dir);
+  const attn_memn2n_dims *D = attn_memn2n_model_dims(m);
+  cJSON *g = read_golden_load("memn2n-tiny");
+  const cJSON *c;
+  double worst = 0;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "ids")) {
+    const cJSON *story = cJSON_GetObjectItem(c, "story"), *s;
+    int n = cJSON_GetArraySize(story), lens[64], total = 0, q_len = 0, i = 0;
+    int32_t words[512], *q = read_golden_ints(cJSON_GetObjectItem(c, "question"), &q_len);
+    cJSON_ArrayForEach(s, story) {
+      int k = 0;
+      int32_t *ids = read_golden_ints(s, &k);
+      memcpy(words + total, ids, (size_t)k * sizeof *ids);
+      lens[i++] = k;
+      total += k;
+      g_free(ids);
+    }
+    float *logits = g_new(float, D->vocab), *hops = g_new(float, D->hops * n);
+    attn_error err = {0};
+    g_assert_cmpint(attn_memn2n_forward(m, words, lens, n, q, q_len, logits, hops, &err), ==, ATTN_OK);
+    worst = fmax(worst, read_golden_compare(c, "logits", logits, D->vocab));
+    worst = fmax(worst, read_golden_compare(c, "hops", hops, D->hops * n));
+    g_free(logits), g_free(hops), g_free(q);
+  }
+  g_test_message("MemN2N vs PyTorch twin: max abs difference %.3g over logits and hop maps", worst);
+  cJSON_Delete(g);
+  attn_memn2n_free(m);
+  attn_model_dir_close(dir);
+}
+
+static void test_forward_arguments(void) {
+  attn_model_dir *dir;
+  attn_memn2n *m = load_model(&dir);
+  const attn_memn2n_dims *D = attn_memn2n_model_dims(m);
+  float logits[64], hops[64];
+  int32_t words[8] = {3, 4, 5, 6, 7, 8, 9, 10}, bad[2] = {0, D->vocab};
+  int lens[8] = {2, 1, 1, 1, 1, 1, 1, 1}, long_len[1] = {D->max_sentence_words + 1};
+  attn_error err = {0};
+  g_assert_cmpint(attn_memn2n_forward(m, words, lens, 0, words, 1, logits, hops, &err), ==, ATTN_E_ARG);
+  g_assert_cmpint(attn_memn2n_forward(m, words, lens, D->memory_size + 1, words, 1, logits, hops, &err), ==, ATTN_E_ARG);
+  g_assert_cmpint(attn_memn2n_forward(m, words, long_len, 1, words, 1, logits, hops, &err), ==, ATTN_E_ARG);
+  g_assert_cmpint(attn_memn2n_forward(m, bad, lens, 1, words, 1, logits, hops, &err), ==, ATTN_E_VALUE);
+  g_assert_cmpint(attn_memn2n_forward(m, words, lens, 1, bad + 1, 1, logits, hops, &err), ==, ATTN_E_VALUE);
+  g_test_message("last error: %s", err.message);
+  attn_memn2n_free(m);
+  attn_model_dir_close(dir);
+}
+
+static void test_read_text(void) {
+  read_golden_check_text("memn2n-tiny", "memn2n");
+}
+
+static void test_bad_input(void) {
+  read_golden_check_bad_input("memn2n-tiny");
+}
+
+static void test_bad_model(void) {
+  read_golden_check_bad_models("memn2n-tiny", "memory_size");
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/memn2n/tokenize", test_tokenize);
+  g_test_add_func("/memn2n/forward", test_forward);
+  g_test_add_func("/memn2n/forward-arguments", test_forward_arguments);
+  g_test_add_func("/memn2n/read-text", test_read_text);
+  g_test_add_func("/memn2n/bad-input", test_bad_input);
+  g_test_add_func("/memn2n/bad-model", test_bad_model);
+  return g_test_run();
+}
