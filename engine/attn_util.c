@@ -15,6 +15,19 @@ bool attn_mul_overflow_u64(uint64_t a, uint64_t b, uint64_t *out) {
   return true;
 }
 
+float *attn_alloc_floats(size_t n, int *ok) {
+  float *p = calloc(n ? n : 1, sizeof(float));
+  if (!p) *ok = 0;
+  return p;
+}
+
+attn_status attn_check_ids(const int32_t *ids, int n, int vocab, const char *what, attn_error *err) {
+  for (int i = 0; i < n; i++)
+    if (ids[i] < 0 || ids[i] >= vocab)
+      return attn_error_set(err, ATTN_E_VALUE, "%s id %d is outside the vocabulary", what, ids[i]);
+  return ATTN_OK;
+}
+
 char *attn_strdup(const char *s) {
   if (!s) return NULL;
   size_t n = strlen(s) + 1;

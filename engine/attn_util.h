@@ -11,6 +11,14 @@
 /* *out = a * b; false on overflow (a, b >= 0). */
 bool attn_mul_overflow_u64(uint64_t a, uint64_t b, uint64_t *out);
 
+/* n zeroed floats (at least one, so n == 0 is not a failure); on failure returns NULL and
+ * sets *ok to 0, so a run of allocations can be checked once. */
+float *attn_alloc_floats(size_t n, int *ok);
+
+/* ATTN_OK if every ids[0..n) is a token id in [0, vocab); otherwise ATTN_E_VALUE naming the
+ * first bad one as "<what> id N is outside the vocabulary". */
+attn_status attn_check_ids(const int32_t *ids, int n, int vocab, const char *what, attn_error *err);
+
 /* strdup that accepts NULL (returns NULL). */
 char *attn_strdup(const char *s);
 

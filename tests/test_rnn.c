@@ -9,6 +9,7 @@
 #include "attn_model_dir.h"
 #include "attn_rnn.h"
 #include "attn_translate.h"
+#include "golden.h"
 
 typedef struct fixture {
   attn_model_dir *dir;
@@ -17,20 +18,11 @@ typedef struct fixture {
 } fixture;
 
 static int load_fixture(fixture *f, const char *model_dir, const char *golden_path) {
+  if (!golden_load(model_dir, golden_path, &f->dir, &f->golden)) return 0;
   attn_error err = {0};
-  if (!g_file_test(golden_path, G_FILE_TEST_EXISTS)) return 0;
-  f->dir = attn_model_dir_open(model_dir, &err);
-  if (!f->dir) g_test_message("%s", err.message);
-  g_assert_nonnull(f->dir);
   f->m = attn_rnn_load(f->dir, &err);
   if (!f->m) g_test_message("%s", err.message);
   g_assert_nonnull(f->m);
-  char *text = NULL;
-  gsize len = 0;
-  g_assert_true(g_file_get_contents(golden_path, &text, &len, NULL));
-  f->golden = cJSON_ParseWithLength(text, len);
-  g_free(text);
-  g_assert_nonnull(f->golden);
   return 1;
 }
 
@@ -40,58 +32,17 @@ static void fixture_free(fixture *f) {
   cJSON_Delete(f->golden);
 }
 
-static char *fixture_path(const char *a, const char *b) {
-  return g_build_filename(g_getenv("ATTN_FIXTURES"), a, b, NULL);
-}
-
 static void load_tiny(fixture *f) {
-  g_autofree char *dir = fixture_path("rnn-tiny", NULL);
-  g_autofree char *golden = fixture_path("rnn-tiny", "golden.json");
+  g_autofree char *dir = golden_fixture_path("rnn-tiny", NULL);
+  g_autofree char *golden = golden_fixture_path("rnn-tiny", "golden.json");
   g_assert_true(load_fixture(f, dir, golden));
-}
-
-static int32_t *int_array(const cJSON *a, int *n) {
-  *n = cJSON_GetArraySize(a);
-  int32_t *v = g_new(int32_t, *n + 1);
-  for (int i = 0; i < *n; i++) v[i] = (int32_t)cJSON_GetArrayItem(a, i)->valuedouble;
-  return v;
-}
-
-/* Flattens a nested JSON array of numbers in row-major order. */
-static void flatten(const cJSON *a, GArray *out) {
-  if (cJSON_IsNumber(a)) {
-    float v = (float)a->valuedouble;
-    g_array_append_val(out, v);
-    return;
-  }
-  const cJSON *it;
-  cJSON_ArrayForEach(it, a) flatten(it, out);
 }
 
 /* Max abs difference between got and the golden array under key (asserted <= 1e-4). */
 static double compare(const cJSON *c, const char *key, const float *got, guint count) {
-  GArray *want = g_array_new(FALSE, FALSE, sizeof(float));
-  flatten(cJSON_GetObjectItem(c, key), want);
+  g_autoptr(GArray) want = golden_floats(c, key);
   g_assert_cmpuint(want->len, ==, count);
-  double worst = 0;
-  for (guint i = 0; i < want->len; i++) worst = fmax(worst, fabs(got[i] - g_array_index(want, float, i)));
-  g_test_message("%s: %u values, max abs difference %.3g", key, want->len, worst);
-  g_assert_cmpfloat(worst, <=, 1e-4);
-  g_array_free(want, TRUE);
-  return worst;
-}
-
-/* Keeps only the golden's logit columns (shipped goldens store a subset of the vocabulary). */
-static int select_columns(const cJSON *c, float *logits, int T, int V) {
-  const cJSON *cols = cJSON_GetObjectItem(c, "logit_columns");
-  if (!cols) return V;
-  int nc;
-  g_autofree int32_t *col = int_array(cols, &nc);
-  g_autofree float *sub = g_new(float, (size_t)T * nc);
-  for (int t = 0; t < T; t++)
-    for (int j = 0; j < nc; j++) sub[(size_t)t * nc + j] = logits[(size_t)t * V + col[j]];
-  memcpy(logits, sub, (size_t)T * nc * sizeof(float));
-  return nc;
+  return golden_assert_close(key, got, want);
 }
 
 /* Teacher-forced decoding through the incremental step against the twin's batched
@@ -99,8 +50,8 @@ static int select_columns(const cJSON *c, float *logits, int T, int V) {
 static double check_forced(fixture *f, const cJSON *c) {
   const attn_rnn_dims *D = attn_rnn_model_dims(f->m);
   int n, T;
-  g_autofree int32_t *src = int_array(cJSON_GetObjectItem(c, "src"), &n);
-  g_autofree int32_t *tgt = int_array(cJSON_GetObjectItem(c, "tgt_in"), &T);
+  g_autofree int32_t *src = golden_int_array(cJSON_GetObjectItem(c, "src"), &n);
+  g_autofree int32_t *tgt = golden_int_array(cJSON_GetObjectItem(c, "tgt_in"), &T);
   attn_error err = {0};
   attn_rnn_run *run = attn_rnn_run_new(f->m, src, n, 1, T, &err);
   g_assert_nonnull(run);
@@ -111,18 +62,11 @@ static double check_forced(fixture *f, const cJSON *c) {
   for (int t = 0; t < T; t++)
     g_assert_cmpint(attn_rnn_step(run, &tgt[t], 1, t, logits + (size_t)t * D->vocab, cross + (size_t)t * n, &err), ==,
                     ATTN_OK);
-  int cols = select_columns(c, logits, T, D->vocab);
+  int cols = golden_select_columns(c, logits, T, D->vocab);
   worst = fmax(worst, compare(c, "logits", logits, (guint)(T * cols)));
   worst = fmax(worst, compare(c, "cross_attention", cross, (guint)(T * n)));
   attn_rnn_run_free(run);
   return worst;
-}
-
-static int ids_equal(const attn_s2s_hyp *h, const cJSON *ids) {
-  if (h->n != cJSON_GetArraySize(ids)) return 0;
-  for (int i = 0; i < h->n; i++)
-    if (h->ids[i] != (int)cJSON_GetArrayItem(ids, i)->valuedouble) return 0;
-  return 1;
 }
 
 static attn_rnn_run *decoding_run(fixture *f, const int32_t *src, int n, int capacity) {
@@ -140,9 +84,7 @@ static void check_greedy(fixture *f, const cJSON *c, const int32_t *src, int n, 
   attn_s2s_hyp g = {0};
   attn_error err = {0};
   g_assert_cmpint(attn_greedy(&m, &g, &err), ==, ATTN_OK);
-  int ok = ids_equal(&g, cJSON_GetObjectItem(c, "greedy"));
-  if (!ok && cJSON_IsTrue(cJSON_GetObjectItem(c, "near_tie"))) (*near_ties)++;
-  else g_assert_true(ok);
+  golden_check_greedy(&g, c, near_ties);
   attn_s2s_hyp_clear(&g);
   attn_rnn_run_free(run);
 }
@@ -153,31 +95,16 @@ static void check_beam(fixture *f, const cJSON *c, const int32_t *src, int n, in
   attn_s2s m = attn_rnn_run_s2s(run);
   attn_s2s_hyp hyps[8] = {{0}};
   attn_error err = {0};
-  int nh = 0, tie = cJSON_IsTrue(cJSON_GetObjectItem(c, "near_tie"));
+  int nh = 0;
   g_assert_cmpint(attn_beam(&m, beam, 1.0, hyps, &nh, &err), ==, ATTN_OK);
-  const cJSON *want = cJSON_GetObjectItem(c, "beam");
-  g_assert_cmpint(nh, ==, cJSON_GetArraySize(want));
-  for (int i = 0; i < nh; i++) {
-    const cJSON *w = cJSON_GetArrayItem(want, i);
-    double want_norm = cJSON_GetObjectItem(w, "normalized")->valuedouble;
-    if (ids_equal(&hyps[i], cJSON_GetObjectItem(w, "ids"))) {
-      g_assert_cmpfloat(fabs(hyps[i].normalized - want_norm), <=, 1e-4);
-      continue;
-    }
-    const cJSON *prev = i > 0 ? cJSON_GetArrayItem(want, i - 1) : NULL, *next = cJSON_GetArrayItem(want, i + 1);
-    double gap = fmin(prev ? fabs(cJSON_GetObjectItem(prev, "normalized")->valuedouble - want_norm) : 1.0,
-                      next ? fabs(cJSON_GetObjectItem(next, "normalized")->valuedouble - want_norm) : 1.0);
-    g_test_message("beam hypothesis %d differs from the twin (score gap to a neighbour %.2g)", i, gap);
-    g_assert_true(tie || gap < 1e-4);
-    (*near_ties)++;
-  }
+  golden_check_beam(hyps, nh, c, near_ties);
   for (int i = 0; i < nh; i++) attn_s2s_hyp_clear(&hyps[i]);
   attn_rnn_run_free(run);
 }
 
 static void check_decoding(fixture *f, const cJSON *c, int beam, int *near_ties) {
   int n;
-  g_autofree int32_t *src = int_array(cJSON_GetObjectItem(c, "src"), &n);
+  g_autofree int32_t *src = golden_int_array(cJSON_GetObjectItem(c, "src"), &n);
   check_greedy(f, c, src, n, near_ties);
   check_beam(f, c, src, n, beam, near_ties);
 }
@@ -200,8 +127,8 @@ static void test_tiny(void) {
 
 static void test_shipped(void) {
   fixture f = {0};
-  g_autofree char *dir = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", "rnn-attn-en-de", NULL);
-  g_autofree char *golden = fixture_path("rnn-attn-en-de", "golden.json");
+  g_autofree char *dir = golden_shipped_path("rnn-attn-en-de");
+  g_autofree char *golden = golden_fixture_path("rnn-attn-en-de", "golden.json");
   if (!load_fixture(&f, dir, golden)) {
     g_test_skip("no shipped rnn-attn-en-de golden file yet (training/golden_rnn.py shipped)");
     return;
@@ -225,20 +152,13 @@ static void test_beam1_is_greedy(void) {
   load_tiny(&f);
   const cJSON *c;
   cJSON_ArrayForEach(c, cJSON_GetObjectItem(f.golden, "cases")) {
-    int n, nb = 0;
-    g_autofree int32_t *src = int_array(cJSON_GetObjectItem(c, "src"), &n);
+    int n;
+    g_autofree int32_t *src = golden_int_array(cJSON_GetObjectItem(c, "src"), &n);
     attn_rnn_run *r1 = decoding_run(&f, src, n, 1), *r2 = decoding_run(&f, src, n, 1);
     attn_s2s m1 = attn_rnn_run_s2s(r1), m2 = attn_rnn_run_s2s(r2);
-    attn_s2s_hyp g = {0}, b[1] = {{0}};
-    attn_error err = {0};
-    g_assert_cmpint(m1.n_maps, ==, 1);
+    g_assert_cmpint(m1.n_maps, ==, 1); /* one map over the n source pieces per output */
     g_assert_cmpint(m1.keys, ==, n);
-    g_assert_cmpint(attn_greedy(&m1, &g, &err), ==, ATTN_OK);
-    g_assert_cmpint(attn_beam(&m2, 1, 1.0, b, &nb, &err), ==, ATTN_OK);
-    g_assert_cmpint(nb, ==, 1);
-    g_assert_cmpmem(g.ids, g.n * sizeof(int32_t), b[0].ids, b[0].n * sizeof(int32_t));
-    g_assert_cmpmem(g.cross, (size_t)g.n * n * sizeof(float), b[0].cross, (size_t)b[0].n * n * sizeof(float));
-    attn_s2s_hyp_clear(&g), attn_s2s_hyp_clear(&b[0]);
+    golden_check_beam1_is_greedy(&m1, &m2);
     attn_rnn_run_free(r1), attn_rnn_run_free(r2);
   }
   fixture_free(&f);
@@ -270,7 +190,7 @@ static void test_bad_inputs(void) {
 
 /* A copy of the tiny model directory whose config.json has key set to value. */
 static char *tiny_with(const char *key, int value) {
-  g_autofree char *src = fixture_path("rnn-tiny", NULL);
+  g_autofree char *src = golden_fixture_path("rnn-tiny", NULL);
   char *dir = g_dir_make_tmp("rnn-bad-XXXXXX", NULL);
   g_assert_nonnull(dir);
   const char *files[] = {"model.safetensors", "source.spm", "config.json"};
@@ -318,19 +238,6 @@ static void test_bad_model(void) {
   }
 }
 
-static attn_trace *translate(attn_translator *t, const char *text, int beam, int self) {
-  attn_translate_opts o;
-  attn_translate_opts_init(&o);
-  o.beam = beam;
-  o.self_attention = self;
-  attn_error err = {0};
-  attn_trace *tr = attn_translate(t, text, strlen(text), &o, &err);
-  if (!tr) g_test_message("%s", err.message);
-  g_assert_nonnull(tr);
-  g_assert_cmpint(attn_trace_validate(tr, &err), ==, ATTN_OK); /* shapes match tokens, rows sum to 1 */
-  return tr;
-}
-
 static void check_cross_map(const attn_map *maps, int n_maps, int rows, int cols) {
   g_assert_cmpint(n_maps, ==, 1);
   g_assert_cmpstr(maps[0].name, ==, "cross");
@@ -342,19 +249,15 @@ static void check_cross_map(const attn_map *maps, int n_maps, int rows, int cols
 }
 
 static void test_translator(void) {
-  g_autofree char *dir = fixture_path("rnn-tiny", NULL);
-  attn_error err = {0};
-  attn_translator *t = attn_translator_load(dir, &err);
-  if (!t) g_test_message("%s", err.message);
-  g_assert_nonnull(t);
+  attn_translator *t = golden_translator("rnn-tiny");
   g_assert_cmpstr(attn_translator_architecture(t), ==, "rnn-attn");
   g_assert_cmpstr(attn_translator_name(t), ==, "rnn-tiny");
   g_assert_cmpint(attn_translator_max_source(t), ==, 40);
-  attn_trace *tr = translate(t, "abc dag fe", 1, 1); /* self-attention asked for: an RNN has none */
+  attn_trace *tr = golden_translate(t, "abc dag fe", 1, 1); /* self-attention asked for: an RNN has none */
   g_assert_cmpstr(tr->source.tokens[tr->source.n - 1], ==, "</s>");
   check_cross_map(tr->maps, tr->n_maps, tr->output.n, tr->source.n);
   attn_trace_free(tr);
-  tr = translate(t, "bad cafe", 3, 0);
+  tr = golden_translate(t, "bad cafe", 3, 0);
   check_cross_map(tr->maps, tr->n_maps, tr->output.n, tr->source.n);
   for (int h = 0; h < tr->n_hyps; h++) {
     g_assert_cmpfloat(tr->hyps[h].score, <=, tr->score); /* best first */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "attn_translate.h"
+#include "golden.h"
 
 typedef struct date_case {
   const char *text;
@@ -60,7 +61,7 @@ static gboolean piece_in_word(const char *piece, const char *word) {
 }
 
 static void test_dates(void) {
-  g_autofree char *dir = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", "dates-rnn", NULL);
+  g_autofree char *dir = golden_shipped_path("dates-rnn");
   if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
     g_test_skip("data/models/dates-rnn is not shipped yet");
     return;

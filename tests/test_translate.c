@@ -5,32 +5,11 @@
 
 #include "attn_trace_json.h"
 #include "attn_translate.h"
-
-static attn_translator *tiny(void) {
-  g_autofree char *dir = g_build_filename(g_getenv("ATTN_FIXTURES"), "transformer-tiny", NULL);
-  attn_error err = {0};
-  attn_translator *t = attn_translator_load(dir, &err);
-  if (!t) g_test_message("%s", err.message);
-  g_assert_nonnull(t);
-  return t;
-}
-
-static attn_trace *translate(attn_translator *t, const char *text, int beam, int self) {
-  attn_translate_opts o;
-  attn_translate_opts_init(&o);
-  o.beam = beam;
-  o.self_attention = self;
-  attn_error err = {0};
-  attn_trace *tr = attn_translate(t, text, strlen(text), &o, &err);
-  if (!tr) g_test_message("%s", err.message);
-  g_assert_nonnull(tr);
-  g_assert_cmpint(attn_trace_validate(tr, &err), ==, ATTN_OK); /* shapes match tokens, rows sum to 1 */
-  return tr;
-}
+#include "golden.h"
 
 static void test_trace_shape(void) {
-  attn_translator *t = tiny();
-  attn_trace *tr = translate(t, "abc dag fe", 1, 0);
+  attn_translator *t = golden_translator("transformer-tiny");
+  attn_trace *tr = golden_translate(t, "abc dag fe", 1, 0);
   g_assert_cmpstr(tr->model, ==, "transformer-tiny");
   g_assert_cmpstr(tr->source.text, ==, "abc dag fe");
   g_assert_cmpstr(tr->source.tokens[tr->source.n - 1], ==, "</s>");
@@ -53,8 +32,8 @@ static void test_trace_shape(void) {
 }
 
 static void test_beam_and_self(void) {
-  attn_translator *t = tiny();
-  attn_trace *tr = translate(t, "bad cafe", 3, 1);
+  attn_translator *t = golden_translator("transformer-tiny");
+  attn_trace *tr = golden_translate(t, "bad cafe", 3, 1);
   g_assert_cmpint(tr->n_hyps, >=, 1);
   g_assert_cmpint(tr->n_hyps, <=, 2);
   for (int h = 0; h < tr->n_hyps; h++) {
@@ -85,8 +64,8 @@ static void test_beam_and_self(void) {
 }
 
 static void test_greedy_equals_beam1(void) {
-  attn_translator *t = tiny();
-  attn_trace *a = translate(t, "ga he bac", 1, 0), *b = translate(t, "ga he bac", 1, 0);
+  attn_translator *t = golden_translator("transformer-tiny");
+  attn_trace *a = golden_translate(t, "ga he bac", 1, 0), *b = golden_translate(t, "ga he bac", 1, 0);
   char *ja = attn_trace_to_json(a, 0), *jb = attn_trace_to_json(b, 0);
   g_assert_cmpstr(ja, ==, jb); /* deterministic */
   free(ja), free(jb);
@@ -95,8 +74,8 @@ static void test_greedy_equals_beam1(void) {
 }
 
 static void test_unknown_and_long(void) {
-  attn_translator *t = tiny();
-  attn_trace *tr = translate(t, "abc xyz ab", 1, 0);
+  attn_translator *t = golden_translator("transformer-tiny");
+  attn_trace *tr = golden_translate(t, "abc xyz ab", 1, 0);
   g_assert_cmpint(tr->n_warnings, ==, 1);
   g_assert_nonnull(strstr(tr->warnings[0], "\"xyz\""));
   int found = 0;
@@ -105,7 +84,7 @@ static void test_unknown_and_long(void) {
   attn_trace_free(tr);
   GString *big = g_string_new(NULL);
   for (int i = 0; i < 2000; i++) g_string_append(big, "abc dah ");
-  tr = translate(t, big->str, 1, 0);
+  tr = golden_translate(t, big->str, 1, 0);
   g_assert_cmpint(tr->source.n, ==, attn_translator_max_source(t));
   g_assert_nonnull(strstr(tr->warnings[0], "cut"));
   g_assert_cmpuint(strlen(tr->source.text), <, big->len);
@@ -115,7 +94,7 @@ static void test_unknown_and_long(void) {
 }
 
 static void test_bad_input(void) {
-  attn_translator *t = tiny();
+  attn_translator *t = golden_translator("transformer-tiny");
   attn_error err = {0};
   attn_translate_opts o;
   attn_translate_opts_init(&o);

@@ -5,18 +5,16 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rnn_attn import BOS_ID, EOS_ID, BahdanauRNN, beam_search, greedy_batch, pad_batch  # noqa: E402
+import golden_common  # noqa: E402
+import rnn_attn  # noqa: E402
+from golden_common import SOURCES  # noqa: E402
+from rnn_attn import BOS_ID, EOS_ID, BahdanauRNN, beam_search, pad_batch  # noqa: E402
 
 SMALL = dict(vocab_size=50, embed_dim=8, enc_hidden=6, dec_hidden=10, attn_dim=7, maxout_dim=8, dropout=0.0)
 
 
 def small_model():
-    torch.manual_seed(0)
-    m = BahdanauRNN(SMALL)
-    with torch.no_grad():
-        for p in m.parameters():
-            p.add_(torch.randn_like(p) * 0.3)
-    return m.eval()
+    return golden_common.noisy_model(BahdanauRNN, SMALL, seed=0)
 
 
 def test_names_and_shapes():
@@ -75,22 +73,12 @@ def test_gru_by_hand():
 
 def test_greedy_equals_beam1():
     m = small_model()
-    srcs = [[5, 6, 7, 8, EOS_ID], [9, 10, EOS_ID], [20, 21, 22, EOS_ID]]
-    for s, g in zip(srcs, greedy_batch(m, srcs)):
-        hyp = beam_search(m, s, beam=1)[0]
-        assert hyp.ids_without_eos() == g, (hyp.ids, g)
-        assert len(hyp.cross) == len(hyp.ids) and tuple(hyp.cross[0].shape) == (1, 1, len(s))
+    golden_common.greedy_equals_beam1(rnn_attn, m, maps=(1, 1))
+    for s in SOURCES:
         hyps = beam_search(m, s, beam=3)
         assert all(a.normalized(1.0) >= b.normalized(1.0) for a, b in zip(hyps, hyps[1:]))
 
 
-def main():
-    tests = [test_names_and_shapes, test_cached_decoding_and_padding, test_gru_by_hand, test_greedy_equals_beam1]
-    for t in tests:
-        t()
-        print("ok", t.__name__)
-
-
 if __name__ == "__main__":
-    torch.set_num_threads(1)
-    main()
+    golden_common.run_tests([test_names_and_shapes, test_cached_decoding_and_padding, test_gru_by_hand,
+                             test_greedy_equals_beam1])

@@ -6,19 +6,16 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from transformer import EOS_ID, MarianTransformer, beam_search, greedy_batch, pad_batch, sinusoidal_positions  # noqa
+import golden_common  # noqa: E402
+import transformer  # noqa: E402
+from transformer import EOS_ID, MarianTransformer, pad_batch, sinusoidal_positions  # noqa: E402
 
 SMALL = dict(d_model=16, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2,
              decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, vocab_size=50, dropout=0.0)
 
 
 def small_model():
-    torch.manual_seed(0)
-    m = MarianTransformer(SMALL)
-    with torch.no_grad():
-        for p in m.parameters():
-            p.add_(torch.randn_like(p) * 0.3)
-    return m.eval()
+    return golden_common.noisy_model(MarianTransformer, SMALL, seed=0)
 
 
 def test_names():
@@ -63,21 +60,8 @@ def test_cached_decoding_and_padding():
 
 
 def test_greedy_equals_beam1():
-    m = small_model()
-    srcs = [[5, 6, 7, 8, EOS_ID], [9, 10, EOS_ID], [20, 21, 22, EOS_ID]]
-    for s, g in zip(srcs, greedy_batch(m, srcs)):
-        hyp = beam_search(m, s, beam=1)[0]
-        assert hyp.ids_without_eos() == g, (hyp.ids, g)
-        assert len(hyp.cross) == len(hyp.ids) and tuple(hyp.cross[0].shape) == (2, 2, len(s))
-
-
-def main():
-    tests = [test_names, test_positions, test_cached_decoding_and_padding, test_greedy_equals_beam1]
-    for t in tests:
-        t()
-        print("ok", t.__name__)
+    golden_common.greedy_equals_beam1(transformer, small_model(), maps=(2, 2))
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(1)
-    main()
+    golden_common.run_tests([test_names, test_positions, test_cached_decoding_and_padding, test_greedy_equals_beam1])

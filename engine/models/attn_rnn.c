@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "attn_ops.h"
+#include "attn_util.h"
 
 /* He = enc_hidden, Hd = dec_hidden, Em = embed, A = attn_dim, M = maxout, V = vocab.
  * Every Linear is PyTorch layout: y = x W^T + b with W [out, in]. GRU gates in PyTorch
@@ -214,24 +215,18 @@ void attn_rnn_run_free(attn_rnn_run *r) {
   free(r);
 }
 
-static float *alloc_floats(size_t n, int *ok) {
-  float *p = calloc(n ? n : 1, sizeof(float));
-  if (!p) *ok = 0;
-  return p;
-}
-
 static int alloc_run(attn_rnn_run *r) {
   const attn_rnn_dims *D = &r->m->dims;
   size_t n = (size_t)r->n_src, cap = (size_t)r->capacity, He = (size_t)D->enc_hidden, Hd = (size_t)D->dec_hidden;
   size_t rows = n > cap ? n : cap, gates = 3 * (He > Hd ? He : Hd), A = (size_t)D->attn_dim;
   int ok = 1;
-  r->ann = alloc_floats(n * 2 * He, &ok), r->keys = alloc_floats(n * A, &ok);
-  r->s0 = alloc_floats(Hd, &ok), r->s = alloc_floats(cap * Hd, &ok);
-  r->s_tmp = alloc_floats(cap * (Hd > He ? Hd : He), &ok), r->x = alloc_floats(n * (size_t)D->embed, &ok);
-  r->gi = alloc_floats(rows * gates, &ok), r->gh = alloc_floats(rows * gates, &ok);
-  r->deep_in = alloc_floats(cap * (Hd + (size_t)D->embed + 2 * He), &ok);
-  r->q = alloc_floats(cap * A, &ok), r->e = alloc_floats(n * A, &ok);
-  r->pre = alloc_floats(cap * 2 * (size_t)D->maxout, &ok), r->t = alloc_floats(cap * (size_t)D->maxout, &ok);
+  r->ann = attn_alloc_floats(n * 2 * He, &ok), r->keys = attn_alloc_floats(n * A, &ok);
+  r->s0 = attn_alloc_floats(Hd, &ok), r->s = attn_alloc_floats(cap * Hd, &ok);
+  r->s_tmp = attn_alloc_floats(cap * (Hd > He ? Hd : He), &ok), r->x = attn_alloc_floats(n * (size_t)D->embed, &ok);
+  r->gi = attn_alloc_floats(rows * gates, &ok), r->gh = attn_alloc_floats(rows * gates, &ok);
+  r->deep_in = attn_alloc_floats(cap * (Hd + (size_t)D->embed + 2 * He), &ok);
+  r->q = attn_alloc_floats(cap * A, &ok), r->e = attn_alloc_floats(n * A, &ok);
+  r->pre = attn_alloc_floats(cap * 2 * (size_t)D->maxout, &ok), r->t = attn_alloc_floats(cap * (size_t)D->maxout, &ok);
   return ok;
 }
 
@@ -243,11 +238,7 @@ attn_rnn_run *attn_rnn_run_new(const attn_rnn *m, const int32_t *src, int n, int
                    n, max_len, capacity, D->max_positions);
     return NULL;
   }
-  for (int i = 0; i < n; i++)
-    if (src[i] < 0 || src[i] >= D->vocab) {
-      attn_error_set(err, ATTN_E_VALUE, "source id %d is outside the vocabulary", src[i]);
-      return NULL;
-    }
+  if (attn_check_ids(src, n, D->vocab, "source", err) != ATTN_OK) return NULL;
   attn_rnn_run *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   *r = (attn_rnn_run){.m = m, .n_src = n, .capacity = capacity, .max_len = max_len};
@@ -305,9 +296,8 @@ attn_status attn_rnn_step(attn_rnn_run *r, const int32_t *tokens, int k, int ste
   const attn_rnn_dims *D = &m->dims;
   if (k < 1 || k > r->capacity || step < 0 || step >= r->max_len)
     return attn_error_set(err, ATTN_E_ARG, "decoder step %d with %d hypotheses is out of range", step, k);
-  for (int i = 0; i < k; i++)
-    if (tokens[i] < 0 || tokens[i] >= D->vocab)
-      return attn_error_set(err, ATTN_E_VALUE, "decoder input id %d is outside the vocabulary", tokens[i]);
+  attn_status st = attn_check_ids(tokens, k, D->vocab, "decoder input", err);
+  if (st != ATTN_OK) return st;
   int Hd = D->dec_hidden, width = Hd + D->embed + 2 * D->enc_hidden;
   attn_linear(r->q, r->s, m->attn_w, m->attn_b, k, Hd, D->attn_dim);
   for (int i = 0; i < k; i++) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "attn_ops.h"
+#include "attn_util.h"
 
 typedef enum act_kind { ACT_RELU, ACT_GELU, ACT_SILU } act_kind;
 
@@ -277,12 +278,6 @@ void attn_tf_run_free(attn_tf_run *r) {
   free(r);
 }
 
-static float *alloc_floats(size_t n, int *ok) {
-  float *p = calloc(n ? n : 1, sizeof(float));
-  if (!p) *ok = 0;
-  return p;
-}
-
 attn_tf_run *attn_tf_run_new(const attn_transformer *tf, const int32_t *src, int n, int capacity,
                              int max_len, attn_error *err) {
   const attn_tf_dims *D = &tf->dims;
@@ -291,28 +286,25 @@ attn_tf_run *attn_tf_run_new(const attn_transformer *tf, const int32_t *src, int
                    D->max_positions);
     return NULL;
   }
-  for (int i = 0; i < n; i++)
-    if (src[i] < 0 || src[i] >= D->vocab) {
-      attn_error_set(err, ATTN_E_VALUE, "source id %d is outside the vocabulary", src[i]);
-      return NULL;
-    }
+  if (attn_check_ids(src, n, D->vocab, "source", err) != ATTN_OK) return NULL;
   attn_tf_run *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   *r = (attn_tf_run){.tf = tf, .n_src = n, .capacity = capacity, .max_len = max_len};
   int ok = 1, d = D->d_model, ffn = tf->dims.enc_ffn > tf->dims.dec_ffn ? tf->dims.enc_ffn : tf->dims.dec_ffn;
   int rows = n > capacity ? n : capacity, heads = D->enc_heads > D->dec_heads ? D->enc_heads : D->dec_heads;
   size_t cache = (size_t)D->dec_layers * capacity * max_len * d;
-  r->enc_maps = alloc_floats((size_t)D->enc_layers * D->enc_heads * n * n, &ok);
-  r->cross_k = alloc_floats((size_t)D->dec_layers * n * d, &ok);
-  r->cross_v = alloc_floats((size_t)D->dec_layers * n * d, &ok);
-  r->self_k = alloc_floats(cache, &ok), r->self_v = alloc_floats(cache, &ok);
-  r->tmp_k = alloc_floats((size_t)capacity * max_len * d, &ok), r->tmp_v = alloc_floats((size_t)capacity * max_len * d, &ok);
-  r->x = alloc_floats((size_t)rows * d, &ok), r->q = alloc_floats((size_t)rows * d, &ok);
-  r->k = alloc_floats((size_t)rows * d, &ok), r->v = alloc_floats((size_t)rows * d, &ok);
-  r->ctx = alloc_floats((size_t)rows * d, &ok), r->o = alloc_floats((size_t)rows * d, &ok);
-  r->ffn = alloc_floats((size_t)rows * ffn, &ok);
-  r->scores = alloc_floats((size_t)heads * (n > max_len ? n : max_len), &ok);
-  r->logits = alloc_floats((size_t)capacity * D->vocab, &ok);
+  r->enc_maps = attn_alloc_floats((size_t)D->enc_layers * D->enc_heads * n * n, &ok);
+  r->cross_k = attn_alloc_floats((size_t)D->dec_layers * n * d, &ok);
+  r->cross_v = attn_alloc_floats((size_t)D->dec_layers * n * d, &ok);
+  r->self_k = attn_alloc_floats(cache, &ok), r->self_v = attn_alloc_floats(cache, &ok);
+  r->tmp_k = attn_alloc_floats((size_t)capacity * max_len * d, &ok);
+  r->tmp_v = attn_alloc_floats((size_t)capacity * max_len * d, &ok);
+  r->x = attn_alloc_floats((size_t)rows * d, &ok), r->q = attn_alloc_floats((size_t)rows * d, &ok);
+  r->k = attn_alloc_floats((size_t)rows * d, &ok), r->v = attn_alloc_floats((size_t)rows * d, &ok);
+  r->ctx = attn_alloc_floats((size_t)rows * d, &ok), r->o = attn_alloc_floats((size_t)rows * d, &ok);
+  r->ffn = attn_alloc_floats((size_t)rows * ffn, &ok);
+  r->scores = attn_alloc_floats((size_t)heads * (n > max_len ? n : max_len), &ok);
+  r->logits = attn_alloc_floats((size_t)capacity * D->vocab, &ok);
   if (!ok) {
     attn_error_set(err, ATTN_E_NOMEM, "out of memory for a source of %d pieces", n);
     attn_tf_run_free(r);
@@ -380,9 +372,8 @@ attn_status attn_tf_step(attn_tf_run *r, const int32_t *tokens, int k, int step,
   const attn_tf_dims *D = &tf->dims;
   if (k < 1 || k > r->capacity || step < 0 || step >= r->max_len)
     return attn_error_set(err, ATTN_E_ARG, "decoder step %d with %d hypotheses is out of range", step, k);
-  for (int i = 0; i < k; i++)
-    if (tokens[i] < 0 || tokens[i] >= D->vocab)
-      return attn_error_set(err, ATTN_E_VALUE, "decoder input id %d is outside the vocabulary", tokens[i]);
+  attn_status st = attn_check_ids(tokens, k, D->vocab, "decoder input", err);
+  if (st != ATTN_OK) return st;
   float *x = r->x;
   embed(tf, tokens, k, step, 0, x);
   for (int l = 0; l < D->dec_layers; l++) {
