@@ -1,9 +1,13 @@
 /* The teaching model (data/models/dates-rnn): its answers and where it looks. While it
  * writes the month digits of "YYYY-MM-DD", its largest attention weight must fall on a
  * piece of the month word. The expected dates below were written by hand. */
+#include <cjson/cJSON.h>
 #include <glib.h>
+#include <math.h>
 #include <string.h>
 
+#include "attn_model_dir.h"
+#include "attn_rnn.h"
 #include "attn_translate.h"
 #include "golden.h"
 
@@ -101,8 +105,76 @@ static void test_dates(void) {
   attn_translator_free(t);
 }
 
+static int32_t *ids_of(const cJSON *a, int *n) {
+  *n = cJSON_GetArraySize(a);
+  int32_t *v = g_new(int32_t, *n + 1);
+  for (int i = 0; i < *n; i++) v[i] = (int32_t)cJSON_GetArrayItem(a, i)->valuedouble;
+  return v;
+}
+
+/* The C engine against the PyTorch twin on the shipped weights (segmented encoder):
+ * logits and attention of the teacher-forced greedy output, and the greedy output itself. */
+static void test_golden(void) {
+  g_autofree char *dir = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", "dates-rnn", NULL);
+  g_autofree char *path = g_build_filename(g_getenv("ATTN_FIXTURES"), "dates-golden.json", NULL);
+  if (!g_file_test(dir, G_FILE_TEST_IS_DIR) || !g_file_test(path, G_FILE_TEST_EXISTS)) {
+    g_test_skip("data/models/dates-rnn or its golden file is not there yet");
+    return;
+  }
+  attn_error err = {0};
+  attn_model_dir *md = attn_model_dir_open(dir, &err);
+  attn_rnn *m = md ? attn_rnn_load(md, &err) : NULL;
+  g_assert_nonnull(m);
+  g_assert_true(attn_rnn_model_dims(m)->segments);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  cJSON *doc = cJSON_Parse(text);
+  const cJSON *c;
+  double worst_logit = 0, worst_attn = 0;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+    int n, T;
+    g_autofree int32_t *src = ids_of(cJSON_GetObjectItem(c, "src"), &n);
+    g_autofree int32_t *out = ids_of(cJSON_GetObjectItem(c, "greedy"), &T);
+    attn_rnn_run *run = attn_rnn_run_new(m, src, n, 1, T, &err);
+    attn_s2s s2s = attn_rnn_run_s2s(run);
+    attn_s2s_hyp h = {0};
+    g_assert_cmpint(attn_greedy(&s2s, &h, &err), ==, ATTN_OK);
+    g_assert_cmpint(h.n, ==, T);
+    g_assert_cmpmem(h.ids, T * sizeof(int32_t), out, T * sizeof(int32_t));
+    for (int t = 0; t < T; t++) { /* attention of each greedy step against the twin */
+      const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "cross_attention"), t);
+      for (int j = 0; j < n; j++) worst_attn = fmax(worst_attn, fabs(h.cross[t * n + j] - cJSON_GetArrayItem(row, j)->valuedouble));
+    }
+    attn_s2s_hyp_clear(&h);
+    attn_rnn_run_free(run);
+    run = attn_rnn_run_new(m, src, n, 1, T, &err); /* logits: teacher-forced, step by step */
+    s2s = attn_rnn_run_s2s(run);
+    int V = s2s.vocab;
+    g_autofree float *lp = g_new(float, V), *cross = g_new(float, n);
+    for (int t = 0; t < T; t++) {
+      int32_t tok = t == 0 ? s2s.start_token : out[t - 1];
+      g_assert_cmpint(s2s.step(s2s.self, &tok, 1, t, lp, cross, &err), ==, ATTN_OK);
+      const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "logits"), t);
+      double lse = 0, mx = -INFINITY; /* the twin's raw logits to log-probs, pad excluded */
+      for (int v = 0; v < V; v++) mx = fmax(mx, cJSON_GetArrayItem(row, v)->valuedouble);
+      for (int v = 0; v < V; v++) lse += exp(cJSON_GetArrayItem(row, v)->valuedouble - mx);
+      for (int v = 0; v < V; v++)
+        if (isfinite(lp[v])) /* pad is -inf in both */
+          worst_logit = fmax(worst_logit, fabs(lp[v] - (cJSON_GetArrayItem(row, v)->valuedouble - mx - log(lse))));
+    }
+    attn_rnn_run_free(run);
+  }
+  g_test_message("dates-rnn vs PyTorch twin: log-probs max abs diff %.3g, attention %.3g", worst_logit, worst_attn);
+  g_assert_cmpfloat(worst_logit, <=, 1e-4);
+  g_assert_cmpfloat(worst_attn, <=, 1e-4);
+  cJSON_Delete(doc);
+  attn_rnn_free(m);
+  attn_model_dir_close(md);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/models/teaching/dates-vs-pytorch", test_golden);
   g_test_add_func("/models/teaching/dates-attention", test_dates);
   return g_test_run();
 }

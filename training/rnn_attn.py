@@ -21,6 +21,7 @@ DEFAULT_CONFIG = dict(
     bos_token_id=BOS_ID,
     eos_token_id=EOS_ID,
     decoder_start_token_id=BOS_ID,
+    encoder_segments=False,
 )
 
 
@@ -30,6 +31,9 @@ class Encoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.gru = nn.GRU(c["embed_dim"], c["enc_hidden"], batch_first=True, bidirectional=True)
+        if c.get("encoder_segments"):
+            self.register_buffer("segment_start", torch.zeros(c["vocab_size"]))
+            self.register_buffer("segment_alone", torch.zeros(c["vocab_size"]))
 
 
 class Decoder(nn.Module):
@@ -94,12 +98,49 @@ class BahdanauRNN(nn.Module):
     def dropout(self, x):
         return F.dropout(x, self.config["dropout"], self.training)
 
+    def set_segments(self, starts, alone):
+        """Segmented encoder (config encoder_segments): per vocabulary id, whether a piece starts
+        a segment (a word) and whether it is a segment alone (punctuation). Stored with the model."""
+        with torch.no_grad():
+            self.encoder.segment_start.copy_(torch.as_tensor(starts, dtype=torch.float32))
+            self.encoder.segment_alone.copy_(torch.as_tensor(alone, dtype=torch.float32))
+
+    def reset_before(self, src, src_mask):
+        """[B,S] 1.0 where the recurrence restarts: a segment starts here, the piece before stands
+        alone, or the position is padding (so the backward pass starts fresh at each sentence's end)."""
+        enc = self.encoder
+        reset = enc.segment_start[src].clone()
+        reset[:, 1:] = torch.maximum(reset[:, 1:], enc.segment_alone[src[:, :-1]])
+        reset[:, 0] = 1.0
+        return torch.maximum(reset, (~src_mask).float())
+
+    def encode_segments(self, x, src, src_mask):
+        """Bidirectional GRU that restarts at every segment boundary, so an annotation only
+        describes its own word: the decoder must look at a word to use it."""
+        gru, he = self.encoder.gru, self.config["enc_hidden"]
+        reset = self.reset_before(src, src_mask)
+        b, s_len, _ = x.shape
+        out = x.new_zeros(b, s_len, 2 * he)
+        weights = [(gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0),
+                   (gru.weight_ih_l0_reverse, gru.weight_hh_l0_reverse, gru.bias_ih_l0_reverse, gru.bias_hh_l0_reverse)]
+        for d, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
+            h = x.new_zeros(b, he)
+            order = range(s_len) if d == 0 else range(s_len - 1, -1, -1)
+            for j in order:
+                keep = 1.0 - (reset[:, j] if d == 0 else (reset[:, j + 1] if j + 1 < s_len else torch.ones_like(reset[:, j])))
+                h = torch._VF.gru_cell(x[:, j], h * keep[:, None], w_ih, w_hh, b_ih, b_hh)
+                out[:, j, d * he:(d + 1) * he] = h
+        return out
+
     def encode(self, src, src_mask):
         """src [B,S], src_mask [B,S] (True = real). Returns (annotations [B,S,2He], keys [B,S,A], s0 [B,Hd])."""
         lengths = src_mask.sum(1).cpu()
         x = self.dropout(self.embed(src))
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        out, _ = pad_packed_sequence(self.encoder.gru(packed)[0], batch_first=True, total_length=src.shape[1])
+        if self.config["encoder_segments"]:
+            out = self.encode_segments(x, src, src_mask)
+        else:
+            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            out, _ = pad_packed_sequence(self.encoder.gru(packed)[0], batch_first=True, total_length=src.shape[1])
         he = self.config["enc_hidden"]
         s0 = torch.tanh(self.decoder.init(out[:, 0, he:]))
         return out, self.attn.U(out), s0

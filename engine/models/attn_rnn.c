@@ -28,6 +28,8 @@ struct attn_rnn {
   float *cell_w_hh, *cell_b_hh; /* [3Hd, Hd], [3Hd] */
   float *deep_w, *deep_b;    /* [2M, Hd + Em + 2He], [2M]: input [s_{i-1}; E(y_{i-1}); c_i] */
   float *out_bias;           /* [V] */
+  float *seg_start;          /* [V] 1: the piece starts a segment (only with dims.segments) */
+  float *seg_alone;          /* [V] 1: the piece is a segment alone, e.g. punctuation */
 };
 
 /* ---- loading ---- */
@@ -65,9 +67,12 @@ static int weight_table(attn_rnn *m, weight *t) {
       {"deep_out.weight", 2 * M, Hd + Em + 2 * He, &m->deep_w},
       {"deep_out.bias", 2 * M, 0, &m->deep_b},
       {"out_bias", V, 0, &m->out_bias},
+      {"encoder.segment_start", V, 0, &m->seg_start},
+      {"encoder.segment_alone", V, 0, &m->seg_alone},
   };
-  memcpy(t, w, sizeof w);
-  return (int)(sizeof w / sizeof w[0]);
+  int n = (int)(sizeof w / sizeof w[0]) - (D->segments ? 0 : 2);
+  memcpy(t, w, (size_t)n * sizeof w[0]);
+  return n;
 }
 
 static int64_t weight_count(const weight *w) { return w->d0 * (w->d1 > 0 ? w->d1 : 1); }
@@ -116,6 +121,7 @@ static attn_status read_config(attn_rnn *m, const cJSON *cfg, attn_error *err) {
   ok = ok && config_int(cfg, "eos_token_id", 0, D->vocab - 1, &D->eos, err);
   ok = ok && config_int(cfg, "decoder_start_token_id", 0, D->vocab - 1, &D->decoder_start, err);
   ok = ok && attn_config_bool(cfg, "tie_word_embeddings", 1, &tied, err) == ATTN_OK;
+  ok = ok && attn_config_bool(cfg, "encoder_segments", 0, &D->segments, err) == ATTN_OK;
   if (!ok) return err ? err->code : ATTN_E_FORMAT;
   const char *file = cfg->string ? cfg->string : "config.json";
   if (!tied) return attn_error_set(err, ATTN_E_VALUE, "%s: an untied output layer is not supported", file);
@@ -165,6 +171,7 @@ struct attn_rnn_run {
   float *e;       /* [n, A] tanh(q + keys) of one hypothesis */
   float *pre;     /* [capacity, 2M] deep output before maxout */
   float *t;       /* [capacity, M] after maxout */
+  unsigned char *reset; /* [n] 1: the encoder recurrence restarts before this position */
 };
 
 /* h = GRU(h; input projection gi, hidden projection gh), both [3H] with their biases, as
@@ -189,6 +196,8 @@ static void encode_direction(attn_rnn_run *r, int dir) {
   memset(h, 0, (size_t)He * sizeof(float));
   for (int k = 0; k < n; k++) {
     int pos = dir == 0 ? k : n - 1 - k;
+    int restart = dir == 0 ? r->reset[pos] : (pos + 1 < n && r->reset[pos + 1]);
+    if (restart) memset(h, 0, (size_t)He * sizeof(float));
     attn_matvec(r->gh, m->enc_w_hh[dir], h, m->enc_b_hh[dir], 3 * He, He);
     gru_update(h, r->gi + (size_t)pos * 3 * He, r->gh, He);
     memcpy(r->ann + (size_t)pos * 2 * He + (size_t)dir * He, h, (size_t)He * sizeof(float));
@@ -200,6 +209,8 @@ static void encode(attn_rnn_run *r, const int32_t *src) {
   const attn_rnn_dims *D = &m->dims;
   int n = r->n_src, He = D->enc_hidden, Hd = D->dec_hidden;
   attn_embedding(r->x, m->embed, src, n, D->embed, D->vocab, 1.0f);
+  for (int j = 0; j < n; j++) /* as training/rnn_attn.py reset_before */
+    r->reset[j] = D->segments && (j == 0 || m->seg_start[src[j]] > 0.5f || m->seg_alone[src[j - 1]] > 0.5f);
   encode_direction(r, 0);
   encode_direction(r, 1);
   attn_linear(r->keys, r->ann, m->attn_u, NULL, n, 2 * He, D->attn_dim);
@@ -212,6 +223,7 @@ void attn_rnn_run_free(attn_rnn_run *r) {
   if (!r) return;
   float *bufs[] = {r->ann, r->keys, r->s0, r->s, r->s_tmp, r->x, r->gi, r->gh, r->deep_in, r->q, r->e, r->pre, r->t};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+  free(r->reset);
   free(r);
 }
 
@@ -227,7 +239,8 @@ static int alloc_run(attn_rnn_run *r) {
   r->deep_in = attn_alloc_floats(cap * (Hd + (size_t)D->embed + 2 * He), &ok);
   r->q = attn_alloc_floats(cap * A, &ok), r->e = attn_alloc_floats(n * A, &ok);
   r->pre = attn_alloc_floats(cap * 2 * (size_t)D->maxout, &ok), r->t = attn_alloc_floats(cap * (size_t)D->maxout, &ok);
-  return ok;
+  r->reset = calloc(n, 1);
+  return ok && r->reset;
 }
 
 attn_rnn_run *attn_rnn_run_new(const attn_rnn *m, const int32_t *src, int n, int capacity, int max_len,

@@ -15,6 +15,7 @@ typedef struct attn_rnn_dims {
   int vocab, embed, enc_hidden, dec_hidden, attn_dim, maxout;
   int max_positions; /* longest source and longest output, in pieces */
   int pad, eos, decoder_start;
+  int segments; /* 1: the encoder restarts at every segment (word) boundary */
 } attn_rnn_dims;
 
 /* Reads config.json ("BahdanauRNN") and the tensors. Returns NULL on failure. */
