@@ -26,12 +26,15 @@ void cli_error(const char *fmt, ...) {
 void cli_usage(FILE *out) {
   fputs("usage: attnlens [COMMAND] [ARGS]\n"
         "  (no command)       render the bundled sample trace and say where the picture is\n"
-        "  render TRACE.json -o OUT.png|.svg|.pdf [--view matrix|flow] [--map NAME]\n"
+        "  render TRACE.json -o OUT.png|.svg|.pdf [--view matrix|flow|story] [--map NAME]\n"
         "         [--colormap viridis|magma|cividis|greys] [--scale S] [--values] [--dark]\n"
         "         [--row N] [--col N]\n"
         "  translate [-m MODEL] [--beam N] [--json] [--self-attention] [-o OUT.png|.svg|.pdf] TEXT\n"
+        "  read [-m MODEL] --story FILE|- --question TEXT [--json] [-o OUT.png|.svg|.pdf]\n"
+        "                     answer a question about a story (one sentence per line)\n"
         "  inspect PATH       validate a model directory or .safetensors file, list its tensors\n"
         "  bench translate|live [--input FILE] [--limit N] [--no-twin]   speed, with ratios\n"
+        "  bench read [-m MODEL] [--limit N] [--no-twin]   time per question, C vs PyTorch twin\n"
         "  models             list the models found (data/models, user models folder)\n"
         "  --version, --help\n",
         out);

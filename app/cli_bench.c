@@ -13,6 +13,7 @@
 #include "attn_transformer.h"
 #include "attn_translate.h"
 #include "cli.h"
+#include "cli_read.h"
 #include "lens_render.h"
 
 typedef struct bench_args {
@@ -270,6 +271,7 @@ static int bench_live(const bench_args *a) {
 int cli_bench(int argc, char **argv) {
   bench_args a = {NULL, 0, 1};
   const char *what = argc > 1 ? argv[1] : "";
+  if (strcmp(what, "read") == 0) return cli_bench_read(argc - 1, argv + 1);
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--input") == 0 && i + 1 < argc) a.input = argv[++i];
     else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) a.limit = atoi(argv[++i]);
@@ -287,6 +289,6 @@ int cli_bench(int argc, char **argv) {
     if (a.limit <= 0) a.limit = 30;
     return bench_live(&a);
   }
-  cli_error("usage: attnlens bench translate|live [--input FILE] [--limit N] [--no-twin]");
+  cli_error("usage: attnlens bench translate|live|read [--input FILE] [--limit N] [--no-twin]");
   return 1;
 }

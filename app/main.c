@@ -4,6 +4,7 @@
 
 #include "attn_ops.h"
 #include "cli.h"
+#include "cli_read.h"
 
 typedef struct command {
   const char *name;
@@ -15,6 +16,7 @@ static const command commands[] = {
     {"inspect", cli_inspect},
     {"models", cli_models},
     {"translate", cli_translate},
+    {"read", cli_read},
     {"bench", cli_bench},
     {"sample", cli_sample},
 };

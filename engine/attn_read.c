@@ -247,7 +247,7 @@ typedef struct reading {
   int n, total;     /* kept, and all non-blank lines */
   sentence q;       /* the question */
   char unknown[320]; /* "a", "b", ... (as many as fit) */
-  int n_unknown, q_unknown;
+  int n_unknown, n_distinct, q_unknown; /* occurrences, distinct words, occurrences in the question */
 } reading;
 
 static void sentence_clear(sentence *s) {
@@ -287,6 +287,7 @@ static void note_unknown(reading *rd, const char *w) {
   size_t used = strlen(rd->unknown);
   rd->n_unknown++;
   if (snprintf(quoted, sizeof quoted, "\"%s\"", w) >= (int)sizeof quoted || strstr(rd->unknown, quoted)) return;
+  rd->n_distinct++;
   if (used + strlen(quoted) + 3 < sizeof rd->unknown)
     snprintf(rd->unknown + used, sizeof rd->unknown - used, "%s%s", used ? ", " : "", quoted);
 }
@@ -414,8 +415,8 @@ static int warn_reading(const attn_reader *r, const reading *rd, attn_trace *t) 
     rc |= attn_trace_warn(t, "the story has %d sentences; the model remembers the last %d, so sentences 1 to %d are "
                           "left out", rd->total, rd->n, dropped);
   if (rd->n_unknown)
-    rc |= attn_trace_warn(t, "%d word%s not in the model's vocabulary, left out: %s", rd->n_unknown,
-                          rd->n_unknown == 1 ? " is" : "s are", rd->unknown);
+    rc |= attn_trace_warn(t, "%d word%s not in the model's vocabulary, left out: %s", rd->n_distinct,
+                          rd->n_distinct == 1 ? " is" : "s are", rd->unknown);
   for (int i = 0; i < rd->n; i++)
     if (rd->s[i].cut)
       rc |= attn_trace_warn(t, "sentence %d is longer than the model reads (%d known words): the rest is left out",

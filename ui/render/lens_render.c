@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "lens_private.h"
+#include "lens_story.h"
 
 void lens_render_options_init(LensRenderOptions *o) {
   memset(o, 0, sizeof *o);
@@ -21,11 +22,14 @@ int lens_view_from_name(const char *name, LensView *out) {
   if (!name) return -1;
   if (strcasecmp(name, "matrix") == 0) *out = LENS_VIEW_MATRIX;
   else if (strcasecmp(name, "flow") == 0) *out = LENS_VIEW_FLOW;
+  else if (strcasecmp(name, "story") == 0) *out = LENS_VIEW_STORY;
   else return -1;
   return 0;
 }
 
-const char *lens_view_name(LensView view) { return view == LENS_VIEW_FLOW ? "flow" : "matrix"; }
+const char *lens_view_name(LensView view) {
+  return view == LENS_VIEW_FLOW ? "flow" : view == LENS_VIEW_STORY ? "story" : "matrix";
+}
 
 static void rgb_hex(double rgb[3], unsigned hex) {
   rgb[0] = ((hex >> 16) & 0xff) / 255.0;
@@ -190,6 +194,7 @@ void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *w
   const attn_map *m = chosen_map(t, o);
   if (!m) return;
   if (o->view == LENS_VIEW_FLOW) lens_flow_size(t, m, o, width, height);
+  else if (o->view == LENS_VIEW_STORY) lens_story_size(t, m, o, width, height);
   else lens_matrix_size(t, m, o, width, height);
 }
 
@@ -227,7 +232,9 @@ attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOption
   attn_status st = ATTN_E_ARG;
   if (!m) draw_message(cr, o, &th, width, height, "No attention map to show");
   else if (o->view == LENS_VIEW_FLOW) st = lens_flow_draw(cr, t, m, o, width, height, layout);
-  else st = lens_matrix_draw(cr, t, m, o, width, height, layout);
+  else if (o->view == LENS_VIEW_STORY && (st = lens_story_draw(cr, t, m, o, width, height, layout)) == ATTN_E_ARG)
+    draw_message(cr, o, &th, width, height, "This trace has no story to show: choose the matrix view");
+  else if (o->view != LENS_VIEW_STORY) st = lens_matrix_draw(cr, t, m, o, width, height, layout);
   cairo_restore(cr);
   return st;
 }

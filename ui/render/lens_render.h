@@ -8,7 +8,7 @@
 
 #include "attn_trace.h"
 
-typedef enum LensView { LENS_VIEW_MATRIX, LENS_VIEW_FLOW } LensView;
+typedef enum LensView { LENS_VIEW_MATRIX, LENS_VIEW_FLOW, LENS_VIEW_STORY } LensView;
 
 typedef enum LensColormap {
   LENS_CMAP_VIRIDIS,
