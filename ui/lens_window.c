@@ -1,6 +1,8 @@
 /* The main window: header bar, task pages, model chooser and card, export, clipboard. */
 #include "lens_window.h"
 
+#include "lens_read_page.h"
+
 #define DEFAULT_MODEL "transformer-en-de"
 #define EXAMPLE_SENTENCE "A little girl is climbing into a wooden playhouse."
 
@@ -10,6 +12,8 @@ struct _LensWindow {
   GtkStringList *model_names;
   GPtrArray *models; /* LensModelEntry, translate models in the order of the dropdown */
   LensTranslatePage *translate;
+  LensReadPage *read; /* has its own model list (reading models) */
+  GtkWidget *card_button;
   int updating;
 };
 
@@ -57,6 +61,13 @@ gboolean lens_window_select_model(LensWindow *self, const char *name) {
 gboolean lens_window_add_model(LensWindow *self, const char *path, GError **error) {
   LensModelEntry *e = lens_model_entry_read(path, TRUE, error);
   if (!e) return FALSE;
+  if (g_strcmp0(e->task, "read") == 0) { /* a reading model goes to the Read page */
+    lens_read_page_add_model(self->read, e->path, e->display_name, e->card);
+    gboolean ok = lens_read_page_select_model(self->read, e->path);
+    gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "read");
+    lens_model_entry_free(e);
+    return ok;
+  }
   if (g_strcmp0(e->task, "translate") != 0) {
     g_set_error(error, LENS_ERROR, ATTN_E_VALUE, "%s is a %s model; this page translates", path, e->task);
     lens_model_entry_free(e);
@@ -79,6 +90,7 @@ static void load_models(LensWindow *self, const char *shipped) {
   for (guint i = 0; i < all->len; i++) {
     LensModelEntry *e = g_ptr_array_index(all, i);
     if (g_strcmp0(e->task, "translate") == 0) g_ptr_array_add(self->models, g_ptr_array_steal_index(all, i--));
+    else if (g_strcmp0(e->task, "read") == 0) lens_read_page_add_model(self->read, e->path, e->display_name, e->card);
   }
   g_ptr_array_unref(all);
   fill_model_names(self);
@@ -131,7 +143,11 @@ static void on_export_response(GtkNativeDialog *dialog, int response, gpointer d
     g_autofree char *path = raw ? with_extension(raw) : NULL;
     const char *scale = gtk_file_chooser_get_choice(GTK_FILE_CHOOSER(dialog), "scale");
     g_autoptr(GError) error = NULL;
-    if (path && !lens_translate_page_export(self->translate, path, scale ? g_ascii_strtod(scale, NULL) : 2.0, &error))
+    gboolean reading = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(self->stack)), "read") == 0;
+    double k = scale ? g_ascii_strtod(scale, NULL) : 2.0;
+    if (path && reading && !lens_read_page_export(self->read, path, k, &error))
+      show_error(self, "The picture could not be exported", error->message);
+    else if (path && !reading && !lens_translate_page_export(self->translate, path, k, &error))
       show_error(self, "The picture could not be exported", error->message);
   }
   g_object_unref(dialog);
@@ -158,7 +174,8 @@ static void export_action(GSimpleAction *a, GVariant *p, gpointer data) {
 
 static void copy_action(GSimpleAction *a, GVariant *p, gpointer data) {
   LensWindow *self = data;
-  g_autoptr(GdkTexture) tex = lens_translate_page_texture(self->translate, 2.0);
+  gboolean reading = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(self->stack)), "read") == 0;
+  g_autoptr(GdkTexture) tex = reading ? lens_read_page_texture(self->read, 2.0) : lens_translate_page_texture(self->translate, 2.0);
   if (tex) gdk_clipboard_set_texture(gtk_widget_get_clipboard(GTK_WIDGET(self)), tex);
 }
 
@@ -251,7 +268,8 @@ static void build_header(LensWindow *self, GtkWidget *switcher) {
   gtk_accessible_update_property(GTK_ACCESSIBLE(self->model_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Model", -1);
   g_signal_connect(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_selected), self);
   gtk_header_bar_pack_start(GTK_HEADER_BAR(header), self->model_dropdown);
-  gtk_header_bar_pack_start(GTK_HEADER_BAR(header), build_card_button(self));
+  self->card_button = build_card_button(self);
+  gtk_header_bar_pack_start(GTK_HEADER_BAR(header), self->card_button);
   gtk_header_bar_set_title_widget(GTK_HEADER_BAR(header), switcher);
   gtk_header_bar_pack_end(GTK_HEADER_BAR(header), build_menu_button());
   GtkWidget *export = gtk_button_new_from_icon_name("document-save-as-symbolic");
@@ -261,6 +279,15 @@ static void build_header(LensWindow *self, GtkWidget *switcher) {
   gtk_window_set_titlebar(GTK_WINDOW(self), header);
 }
 
+/* The header's model chooser and card are not the Read page's: it has its own. */
+static void on_page_changed(GObject *stack, GParamSpec *pspec, gpointer data) {
+  LensWindow *self = data;
+  gboolean reading = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(stack)), "read") == 0;
+  if (!self->model_dropdown || !self->card_button) return;
+  gtk_widget_set_visible(self->model_dropdown, !reading);
+  gtk_widget_set_visible(self->card_button, !reading);
+}
+
 static void lens_window_init(LensWindow *self) {
   self->models = g_ptr_array_new_with_free_func((GDestroyNotify)lens_model_entry_free);
   g_action_map_add_action_entries(G_ACTION_MAP(self), win_actions, G_N_ELEMENTS(win_actions), self);
@@ -268,6 +295,9 @@ static void lens_window_init(LensWindow *self) {
   gtk_stack_set_transition_type(GTK_STACK(self->stack), GTK_STACK_TRANSITION_TYPE_CROSSFADE);
   self->translate = LENS_TRANSLATE_PAGE(lens_translate_page_new());
   gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->translate), "translate", "Translate");
+  self->read = LENS_READ_PAGE(lens_read_page_new());
+  gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->read), "read", "Read");
+  g_signal_connect(self->stack, "notify::visible-child-name", G_CALLBACK(on_page_changed), self);
   GtkWidget *switcher = gtk_stack_switcher_new();
   gtk_stack_switcher_set_stack(GTK_STACK_SWITCHER(switcher), GTK_STACK(self->stack));
   build_header(self, switcher);
@@ -298,5 +328,7 @@ LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {
       lens_window_select_model(self, ((LensModelEntry *)g_ptr_array_index(self->models, 0))->name);
     lens_translate_page_set_text(self->translate, EXAMPLE_SENTENCE); /* something to look at at once */
   }
+  lens_read_page_select_default(self->read);
+  if (lens_read_page_get_n_models(self->read) > 0) lens_read_page_show_example(self->read, 0);
   return self;
 }

@@ -1,0 +1,683 @@
+/* The Read page: live reading on a worker thread (as the Translate page translates), the
+ * answer, the story view, and unknown words marked where they were typed. */
+#include "lens_read_page.h"
+
+#include <string.h>
+
+#include "attn_read.h"
+#include "lens_models.h"
+
+#define DEBOUNCE_MS 60
+#define SPINNER_DELAY_MS 150
+#define DEFAULT_READ_MODEL "memn2n-babi"
+
+/* Example stories in the style of bAbI tasks 1 and 2 (hand-written from bAbI's own
+ * vocabulary; the repository does not contain bAbI itself), and one with a name the
+ * models have never seen. */
+static const struct {
+  const char *title, *story, *question;
+} examples[] = {
+    {"Where is someone? (one supporting fact)",
+     "Mary moved to the bathroom.\nJohn went to the hallway.\nDaniel went back to the hallway.\n"
+     "Sandra moved to the garden.\nJohn moved to the office.\nSandra journeyed to the bathroom.\n",
+     "Where is Daniel?"},
+    {"Where is an object? (two supporting facts)",
+     "Mary got the milk there.\nJohn moved to the bedroom.\nSandra went back to the kitchen.\n"
+     "Mary travelled to the hallway.\nJohn got the football there.\nJohn went to the garden.\n",
+     "Where is the football?"},
+    {"A name the model does not know",
+     "Alice went to the kitchen.\nMary went to the garden.\nMary travelled to the office.\n", "Where is Alice?"},
+};
+
+/* A loaded reader shared by the page and its worker threads (reference counted). */
+typedef struct ReaderRef {
+  attn_reader *reader;
+} ReaderRef;
+
+static void reader_clear(gpointer data) { attn_reader_free(((ReaderRef *)data)->reader); }
+static ReaderRef *reader_ref(ReaderRef *r) { return g_atomic_rc_box_acquire(r); }
+static void reader_unref(ReaderRef *r) {
+  if (r) g_atomic_rc_box_release_full(r, reader_clear);
+}
+
+typedef struct ReadModel {
+  char *path, *name, *card;
+} ReadModel;
+
+static void read_model_free(gpointer data) {
+  ReadModel *m = data;
+  g_free(m->path), g_free(m->name), g_free(m->card);
+  g_free(m);
+}
+
+struct _LensReadPage {
+  GtkBox parent_instance;
+  GtkWidget *info_bar, *info_label, *model_dropdown, *card_label, *example_dropdown, *values_check, *cmap_dropdown;
+  GtkWidget *story_view, *question_entry, *answer_label, *spinner, *status;
+  GtkStringList *model_names;
+  GPtrArray *models; /* ReadModel, in the order of the dropdown */
+  GtkTextBuffer *story_buffer;
+  GtkTextTag *unknown_tag;
+  LensTraceView *view;
+  ReaderRef *reader;
+  char *model_path, *message, *answer_text, *unknown_words;
+  attn_trace *trace; /* as the model produced it */
+  GCancellable *cancellable;
+  guint64 generation;
+  guint debounce_id, spinner_id;
+  gint64 edit_time;
+  int loading, reading, updating;
+};
+
+G_DEFINE_FINAL_TYPE(LensReadPage, lens_read_page, GTK_TYPE_BOX)
+
+static void start_reading(LensReadPage *self);
+
+/* ---- messages and the spinner ---- */
+
+static void show_message(LensReadPage *self, const char *text, GtkMessageType type) {
+  g_free(self->message);
+  self->message = g_strdup(text);
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (text) {
+    gtk_label_set_text(GTK_LABEL(self->info_label), text);
+    gtk_info_bar_set_message_type(GTK_INFO_BAR(self->info_bar), type);
+  }
+  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), text != NULL);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+}
+
+static void set_spinning(LensReadPage *self, gboolean on) {
+  gtk_widget_set_visible(self->spinner, on);
+  gtk_spinner_set_spinning(GTK_SPINNER(self->spinner), on);
+}
+
+static gboolean spinner_timeout(gpointer data) {
+  LensReadPage *self = data;
+  self->spinner_id = 0;
+  set_spinning(self, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static void busy_changed(LensReadPage *self) {
+  gboolean busy = self->loading > 0 || self->reading > 0;
+  if (busy && !self->spinner_id && !gtk_widget_get_visible(self->spinner))
+    self->spinner_id = g_timeout_add(SPINNER_DELAY_MS, spinner_timeout, self);
+  if (!busy) {
+    g_clear_handle_id(&self->spinner_id, g_source_remove);
+    set_spinning(self, FALSE);
+  }
+}
+
+/* ---- unknown words, marked in the editor and the question ---- */
+
+/* Adds each word of text the model does not know to `seen` (lowercase, once). */
+static void collect_unknown(const attn_reader *r, const char *text, GHashTable *seen, GString *list) {
+  int n = 0;
+  char **words = attn_read_tokenize(text, strlen(text), 10000, &n);
+  for (int i = 0; words && i < n; i++)
+    if (!attn_reader_knows(r, words[i]) && g_hash_table_add(seen, g_strdup(words[i])))
+      g_string_append_printf(list, "%s%s", list->len ? ", " : "", words[i]);
+  attn_words_free(words);
+}
+
+static gboolean is_word_char(gunichar c) { return g_unichar_isalnum(c) || c > 0x7f; }
+
+/* Byte ranges [start, end) of whole-word, ASCII-case-insensitive matches of unknown words. */
+static void find_unknown(const char *text, GHashTable *unknown, GArray *ranges) {
+  const char *p = text;
+  while (*p) {
+    if (!is_word_char(g_utf8_get_char(p))) {
+      p = g_utf8_next_char(p);
+      continue;
+    }
+    const char *e = p;
+    while (*e && (is_word_char(g_utf8_get_char(e)) || ((*e == '\'' || *e == '-' || *e == '_') && e[1] && is_word_char(g_utf8_get_char(e + 1)))))
+      e = g_utf8_next_char(e);
+    g_autofree char *w = g_ascii_strdown(p, e - p);
+    if (g_hash_table_contains(unknown, w)) {
+      int range[2] = {(int)(p - text), (int)(e - text)};
+      g_array_append_vals(ranges, range, 2);
+    }
+    p = e;
+  }
+}
+
+static void mark_unknown(LensReadPage *self) {
+  GtkTextIter a, b;
+  gtk_text_buffer_get_bounds(self->story_buffer, &a, &b);
+  gtk_text_buffer_remove_tag(self->story_buffer, self->unknown_tag, &a, &b);
+  g_free(self->unknown_words);
+  self->unknown_words = g_strdup("");
+  if (!self->reader) return;
+  g_autofree char *story = lens_read_page_get_story(self);
+  const char *question = gtk_editable_get_text(GTK_EDITABLE(self->question_entry));
+  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  GString *list = g_string_new(NULL);
+  collect_unknown(self->reader->reader, story, seen, list);
+  collect_unknown(self->reader->reader, question, seen, list);
+  g_free(self->unknown_words);
+  self->unknown_words = g_string_free(list, FALSE);
+  GArray *ranges = g_array_new(FALSE, FALSE, sizeof(int));
+  find_unknown(story, seen, ranges);
+  for (guint i = 0; i + 1 < ranges->len; i += 2) {
+    gtk_text_buffer_get_iter_at_offset(self->story_buffer, &a, (int)g_utf8_pointer_to_offset(story, story + g_array_index(ranges, int, i)));
+    gtk_text_buffer_get_iter_at_offset(self->story_buffer, &b, (int)g_utf8_pointer_to_offset(story, story + g_array_index(ranges, int, i + 1)));
+    gtk_text_buffer_apply_tag(self->story_buffer, self->unknown_tag, &a, &b);
+  }
+  g_array_set_size(ranges, 0);
+  find_unknown(question, seen, ranges);
+  PangoAttrList *attrs = pango_attr_list_new();
+  for (guint i = 0; i + 1 < ranges->len; i += 2) {
+    PangoAttribute *u = pango_attr_underline_new(PANGO_UNDERLINE_ERROR);
+    PangoAttribute *c = pango_attr_underline_color_new(0xc000, 0x1800, 0x1800);
+    u->start_index = c->start_index = (guint)g_array_index(ranges, int, i);
+    u->end_index = c->end_index = (guint)g_array_index(ranges, int, i + 1);
+    pango_attr_list_insert(attrs, u);
+    pango_attr_list_insert(attrs, c);
+  }
+  gtk_entry_set_attributes(GTK_ENTRY(self->question_entry), attrs);
+  pango_attr_list_unref(attrs);
+  g_array_free(ranges, TRUE);
+}
+
+/* ---- showing a result ---- */
+
+static void show_answer(LensReadPage *self, const attn_trace *t) {
+  g_free(self->answer_text);
+  self->answer_text = g_strdup("");
+  if (!t || t->output.n < 1) {
+    gtk_label_set_text(GTK_LABEL(self->answer_label), "");
+    return;
+  }
+  const char *ans = t->output.tokens[0];
+  double p = t->output.probs ? t->output.probs[0] : 0.0;
+  g_autofree char *note = g_strdup(t->output.text && g_str_has_prefix(t->output.text, ans) ? t->output.text + strlen(ans) : "");
+  g_strstrip(note);
+  if (note[0] == '(' && g_str_has_suffix(note, ")")) { /* "(unreliable: ...)" */
+    note[strlen(note) - 1] = '\0';
+    memmove(note, note + 1, strlen(note));
+  }
+  g_free(self->answer_text);
+  self->answer_text = g_strdup_printf("%s — probability %.2f%s%s", ans, p, *note ? " — " : "", note);
+  g_autofree char *esc_ans = g_markup_escape_text(ans, -1), *esc_note = g_markup_escape_text(note, -1);
+  g_autofree char *markup = g_strdup_printf("Answer: <b><big>%s</big></b>  probability %.2f%s%s", esc_ans, p,
+                                            *esc_note ? "\n<span foreground='#c01818'>" : "", *esc_note ? esc_note : "");
+  g_autofree char *closed = *esc_note ? g_strconcat(markup, "</span>", NULL) : g_strdup(markup);
+  gtk_label_set_markup(GTK_LABEL(self->answer_label), closed);
+}
+
+static void warnings_to_message(LensReadPage *self) {
+  if (!self->trace || self->trace->n_warnings == 0) {
+    show_message(self, NULL, GTK_MESSAGE_INFO);
+    return;
+  }
+  GString *joined = g_string_new(NULL); /* warnings has n_warnings entries, no NULL at the end */
+  for (int i = 0; i < self->trace->n_warnings; i++) g_string_append_printf(joined, "%s%s", i ? "\n" : "", self->trace->warnings[i]);
+  show_message(self, joined->str, GTK_MESSAGE_WARNING);
+  g_string_free(joined, TRUE);
+}
+
+static void apply_options(LensReadPage *self) {
+  LensRenderOptions o = *lens_trace_view_get_options(self->view);
+  o.view = LENS_VIEW_STORY;
+  o.show_values = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->values_check));
+  o.colormap = (LensColormap)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->cmap_dropdown));
+  lens_trace_view_set_options(self->view, &o);
+}
+
+static void set_trace(LensReadPage *self, attn_trace *t, const char *placeholder) {
+  attn_trace_free(self->trace);
+  self->trace = t;
+  lens_trace_view_set_trace(self->view, t ? attn_trace_select_hypothesis(t, 0) : NULL);
+  if (placeholder) lens_trace_view_set_placeholder(self->view, placeholder);
+  apply_options(self);
+  show_answer(self, t);
+  mark_unknown(self);
+}
+
+/* ---- the worker ---- */
+
+typedef struct job {
+  ReaderRef *reader;
+  char *story, *question;
+  guint64 generation;
+} job;
+
+static void job_free(gpointer data) {
+  job *j = data;
+  reader_unref(j->reader);
+  g_free(j->story), g_free(j->question);
+  g_free(j);
+}
+
+static void read_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  job *j = data;
+  if (g_cancellable_is_cancelled(cancellable)) {
+    g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "superseded");
+    return;
+  }
+  attn_error err = {0};
+  attn_trace *t = attn_read(j->reader->reader, j->story, j->question, &err);
+  if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
+  else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
+}
+
+static void reading_done(GObject *source, GAsyncResult *result, gpointer data) {
+  LensReadPage *self = LENS_READ_PAGE(source);
+  job *j = g_task_get_task_data(G_TASK(result));
+  g_autoptr(GError) error = NULL;
+  attn_trace *t = g_task_propagate_pointer(G_TASK(result), &error);
+  self->reading--;
+  busy_changed(self);
+  if (j->generation != self->generation) { /* a newer edit is on its way */
+    attn_trace_free(t);
+    return;
+  }
+  double ms = (g_get_monotonic_time() - self->edit_time) / 1000.0;
+  set_trace(self, t, t ? NULL : "Nothing to show: see the message above.");
+  if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
+  else warnings_to_message(self);
+  g_autofree char *status = t ? g_strdup_printf("%.0f ms", ms) : g_strdup("");
+  gtk_label_set_text(GTK_LABEL(self->status), status);
+}
+
+static gboolean is_blank(const char *text) {
+  for (const char *p = text; *p; p++)
+    if (!g_ascii_isspace(*p)) return FALSE;
+  return TRUE;
+}
+
+static void start_reading(LensReadPage *self) {
+  g_autofree char *story = lens_read_page_get_story(self);
+  const char *question = gtk_editable_get_text(GTK_EDITABLE(self->question_entry));
+  self->generation++;
+  g_cancellable_cancel(self->cancellable);
+  g_clear_object(&self->cancellable);
+  if (!self->reader) return; /* the model's load finishes and calls us again */
+  if (is_blank(story) || is_blank(question)) {
+    show_message(self, NULL, GTK_MESSAGE_INFO);
+    set_trace(self, NULL, is_blank(story) ? "Write a story on the left, one sentence per line."
+                                          : "Ask a question about the story.");
+    gtk_label_set_text(GTK_LABEL(self->status), "");
+    return;
+  }
+  self->cancellable = g_cancellable_new();
+  job *j = g_new0(job, 1);
+  j->reader = reader_ref(self->reader);
+  j->story = g_steal_pointer(&story);
+  j->question = g_strdup(question);
+  j->generation = self->generation;
+  GTask *task = g_task_new(self, self->cancellable, reading_done, NULL);
+  g_task_set_task_data(task, j, job_free);
+  self->reading++;
+  busy_changed(self);
+  g_task_run_in_thread(task, read_in_thread);
+  g_object_unref(task);
+}
+
+static gboolean debounce_fired(gpointer data) {
+  LensReadPage *self = data;
+  self->debounce_id = 0;
+  start_reading(self);
+  return G_SOURCE_REMOVE;
+}
+
+static void schedule_reading(LensReadPage *self) {
+  self->edit_time = g_get_monotonic_time();
+  g_clear_handle_id(&self->debounce_id, g_source_remove);
+  self->debounce_id = g_timeout_add(DEBOUNCE_MS, debounce_fired, self);
+}
+
+static void on_text_changed(gpointer object, gpointer data) { schedule_reading(data); }
+
+/* ---- loading a model ---- */
+
+static void load_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  attn_error err = {0};
+  attn_reader *r = attn_reader_load(data, &err);
+  if (!r) {
+    g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
+    return;
+  }
+  ReaderRef *ref = g_atomic_rc_box_new0(ReaderRef);
+  ref->reader = r;
+  g_task_return_pointer(task, ref, (GDestroyNotify)reader_unref);
+}
+
+static void load_done(GObject *source, GAsyncResult *result, gpointer data) {
+  LensReadPage *self = LENS_READ_PAGE(source);
+  const char *path = g_task_get_task_data(G_TASK(result));
+  g_autoptr(GError) error = NULL;
+  ReaderRef *r = g_task_propagate_pointer(G_TASK(result), &error);
+  self->loading--;
+  busy_changed(self);
+  if (g_strcmp0(path, self->model_path) != 0) { /* the user chose another meanwhile */
+    reader_unref(r);
+    return;
+  }
+  if (!r) {
+    g_autofree char *msg = g_strdup_printf("The model could not be loaded: %s", error->message);
+    show_message(self, msg, GTK_MESSAGE_ERROR);
+    set_trace(self, NULL, "No model loaded.");
+    return;
+  }
+  reader_unref(self->reader);
+  self->reader = r;
+  start_reading(self);
+}
+
+static void load_model(LensReadPage *self, const ReadModel *m) {
+  if (g_strcmp0(m->path, self->model_path) == 0 && self->reader) return;
+  g_free(self->model_path);
+  self->model_path = g_strdup(m->path);
+  reader_unref(self->reader);
+  self->reader = NULL;
+  gtk_label_set_text(GTK_LABEL(self->card_label), m->card ? m->card : "This model has no MODEL.md.");
+  gtk_widget_set_tooltip_text(self->model_dropdown, m->path);
+  GTask *task = g_task_new(self, NULL, load_done, NULL);
+  g_task_set_task_data(task, g_strdup(m->path), g_free);
+  self->loading++;
+  busy_changed(self);
+  g_task_run_in_thread(task, load_in_thread);
+  g_object_unref(task);
+}
+
+static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensReadPage *self = data;
+  guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->model_dropdown));
+  if (!self->updating && i < self->models->len) load_model(self, g_ptr_array_index(self->models, i));
+}
+
+/* ---- export ---- */
+
+gboolean lens_read_page_export(LensReadPage *self, const char *path, double scale, GError **error) {
+  const attn_trace *t = lens_trace_view_get_trace(self->view);
+  if (!t || t->n_maps == 0) {
+    g_set_error(error, LENS_ERROR, ATTN_E_ARG, "There is nothing to export yet: write a story and a question first.");
+    return FALSE;
+  }
+  LensRenderOptions o = *lens_trace_view_get_options(self->view);
+  o.dark = 0; /* paper and slides: always the light style */
+  attn_error err = {0};
+  if (lens_export(t, &o, path, scale, &err) != ATTN_OK) {
+    g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GdkTexture *lens_read_page_texture(LensReadPage *self, double scale) {
+  const attn_trace *t = lens_trace_view_get_trace(self->view);
+  if (!t || t->n_maps == 0) return NULL;
+  LensRenderOptions o = *lens_trace_view_get_options(self->view);
+  o.dark = 0;
+  double w, h;
+  lens_render_size(t, &o, &w, &h);
+  int pw = (int)(w * scale + 0.5), ph = (int)(h * scale + 0.5);
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, pw, ph);
+  cairo_t *cr = cairo_create(s);
+  cairo_scale(cr, scale, scale);
+  lens_render(cr, t, &o, w, h, NULL);
+  cairo_destroy(cr);
+  cairo_surface_flush(s);
+  GBytes *bytes = g_bytes_new(cairo_image_surface_get_data(s), (gsize)cairo_image_surface_get_stride(s) * ph);
+  GdkTexture *tex = gdk_memory_texture_new(pw, ph, GDK_MEMORY_DEFAULT, bytes, (gsize)cairo_image_surface_get_stride(s));
+  g_bytes_unref(bytes);
+  cairo_surface_destroy(s);
+  return tex;
+}
+
+/* ---- building the page ---- */
+
+static GtkWidget *labelled(const char *label, GtkWidget *w) {
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append(GTK_BOX(box), gtk_label_new(label));
+  gtk_box_append(GTK_BOX(box), w);
+  return box;
+}
+
+static GtkWidget *card_button(LensReadPage *self) {
+  self->card_label = gtk_label_new("");
+  gtk_label_set_wrap(GTK_LABEL(self->card_label), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(self->card_label), 70);
+  gtk_label_set_selectable(GTK_LABEL(self->card_label), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(self->card_label), 0);
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), self->card_label);
+  gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroll), 420);
+  gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroll), TRUE);
+  gtk_scrolled_window_set_propagate_natural_width(GTK_SCROLLED_WINDOW(scroll), TRUE);
+  GtkWidget *pop = gtk_popover_new();
+  gtk_popover_set_child(GTK_POPOVER(pop), scroll);
+  GtkWidget *b = gtk_menu_button_new();
+  gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "dialog-information-symbolic");
+  gtk_menu_button_set_popover(GTK_MENU_BUTTON(b), pop);
+  gtk_widget_set_tooltip_text(b, "About this model: training data and measured quality");
+  return b;
+}
+
+static void on_example_selected(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensReadPage *self = data;
+  guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->example_dropdown));
+  if (!self->updating && i > 0) lens_read_page_show_example(self, (int)i - 1);
+}
+
+static void on_option_changed(GObject *object, GParamSpec *pspec, gpointer data) { apply_options(data); }
+
+static void build_toolbar(LensReadPage *self) {
+  GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+  gtk_widget_add_css_class(bar, "toolbar");
+  self->model_names = gtk_string_list_new(NULL);
+  self->model_dropdown = gtk_drop_down_new(G_LIST_MODEL(self->model_names), NULL);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->model_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Reading model", -1);
+  GtkStringList *ex = gtk_string_list_new(NULL);
+  gtk_string_list_append(ex, "Choose an example…");
+  for (size_t i = 0; i < G_N_ELEMENTS(examples); i++) gtk_string_list_append(ex, examples[i].title);
+  self->example_dropdown = gtk_drop_down_new(G_LIST_MODEL(ex), NULL);
+  self->values_check = gtk_check_button_new_with_label("Values");
+  gtk_check_button_set_active(GTK_CHECK_BUTTON(self->values_check), TRUE);
+  const char *maps[] = {"viridis", "magma", "cividis", "greys", NULL};
+  self->cmap_dropdown = gtk_drop_down_new_from_strings(maps);
+  self->spinner = gtk_spinner_new();
+  gtk_widget_set_visible(self->spinner, FALSE);
+  self->status = gtk_label_new("");
+  gtk_widget_add_css_class(self->status, "dim-label");
+  GtkWidget *items[] = {labelled("Model", self->model_dropdown), card_button(self), labelled("Example", self->example_dropdown),
+                        self->values_check, labelled("Colours", self->cmap_dropdown), self->spinner, self->status};
+  for (size_t i = 0; i < G_N_ELEMENTS(items); i++) gtk_box_append(GTK_BOX(bar), items[i]);
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), bar);
+  gtk_box_append(GTK_BOX(self), scroll);
+}
+
+static void build_info_bar(LensReadPage *self) {
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  self->info_bar = gtk_info_bar_new();
+  self->info_label = gtk_label_new("");
+  gtk_label_set_wrap(GTK_LABEL(self->info_label), TRUE);
+  gtk_label_set_width_chars(GTK_LABEL(self->info_label), 60);
+  gtk_label_set_xalign(GTK_LABEL(self->info_label), 0);
+  gtk_info_bar_add_child(GTK_INFO_BAR(self->info_bar), self->info_label);
+  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), FALSE);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  gtk_box_append(GTK_BOX(self), self->info_bar);
+}
+
+static GtkWidget *heading(const char *text) {
+  GtkWidget *l = gtk_label_new(text);
+  gtk_label_set_xalign(GTK_LABEL(l), 0);
+  gtk_widget_add_css_class(l, "heading");
+  return l;
+}
+
+/* Left: the story editor, the question and the answer. */
+static GtkWidget *build_input(LensReadPage *self) {
+  GtkWidget *col = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+  self->story_view = gtk_text_view_new();
+  self->story_buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->story_view));
+  gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(self->story_view), GTK_WRAP_WORD_CHAR);
+  gtk_text_view_set_left_margin(GTK_TEXT_VIEW(self->story_view), 8);
+  gtk_text_view_set_top_margin(GTK_TEXT_VIEW(self->story_view), 6);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->story_view), GTK_ACCESSIBLE_PROPERTY_LABEL, "Story, one sentence per line", -1);
+  self->unknown_tag = gtk_text_buffer_create_tag(self->story_buffer, "unknown", "underline", PANGO_UNDERLINE_ERROR,
+                                                 "underline-rgba", &(GdkRGBA){0.75, 0.09, 0.09, 1}, NULL);
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), self->story_view);
+  gtk_widget_set_vexpand(scroll, TRUE);
+  gtk_widget_add_css_class(scroll, "card");
+  self->question_entry = gtk_entry_new();
+  gtk_entry_set_placeholder_text(GTK_ENTRY(self->question_entry), "Where is Mary?");
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->question_entry), GTK_ACCESSIBLE_PROPERTY_LABEL, "Question", -1);
+  self->answer_label = gtk_label_new("");
+  gtk_label_set_xalign(GTK_LABEL(self->answer_label), 0);
+  gtk_label_set_wrap(GTK_LABEL(self->answer_label), TRUE);
+  gtk_label_set_width_chars(GTK_LABEL(self->answer_label), 36); /* a wrapped label must not ask for a tall window */
+  gtk_label_set_selectable(GTK_LABEL(self->answer_label), TRUE);
+  GtkWidget *parts[] = {heading("Story — one sentence per line"), scroll, heading("Question"), self->question_entry,
+                        self->answer_label};
+  for (size_t i = 0; i < G_N_ELEMENTS(parts); i++) gtk_box_append(GTK_BOX(col), parts[i]);
+  g_signal_connect(self->story_buffer, "changed", G_CALLBACK(on_text_changed), self);
+  g_signal_connect(self->question_entry, "changed", G_CALLBACK(on_text_changed), self);
+  return col;
+}
+
+static void build_body(LensReadPage *self) {
+  self->view = LENS_TRACE_VIEW(lens_trace_view_new());
+  lens_trace_view_set_placeholder(self->view, "Write a story on the left, one sentence per line.");
+  gtk_widget_set_hexpand(GTK_WIDGET(self->view), TRUE);
+  gtk_widget_set_vexpand(GTK_WIDGET(self->view), TRUE);
+  GtkWidget *right = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(right), GTK_WIDGET(self->view));
+  GtkWidget *paned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
+  GtkWidget *left = build_input(self);
+  gtk_widget_set_size_request(left, 300, -1);
+  gtk_paned_set_start_child(GTK_PANED(paned), left);
+  gtk_paned_set_end_child(GTK_PANED(paned), right);
+  gtk_paned_set_resize_start_child(GTK_PANED(paned), FALSE);
+  gtk_paned_set_shrink_start_child(GTK_PANED(paned), FALSE);
+  gtk_paned_set_position(GTK_PANED(paned), 360);
+  gtk_widget_set_vexpand(paned, TRUE);
+  gtk_box_append(GTK_BOX(self), paned);
+}
+
+static void lens_read_page_init(LensReadPage *self) {
+  self->models = g_ptr_array_new_with_free_func(read_model_free);
+  self->answer_text = g_strdup("");
+  self->unknown_words = g_strdup("");
+  gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_VERTICAL);
+  gtk_box_set_spacing(GTK_BOX(self), 8);
+  gtk_widget_set_margin_start(GTK_WIDGET(self), 12);
+  gtk_widget_set_margin_end(GTK_WIDGET(self), 12);
+  gtk_widget_set_margin_top(GTK_WIDGET(self), 8);
+  gtk_widget_set_margin_bottom(GTK_WIDGET(self), 8);
+  build_toolbar(self);
+  build_info_bar(self);
+  build_body(self);
+  apply_options(self);
+  g_signal_connect(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_selected), self);
+  g_signal_connect(self->example_dropdown, "notify::selected", G_CALLBACK(on_example_selected), self);
+  g_signal_connect(self->values_check, "notify::active", G_CALLBACK(on_option_changed), self);
+  g_signal_connect(self->cmap_dropdown, "notify::selected", G_CALLBACK(on_option_changed), self);
+}
+
+static void lens_read_page_dispose(GObject *object) {
+  LensReadPage *self = LENS_READ_PAGE(object);
+  g_clear_handle_id(&self->debounce_id, g_source_remove);
+  g_clear_handle_id(&self->spinner_id, g_source_remove);
+  if (self->cancellable) g_cancellable_cancel(self->cancellable);
+  g_clear_object(&self->cancellable);
+  G_OBJECT_CLASS(lens_read_page_parent_class)->dispose(object);
+}
+
+static void lens_read_page_finalize(GObject *object) {
+  LensReadPage *self = LENS_READ_PAGE(object);
+  reader_unref(self->reader);
+  attn_trace_free(self->trace);
+  g_ptr_array_unref(self->models);
+  g_free(self->model_path), g_free(self->message), g_free(self->answer_text), g_free(self->unknown_words);
+  G_OBJECT_CLASS(lens_read_page_parent_class)->finalize(object);
+}
+
+static void lens_read_page_class_init(LensReadPageClass *klass) {
+  G_OBJECT_CLASS(klass)->dispose = lens_read_page_dispose;
+  G_OBJECT_CLASS(klass)->finalize = lens_read_page_finalize;
+}
+
+GtkWidget *lens_read_page_new(void) { return g_object_new(LENS_TYPE_READ_PAGE, NULL); }
+
+/* ---- public API (also what the tests drive) ---- */
+
+int lens_read_page_add_model(LensReadPage *self, const char *path, const char *display_name, const char *card) {
+  g_return_val_if_fail(LENS_IS_READ_PAGE(self) && path, -1);
+  for (guint i = 0; i < self->models->len; i++)
+    if (g_strcmp0(((ReadModel *)g_ptr_array_index(self->models, i))->path, path) == 0) return (int)i;
+  ReadModel *m = g_new0(ReadModel, 1);
+  m->path = g_strdup(path), m->name = g_path_get_basename(path), m->card = g_strdup(card);
+  g_ptr_array_add(self->models, m);
+  self->updating++;
+  gtk_string_list_append(self->model_names, display_name ? display_name : m->name);
+  self->updating--;
+  return (int)self->models->len - 1;
+}
+
+int lens_read_page_get_n_models(LensReadPage *self) { return (int)self->models->len; }
+
+gboolean lens_read_page_select_model(LensReadPage *self, const char *name) {
+  g_return_val_if_fail(LENS_IS_READ_PAGE(self), FALSE);
+  for (guint i = 0; i < self->models->len; i++) {
+    ReadModel *m = g_ptr_array_index(self->models, i);
+    if (g_strcmp0(m->name, name) == 0 || g_strcmp0(m->path, name) == 0) {
+      self->updating++;
+      gtk_drop_down_set_selected(GTK_DROP_DOWN(self->model_dropdown), i);
+      self->updating--;
+      load_model(self, m);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+const char *lens_read_page_get_model_path(LensReadPage *self) { return self->model_path; }
+
+void lens_read_page_set_story(LensReadPage *self, const char *story) {
+  gtk_text_buffer_set_text(self->story_buffer, story, -1);
+}
+
+char *lens_read_page_get_story(LensReadPage *self) {
+  GtkTextIter a, b;
+  gtk_text_buffer_get_bounds(self->story_buffer, &a, &b);
+  return gtk_text_buffer_get_text(self->story_buffer, &a, &b, FALSE);
+}
+
+void lens_read_page_set_question(LensReadPage *self, const char *question) {
+  gtk_editable_set_text(GTK_EDITABLE(self->question_entry), question);
+}
+
+int lens_read_page_get_n_examples(LensReadPage *self) { return (int)G_N_ELEMENTS(examples); }
+
+void lens_read_page_show_example(LensReadPage *self, int k) {
+  g_return_if_fail(k >= 0 && k < (int)G_N_ELEMENTS(examples));
+  lens_read_page_set_story(self, examples[k].story);
+  lens_read_page_set_question(self, examples[k].question);
+}
+
+LensTraceView *lens_read_page_get_view(LensReadPage *self) { return self->view; }
+const attn_trace *lens_read_page_get_trace(LensReadPage *self) { return self->trace; }
+const char *lens_read_page_get_answer_text(LensReadPage *self) { return self->answer_text; }
+const char *lens_read_page_get_unknown_words(LensReadPage *self) { return self->unknown_words; }
+gboolean lens_read_page_is_busy(LensReadPage *self) {
+  return self->loading > 0 || self->reading > 0 || self->debounce_id != 0;
+}
+const char *lens_read_page_get_message(LensReadPage *self) { return self->message; }
+
+void lens_read_page_select_default(LensReadPage *self) {
+  if (self->models->len == 0) {
+    lens_trace_view_set_placeholder(self->view, "No reading model found: open a model folder (Ctrl+O).");
+    gtk_label_set_text(GTK_LABEL(self->card_label), "No reading model was found.");
+    return;
+  }
+  if (!lens_read_page_select_model(self, DEFAULT_READ_MODEL))
+    lens_read_page_select_model(self, ((ReadModel *)g_ptr_array_index(self->models, 0))->path);
+}

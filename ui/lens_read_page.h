@@ -1,0 +1,59 @@
+/* The Read page: a story editor (one sentence per line) and a question field whose every
+ * edit re-reads on a worker thread; the answer with its probability; the story view of
+ * where the model looked (MemN2N: one column per hop beside the sentences; attentive
+ * reader: the story's words by weight); words the model does not know are marked. */
+#ifndef LENS_READ_PAGE_H
+#define LENS_READ_PAGE_H
+
+#include <gtk/gtk.h>
+
+#include "lens_trace_view.h"
+
+G_BEGIN_DECLS
+
+#define LENS_TYPE_READ_PAGE (lens_read_page_get_type())
+G_DECLARE_FINAL_TYPE(LensReadPage, lens_read_page, LENS, READ_PAGE, GtkBox)
+
+GtkWidget *lens_read_page_new(void);
+
+/* Offers a reading model in the page's own model list (card: its MODEL.md text, may be
+ * NULL). Returns its index in the list. */
+int lens_read_page_add_model(LensReadPage *self, const char *path, const char *display_name, const char *card);
+int lens_read_page_get_n_models(LensReadPage *self);
+/* Chooses the model whose path or directory name is `name`: loads it on a worker thread,
+ * then re-reads the current story. FALSE if there is no such model in the list. */
+gboolean lens_read_page_select_model(LensReadPage *self, const char *name);
+const char *lens_read_page_get_model_path(LensReadPage *self);
+/* Chooses the shipped MemN2N when it is in the list, else the first model; with none, says
+ * how to open one. */
+void lens_read_page_select_default(LensReadPage *self);
+
+void lens_read_page_set_story(LensReadPage *self, const char *story);
+char *lens_read_page_get_story(LensReadPage *self); /* caller frees */
+void lens_read_page_set_question(LensReadPage *self, const char *question);
+/* Fills the story and question with example k (0 .. n-1) of the page's examples. */
+int lens_read_page_get_n_examples(LensReadPage *self);
+void lens_read_page_show_example(LensReadPage *self, int k);
+
+/* The view that draws the story, and the trace as the model produced it. */
+LensTraceView *lens_read_page_get_view(LensReadPage *self);
+const attn_trace *lens_read_page_get_trace(LensReadPage *self);
+/* The answer line as shown ("kitchen — probability 0.93"), or "" when there is none. */
+const char *lens_read_page_get_answer_text(LensReadPage *self);
+/* Words of the story and question the model does not know, as marked in the editor
+ * (lowercase, each once, comma-separated), or "". */
+const char *lens_read_page_get_unknown_words(LensReadPage *self);
+
+/* TRUE while a model load or a reading is pending (tests wait on this). */
+gboolean lens_read_page_is_busy(LensReadPage *self);
+/* The message shown to the user (error or warnings), or NULL. */
+const char *lens_read_page_get_message(LensReadPage *self);
+
+/* Writes exactly what the view shows to path (.png/.svg/.pdf) with ui/render. */
+gboolean lens_read_page_export(LensReadPage *self, const char *path, double scale, GError **error);
+/* The picture as a texture (for the clipboard); NULL when nothing is shown. */
+GdkTexture *lens_read_page_texture(LensReadPage *self, double scale);
+
+G_END_DECLS
+
+#endif
