@@ -1,0 +1,122 @@
+# Golden files for tests/test_caption.c, computed by the PyTorch twin (training/caption_model.py).
+"""usage:
+  golden_caption.py tiny OUT_DIR                    random-weight tiny model dir (F32) + golden.json
+  golden_caption.py shipped MODEL_DIR OUT [COUNT]   goldens for the shipped weights on COUNT (20) test scenes
+
+The C test feeds the same images and must match the annotations, the initial LSTM state, and per step the logits,
+attention weights and beta within 1e-4, and produce the same greedy and beam outputs except at near ties (top-two
+log-prob gap < 1e-4), which are flagged here. One tiny case has an image of another size (37 x 23), resized by
+area resampling (caption_model.resize_area) as the engine does.
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import caption_model  # noqa: E402
+import evaluate_caption  # noqa: E402
+import golden_common  # noqa: E402
+import scenes  # noqa: E402
+from caption_model import BOS_ID, EOS_ID, ShowAttendTell  # noqa: E402
+from golden_common import rounded  # noqa: E402
+
+TINY = dict(vocab_size=len(caption_model.vocabulary()), image_size=16, conv_channels=[4, 6, 8], pool_after=[1, 1, 0],
+            embed_dim=6, hidden=10, attn_dim=7, max_length=12, dropout=0.0)
+
+
+def tiny_model(seed=11):
+    m = golden_common.noisy_model(ShowAttendTell, TINY, seed)
+    with torch.no_grad():
+        m.out.L_o.bias[EOS_ID] += 1.1  # so that some hypotheses end before max_length
+    return m
+
+
+def as_tensor(img):
+    return torch.from_numpy(img).permute(2, 0, 1).float()
+
+
+@torch.no_grad()
+def teacher_forced(model, img, tgt_in, columns=None):
+    x = as_tensor(img)[None]
+    logits, alphas, betas = model(x, torch.tensor([tgt_in]))
+    a, _, h0, c0 = model.encode(x)
+    logits = logits[0] if columns is None else logits[0][:, columns]
+    return {"logits": rounded(logits), "alpha": rounded(alphas[0]), "beta": rounded(betas[0]),
+            "annotations": rounded(a[0]), "h0": rounded(h0[0]), "c0": rounded(c0[0])}
+
+
+@torch.no_grad()
+def near_tie(model, img, ids):
+    """True if some greedy step's top two log-probs differ by less than 1e-4."""
+    logits, _, _ = model(as_tensor(img)[None], torch.tensor([[BOS_ID] + ids[:-1]]))
+    lp = torch.log_softmax(logits[0], -1)
+    lp[:, model.config["pad_token_id"]] = float("-inf")
+    top2 = lp.topk(2, -1).values
+    return bool(((top2[:, 0] - top2[:, 1]) < 1e-4).any())
+
+
+def decode_case(model, img, beam):
+    x = as_tensor(img)
+    greedy = caption_model.greedy_batch(model, x[None])[0]
+    full = greedy + [EOS_ID] if len(greedy) < model.config["max_length"] else greedy
+    hyps = caption_model.beam_search(model, x, beam=beam, alpha=1.0)
+    return {"greedy": full, "near_tie": near_tie(model, img, full),
+            "beam": [{"ids": h.ids, "score": h.score, "normalized": h.normalized(1.0),
+                      "beta": [float(c.reshape(-1)[-1]) for c in h.cross]} for h in hyps]}
+
+
+def tiny_config():
+    return dict(TINY, architectures=["ShowAttendTell"], model_type="show-attend-tell", pad_token_id=0,
+                unk_token_id=1, bos_token_id=BOS_ID, eos_token_id=EOS_ID, decoder_start_token_id=BOS_ID,
+                image_mean=[0.5, 0.5, 0.5], image_std=[0.25, 0.25, 0.25],
+                attnlens={"task": "caption", "display_name": "tiny random caption model", "vocab": "vocab.txt"})
+
+
+def write_vocab(out_dir, vocab):
+    with open(os.path.join(out_dir, "vocab.txt"), "w", encoding="utf-8") as f:
+        f.write("".join(w + "\n" for w in vocab))
+
+
+def write_tiny(out_dir):
+    model = tiny_model()
+    golden_common.write_model_dir(model, out_dir, tiny_config(), "golden_caption.py")
+    write_vocab(out_dir, caption_model.vocabulary())
+    rng = np.random.default_rng(3)
+    vocab = model.config["vocab_size"]
+    cases = []
+    for k, (h, w) in enumerate([(16, 16), (16, 16), (23, 37)]):
+        raw = rng.uniform(0, 1, (h, w, 3)).astype(np.float32)
+        img = raw if (h, w) == (16, 16) else caption_model.resize_area(raw, 16)
+        tgt_in = [BOS_ID] + [int(x) for x in rng.integers(4, vocab, 6)]
+        case = dict(image=rounded(raw), height=h, width=w, tgt_in=tgt_in, **decode_case(model, img, beam=3),
+                    **teacher_forced(model, img, tgt_in))
+        cases.append(case)
+    golden_common.write_golden(os.path.join(out_dir, "golden.json"), "caption_model.py",
+                               "golden_caption.py tiny " + out_dir, cases)
+
+
+def write_shipped(model_dir, out, count=20):
+    model, vocab = evaluate_caption.load(model_dir)
+    size = model.config["image_size"]
+    columns = list(range(len(vocab)))
+    cases = []
+    for i in range(count):
+        img = scenes.make_scene("test", i, size)["image"].astype(np.float32) / 255.0
+        case = dict(image=rounded(img), height=size, width=size, **decode_case(model, img, beam=4))
+        if i < 2:
+            tgt_in = [BOS_ID] + case["greedy"][:-1]
+            case.update(tgt_in=tgt_in, **teacher_forced(model, img, tgt_in, columns))
+        cases.append(case)
+    golden_common.write_golden(out, "caption_model.py", f"golden_caption.py shipped {model_dir} {out}", cases)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    if len(sys.argv) >= 3 and sys.argv[1] == "tiny":
+        write_tiny(sys.argv[2])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "shipped":
+        write_shipped(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 20)
+    else:
+        sys.exit(__doc__)

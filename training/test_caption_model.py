@@ -1,0 +1,91 @@
+# Self-test of training/caption_model.py: names and shapes, attention rows, incremental == teacher-forced decoding,
+# greedy == beam 1, the loss, and the vocabulary covering every caption of the scene grammar.
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import caption_model  # noqa: E402
+import golden_common  # noqa: E402
+import scenes  # noqa: E402
+from caption_model import BOS_ID, EOS_ID, ShowAttendTell  # noqa: E402
+
+SMALL = dict(vocab_size=len(caption_model.vocabulary()), image_size=16, conv_channels=[4, 6, 8],
+             pool_after=[1, 1, 0], embed_dim=6, hidden=10, attn_dim=7, dropout=0.0, max_length=12)
+
+
+def small_model():
+    m = golden_common.noisy_model(ShowAttendTell, SMALL, seed=0)
+    with torch.no_grad():
+        m.out.L_o.bias[EOS_ID] += 1.0
+    return m
+
+
+def images(n, size=16, seed=1):
+    return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(seed))
+
+
+def test_names_and_shapes():
+    m = ShowAttendTell(dict(vocab_size=len(caption_model.vocabulary())))
+    shapes = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+    assert shapes["encoder.convs.0.weight"] == (32, 3, 3, 3) and shapes["encoder.convs.4.weight"] == (128, 128, 3, 3)
+    assert shapes["encoder.pos"] == (144, 128) and shapes["attn.enc.weight"] == (128, 128)
+    assert shapes["decoder.cell.weight_ih"] == (1024, 64 + 128) and shapes["out.L_o.weight"] == (len(
+        caption_model.vocabulary()), 64)
+    assert shapes["encoder.mean"] == (3,) and shapes["decoder.f_beta.weight"] == (1, 256)
+    print("   parameters", caption_model.param_count(m), "encoder MFLOP", caption_model.flops_per_image(m.config) / 1e6)
+
+
+def test_attention_rows_and_beta():
+    m = small_model()
+    logits, alphas, betas = m(images(2), torch.tensor([[BOS_ID, 5, 6], [BOS_ID, 7, 8]]))
+    assert logits.shape == (2, 3, SMALL["vocab_size"]) and alphas.shape == (2, 3, 16) and betas.shape == (2, 3)
+    assert torch.allclose(alphas.sum(-1), torch.ones(2, 3), atol=1e-6)
+    assert bool(((betas > 0) & (betas < 1)).all())
+
+
+def test_incremental_equals_forced():
+    m = small_model()
+    img = images(1)
+    (ids, alphas, betas), = caption_model.greedy_batch(m, img, with_attention=True)
+    full = ids + [EOS_ID] if len(ids) < SMALL["max_length"] else ids
+    logits, a2, b2 = m(img, torch.tensor([[BOS_ID] + full[:-1]]))
+    assert logits[0].argmax(-1).tolist() == full
+    assert torch.allclose(alphas, a2[0], atol=1e-6) and torch.allclose(betas, b2[0], atol=1e-6)
+
+
+def test_greedy_equals_beam1():
+    m = small_model()
+    imgs = images(3, seed=4)
+    for img, g in zip(imgs, caption_model.greedy_batch(m, imgs)):
+        hyp = caption_model.beam_search(m, img, beam=1)[0]
+        assert hyp.ids_without_eos() == g, (hyp.ids, g)
+        assert tuple(hyp.cross[0].shape) == (1, 1, 17)
+    hyps = caption_model.beam_search(m, imgs[0], beam=3)
+    assert 1 <= len(hyps) <= 3
+    scores = [h.normalized(1.0) for h in hyps]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_loss():
+    m = small_model()
+    tgt_in = torch.tensor([[BOS_ID, 5, 6], [BOS_ID, 7, 0]])
+    labels = torch.tensor([[5, 6, EOS_ID], [7, EOS_ID, 0]])
+    total, ce, n = caption_model.loss(m, images(2), tgt_in, labels, alpha_c=0.0)
+    assert n == 5 and abs(float(total) - ce / 2) < 1e-4
+    with_reg, _, _ = caption_model.loss(m, images(2), tgt_in, labels, alpha_c=1.0)
+    assert float(with_reg) > float(total)
+
+
+def test_vocabulary_covers_the_grammar():
+    index = {w: i for i, w in enumerate(caption_model.vocabulary())}
+    assert len(index) == len(caption_model.vocabulary())
+    for i in range(200):
+        for c in scenes.make_scene("train", i, size=32)["captions"]:
+            assert caption_model.UNK_ID not in caption_model.encode_caption(c, index), c
+
+
+if __name__ == "__main__":
+    golden_common.run_tests([test_names_and_shapes, test_attention_rows_and_beta, test_incremental_equals_forced,
+                             test_greedy_equals_beam1, test_loss, test_vocabulary_covers_the_grammar])
