@@ -1,48 +1,30 @@
 /* Shared checks of the reading models against their PyTorch twins (see read_golden.h). */
 #include "read_golden.h"
 
+#include "golden.h"
+
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
-char *read_golden_fixture(const char *name) { return g_build_filename(g_getenv("ATTN_FIXTURES"), name, NULL); }
+char *read_golden_fixture(const char *name) { return golden_fixture_path(name, NULL); }
 
 cJSON *read_golden_load(const char *name) {
-  g_autofree char *path = g_build_filename(g_getenv("ATTN_FIXTURES"), name, "golden.json", NULL);
-  char *text = NULL;
-  gsize len = 0;
-  g_assert_true(g_file_get_contents(path, &text, &len, NULL));
-  cJSON *g = cJSON_ParseWithLength(text, len);
-  g_free(text);
-  g_assert_nonnull(g);
+  g_autofree char *dir = golden_fixture_path(name, NULL), *path = golden_fixture_path(name, "golden.json");
+  attn_model_dir *model = NULL;
+  cJSON *g = NULL;
+  g_assert_true(golden_load(dir, path, &model, &g));
+  attn_model_dir_close(model);
   return g;
 }
 
-int32_t *read_golden_ints(const cJSON *a, int *n) {
-  *n = cJSON_GetArraySize(a);
-  int32_t *v = g_new(int32_t, *n + 1);
-  for (int i = 0; i < *n; i++) v[i] = (int32_t)cJSON_GetArrayItem(a, i)->valuedouble;
-  return v;
-}
-
-static void flatten(const cJSON *a, GArray *out) {
-  if (cJSON_IsNumber(a)) {
-    float v = (float)a->valuedouble;
-    g_array_append_val(out, v);
-    return;
-  }
-  const cJSON *it;
-  cJSON_ArrayForEach(it, a) flatten(it, out);
-}
+int32_t *read_golden_ints(const cJSON *a, int *n) { return golden_int_array(a, n); }
 
 double read_golden_compare(const cJSON *c, const char *key, const float *got, int count) {
-  GArray *want = g_array_new(FALSE, FALSE, sizeof(float));
-  flatten(cJSON_GetObjectItem(c, key), want);
+  GArray *want = golden_floats(c, key);
   g_assert_cmpuint(want->len, ==, (guint)count);
-  double worst = 0;
-  for (guint i = 0; i < want->len; i++) worst = fmax(worst, fabs(got[i] - g_array_index(want, float, i)));
-  g_assert_cmpfloat(worst, <=, READ_GOLDEN_TOLERANCE);
-  g_array_free(want, TRUE);
+  double worst = golden_assert_close(key, got, want);
+  g_array_unref(want);
   return worst;
 }
 
@@ -98,7 +80,7 @@ static double check_case(const attn_reader *r, const cJSON *c, gboolean memn2n) 
   if (!cJSON_IsTrue(cJSON_GetObjectItem(c, "near_tie")))
     g_assert_cmpstr(t->output.tokens[0], ==, cJSON_GetObjectItem(c, "answer")->valuestring);
   double worst = fabs(t->output.probs[0] - cJSON_GetObjectItem(c, "prob")->valuedouble);
-  g_assert_cmpfloat(worst, <=, READ_GOLDEN_TOLERANCE);
+  g_assert_cmpfloat(worst, <=, GOLDEN_TOLERANCE);
   const cJSON *maps = cJSON_GetObjectItem(c, "maps");
   g_assert_cmpint(t->n_maps, ==, cJSON_GetArraySize(maps));
   for (int k = 0; k < t->n_maps; k++) {

@@ -11,16 +11,14 @@
 
 #include "attn_read.h"
 
-#define READ_GOLDEN_TOLERANCE 1e-4
-
 /* $ATTN_FIXTURES/name; g_free the result. */
 char *read_golden_fixture(const char *name);
 /* The parsed $ATTN_FIXTURES/name/golden.json (asserted); cJSON_Delete it. */
 cJSON *read_golden_load(const char *name);
 /* A JSON array of numbers as int32_t (one spare slot); g_free the result. */
 int32_t *read_golden_ints(const cJSON *a, int *n);
-/* Asserts got[0..count) is within the tolerance of the (nested) array c[key]; returns the
- * largest difference. */
+/* Asserts got[0..count) is within GOLDEN_TOLERANCE of the (nested) array c[key] (tests/golden.c);
+ * returns the largest difference. */
 double read_golden_compare(const cJSON *c, const char *key, const float *got, int count);
 /* The reader of fixture `name` (asserted). */
 attn_reader *read_golden_reader(const char *name);

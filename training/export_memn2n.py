@@ -15,9 +15,9 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import babi  # noqa: E402
+from export_common import f16_tensors, write_text  # noqa: E402
 import safetensors_io  # noqa: E402
 import train_memn2n  # noqa: E402
-from memn2n import MemN2N  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -27,22 +27,6 @@ REPO = os.path.dirname(HERE)
 # mean for 3-hop PE LS on 1k and 4.2% mean for its best 10k configuration.
 MATLAB_1K_JOINT = [0.0, 13.1, 23.4, 5.9, 12.9, 3.7, 22.9, 9.1, 2.7, 7.2, 0.8, 0.1, 0.1, 4.2, 0.0, 1.2, 43.6, 10.5,
                    86.7, 0.0]
-
-
-def f16_tensors(state):
-    out = {}
-    for name, t in state.items():
-        a = t.detach().float().numpy()
-        if np.abs(a).max(initial=0.0) > 65504:
-            raise ValueError(f"{name} overflows float16")
-        out[name] = a.astype(np.float16)
-    return out
-
-
-def write_text(path, text):
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(path + ".tmp", path)
 
 
 def memn2n_config(c, vocab_size):

@@ -21,7 +21,6 @@ import math
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 DEFAULT_CONFIG = {
     "vocab_size": 200,

