@@ -73,7 +73,9 @@ void attn_trace_free(attn_trace *t) {
   for (int h = 0; h < t->n_hyps; h++) {
     attn_tokens_clear(&t->hyps[h].output);
     maps_free(t->hyps[h].maps, t->hyps[h].n_maps);
+    free(t->hyps[h].beta);
   }
+  free(t->beta);
   free(t->hyps);
   for (int i = 0; i < t->n_sentences; i++) free(t->sentences[i]);
   free(t->sentences);
@@ -185,6 +187,15 @@ int attn_trace_set_sentences(attn_trace *t, int n, const char *const *sentences)
   return 0;
 }
 
+int attn_beta_set(float **beta, int n, const float *values) {
+  free(*beta);
+  *beta = NULL;
+  if (!values) return 0;
+  if (n < 0 || n > ATTN_TRACE_MAX_TOKENS || !(*beta = malloc((n > 0 ? (size_t)n : 1) * sizeof(float)))) return -1;
+  if (n > 0) memcpy(*beta, values, (size_t)n * sizeof(float));
+  return 0;
+}
+
 int attn_trace_find_map(const attn_trace *t, const char *name) {
   for (int i = 0; i < t->n_maps; i++)
     if (strcmp(t->maps[i].name, name) == 0) return i;
@@ -245,6 +256,13 @@ static attn_status validate_maps(const attn_trace *t, const attn_tokens *out, co
   return ATTN_OK;
 }
 
+static attn_status validate_beta(const float *beta, int n, attn_error *err) {
+  for (int i = 0; beta && i < n; i++)
+    if (!(beta[i] >= 0.0f && beta[i] <= 1.0f))
+      return attn_error_set(err, ATTN_E_VALUE, "beta of output token %d is %g, outside [0, 1]", i, (double)beta[i]);
+  return ATTN_OK;
+}
+
 static attn_status validate_tokens(const attn_tokens *seq, const char *what, attn_error *err) {
   for (int i = 0; i < seq->n; i++) {
     const char *s = seq->tokens[i];
@@ -263,8 +281,10 @@ attn_status attn_trace_validate(const attn_trace *t, attn_error *err) {
   if (st == ATTN_OK && t->task == ATTN_TASK_CAPTION && (t->grid_rows <= 0 || t->grid_cols <= 0))
     st = attn_error_set(err, ATTN_E_SHAPE, "caption trace has no image grid");
   if (st == ATTN_OK) st = validate_maps(t, &t->output, t->maps, t->n_maps, err);
+  if (st == ATTN_OK) st = validate_beta(t->beta, t->output.n, err);
   for (int h = 0; st == ATTN_OK && h < t->n_hyps; h++) {
     st = validate_tokens(&t->hyps[h].output, "hypothesis", err);
+    if (st == ATTN_OK) st = validate_beta(t->hyps[h].beta, t->hyps[h].output.n, err);
     if (st == ATTN_OK) st = validate_maps(t, &t->hyps[h].output, t->hyps[h].maps, t->hyps[h].n_maps, err);
   }
   return st;
@@ -293,6 +313,7 @@ attn_trace *attn_trace_select_hypothesis(const attn_trace *t, int k) {
            attn_trace_set_sentences(c, t->n_sentences, (const char *const *)t->sentences);
   for (int i = 0; rc == 0 && i < t->n_warnings; i++) rc = attn_trace_warn(c, "%s", t->warnings[i]);
   if (rc == 0 && t->question && !(c->question = attn_strdup(t->question))) rc = -1;
+  if (rc == 0) rc = attn_beta_set(&c->beta, out->n, k == 0 ? t->beta : t->hyps[k - 1].beta);
   c->score = k == 0 ? t->score : t->hyps[k - 1].score;
   c->image_width = t->image_width, c->image_height = t->image_height;
   c->grid_rows = t->grid_rows, c->grid_cols = t->grid_cols;

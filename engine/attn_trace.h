@@ -49,6 +49,7 @@ typedef struct attn_hypothesis {
   double score;
   int n_maps;
   attn_map *maps;
+  float *beta;            /* caption: output.n gate values, as attn_trace.beta; NULL if none */
 } attn_hypothesis;
 
 typedef struct attn_trace {
@@ -63,6 +64,8 @@ typedef struct attn_trace {
   attn_hypothesis *hyps;
   /* caption */
   int image_width, image_height, grid_rows, grid_cols;
+  float *beta;            /* output.n values in [0, 1]: how much each word's step looked at the image at all
+                             (the gate of Show, Attend and Tell); NULL if the model has none */
   /* things the user should know: truncation, unknown characters (UTF-8 strings) */
   int n_warnings;
   char **warnings;
@@ -103,6 +106,9 @@ attn_hypothesis *attn_trace_add_hypothesis(attn_trace *t);
 int attn_trace_warn(attn_trace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int attn_trace_set_sentences(attn_trace *t, int n, const char *const *sentences);
+
+/* Replaces *beta with a copy of n values (NULL values: frees it). Returns 0, or -1 when out of memory. */
+int attn_beta_set(float **beta, int n, const float *values);
 
 /* A copy of the trace showing hypothesis k (0 = the best, k >= 1 = hyps[k-1]) as its
  * output and maps, without the other alternatives. NULL when out of memory or k is out

@@ -36,6 +36,14 @@ static cJSON *tokens_to_json(const attn_tokens *seq, int with_word_start) {
   return o;
 }
 
+/* Caption gate values ride along with the output tokens they belong to. */
+static cJSON *with_beta(cJSON *output, const float *beta, int n) {
+  if (!beta) return output;
+  cJSON *b = cJSON_AddArrayToObject(output, "beta");
+  for (int i = 0; i < n; i++) cJSON_AddItemToArray(b, float_number(beta[i]));
+  return output;
+}
+
 static cJSON *map_to_json(const attn_map *m) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "name", m->name);
@@ -82,7 +90,7 @@ char *attn_trace_to_json(const attn_trace *t, int pretty) {
   cJSON_AddStringToObject(root, "task", attn_task_name(t->task));
   cJSON_AddStringToObject(root, "model", t->model ? t->model : "");
   cJSON_AddItemToObject(root, "source", tokens_to_json(&t->source, 1));
-  cJSON_AddItemToObject(root, "output", tokens_to_json(&t->output, 0));
+  cJSON_AddItemToObject(root, "output", with_beta(tokens_to_json(&t->output, 0), t->beta, t->output.n));
   cJSON_AddItemToObject(root, "score", cJSON_CreateNumber(t->score));
   add_task_fields(root, t);
   if (t->n_warnings > 0) {
@@ -94,7 +102,8 @@ char *attn_trace_to_json(const attn_trace *t, int pretty) {
     cJSON *hyps = cJSON_AddArrayToObject(root, "hypotheses");
     for (int h = 0; h < t->n_hyps; h++) {
       cJSON *o = cJSON_CreateObject();
-      cJSON_AddItemToObject(o, "output", tokens_to_json(&t->hyps[h].output, 0));
+      cJSON_AddItemToObject(o, "output", with_beta(tokens_to_json(&t->hyps[h].output, 0), t->hyps[h].beta,
+                                                   t->hyps[h].output.n));
       cJSON_AddItemToObject(o, "score", cJSON_CreateNumber(t->hyps[h].score));
       add_maps(o, t->hyps[h].maps, t->hyps[h].n_maps);
       cJSON_AddItemToArray(hyps, o);
@@ -215,6 +224,21 @@ static int read_tokens(reader *rd, const cJSON *root, const char *key, attn_toke
   return get_string(rd, o, "text", 0, &seq->text);
 }
 
+/* "beta" of the output object under key in o: as many numbers as tokens (absent: *beta stays NULL). */
+static int read_beta(reader *rd, const cJSON *o, const char *key, int n, float **beta) {
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, key), "beta");
+  if (!arr) return 0;
+  if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != n)
+    return fail(rd, ATTN_E_SHAPE, "\"beta\" must be an array as long as \"tokens\"%s", "", NULL);
+  *beta = malloc((n > 0 ? (size_t)n : 1) * sizeof(float));
+  if (!*beta) return fail(rd, ATTN_E_NOMEM, "out of memory%s", "", NULL);
+  int i = 0;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, arr)
+    if (get_float(rd, it, "\"beta\"", &(*beta)[i++]) != 0) return -1;
+  return 0;
+}
+
 static attn_map_kind kind_for(const attn_trace *t, const cJSON *o, const char *name) {
   const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "kind");
   if (cJSON_IsString(k)) return attn_map_kind_from_name(k->valuestring);
@@ -308,6 +332,7 @@ static int read_hypotheses(reader *rd, const cJSON *root, attn_trace *t) {
     attn_hypothesis *h = attn_trace_add_hypothesis(t);
     if (!h) return fail(rd, ATTN_E_NOMEM, "out of memory%s", "", NULL);
     if (!cJSON_IsObject(it) || read_tokens(rd, it, "output", &h->output) != 0) return -1;
+    if (read_beta(rd, it, "output", h->output.n, &h->beta) != 0) return -1;
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(it, "score");
     h->score = cJSON_IsNumber(sc) ? sc->valuedouble : 0.0;
     if (read_maps(rd, t, it, &h->maps, &h->n_maps) != 0) return -1;
@@ -338,6 +363,7 @@ static int read_trace(reader *rd, const cJSON *root, attn_trace *t) {
   if (read_header(rd, root, t) != 0) return -1;
   if (read_tokens(rd, root, "source", &t->source) != 0) return -1;
   if (read_tokens(rd, root, "output", &t->output) != 0) return -1;
+  if (read_beta(rd, root, "output", t->output.n, &t->beta) != 0) return -1;
   if (t->task == ATTN_TASK_CAPTION && read_image(rd, root, t) != 0) return -1;
   if (t->task == ATTN_TASK_READ && read_story(rd, root, t) != 0) return -1;
   const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "warnings");
