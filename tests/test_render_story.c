@@ -153,7 +153,7 @@ static void test_highlight_and_dark(void) {
   lens_render_options_init(&o);
   o.view = LENS_VIEW_STORY;
   o.dark = 1;
-  o.highlight_col = 2;
+  o.highlight_row = 2;
   picture p = export_png(t, &o, 1.0);
   int bg[3];
   pixel(&p, 2, 2, bg);

@@ -302,7 +302,7 @@ static void draw_cell(cairo_t *cr, const Story *S, int k, int i, int text) {
 }
 
 static void draw_sentences(cairo_t *cr, const Story *S, LensLayout *layout, int text) {
-  int lit = S->o->highlight_col;
+  int lit = S->o->highlight_row; /* a clicked sentence (its label is a row label) */
   for (int i = 0; i < S->n; i++) {
     double y = S->row_y[i];
     if (i % 2 == 1) { /* banded rows guide the eye from a sentence to its cells */
