@@ -3,6 +3,7 @@
  * which sentences (or words) each hop read. */
 #include "attn_read.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ void attn_words_free(char **words) {
 /* Appends a lowercased copy of s[0..w) to *out (n entries, room for *cap + the NULL). */
 static int push_word(char ***out, int *n, int *cap, const char *s, size_t w) {
   if (*n == *cap) {
+    if (*cap > INT_MAX / 2) return -1;
     char **grown = realloc(*out, ((size_t)*cap * 2 + 1) * sizeof **out);
     if (!grown) return -1;
     *out = grown, *cap *= 2;
