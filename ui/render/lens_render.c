@@ -7,6 +7,7 @@
 
 #include "lens_private.h"
 #include "lens_story.h"
+#include "lens_overlay.h"
 
 void lens_render_options_init(LensRenderOptions *o) {
   memset(o, 0, sizeof *o);
@@ -16,6 +17,7 @@ void lens_render_options_init(LensRenderOptions *o) {
   o->highlight_row = -1;
   o->highlight_col = -1;
   o->vmax = 0.0;
+  o->overlay_opacity = 0.6;
 }
 
 int lens_view_from_name(const char *name, LensView *out) {
@@ -23,11 +25,15 @@ int lens_view_from_name(const char *name, LensView *out) {
   if (strcasecmp(name, "matrix") == 0) *out = LENS_VIEW_MATRIX;
   else if (strcasecmp(name, "flow") == 0) *out = LENS_VIEW_FLOW;
   else if (strcasecmp(name, "story") == 0) *out = LENS_VIEW_STORY;
+  else if (strcasecmp(name, "overlay") == 0) *out = LENS_VIEW_OVERLAY;
+  else if (strcasecmp(name, "storyboard") == 0) *out = LENS_VIEW_STORYBOARD;
   else return -1;
   return 0;
 }
 
 const char *lens_view_name(LensView view) {
+  if (view == LENS_VIEW_OVERLAY) return "overlay";
+  if (view == LENS_VIEW_STORYBOARD) return "storyboard";
   return view == LENS_VIEW_FLOW ? "flow" : view == LENS_VIEW_STORY ? "story" : "matrix";
 }
 
@@ -195,6 +201,7 @@ void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *w
   if (!m) return;
   if (o->view == LENS_VIEW_FLOW) lens_flow_size(t, m, o, width, height);
   else if (o->view == LENS_VIEW_STORY) lens_story_size(t, m, o, width, height);
+  else if (o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD) lens_overlay_size(t, m, o, width, height);
   else lens_matrix_size(t, m, o, width, height);
 }
 
@@ -234,7 +241,11 @@ attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOption
   else if (o->view == LENS_VIEW_FLOW) st = lens_flow_draw(cr, t, m, o, width, height, layout);
   else if (o->view == LENS_VIEW_STORY && (st = lens_story_draw(cr, t, m, o, width, height, layout)) == ATTN_E_ARG)
     draw_message(cr, o, &th, width, height, "This trace has no story to show: choose the matrix view");
-  else if (o->view != LENS_VIEW_STORY) st = lens_matrix_draw(cr, t, m, o, width, height, layout);
+  else if ((o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD) &&
+           (st = lens_overlay_draw(cr, t, m, o, width, height, layout)) == ATTN_E_ARG)
+    draw_message(cr, o, &th, width, height, "This trace has no image grid to overlay: choose the matrix view");
+  else if (o->view != LENS_VIEW_STORY && o->view != LENS_VIEW_OVERLAY && o->view != LENS_VIEW_STORYBOARD)
+    st = lens_matrix_draw(cr, t, m, o, width, height, layout);
   cairo_restore(cr);
   return st;
 }

@@ -8,7 +8,17 @@
 
 #include "attn_trace.h"
 
-typedef enum LensView { LENS_VIEW_MATRIX, LENS_VIEW_FLOW, LENS_VIEW_STORY } LensView;
+typedef enum LensView { LENS_VIEW_MATRIX, LENS_VIEW_FLOW, LENS_VIEW_STORY, LENS_VIEW_OVERLAY, LENS_VIEW_STORYBOARD } LensView;
+
+/* The image a caption trace was made from: width x height pixels in Cairo's ARGB32 layout
+ * (native-endian 32-bit 0xAARRGGBB, premultiplied alpha), rows `stride` bytes apart. Only read. */
+typedef struct LensImage {
+  int width, height, stride;
+  const unsigned char *data;
+} LensImage;
+
+/* How the overlay view turns grid weights into a smooth heat map. */
+typedef enum LensUpsample { LENS_UPSAMPLE_BILINEAR, LENS_UPSAMPLE_BICUBIC, LENS_UPSAMPLE_NEAREST } LensUpsample;
 
 typedef enum LensColormap {
   LENS_CMAP_VIRIDIS,
@@ -31,6 +41,12 @@ typedef struct LensRenderOptions {
   const char *title;      /* NULL: derived from the trace (model and map name) */
   double vmax;            /* top of the colour scale: <= 0 means the map's maximum (default);
                              1 gives a fixed 0..1 scale that compares across maps */
+  /* overlay and storyboard views (caption traces); highlight_row is the word shown, -1 for the
+     attention summed over all words */
+  const LensImage *image; /* the captioned image (not copied); NULL draws a grey stand-in */
+  double overlay_opacity; /* of the heat over the image, 0..1 (default 0.6) */
+  LensUpsample upsample;  /* grid to pixels (default bilinear) */
+  double blur;            /* Gaussian blur of the heat, sigma in grid cells; 0 = none */
 } LensRenderOptions;
 
 typedef struct LensRect { double x, y, w, h; } LensRect;
