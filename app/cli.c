@@ -26,12 +26,14 @@ void cli_error(const char *fmt, ...) {
 void cli_usage(FILE *out) {
   fputs("usage: attnlens [COMMAND] [ARGS]\n"
         "  (no command)       render the bundled sample trace and say where the picture is\n"
-        "  render TRACE.json -o OUT.png|.svg|.pdf [--view matrix|flow|story] [--map NAME]\n"
+        "  render TRACE.json -o OUT.png|.svg|.pdf [--view matrix|flow|story|overlay|storyboard] [--map NAME]\n"
         "         [--colormap viridis|magma|cividis|greys] [--scale S] [--values] [--dark]\n"
         "         [--row N] [--col N]\n"
         "  translate [-m MODEL] [--beam N] [--json] [--self-attention] [-o OUT.png|.svg|.pdf] TEXT\n"
         "  read [-m MODEL] --story FILE|- --question TEXT [--json] [-o OUT.png|.svg|.pdf]\n"
         "                     answer a question about a story (one sentence per line)\n"
+        "  caption [-m MODEL] [--beam N] [--json] [-o OUT.png|.svg|.pdf] [--view overlay|storyboard]\n"
+        "          [--word N] IMAGE   caption an image and show where each word looked\n"
         "  inspect PATH       validate a model directory or .safetensors file, list its tensors\n"
         "  bench translate|live [--input FILE] [--limit N] [--no-twin]   speed, with ratios\n"
         "  bench read [-m MODEL] [--limit N] [--no-twin]   time per question, C vs PyTorch twin\n"
@@ -109,7 +111,7 @@ static int render_option(render_args *a, int argc, char **argv, int *i) {
   else if (strcmp(flag, "--col") == 0) rc = parse_int_arg(flag, val, &a->opts.highlight_col);
   else if (strcmp(flag, "--view") == 0) {
     if (!val || lens_view_from_name(val, &a->opts.view) != 0) {
-      cli_error("unknown view '%s' (use matrix or flow)", val ? val : "");
+      cli_error("unknown view '%s' (use matrix, flow or story)", val ? val : "");
       rc = -1;
     }
   } else if (strcmp(flag, "--colormap") == 0) {

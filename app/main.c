@@ -5,6 +5,7 @@
 #include "attn_ops.h"
 #include "cli.h"
 #include "cli_read.h"
+#include "cli_caption.h"
 
 typedef struct command {
   const char *name;
@@ -17,6 +18,7 @@ static const command commands[] = {
     {"models", cli_models},
     {"translate", cli_translate},
     {"read", cli_read},
+    {"caption", cli_caption},
     {"bench", cli_bench},
     {"sample", cli_sample},
 };

@@ -1,0 +1,250 @@
+/* Image loading (ui/image) and `attnlens caption` as a user runs it: every PNG colour type,
+ * JPEG in RGB, grey and CMYK, a large photo scaled on load, JSON traces, pictures of the overlay
+ * and the storyboard; and broken files (empty, text renamed .png, truncated, huge declared
+ * size) that must give a one-line error, never a crash. Uses the tiny random caption model. */
+#include <cjson/cJSON.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "lens_image.h"
+
+typedef struct run_result {
+  int status;
+  char *out, *err;
+} run_result;
+
+static run_result run(const char *const *args) {
+  GPtrArray *argv = g_ptr_array_new();
+  g_ptr_array_add(argv, (gpointer)g_getenv("ATTNLENS"));
+  for (int i = 0; args[i]; i++) g_ptr_array_add(argv, (gpointer)args[i]);
+  g_ptr_array_add(argv, NULL);
+  GError *error = NULL;
+  GSubprocess *p = g_subprocess_newv((const char *const *)argv->pdata,
+                                     G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error(error);
+  run_result r = {0};
+  g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &r.out, &r.err, &error));
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_get_if_exited(p)); /* a signal (crash) fails the test */
+  r.status = g_subprocess_get_exit_status(p);
+  g_object_unref(p);
+  g_ptr_array_free(argv, TRUE);
+  return r;
+}
+
+static void run_clear(run_result *r) { g_free(r->out), g_free(r->err); }
+
+static char *fixture(const char *a, const char *b) { return g_build_filename(g_getenv("ATTN_FIXTURES"), a, b, NULL); }
+
+static void expect_one_line_error(const char *const *args, const char *expect) {
+  run_result r = run(args);
+  g_test_message("stderr: %s", r.err);
+  g_assert_cmpint(r.status, ==, 1);
+  g_assert_true(g_str_has_prefix(r.err, "attnlens: "));
+  char *nl = strchr(r.err, '\n');
+  g_assert_nonnull(nl);
+  g_assert_cmpstr(nl + 1, ==, "");
+  g_assert_nonnull(strstr(r.err, expect));
+  run_clear(&r);
+}
+
+/* A 3000 x 2000 JPEG photo-like gradient, written with gdk-pixbuf into dir. */
+static char *big_jpeg(const char *dir) {
+  GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 3000, 2000);
+  guchar *px = gdk_pixbuf_get_pixels(pb);
+  int stride = gdk_pixbuf_get_rowstride(pb);
+  for (int y = 0; y < 2000; y++)
+    for (int x = 0; x < 3000; x++) {
+      guchar *p = px + (gsize)y * stride + 3 * x;
+      p[0] = (guchar)(x * 255 / 3000), p[1] = (guchar)(y * 255 / 2000), p[2] = 128;
+    }
+  char *path = g_build_filename(dir, "big.jpg", NULL);
+  g_assert_true(gdk_pixbuf_save(pb, path, "jpeg", NULL, "quality", "80", NULL));
+  g_object_unref(pb);
+  return path;
+}
+
+/* ---- the loader ---- */
+
+static GdkPixbuf *load(const char *name, int max_side, int *w, int *h) {
+  g_autofree char *path = fixture("images", name);
+  GError *error = NULL;
+  GdkPixbuf *pb = lens_image_load(path, max_side, w, h, &error);
+  if (!pb) g_test_message("%s", error->message);
+  g_assert_no_error(error);
+  g_assert_false(gdk_pixbuf_get_has_alpha(pb));
+  g_assert_cmpint(gdk_pixbuf_get_n_channels(pb), ==, 3);
+  return pb;
+}
+
+static double mean_abs_diff(GdkPixbuf *a, GdkPixbuf *b) {
+  g_autofree float *x = lens_image_rgb(a), *y = lens_image_rgb(b);
+  int n = gdk_pixbuf_get_width(a) * gdk_pixbuf_get_height(a) * 3;
+  double s = 0;
+  for (int i = 0; i < n; i++) s += fabs(x[i] - y[i]);
+  return 255 * s / n;
+}
+
+static void test_loader(void) {
+  int w, h;
+  GdkPixbuf *rgb = load("rgb.png", 512, &w, &h);
+  g_assert_cmpint(w, ==, 64);
+  g_assert_cmpint(gdk_pixbuf_get_width(rgb), ==, 64); /* never enlarged */
+  const char *same[] = {"rgb16.png", "rgb.jpg", "cmyk.jpg"};
+  for (size_t i = 0; i < G_N_ELEMENTS(same); i++) {
+    GdkPixbuf *pb = load(same[i], 512, &w, &h);
+    double d = mean_abs_diff(rgb, pb);
+    g_test_message("%s: mean difference from rgb.png %.1f of 255", same[i], d);
+    g_assert_cmpfloat(d, <, 12); /* 16-bit, JPEG and CMYK all read as the same picture */
+    g_object_unref(pb);
+  }
+  GdkPixbuf *grey = load("grey.png", 512, &w, &h);
+  g_autofree float *g = lens_image_rgb(grey);
+  for (int i = 0; i < 64 * 64; i++) g_assert_true(g[3 * i] == g[3 * i + 1] && g[3 * i + 1] == g[3 * i + 2]);
+  GdkPixbuf *rgba = load("rgba.png", 512, &w, &h); /* alpha 0 in the first column: white */
+  g_autofree float *a = lens_image_rgb(rgba);
+  g_assert_cmpfloat(a[0], ==, 1.0f);
+  g_assert_cmpfloat(a[(64 * 10) * 3 + 2], ==, 1.0f);
+  GdkPixbuf *wide = load("wide.png", 64, &w, &h); /* 256 x 16 fit into 64: aspect ratio kept */
+  g_assert_cmpint(w, ==, 256);
+  g_assert_cmpint(gdk_pixbuf_get_width(wide), ==, 64);
+  g_assert_cmpint(gdk_pixbuf_get_height(wide), ==, 4);
+  g_autofree char *dir = g_dir_make_tmp("attn-image-XXXXXX", NULL);
+  g_autofree char *big = big_jpeg(dir);
+  GError *error = NULL;
+  GdkPixbuf *pb = lens_image_load(big, 300, &w, &h, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(w, ==, 3000);
+  g_assert_cmpint(gdk_pixbuf_get_width(pb), ==, 300);
+  g_assert_cmpint(gdk_pixbuf_get_height(pb), ==, 200);
+  g_unlink(big);
+  g_rmdir(dir);
+  g_object_unref(pb), g_object_unref(rgb), g_object_unref(grey), g_object_unref(rgba), g_object_unref(wide);
+}
+
+static void test_loader_broken(void) {
+  struct { const char *name, *words; } cases[] = {
+      {"empty.png", "empty"}, {"text.png", "not an image"}, {"truncated.png", "truncated"},
+      {"huge-header.png", "100000 x 100000"}, {"no-such-file.png", "cannot open"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *path = fixture("images", cases[i].name);
+    GError *error = NULL;
+    g_assert_null(lens_image_load(path, 512, NULL, NULL, &error));
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, cases[i].words));
+    g_assert_nonnull(strstr(error->message, cases[i].name)); /* names the file */
+    g_clear_error(&error);
+  }
+}
+
+/* ---- attnlens caption ---- */
+
+static void check_json_trace(const char *json, int width, int height) {
+  cJSON *doc = cJSON_Parse(json);
+  g_assert_nonnull(doc);
+  g_assert_cmpstr(cJSON_GetObjectItem(doc, "task")->valuestring, ==, "caption");
+  const cJSON *img = cJSON_GetObjectItem(doc, "image");
+  g_assert_cmpint(cJSON_GetObjectItem(img, "width")->valueint, ==, width); /* the file's size */
+  g_assert_cmpint(cJSON_GetObjectItem(img, "height")->valueint, ==, height);
+  g_assert_cmpint(cJSON_GetArrayItem(cJSON_GetObjectItem(img, "grid"), 0)->valueint, ==, 4);
+  const cJSON *out = cJSON_GetObjectItem(doc, "output");
+  int n = cJSON_GetArraySize(cJSON_GetObjectItem(out, "tokens"));
+  g_assert_cmpint(n, >, 0);
+  g_assert_cmpint(cJSON_GetArraySize(cJSON_GetObjectItem(out, "beta")), ==, n);
+  const cJSON *map = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "maps"), 0);
+  g_assert_cmpint(cJSON_GetObjectItem(map, "rows")->valueint, ==, n);
+  g_assert_cmpint(cJSON_GetObjectItem(map, "cols")->valueint, ==, 16);
+  cJSON_Delete(doc);
+}
+
+static void test_cli_images(void) {
+  g_autofree char *model = fixture("caption-tiny", NULL);
+  const char *names[] = {"rgb.png", "grey.png", "grey-alpha.png", "rgba.png", "rgb16.png", "palette.png",
+                         "wide.png", "rgb.jpg", "grey.jpg", "cmyk.jpg"};
+  for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+    g_autofree char *path = fixture("images", names[i]);
+    run_result r = run((const char *[]){"caption", "-m", model, "--json", path, NULL});
+    g_test_message("%s: exit %d %s", names[i], r.status, r.err);
+    g_assert_cmpint(r.status, ==, 0);
+    check_json_trace(r.out, strcmp(names[i], "wide.png") ? 64 : 256, strcmp(names[i], "wide.png") ? 64 : 16);
+    run_clear(&r);
+  }
+  g_autofree char *dir = g_dir_make_tmp("attn-cli-caption-XXXXXX", NULL);
+  g_autofree char *big = big_jpeg(dir);
+  run_result r = run((const char *[]){"caption", "-m", model, "--beam", "3", "--json", big, NULL});
+  g_assert_cmpint(r.status, ==, 0);
+  check_json_trace(r.out, 3000, 2000);
+  run_clear(&r);
+  g_unlink(big);
+  g_rmdir(dir);
+}
+
+static void test_cli_pictures(void) {
+  g_autofree char *model = fixture("caption-tiny", NULL);
+  g_autofree char *scene = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "assets", "scenes", "scene-0006.png", NULL);
+  g_autofree char *dir = g_dir_make_tmp("attn-cli-caption-XXXXXX", NULL);
+  struct { const char *name, *magic, *view, *word; } cases[] = {
+      {"board.png", "\x89PNG", "storyboard", NULL}, {"one.svg", "<?xml", "overlay", "0"},
+      {"all.pdf", "%PDF", "overlay", NULL},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *out = g_build_filename(dir, cases[i].name, NULL);
+    const char *args[] = {"caption", "-m", model, "--beam", "2", "-o", out, "--view", cases[i].view, scene,
+                          cases[i].word ? "--word" : NULL, cases[i].word, NULL};
+    run_result r = run(args);
+    g_assert_cmpint(r.status, ==, 0);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(out, &data, &len, NULL));
+    g_assert_cmpmem(data, strlen(cases[i].magic), cases[i].magic, strlen(cases[i].magic));
+    g_unlink(out);
+    run_clear(&r);
+  }
+  g_autofree char *out = g_build_filename(dir, "x.png", NULL);
+  expect_one_line_error((const char *[]){"caption", "-m", model, "--word", "999", "-o", out, scene, NULL}, "--word 999");
+  g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+  g_autofree char *bad = g_build_filename(dir, "x.gif", NULL);
+  expect_one_line_error((const char *[]){"caption", "-m", model, "-o", bad, scene, NULL}, "unsupported format");
+  g_rmdir(dir);
+}
+
+static void test_cli_broken(void) {
+  g_autofree char *model = fixture("caption-tiny", NULL);
+  struct { const char *name, *words; } cases[] = {
+      {"empty.png", "the file is empty"}, {"text.png", "not an image"}, {"truncated.png", "truncated"},
+      {"huge-header.png", "more than attnlens opens"}, {"no-such-file.png", "No such file"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *path = fixture("images", cases[i].name);
+    expect_one_line_error((const char *[]){"caption", "-m", model, path, NULL}, cases[i].words);
+  }
+  g_autofree char *folder = fixture("images", NULL);
+  expect_one_line_error((const char *[]){"caption", "-m", model, folder, NULL}, "not a file");
+}
+
+static void test_cli_args(void) {
+  g_autofree char *model = fixture("caption-tiny", NULL), *img = fixture("images", "rgb.png");
+  g_autofree char *other = fixture("rnn-tiny", NULL);
+  expect_one_line_error((const char *[]){"caption", NULL}, "usage");
+  expect_one_line_error((const char *[]){"caption", "-m", model, "--beam", "0", img, NULL}, "--beam");
+  expect_one_line_error((const char *[]){"caption", "-m", model, "--view", "matrix", img, NULL}, "--view");
+  expect_one_line_error((const char *[]){"caption", "-m", model, "--frobnicate", img, NULL}, "unknown option");
+  expect_one_line_error((const char *[]){"caption", "-m", model, img, img, NULL}, "one image");
+  expect_one_line_error((const char *[]){"caption", "-m", "no-such-model", img, NULL}, "no caption model named");
+  expect_one_line_error((const char *[]){"caption", "-m", other, img, NULL}, "not a caption model");
+  expect_one_line_error((const char *[]){"caption", "-m", model, img, "-o", NULL}, "needs a value");
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/image/load", test_loader);
+  g_test_add_func("/image/broken", test_loader_broken);
+  g_test_add_func("/cli/caption/images", test_cli_images);
+  g_test_add_func("/cli/caption/pictures", test_cli_pictures);
+  g_test_add_func("/cli/caption/broken", test_cli_broken);
+  g_test_add_func("/cli/caption/args", test_cli_args);
+  return g_test_run();
+}

@@ -1,0 +1,143 @@
+/* Loading images with gdk-pixbuf: size checks before decoding, scaling on load, RGB out. */
+#include "lens_image.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+static gboolean fail(GError **error, const char *path, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static gboolean fail(GError **error, const char *path, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  g_autofree char *name = g_filename_display_name(path);
+  g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s", name, msg);
+  return FALSE;
+}
+
+/* A regular file of some bytes, no more than the limit. */
+static gboolean check_file(const char *path, GError **error) {
+  GStatBuf st;
+  if (g_stat(path, &st) != 0) return fail(error, path, "cannot open the file: %s", g_strerror(errno));
+  if (!S_ISREG(st.st_mode)) return fail(error, path, "not a file");
+  if (st.st_size == 0) return fail(error, path, "the file is empty");
+  if (st.st_size > LENS_IMAGE_MAX_BYTES) return fail(error, path, "the file is larger than 1 GB");
+  return TRUE;
+}
+
+static gboolean contains(const char *buf, size_t n, const char *marker, size_t len) {
+  for (size_t i = 0; i + len <= n; i++)
+    if (memcmp(buf + i, marker, len) == 0) return TRUE;
+  return FALSE;
+}
+
+/* gdk-pixbuf decodes a truncated PNG, JPEG or GIF without an error (the missing rows come out
+ * grey), so the end of the file is checked for the format's end marker. */
+static gboolean check_complete(const char *path, const char *format, GError **error) {
+  static const struct { const char *format, *marker; size_t len; const char *name; } ends[] = {
+      {"png", "IEND", 4, "PNG"}, {"jpeg", "\xff\xd9", 2, "JPEG"}, {"gif", "\x3b", 1, "GIF"}};
+  for (size_t i = 0; i < G_N_ELEMENTS(ends); i++) {
+    if (g_strcmp0(format, ends[i].format) != 0) continue;
+    FILE *f = g_fopen(path, "rb");
+    char tail[4096];
+    size_t n = 0;
+    if (f && fseek(f, 0, SEEK_END) == 0) {
+      long size = ftell(f);
+      if (size > 0 && fseek(f, size > (long)sizeof tail ? size - (long)sizeof tail : 0, SEEK_SET) == 0)
+        n = fread(tail, 1, sizeof tail, f);
+    }
+    if (f) fclose(f);
+    if (!contains(tail, n, ends[i].marker, ends[i].len))
+      return fail(error, path, "the %s file is truncated (its end marker is missing)", ends[i].name);
+  }
+  return TRUE;
+}
+
+/* What the header says: a format gdk-pixbuf knows, a sensible size, not more pixels than
+ * loading it would decode within the limits. */
+static gboolean check_header(const char *path, int *w, int *h, GError **error) {
+  GdkPixbufFormat *fmt = gdk_pixbuf_get_file_info(path, w, h);
+  if (!fmt) return fail(error, path, "not an image attnlens can read (PNG, JPEG, GIF, BMP, TIFF, WebP, ...)");
+  g_autofree char *lower = gdk_pixbuf_format_get_name(fmt), *name = g_ascii_strup(lower, -1);
+  if (*w <= 0 || *h <= 0) return fail(error, path, "the %s header gives no size: the file is damaged", name);
+  if (!check_complete(path, lower, error)) return FALSE;
+  long long px = (long long)*w * *h;
+  gboolean jpeg = g_strcmp0(lower, "jpeg") == 0;
+  if (px > (jpeg ? LENS_IMAGE_MAX_JPEG_PIXELS : LENS_IMAGE_MAX_PIXELS))
+    return fail(error, path, "%d x %d pixels is more than attnlens opens from a %s file (%lld megapixels)%s", *w, *h,
+                name, (jpeg ? LENS_IMAGE_MAX_JPEG_PIXELS : LENS_IMAGE_MAX_PIXELS) >> 20,
+                jpeg ? "" : "; scale it down first, or save it as JPEG, which is decoded at a reduced size");
+  return TRUE;
+}
+
+/* Opaque RGB copy: alpha composited over white. */
+static GdkPixbuf *flatten(GdkPixbuf *pb) {
+  int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
+  if (!gdk_pixbuf_get_has_alpha(pb)) return g_object_ref(pb);
+  GdkPixbuf *out = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, w, h);
+  if (!out) return NULL;
+  const guchar *src = gdk_pixbuf_read_pixels(pb);
+  guchar *dst = gdk_pixbuf_get_pixels(out);
+  int ss = gdk_pixbuf_get_rowstride(pb), ds = gdk_pixbuf_get_rowstride(out);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      const guchar *p = src + (gsize)y * ss + 4 * (gsize)x;
+      guchar *q = dst + (gsize)y * ds + 3 * (gsize)x;
+      for (int c = 0; c < 3; c++) q[c] = (guchar)((p[c] * p[3] + 255 * (255 - p[3]) + 127) / 255);
+    }
+  return out;
+}
+
+GdkPixbuf *lens_image_prepare(GdkPixbuf *src, int max_side) {
+  int w = gdk_pixbuf_get_width(src), h = gdk_pixbuf_get_height(src);
+  g_autoptr(GdkPixbuf) flat = flatten(src);
+  if (!flat) return NULL;
+  if (w <= max_side && h <= max_side) return g_steal_pointer(&flat);
+  double k = (double)max_side / MAX(w, h);
+  return gdk_pixbuf_scale_simple(flat, MAX(1, (int)(w * k + 0.5)), MAX(1, (int)(h * k + 0.5)), GDK_INTERP_HYPER);
+}
+
+GdkPixbuf *lens_image_load(const char *path, int max_side, int *file_w, int *file_h, GError **error) {
+  int w = 0, h = 0;
+  if (!check_file(path, error) || !check_header(path, &w, &h, error)) return NULL;
+  GError *e = NULL;
+  int side = MIN(max_side, MAX(w, h));
+  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file_at_scale(path, side, side, TRUE, &e);
+  if (!pb || e) {
+    fail(error, path, "the image cannot be read, it is damaged or truncated (%s)", e ? e->message : "no pixels");
+    g_clear_error(&e);
+    return NULL;
+  }
+  if (file_w) *file_w = w;
+  if (file_h) *file_h = h;
+  return lens_image_prepare(pb, max_side);
+}
+
+float *lens_image_rgb(GdkPixbuf *pb) {
+  int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), n = gdk_pixbuf_get_n_channels(pb);
+  int stride = gdk_pixbuf_get_rowstride(pb);
+  const guchar *px = gdk_pixbuf_read_pixels(pb);
+  float *out = g_new(float, (gsize)w * h * 3);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < 3; c++) out[((gsize)y * w + x) * 3 + c] = px[(gsize)y * stride + (gsize)x * n + c] / 255.0f;
+  return out;
+}
+
+guchar *lens_image_argb32(GdkPixbuf *pb) {
+  int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), n = gdk_pixbuf_get_n_channels(pb);
+  int stride = gdk_pixbuf_get_rowstride(pb);
+  const guchar *px = gdk_pixbuf_read_pixels(pb);
+  guint32 *out = g_new(guint32, (gsize)w * h);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      const guchar *p = px + (gsize)y * stride + (gsize)x * n;
+      out[(gsize)y * w + x] = 0xff000000u | (guint32)p[0] << 16 | (guint32)p[1] << 8 | p[2];
+    }
+  return (guchar *)out;
+}
