@@ -40,6 +40,8 @@ int main(int argc, char **argv) {
     printf("attnlens %s\n", ATTN_VERSION);
     return 0;
   }
+  if (argc > 2 && strcmp(argv[1], "bench") == 0 && strcmp(argv[2], "caption") == 0)
+    return cli_bench_caption(argc - 2, argv + 2);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
   cli_error("unknown command '%s' (try 'attnlens --help')", argv[1]);
