@@ -105,8 +105,11 @@ static void warnings_to_message(LensTranslatePage *self) {
     show_message(self, NULL, GTK_MESSAGE_INFO);
     return;
   }
-  g_autofree char *joined = g_strjoinv("\n", self->trace->warnings);
-  show_message(self, joined, GTK_MESSAGE_WARNING);
+  GString *joined = g_string_new(NULL); /* trace->warnings is counted, not NULL-terminated */
+  for (int i = 0; i < self->trace->n_warnings; i++)
+    g_string_append_printf(joined, "%s%s", i ? "\n" : "", self->trace->warnings[i]);
+  show_message(self, joined->str, GTK_MESSAGE_WARNING);
+  g_string_free(joined, TRUE);
 }
 
 static void translation_done(GObject *source, GAsyncResult *result, gpointer data) {
