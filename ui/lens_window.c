@@ -2,6 +2,7 @@
 #include "lens_window.h"
 
 #include "lens_read_page.h"
+#include "lens_caption_page.h"
 
 #define DEFAULT_MODEL "transformer-en-de"
 #define EXAMPLE_SENTENCE "A little girl is climbing into a wooden playhouse."
@@ -13,6 +14,7 @@ struct _LensWindow {
   GPtrArray *models; /* LensModelEntry, translate models in the order of the dropdown */
   LensTranslatePage *translate;
   LensReadPage *read; /* has its own model list (reading models) */
+  LensCaptionPage *caption; /* has its own model list (caption models) */
   GtkWidget *card_button;
   int updating;
 };
@@ -68,6 +70,13 @@ gboolean lens_window_add_model(LensWindow *self, const char *path, GError **erro
     lens_model_entry_free(e);
     return ok;
   }
+  if (g_strcmp0(e->task, "caption") == 0) { /* a caption model goes to the Caption page */
+    lens_caption_page_add_model(self->caption, e->path, e->display_name, e->card);
+    gboolean ok = lens_caption_page_select_model(self->caption, e->path);
+    gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "caption");
+    lens_model_entry_free(e);
+    return ok;
+  }
   if (g_strcmp0(e->task, "translate") != 0) {
     g_set_error(error, LENS_ERROR, ATTN_E_VALUE, "%s is a %s model; this page translates", path, e->task);
     lens_model_entry_free(e);
@@ -91,6 +100,7 @@ static void load_models(LensWindow *self, const char *shipped) {
     LensModelEntry *e = g_ptr_array_index(all, i);
     if (g_strcmp0(e->task, "translate") == 0) g_ptr_array_add(self->models, g_ptr_array_steal_index(all, i--));
     else if (g_strcmp0(e->task, "read") == 0) lens_read_page_add_model(self->read, e->path, e->display_name, e->card);
+    else if (g_strcmp0(e->task, "caption") == 0) lens_caption_page_add_model(self->caption, e->path, e->display_name, e->card);
   }
   g_ptr_array_unref(all);
   fill_model_names(self);
@@ -144,8 +154,12 @@ static void on_export_response(GtkNativeDialog *dialog, int response, gpointer d
     const char *scale = gtk_file_chooser_get_choice(GTK_FILE_CHOOSER(dialog), "scale");
     g_autoptr(GError) error = NULL;
     gboolean reading = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(self->stack)), "read") == 0;
+    gboolean captioning = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(self->stack)), "caption") == 0;
     double k = scale ? g_ascii_strtod(scale, NULL) : 2.0;
-    if (path && reading && !lens_read_page_export(self->read, path, k, &error))
+    if (path && captioning) {
+      if (!lens_caption_page_export(self->caption, path, k, &error))
+        show_error(self, "The picture could not be exported", error->message);
+    } else if (path && reading && !lens_read_page_export(self->read, path, k, &error))
       show_error(self, "The picture could not be exported", error->message);
     else if (path && !reading && !lens_translate_page_export(self->translate, path, k, &error))
       show_error(self, "The picture could not be exported", error->message);
@@ -175,7 +189,9 @@ static void export_action(GSimpleAction *a, GVariant *p, gpointer data) {
 static void copy_action(GSimpleAction *a, GVariant *p, gpointer data) {
   LensWindow *self = data;
   gboolean reading = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(self->stack)), "read") == 0;
-  g_autoptr(GdkTexture) tex = reading ? lens_read_page_texture(self->read, 2.0) : lens_translate_page_texture(self->translate, 2.0);
+  gboolean captioning = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(self->stack)), "caption") == 0;
+  g_autoptr(GdkTexture) tex = captioning ? lens_caption_page_texture(self->caption, 2.0)
+                              : reading ? lens_read_page_texture(self->read, 2.0) : lens_translate_page_texture(self->translate, 2.0);
   if (tex) gdk_clipboard_set_texture(gtk_widget_get_clipboard(GTK_WIDGET(self)), tex);
 }
 
@@ -279,10 +295,11 @@ static void build_header(LensWindow *self, GtkWidget *switcher) {
   gtk_window_set_titlebar(GTK_WINDOW(self), header);
 }
 
-/* The header's model chooser and card are not the Read page's: it has its own. */
+/* The header's model chooser and card are not the Read or Caption page's: they have their own. */
 static void on_page_changed(GObject *stack, GParamSpec *pspec, gpointer data) {
   LensWindow *self = data;
-  gboolean reading = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(stack)), "read") == 0;
+  gboolean reading = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(stack)), "read") == 0 ||
+                     g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(stack)), "caption") == 0;
   if (!self->model_dropdown || !self->card_button) return;
   gtk_widget_set_visible(self->model_dropdown, !reading);
   gtk_widget_set_visible(self->card_button, !reading);
@@ -297,6 +314,8 @@ static void lens_window_init(LensWindow *self) {
   gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->translate), "translate", "Translate");
   self->read = LENS_READ_PAGE(lens_read_page_new());
   gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->read), "read", "Read");
+  self->caption = LENS_CAPTION_PAGE(lens_caption_page_new());
+  gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->caption), "caption", "Caption");
   g_signal_connect(self->stack, "notify::visible-child-name", G_CALLBACK(on_page_changed), self);
   GtkWidget *switcher = gtk_stack_switcher_new();
   gtk_stack_switcher_set_stack(GTK_STACK_SWITCHER(switcher), GTK_STACK(self->stack));
@@ -330,5 +349,11 @@ LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {
   }
   lens_read_page_select_default(self->read);
   if (lens_read_page_get_n_models(self->read) > 0) lens_read_page_show_example(self->read, 0);
+  if (shipped_models) { /* the example scenes sit beside data/models: <root>/assets/scenes */
+    g_autofree char *scenes = g_build_filename(shipped_models, "..", "..", "assets", "scenes", NULL);
+    lens_caption_page_set_examples_dir(self->caption, scenes);
+  }
+  lens_caption_page_select_default(self->caption);
+  if (lens_caption_page_get_n_examples(self->caption) > 0) lens_caption_page_show_example(self->caption, 0);
   return self;
 }

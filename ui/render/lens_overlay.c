@@ -12,6 +12,7 @@
 static const double PAD = 20, TITLE_GAP = 12, IMG_SIDE = 320, CB_GAP = 16, CB_W = 14, TICK_GAP = 6;
 static const double WORDS_GAP = 14, WORD_GAP = 10, LINE_GAP = 8, BAR_GAP = 3, BAR_H = 3, WORDS_MIN_W = 360;
 static const double THUMB = 128, THUMB_GAP = 14, LABEL_GAP = 4;
+static const double MAX_GROW = 4;
 static const int BOARD_COLS = 5, HEAT_MAX_PX = 1024;
 
 typedef struct Overlay {
@@ -28,6 +29,7 @@ typedef struct Overlay {
   double img_w, img_h;    /* the image box (overlay) or a thumbnail (storyboard) */
   double words_w, words_h, cb_w, cell_h, W, H;
   int cols, rows;         /* storyboard grid */
+  double grow;            /* image boxes at this multiple of their natural size (>= 1) */
 } Overlay;
 
 /* ---- the heat map ---- */
@@ -208,7 +210,7 @@ static int measure_words(Overlay *O, double max_w) {
 
 static int measure_overlay(Overlay *O) {
   char top[32];
-  box_for(IMG_SIDE, aspect(O), &O->img_w, &O->img_h);
+  box_for(floor(IMG_SIDE * O->grow), aspect(O), &O->img_w, &O->img_h);
   float *row = word_row(O, O->o->highlight_row < O->n ? O->o->highlight_row : -1);
   if (!row) return -1;
   snprintf(top, sizeof top, "%.2f", row_top(O, row));
@@ -225,7 +227,7 @@ static int measure_overlay(Overlay *O) {
 
 static int measure_board(Overlay *O) {
   char buf[32];
-  box_for(THUMB, aspect(O), &O->img_w, &O->img_h);
+  box_for(floor(THUMB * O->grow), aspect(O), &O->img_w, &O->img_h);
   if (lens_label_set(&O->image_label, O->tx, "image", LENS_FONT_SMALL) != 0) return -1;
   double label_h = O->image_label.h;
   for (int i = 0; i < O->n; i++) {
@@ -255,10 +257,11 @@ static void overlay_close(Overlay *O) {
   lens_text_free(O->tx);
 }
 
-static attn_status overlay_open(Overlay *O, const attn_trace *t, const attn_map *m, const LensRenderOptions *o) {
+static attn_status overlay_open(Overlay *O, const attn_trace *t, const attn_map *m, const LensRenderOptions *o,
+                                double grow) {
   memset(O, 0, sizeof *O);
   if (!has_grid(t, m)) return ATTN_E_ARG;
-  *O = (Overlay){.t = t, .m = m, .o = o, .n = m->rows, .board = o->view == LENS_VIEW_STORYBOARD};
+  *O = (Overlay){.t = t, .m = m, .o = o, .n = m->rows, .board = o->view == LENS_VIEW_STORYBOARD, .grow = grow};
   lens_theme_get(o->dark, &O->th);
   O->tx = lens_text_new(lens_font_pt(o));
   O->word = calloc((size_t)O->n, sizeof *O->word), O->beta = calloc((size_t)O->n, sizeof *O->beta);
@@ -279,7 +282,7 @@ static attn_status overlay_open(Overlay *O, const attn_trace *t, const attn_map 
 attn_status lens_overlay_size(const attn_trace *t, const attn_map *m, const LensRenderOptions *o, double *width,
                               double *height) {
   Overlay O;
-  attn_status st = overlay_open(&O, t, m, o);
+  attn_status st = overlay_open(&O, t, m, o, 1.0);
   if (st != ATTN_OK) return st;
   *width = O.W;
   *height = O.H;
@@ -408,8 +411,15 @@ static void paint_board(cairo_t *cr, Overlay *O, LensLayout *layout, int text) {
 attn_status lens_overlay_draw(cairo_t *cr, const attn_trace *t, const attn_map *m, const LensRenderOptions *o,
                               double width, double height, LensLayout *layout) {
   Overlay O;
-  attn_status st = overlay_open(&O, t, m, o);
+  attn_status st = overlay_open(&O, t, m, o, 1.0);
   if (st != ATTN_OK) return st;
+  /* A larger box than the natural size grows the images (text keeps its size, so the grown
+   * picture still fits); exports draw at the natural size. */
+  double grow = fmin(MAX_GROW, fmin(width / O.W, height / O.H));
+  if (grow > 1.02) {
+    overlay_close(&O);
+    if ((st = overlay_open(&O, t, m, o, grow)) != ATTN_OK) return st;
+  }
   LensFit fit;
   lens_fit_begin(cr, O.tx, O.W, O.H, width, height, &fit);
   if (O.board) paint_board(cr, &O, layout, fit.text);

@@ -6,7 +6,8 @@
 #include "lens_private.h"
 
 /* Both return ATTN_E_ARG when the trace has no image grid matching map m (rows = words,
- * cols = grid_rows * grid_cols). The natural size is whole units.
+ * cols = grid_rows * grid_cols). The natural size is whole units; a larger box grows the images
+ * (up to 4 times), not the text.
  * Overlay: the image with word o->highlight_row's attention (-1: summed over all words), a
  * colour bar, and the caption as a row of words; in the layout, grid = the image (rows x cols
  * of the attention grid, cell_w x cell_h) and row_labels = the words.

@@ -1,0 +1,1273 @@
+/* The Caption page: images in (file, drop, paste, examples, Compose), captions out on a worker
+ * thread as the Translate page translates, and the overlay or storyboard of where each word
+ * looked. */
+#include "lens_caption_page.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <string.h>
+
+#include "attn_caption.h"
+#include "lens_image.h"
+#include "lens_models.h"
+
+#define DEBOUNCE_MS 40
+#define DRAG_DEBOUNCE_MS 10
+#define SPINNER_DELAY_MS 150
+#define LOAD_SIDE 512     /* opened images are read at most this large */
+#define COMPOSE_SIDE 384  /* the composed scene, in pixels */
+#define DEFAULT_CAPTION_MODEL "caption-scenes"
+
+/* ---- the scene world of training/scenes.py ---- */
+
+const char *const lens_compose_shape_names[LENS_COMPOSE_SHAPES + 1] = {"circle", "square", "triangle", "diamond",
+                                                                       "star", "hexagon", "cross", NULL};
+const char *const lens_compose_colour_names[LENS_COMPOSE_COLOURS + 1] = {"red", "orange", "yellow", "green",
+                                                                         "blue", "purple", "pink", "brown", NULL};
+static const unsigned char colour_rgb[LENS_COMPOSE_COLOURS][3] = {
+    {214, 39, 40}, {247, 129, 23}, {245, 214, 41}, {44, 160, 64}, {36, 87, 214}, {132, 58, 186}, {245, 125, 190}, {128, 78, 38}};
+static const double size_radius[2] = {0.095, 0.175}; /* the middle of scenes.SIZES, fractions of the side */
+static const double background_rgb[3] = {0.72, 0.73, 0.70};
+
+#define MAX_VERTS 12
+typedef struct Polygon {
+  int n; /* 0: the unit circle */
+  double x[MAX_VERTS], y[MAX_VERTS];
+} Polygon;
+
+static void regular(Polygon *p, int n, double radius, double start_deg, double shift_y) {
+  p->n = n;
+  for (int k = 0; k < n; k++) {
+    double a = (start_deg + 360.0 * k / n) * G_PI / 180.0;
+    p->x[k] = radius * cos(a), p->y[k] = radius * sin(a) + shift_y;
+  }
+}
+
+/* scenes.SHAPES, in units of the radius, y down. */
+static void shape_polygon(int shape, Polygon *p) {
+  static const double square[] = {-0.88, -0.88, 0.88, -0.88, 0.88, 0.88, -0.88, 0.88};
+  static const double diamond[] = {0.0, -1.15, 0.9, 0.0, 0.0, 1.15, -0.9, 0.0};
+  const double w = 0.36;
+  const double cross[] = {-w, -1, w, -1, w, -w, 1, -w, 1, w, w, w, w, 1, -w, 1, -w, w, -1, w, -1, -w, -w, -w};
+  const double *fixed = shape == 1 ? square : shape == 3 ? diamond : shape == 6 ? cross : NULL;
+  memset(p, 0, sizeof *p);
+  if (fixed) {
+    p->n = shape == 6 ? 12 : 4;
+    for (int k = 0; k < p->n; k++) p->x[k] = fixed[2 * k], p->y[k] = fixed[2 * k + 1];
+  } else if (shape == 2) {
+    regular(p, 3, 1.3, -90.0, 0.325);
+  } else if (shape == 4) {
+    p->n = 10;
+    for (int k = 0; k < 10; k++) {
+      double r = k % 2 ? 0.5 : 1.2, a = (-90.0 + 36.0 * k) * G_PI / 180.0;
+      p->x[k] = r * cos(a), p->y[k] = r * sin(a) + 0.115;
+    }
+  } else if (shape == 5) {
+    regular(p, 6, 1.05, 0.0, 0.0);
+  }
+}
+
+/* Even-odd point-in-shape test in units of the radius, as scenes.inside. */
+static gboolean inside_shape(int shape, double x, double y) {
+  Polygon p;
+  shape_polygon(shape, &p);
+  if (p.n == 0) return x * x + y * y <= 1.0;
+  gboolean in = FALSE;
+  for (int k = 0; k < p.n; k++) {
+    double x0 = p.x[k], y0 = p.y[k], x1 = p.x[(k + 1) % p.n], y1 = p.y[(k + 1) % p.n];
+    if (y0 != y1 && (y0 > y) != (y1 > y) && x < x0 + (y - y0) * (x1 - x0) / (y1 - y0)) in = !in;
+  }
+  return in;
+}
+
+typedef struct ComposeShape {
+  int shape, colour, big;
+  double x, y; /* centre, fractions of the image side */
+} ComposeShape;
+
+static void shape_path(cairo_t *cr, const ComposeShape *s, double side) {
+  double r = size_radius[s->big] * side, cx = s->x * side, cy = s->y * side;
+  Polygon p;
+  shape_polygon(s->shape, &p);
+  cairo_new_path(cr);
+  if (p.n == 0) cairo_arc(cr, cx, cy, r, 0, 2 * G_PI);
+  for (int k = 0; k < p.n; k++) cairo_line_to(cr, cx + r * p.x[k], cy + r * p.y[k]);
+  cairo_close_path(cr);
+}
+
+/* ---- models ---- */
+
+typedef struct CaptionerRef {
+  attn_captioner *captioner;
+} CaptionerRef;
+
+static void captioner_clear(gpointer data) { attn_captioner_free(((CaptionerRef *)data)->captioner); }
+static CaptionerRef *captioner_ref(CaptionerRef *c) { return g_atomic_rc_box_acquire(c); }
+static void captioner_unref(CaptionerRef *c) {
+  if (c) g_atomic_rc_box_release_full(c, captioner_clear);
+}
+
+typedef struct CaptionModel {
+  char *path, *name, *card;
+} CaptionModel;
+
+static void caption_model_free(gpointer data) {
+  CaptionModel *m = data;
+  g_free(m->path), g_free(m->name), g_free(m->card);
+  g_free(m);
+}
+
+struct _LensCaptionPage {
+  GtkBox parent_instance;
+  GtkWidget *info_bar, *info_label, *model_dropdown, *card_label, *example_dropdown, *compose_toggle, *compose_bar;
+  GtkWidget *shape_dropdown, *colour_dropdown, *size_dropdown, *delete_button, *words_box, *spinner, *status;
+  GtkWidget *overlay_button, *board_button, *opacity_scale, *upsample_dropdown, *blur_spin, *cmap_dropdown;
+  GtkWidget *beam_spin, *canvas;
+  GtkStringList *model_names, *example_names;
+  GPtrArray *models;    /* CaptionModel, in the order of the dropdown */
+  cJSON *examples;      /* scenes.json of the examples folder */
+  char *examples_dir;
+  CaptionerRef *captioner;
+  char *model_path, *message;
+  attn_trace *trace;    /* as the model produced it */
+  LensRenderOptions options;
+  LensLayout *layout;   /* where the last drawing put things (large: allocated) */
+  /* the image: pixels in Cairo's layout for drawing, and as floats for the model */
+  guchar *argb;
+  float *rgb;
+  int width, height;
+  LensImage image;
+  /* Compose mode */
+  GArray *shapes;       /* ComposeShape, bottom to top */
+  int selected, dragging;
+  double drag_dx, drag_dy, drag_x0, drag_y0;
+  int pinned_word;      /* the clicked word, -1 for none; hovering shows another for a while */
+  GCancellable *cancellable;
+  guint64 generation, load_generation;
+  guint debounce_id, spinner_id, n_results;
+  gint64 edit_time;
+  double last_ms;
+  int loading, captioning, updating;
+};
+
+G_DEFINE_FINAL_TYPE(LensCaptionPage, lens_caption_page, GTK_TYPE_BOX)
+
+static void start_captioning(LensCaptionPage *self);
+static void schedule_captioning(LensCaptionPage *self, guint delay_ms);
+
+/* ---- messages and the spinner ---- */
+
+static void show_message(LensCaptionPage *self, const char *text, GtkMessageType type) {
+  g_free(self->message);
+  self->message = g_strdup(text);
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (text) {
+    gtk_label_set_text(GTK_LABEL(self->info_label), text);
+    gtk_info_bar_set_message_type(GTK_INFO_BAR(self->info_bar), type);
+  }
+  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), text != NULL);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+}
+
+static void set_spinning(LensCaptionPage *self, gboolean on) {
+  gtk_widget_set_visible(self->spinner, on);
+  gtk_spinner_set_spinning(GTK_SPINNER(self->spinner), on);
+}
+
+static gboolean spinner_timeout(gpointer data) {
+  LensCaptionPage *self = data;
+  self->spinner_id = 0;
+  set_spinning(self, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static void busy_changed(LensCaptionPage *self) {
+  gboolean busy = self->loading > 0 || self->captioning > 0;
+  if (busy && !self->spinner_id && !gtk_widget_get_visible(self->spinner))
+    self->spinner_id = g_timeout_add(SPINNER_DELAY_MS, spinner_timeout, self);
+  if (!busy) {
+    g_clear_handle_id(&self->spinner_id, g_source_remove);
+    set_spinning(self, FALSE);
+  }
+}
+
+/* ---- the image ---- */
+
+/* Takes pixels in Cairo's ARGB32 layout (opaque) as the current image and captions it. */
+static void set_pixels(LensCaptionPage *self, const guchar *argb, int w, int h, int stride) {
+  g_free(self->argb), g_free(self->rgb);
+  self->argb = g_malloc((gsize)w * h * 4);
+  self->rgb = g_new(float, (gsize)w * h * 3);
+  for (int y = 0; y < h; y++) {
+    memcpy(self->argb + (gsize)y * w * 4, argb + (gsize)y * stride, (gsize)w * 4);
+    for (int x = 0; x < w; x++) {
+      guint32 v;
+      memcpy(&v, argb + (gsize)y * stride + 4 * (gsize)x, 4);
+      float *p = self->rgb + ((gsize)y * w + x) * 3;
+      p[0] = ((v >> 16) & 0xff) / 255.0f, p[1] = ((v >> 8) & 0xff) / 255.0f, p[2] = (v & 0xff) / 255.0f;
+    }
+  }
+  self->width = w, self->height = h;
+  self->image = (LensImage){w, h, 4 * w, self->argb};
+  gtk_widget_queue_draw(self->canvas);
+}
+
+static void set_pixbuf(LensCaptionPage *self, GdkPixbuf *pb) {
+  g_autofree guchar *argb = lens_image_argb32(pb);
+  int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
+  set_pixels(self, argb, w, h, 4 * w);
+  schedule_captioning(self, 0);
+}
+
+/* Draws the composed scene and takes it as the image. */
+static void render_scene(LensCaptionPage *self, guint delay_ms) {
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, COMPOSE_SIDE, COMPOSE_SIDE);
+  cairo_t *cr = cairo_create(s);
+  cairo_set_source_rgb(cr, background_rgb[0], background_rgb[1], background_rgb[2]);
+  cairo_paint(cr);
+  for (guint i = 0; i < self->shapes->len; i++) {
+    const ComposeShape *sh = &g_array_index(self->shapes, ComposeShape, i);
+    shape_path(cr, sh, COMPOSE_SIDE);
+    cairo_set_source_rgb(cr, colour_rgb[sh->colour][0] / 255.0, colour_rgb[sh->colour][1] / 255.0,
+                         colour_rgb[sh->colour][2] / 255.0);
+    cairo_fill(cr);
+  }
+  cairo_destroy(cr);
+  cairo_surface_flush(s);
+  set_pixels(self, cairo_image_surface_get_data(s), COMPOSE_SIDE, COMPOSE_SIDE, cairo_image_surface_get_stride(s));
+  cairo_surface_destroy(s);
+  schedule_captioning(self, delay_ms);
+}
+
+/* ---- showing a result ---- */
+
+static void apply_options(LensCaptionPage *self) {
+  LensRenderOptions *o = &self->options;
+  o->view = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->board_button)) ? LENS_VIEW_STORYBOARD : LENS_VIEW_OVERLAY;
+  o->overlay_opacity = gtk_range_get_value(GTK_RANGE(self->opacity_scale));
+  o->upsample = (LensUpsample)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->upsample_dropdown));
+  o->blur = gtk_spin_button_get_value(GTK_SPIN_BUTTON(self->blur_spin));
+  o->colormap = (LensColormap)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->cmap_dropdown));
+  o->image = self->argb ? &self->image : NULL;
+  gtk_widget_queue_draw(self->canvas);
+}
+
+static void show_word(LensCaptionPage *self, int word) {
+  int n = self->trace ? self->trace->output.n : 0;
+  self->options.highlight_row = word >= 0 && word < n ? word : -1;
+  for (int i = 0; i < n; i++) {
+    GtkWidget *b = lens_caption_page_get_word_button(self, i);
+    if (!b) continue;
+    if (i == self->pinned_word) gtk_widget_add_css_class(b, "suggested-action");
+    else gtk_widget_remove_css_class(b, "suggested-action");
+  }
+  gtk_widget_queue_draw(self->canvas);
+}
+
+static void on_word_clicked(GtkButton *button, gpointer data) {
+  LensCaptionPage *self = data;
+  int i = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(button), "word"));
+  lens_caption_page_select_word(self, self->pinned_word == i ? -1 : i);
+}
+
+static void on_word_enter(GtkEventControllerMotion *m, double x, double y, gpointer data) {
+  GtkWidget *b = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(m));
+  show_word(data, GPOINTER_TO_INT(g_object_get_data(G_OBJECT(b), "word")));
+}
+
+static void on_word_leave(GtkEventControllerMotion *m, gpointer data) {
+  LensCaptionPage *self = data;
+  show_word(self, self->pinned_word);
+}
+
+/* One button per output token: the word over a bar as long as its beta. */
+static GtkWidget *word_button(LensCaptionPage *self, const attn_trace *t, int i) {
+  const char *w = t->output.tokens[i];
+  float p = t->output.probs ? t->output.probs[i] : 1.0f, beta = t->beta ? t->beta[i] : NAN;
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2), *bar = gtk_level_bar_new_for_interval(0, 1);
+  gtk_box_append(GTK_BOX(box), gtk_label_new(w));
+  gtk_level_bar_set_value(GTK_LEVEL_BAR(bar), isnan(beta) ? 0 : beta);
+  gtk_widget_set_size_request(bar, -1, 4);
+  gtk_box_append(GTK_BOX(box), bar);
+  GtkWidget *b = gtk_button_new();
+  gtk_button_set_child(GTK_BUTTON(b), box);
+  gtk_widget_add_css_class(b, "flat");
+  gtk_widget_add_css_class(b, "token");
+  gtk_widget_set_opacity(b, 0.4 + 0.6 * p);
+  g_autofree char *tip = isnan(beta) ? g_strdup_printf("“%s”: probability %.3f", w, (double)p)
+                                     : g_strdup_printf("“%s”: probability %.3f · β %.2f (how much this word looked at the "
+                                                       "image at all) — hover to see where, click to keep it", w, (double)p, (double)beta);
+  gtk_widget_set_tooltip_text(b, tip);
+  g_object_set_data(G_OBJECT(b), "word", GINT_TO_POINTER(i));
+  g_signal_connect(b, "clicked", G_CALLBACK(on_word_clicked), self);
+  GtkEventController *motion = gtk_event_controller_motion_new();
+  g_signal_connect(motion, "enter", G_CALLBACK(on_word_enter), self);
+  g_signal_connect(motion, "leave", G_CALLBACK(on_word_leave), self);
+  gtk_widget_add_controller(b, motion);
+  return b;
+}
+
+static void fill_words(LensCaptionPage *self) {
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child(self->words_box))) gtk_flow_box_remove(GTK_FLOW_BOX(self->words_box), child);
+  for (int i = 0; self->trace && i < self->trace->output.n; i++)
+    gtk_flow_box_append(GTK_FLOW_BOX(self->words_box), word_button(self, self->trace, i));
+}
+
+static void set_trace(LensCaptionPage *self, attn_trace *t) {
+  attn_trace_free(self->trace);
+  self->trace = t;
+  if (t && self->pinned_word >= t->output.n) self->pinned_word = -1;
+  fill_words(self);
+  show_word(self, self->pinned_word);
+  apply_options(self);
+}
+
+static void warnings_to_message(LensCaptionPage *self) {
+  if (!self->trace || self->trace->n_warnings == 0) {
+    show_message(self, NULL, GTK_MESSAGE_INFO);
+    return;
+  }
+  GString *joined = g_string_new(NULL);
+  for (int i = 0; i < self->trace->n_warnings; i++) g_string_append_printf(joined, "%s%s", i ? "\n" : "", self->trace->warnings[i]);
+  show_message(self, joined->str, GTK_MESSAGE_WARNING);
+  g_string_free(joined, TRUE);
+}
+
+/* ---- the worker ---- */
+
+typedef struct job {
+  CaptionerRef *captioner;
+  float *rgb;
+  int width, height;
+  attn_caption_opts opts;
+  guint64 generation;
+} job;
+
+static void job_free(gpointer data) {
+  job *j = data;
+  captioner_unref(j->captioner);
+  g_free(j->rgb);
+  g_free(j);
+}
+
+static void caption_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  job *j = data;
+  if (g_cancellable_is_cancelled(cancellable)) {
+    g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "superseded");
+    return;
+  }
+  attn_error err = {0};
+  attn_trace *t = attn_caption(j->captioner->captioner, j->rgb, j->width, j->height, &j->opts, &err);
+  if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
+  else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
+}
+
+static void captioning_done(GObject *source, GAsyncResult *result, gpointer data) {
+  LensCaptionPage *self = LENS_CAPTION_PAGE(source);
+  job *j = g_task_get_task_data(G_TASK(result));
+  g_autoptr(GError) error = NULL;
+  attn_trace *t = g_task_propagate_pointer(G_TASK(result), &error);
+  self->captioning--;
+  busy_changed(self);
+  if (j->generation != self->generation) { /* a newer image is on its way */
+    attn_trace_free(t);
+    return;
+  }
+  self->last_ms = (g_get_monotonic_time() - self->edit_time) / 1000.0;
+  self->n_results++;
+  set_trace(self, t);
+  if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
+  else warnings_to_message(self);
+  g_autofree char *status = t ? g_strdup_printf("%.0f ms · %s", self->last_ms, j->opts.beam > 1 ? "beam search" : "greedy")
+                              : g_strdup("");
+  gtk_label_set_text(GTK_LABEL(self->status), status);
+}
+
+static void start_captioning(LensCaptionPage *self) {
+  self->generation++;
+  g_cancellable_cancel(self->cancellable);
+  g_clear_object(&self->cancellable);
+  if (!self->captioner) return; /* the model's load finishes and calls us again */
+  if (!self->rgb) {
+    set_trace(self, NULL);
+    return;
+  }
+  self->cancellable = g_cancellable_new();
+  job *j = g_new0(job, 1);
+  j->captioner = captioner_ref(self->captioner);
+  j->rgb = g_memdup2(self->rgb, (gsize)self->width * self->height * 3 * sizeof(float));
+  j->width = self->width, j->height = self->height;
+  attn_caption_opts_init(&j->opts);
+  j->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
+  j->generation = self->generation;
+  GTask *task = g_task_new(self, self->cancellable, captioning_done, NULL);
+  g_task_set_task_data(task, j, job_free);
+  self->captioning++;
+  busy_changed(self);
+  g_task_run_in_thread(task, caption_in_thread);
+  g_object_unref(task);
+}
+
+static gboolean debounce_fired(gpointer data) {
+  LensCaptionPage *self = data;
+  self->debounce_id = 0;
+  start_captioning(self);
+  return G_SOURCE_REMOVE;
+}
+
+static void schedule_captioning(LensCaptionPage *self, guint delay_ms) {
+  self->edit_time = g_get_monotonic_time();
+  g_clear_handle_id(&self->debounce_id, g_source_remove);
+  self->debounce_id = g_timeout_add(delay_ms, debounce_fired, self);
+}
+
+/* ---- opening images ---- */
+
+static void load_image_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  GError *error = NULL;
+  GdkPixbuf *pb = lens_image_load(data, LOAD_SIDE, NULL, NULL, &error);
+  if (pb) g_task_return_pointer(task, pb, g_object_unref);
+  else g_task_return_error(task, error);
+}
+
+static void image_loaded(GObject *source, GAsyncResult *result, gpointer data) {
+  LensCaptionPage *self = LENS_CAPTION_PAGE(source);
+  guint64 generation = GPOINTER_TO_SIZE(data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) pb = g_task_propagate_pointer(G_TASK(result), &error);
+  self->loading--;
+  busy_changed(self);
+  if (generation != self->load_generation) return; /* another image was chosen meanwhile */
+  if (!pb) {
+    g_autofree char *msg = g_strdup_printf("%s%s", error->message,
+                                           self->argb ? "\nThe image shown is still the previous one." : "");
+    show_message(self, msg, GTK_MESSAGE_ERROR);
+    return;
+  }
+  show_message(self, NULL, GTK_MESSAGE_INFO);
+  lens_caption_page_set_compose(self, FALSE);
+  set_pixbuf(self, pb);
+}
+
+void lens_caption_page_open_file(LensCaptionPage *self, const char *path) {
+  g_return_if_fail(LENS_IS_CAPTION_PAGE(self));
+  self->load_generation++;
+  GTask *task = g_task_new(self, NULL, image_loaded, GSIZE_TO_POINTER(self->load_generation));
+  g_task_set_task_data(task, g_strdup(path), g_free);
+  self->loading++;
+  busy_changed(self);
+  g_task_run_in_thread(task, load_image_in_thread);
+  g_object_unref(task);
+}
+
+static void show_texture(LensCaptionPage *self, GdkTexture *tex) {
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  g_autoptr(GdkPixbuf) full = gdk_pixbuf_get_from_texture(tex);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  g_autoptr(GdkPixbuf) pb = full ? lens_image_prepare(full, LOAD_SIDE) : NULL;
+  if (!pb) {
+    show_message(self, "The pasted or dropped image could not be read.", GTK_MESSAGE_ERROR);
+    return;
+  }
+  self->load_generation++;
+  show_message(self, NULL, GTK_MESSAGE_INFO);
+  lens_caption_page_set_compose(self, FALSE);
+  set_pixbuf(self, pb);
+}
+
+static void pasted_files(GObject *clipboard, GAsyncResult *result, gpointer data) {
+  LensCaptionPage *self = data;
+  const GValue *v = gdk_clipboard_read_value_finish(GDK_CLIPBOARD(clipboard), result, NULL);
+  GSList *files = v ? gdk_file_list_get_files(g_value_get_boxed(v)) : NULL;
+  g_autofree char *path = files ? g_file_get_path(files->data) : NULL;
+  g_slist_free(files);
+  if (path) lens_caption_page_open_file(self, path);
+  else show_message(self, "The clipboard holds no image to paste.", GTK_MESSAGE_WARNING);
+  g_object_unref(self);
+}
+
+static void pasted_texture(GObject *clipboard, GAsyncResult *result, gpointer data) {
+  LensCaptionPage *self = data;
+  g_autoptr(GdkTexture) tex = gdk_clipboard_read_texture_finish(GDK_CLIPBOARD(clipboard), result, NULL);
+  if (tex) {
+    show_texture(self, tex);
+    g_object_unref(self);
+    return;
+  }
+  gdk_clipboard_read_value_async(GDK_CLIPBOARD(clipboard), GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT, NULL, pasted_files, self);
+}
+
+void lens_caption_page_paste(LensCaptionPage *self) {
+  GdkClipboard *cb = gtk_widget_get_clipboard(GTK_WIDGET(self));
+  gdk_clipboard_read_texture_async(cb, NULL, pasted_texture, g_object_ref(self));
+}
+
+static void on_paste_clicked(GtkButton *b, gpointer data) { lens_caption_page_paste(data); }
+
+static gboolean on_drop(GtkDropTarget *target, const GValue *value, double x, double y, gpointer data) {
+  LensCaptionPage *self = data;
+  if (G_VALUE_HOLDS(value, GDK_TYPE_TEXTURE)) {
+    show_texture(self, g_value_get_object(value));
+    return TRUE;
+  }
+  if (G_VALUE_HOLDS(value, GDK_TYPE_FILE_LIST)) {
+    GSList *files = gdk_file_list_get_files(g_value_get_boxed(value));
+    g_autofree char *path = files ? g_file_get_path(files->data) : NULL;
+    g_slist_free(files);
+    if (path) lens_caption_page_open_file(self, path);
+    return path != NULL;
+  }
+  return FALSE;
+}
+
+static void on_open_response(GtkNativeDialog *dialog, int response, gpointer data) {
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    if (path) lens_caption_page_open_file(data, path);
+  }
+  g_object_unref(dialog);
+}
+
+static void on_open_clicked(GtkButton *b, gpointer data) {
+  GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(data));
+  GtkFileChooserNative *d = gtk_file_chooser_native_new("Open Image", GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+                                                        GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  GtkFileFilter *f = gtk_file_filter_new();
+  gtk_file_filter_set_name(f, "Images");
+  gtk_file_filter_add_pixbuf_formats(f);
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
+  g_object_unref(f);
+  g_signal_connect(d, "response", G_CALLBACK(on_open_response), data);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+/* ---- examples ---- */
+
+static const cJSON *example(LensCaptionPage *self, int k) {
+  return self->examples ? cJSON_GetArrayItem(cJSON_GetObjectItem(self->examples, "scenes"), k) : NULL;
+}
+
+void lens_caption_page_set_examples_dir(LensCaptionPage *self, const char *dir) {
+  g_autofree char *path = g_build_filename(dir, "scenes.json", NULL), *text = NULL;
+  cJSON_Delete(self->examples);
+  self->examples = NULL;
+  g_free(self->examples_dir);
+  self->examples_dir = g_strdup(dir);
+  if (g_file_get_contents(path, &text, NULL, NULL)) self->examples = cJSON_Parse(text);
+  self->updating++;
+  int n = lens_caption_page_get_n_examples(self);
+  char **names = g_new0(char *, n + 2);
+  names[0] = g_strdup("Examples…");
+  for (int k = 0; k < n; k++) {
+    int objects = cJSON_GetArraySize(cJSON_GetObjectItem(example(self, k), "objects"));
+    names[k + 1] = g_strdup_printf("Scene %d (%d object%s)", k + 1, objects, objects == 1 ? "" : "s");
+  }
+  gtk_string_list_splice(self->example_names, 0, g_list_model_get_n_items(G_LIST_MODEL(self->example_names)),
+                         (const char *const *)names);
+  g_strfreev(names);
+  gtk_widget_set_sensitive(self->example_dropdown, n > 0);
+  self->updating--;
+}
+
+int lens_caption_page_get_n_examples(LensCaptionPage *self) {
+  return self->examples ? cJSON_GetArraySize(cJSON_GetObjectItem(self->examples, "scenes")) : 0;
+}
+
+const void *lens_caption_page_get_example(LensCaptionPage *self, int k) { return example(self, k); }
+
+void lens_caption_page_show_example(LensCaptionPage *self, int k) {
+  const cJSON *e = example(self, k), *name = e ? cJSON_GetObjectItem(e, "name") : NULL;
+  if (!cJSON_IsString(name)) return;
+  g_autofree char *file = g_strconcat(name->valuestring, ".png", NULL);
+  g_autofree char *path = g_build_filename(self->examples_dir, file, NULL);
+  lens_caption_page_open_file(self, path);
+}
+
+static void on_example_selected(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensCaptionPage *self = data;
+  guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->example_dropdown));
+  if (self->updating || i == 0 || i == GTK_INVALID_LIST_POSITION) return;
+  lens_caption_page_show_example(self, (int)i - 1);
+  self->updating++;
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->example_dropdown), 0);
+  self->updating--;
+}
+
+/* ---- Compose ---- */
+
+static ComposeShape *shape_at(LensCaptionPage *self, int i) {
+  return i >= 0 && (guint)i < self->shapes->len ? &g_array_index(self->shapes, ComposeShape, i) : NULL;
+}
+
+static void sync_compose_controls(LensCaptionPage *self) {
+  const ComposeShape *s = shape_at(self, self->selected);
+  gtk_widget_set_sensitive(self->delete_button, s != NULL);
+  if (!s) return;
+  self->updating++;
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->shape_dropdown), (guint)s->shape);
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->colour_dropdown), (guint)s->colour);
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->size_dropdown), (guint)s->big);
+  self->updating--;
+}
+
+void lens_caption_page_set_compose(LensCaptionPage *self, gboolean on) {
+  if (on == lens_caption_page_get_compose(self) && (!on || self->argb)) return;
+  self->updating++;
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->compose_toggle), on);
+  self->updating--;
+  gtk_widget_set_visible(self->compose_bar, on);
+  if (!on) return;
+  lens_caption_page_set_view(self, LENS_VIEW_OVERLAY); /* shapes are dragged on the overlay */
+  self->load_generation++; /* an image still loading does not replace the scene */
+  render_scene(self, 0);
+  sync_compose_controls(self);
+}
+
+gboolean lens_caption_page_get_compose(LensCaptionPage *self) {
+  return gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->compose_toggle));
+}
+
+int lens_caption_page_compose_add(LensCaptionPage *self, int shape, int colour, int big, double x, double y) {
+  ComposeShape s = {CLAMP(shape, 0, LENS_COMPOSE_SHAPES - 1), CLAMP(colour, 0, LENS_COMPOSE_COLOURS - 1), big ? 1 : 0,
+                    CLAMP(x, 0.0, 1.0), CLAMP(y, 0.0, 1.0)};
+  g_array_append_val(self->shapes, s);
+  self->selected = (int)self->shapes->len - 1;
+  if (!lens_caption_page_get_compose(self)) lens_caption_page_set_compose(self, TRUE);
+  else render_scene(self, 0);
+  sync_compose_controls(self);
+  return self->selected;
+}
+
+int lens_caption_page_compose_count(LensCaptionPage *self) { return (int)self->shapes->len; }
+int lens_caption_page_compose_selected(LensCaptionPage *self) { return self->selected; }
+
+void lens_caption_page_compose_delete_selected(LensCaptionPage *self) {
+  if (!shape_at(self, self->selected)) return;
+  g_array_remove_index(self->shapes, (guint)self->selected);
+  self->selected = (int)self->shapes->len - 1;
+  render_scene(self, 0);
+  sync_compose_controls(self);
+}
+
+/* A free spot for a new shape: the first of a few places far from every shape there. */
+static void free_spot(LensCaptionPage *self, double *x, double *y) {
+  static const double spots[][2] = {{0.5, 0.5}, {0.25, 0.3}, {0.75, 0.7}, {0.72, 0.28}, {0.28, 0.72}, {0.5, 0.2}, {0.5, 0.8}};
+  double best = -1;
+  for (size_t k = 0; k < G_N_ELEMENTS(spots); k++) {
+    double nearest = 2;
+    for (guint i = 0; i < self->shapes->len; i++) {
+      const ComposeShape *s = &g_array_index(self->shapes, ComposeShape, i);
+      nearest = fmin(nearest, hypot(s->x - spots[k][0], s->y - spots[k][1]));
+    }
+    if (nearest > best + 1e-9) best = nearest, *x = spots[k][0], *y = spots[k][1];
+  }
+}
+
+static void on_add_clicked(GtkButton *b, gpointer data) {
+  LensCaptionPage *self = data;
+  double x = 0.5, y = 0.5;
+  free_spot(self, &x, &y);
+  lens_caption_page_compose_add(self, (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->shape_dropdown)),
+                                (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->colour_dropdown)),
+                                (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->size_dropdown)), x, y);
+}
+
+static void on_delete_clicked(GtkButton *b, gpointer data) { lens_caption_page_compose_delete_selected(data); }
+
+static void on_clear_clicked(GtkButton *b, gpointer data) {
+  LensCaptionPage *self = data;
+  g_array_set_size(self->shapes, 0);
+  self->selected = -1;
+  render_scene(self, 0);
+  sync_compose_controls(self);
+}
+
+/* A new shape, colour or size applies to the selected shape. */
+static void on_compose_choice(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensCaptionPage *self = data;
+  ComposeShape *s = shape_at(self, self->selected);
+  if (self->updating || !s) return;
+  s->shape = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->shape_dropdown));
+  s->colour = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->colour_dropdown));
+  s->big = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->size_dropdown));
+  render_scene(self, 0);
+}
+
+static void on_compose_toggled(GtkToggleButton *b, gpointer data) {
+  LensCaptionPage *self = data;
+  if (!self->updating) lens_caption_page_set_compose(self, gtk_toggle_button_get_active(b));
+}
+
+/* Widget coordinates to fractions of the image, through the last drawing's image box. */
+static gboolean to_image(LensCaptionPage *self, double x, double y, double *u, double *v) {
+  const LensRect *g = &self->layout->grid;
+  if (g->w <= 0 || g->h <= 0) return FALSE;
+  *u = (x - g->x) / g->w, *v = (y - g->y) / g->h;
+  return TRUE;
+}
+
+gboolean lens_caption_page_compose_locate(LensCaptionPage *self, int i, double *x, double *y) {
+  const ComposeShape *s = shape_at(self, i);
+  const LensRect *g = &self->layout->grid;
+  if (!s || g->w <= 0) return FALSE;
+  *x = g->x + s->x * g->w, *y = g->y + s->y * g->h;
+  return TRUE;
+}
+
+void lens_caption_page_drag_begin(LensCaptionPage *self, double x, double y) {
+  double u, v;
+  self->dragging = FALSE;
+  if (!lens_caption_page_get_compose(self) || !to_image(self, x, y, &u, &v)) return;
+  for (int i = (int)self->shapes->len - 1; i >= 0; i--) { /* the topmost shape under the pointer */
+    const ComposeShape *s = shape_at(self, i);
+    double r = size_radius[s->big] * 1.1; /* a little slack makes small shapes easy to grab */
+    if (!inside_shape(s->shape, (u - s->x) / r, (v - s->y) / r)) continue;
+    self->selected = i, self->dragging = TRUE;
+    self->drag_dx = s->x - u, self->drag_dy = s->y - v;
+    sync_compose_controls(self);
+    gtk_widget_queue_draw(self->canvas);
+    return;
+  }
+}
+
+void lens_caption_page_drag_update(LensCaptionPage *self, double x, double y) {
+  ComposeShape *s = shape_at(self, self->selected);
+  double u, v;
+  if (!self->dragging || !s || !to_image(self, x, y, &u, &v)) return;
+  s->x = CLAMP(u + self->drag_dx, 0.0, 1.0), s->y = CLAMP(v + self->drag_dy, 0.0, 1.0);
+  render_scene(self, DRAG_DEBOUNCE_MS); /* the caption follows while dragging */
+}
+
+void lens_caption_page_drag_end(LensCaptionPage *self) { self->dragging = FALSE; }
+
+static void on_drag_begin(GtkGestureDrag *g, double x, double y, gpointer data) {
+  LensCaptionPage *self = data;
+  self->drag_x0 = x, self->drag_y0 = y;
+  lens_caption_page_drag_begin(self, x, y);
+  if (self->dragging) gtk_gesture_set_state(GTK_GESTURE(g), GTK_EVENT_SEQUENCE_CLAIMED);
+}
+
+static void on_drag_update(GtkGestureDrag *g, double dx, double dy, gpointer data) {
+  LensCaptionPage *self = data;
+  lens_caption_page_drag_update(self, self->drag_x0 + dx, self->drag_y0 + dy);
+}
+
+static void on_drag_end(GtkGestureDrag *g, double dx, double dy, gpointer data) { lens_caption_page_drag_end(data); }
+
+/* A click on a word under the overlay or a storyboard thumbnail keeps that word. */
+static void on_canvas_pressed(GtkGestureClick *g, int n, double x, double y, gpointer data) {
+  LensCaptionPage *self = data;
+  int row = -1, col = -1;
+  if (self->trace && lens_layout_hit_label(self->layout, x, y, &row, &col) && row >= 0)
+    lens_caption_page_select_word(self, self->pinned_word == row ? -1 : row);
+}
+
+static gboolean on_key(GtkEventControllerKey *k, guint keyval, guint code, GdkModifierType state, gpointer data) {
+  LensCaptionPage *self = data;
+  if ((keyval == GDK_KEY_Delete || keyval == GDK_KEY_BackSpace) && lens_caption_page_get_compose(self)) {
+    lens_caption_page_compose_delete_selected(self);
+    return TRUE;
+  }
+  if (keyval == GDK_KEY_v && (state & GDK_CONTROL_MASK)) {
+    lens_caption_page_paste(self);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+/* ---- the canvas ---- */
+
+static gboolean theme_is_dark(GtkWidget *widget) {
+  GdkRGBA fg;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color(gtk_widget_get_style_context(widget), &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue > 0.5;
+}
+
+static void draw_text(GtkWidget *w, cairo_t *cr, double x, double y, const char *text, gboolean dark) {
+  PangoLayout *pl = gtk_widget_create_pango_layout(w, text);
+  int tw, th;
+  pango_layout_get_pixel_size(pl, &tw, &th);
+  cairo_set_source_rgba(cr, dark, dark, dark, 0.6);
+  cairo_move_to(cr, x - tw / 2.0, y);
+  pango_cairo_show_layout(cr, pl);
+  g_object_unref(pl);
+}
+
+/* No caption yet: the image alone, fitted, with a note under it (Compose works without a model). */
+static void draw_image_only(LensCaptionPage *self, cairo_t *cr, int width, int height, gboolean dark) {
+  memset(self->layout, 0, sizeof *self->layout);
+  const char *note = !self->model_path ? "No caption model: train caption-scenes (training/README.md) or open a model folder (Ctrl+O)."
+                     : !self->argb ? "Open, drop or paste an image, pick an example scene, or compose one."
+                                   : "Captioning…";
+  if (self->argb) {
+    double k = fmin((width - 40.0) / self->width, (height - 80.0) / self->height), w = self->width * k, h = self->height * k;
+    double x = (width - w) / 2, y = 20;
+    cairo_surface_t *s = cairo_image_surface_create_for_data(self->argb, CAIRO_FORMAT_ARGB32, self->width, self->height,
+                                                             4 * self->width);
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    cairo_scale(cr, k, k);
+    cairo_set_source_surface(cr, s, 0, 0);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    cairo_surface_destroy(s);
+    self->layout->grid = (LensRect){x, y, w, h};
+    draw_text(GTK_WIDGET(self->canvas), cr, width / 2.0, y + h + 12, note, dark);
+  } else {
+    draw_text(GTK_WIDGET(self->canvas), cr, width / 2.0, height / 2.0, note, dark);
+  }
+}
+
+/* The selected shape, outlined (not part of exports). */
+static void draw_selection(LensCaptionPage *self, cairo_t *cr) {
+  const ComposeShape *s = shape_at(self, self->selected);
+  const LensRect *g = &self->layout->grid;
+  if (!s || !lens_caption_page_get_compose(self) || g->w <= 0 || self->options.view != LENS_VIEW_OVERLAY) return;
+  cairo_save(cr);
+  cairo_translate(cr, g->x, g->y);
+  cairo_scale(cr, g->w / COMPOSE_SIDE, g->h / COMPOSE_SIDE);
+  shape_path(cr, s, COMPOSE_SIDE);
+  cairo_restore(cr);
+  double dash[] = {5, 4};
+  cairo_set_dash(cr, dash, 2, 0);
+  cairo_set_line_width(cr, 2);
+  cairo_set_source_rgba(cr, 1, 1, 1, 0.95);
+  cairo_stroke_preserve(cr);
+  cairo_set_dash(cr, dash, 2, 5);
+  cairo_set_source_rgba(cr, 0, 0, 0, 0.8);
+  cairo_stroke(cr);
+}
+
+static void draw_canvas(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data) {
+  LensCaptionPage *self = data;
+  LensRenderOptions o = self->options;
+  o.dark = theme_is_dark(GTK_WIDGET(area));
+  o.image = self->argb ? &self->image : NULL;
+  if (self->trace && self->trace->n_maps > 0) lens_render(cr, self->trace, &o, width, height, self->layout);
+  else draw_image_only(self, cr, width, height, o.dark);
+  draw_selection(self, cr);
+}
+
+static void on_canvas_motion(GtkEventControllerMotion *m, double x, double y, gpointer data) {
+  LensCaptionPage *self = data;
+  double u, v;
+  const attn_trace *t = self->trace;
+  g_autofree char *tip = NULL;
+  if (t && self->options.view == LENS_VIEW_OVERLAY && to_image(self, x, y, &u, &v) && u >= 0 && u < 1 && v >= 0 && v < 1) {
+    int r = (int)(v * t->grid_rows), c = (int)(u * t->grid_cols), w = self->options.highlight_row;
+    const attn_map *map = &t->maps[0];
+    double sum = 0;
+    for (int i = w < 0 ? 0 : w; i < (w < 0 ? map->rows : w + 1); i++) sum += map->weights[(size_t)i * map->cols + r * t->grid_cols + c];
+    tip = g_strdup_printf("cell (%d, %d): %s %.3f", r, c, w < 0 ? "mean weight" : "weight", w < 0 ? sum / map->rows : sum);
+  }
+  gtk_widget_set_tooltip_text(self->canvas, tip);
+}
+
+/* ---- models ---- */
+
+static void load_model_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  attn_error err = {0};
+  attn_captioner *c = attn_captioner_load(data, &err);
+  if (!c) {
+    g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
+    return;
+  }
+  CaptionerRef *ref = g_atomic_rc_box_new0(CaptionerRef);
+  ref->captioner = c;
+  g_task_return_pointer(task, ref, (GDestroyNotify)captioner_unref);
+}
+
+static void model_loaded(GObject *source, GAsyncResult *result, gpointer data) {
+  LensCaptionPage *self = LENS_CAPTION_PAGE(source);
+  const char *path = g_task_get_task_data(G_TASK(result));
+  g_autoptr(GError) error = NULL;
+  CaptionerRef *c = g_task_propagate_pointer(G_TASK(result), &error);
+  self->loading--;
+  busy_changed(self);
+  if (g_strcmp0(path, self->model_path) != 0) { /* the user chose another meanwhile */
+    captioner_unref(c);
+    return;
+  }
+  if (!c) {
+    g_autofree char *msg = g_strdup_printf("The model could not be loaded: %s", error->message);
+    show_message(self, msg, GTK_MESSAGE_ERROR);
+    set_trace(self, NULL);
+    return;
+  }
+  captioner_unref(self->captioner);
+  self->captioner = c;
+  start_captioning(self);
+}
+
+static void load_model(LensCaptionPage *self, const CaptionModel *m) {
+  if (g_strcmp0(m->path, self->model_path) == 0 && self->captioner) return;
+  g_free(self->model_path);
+  self->model_path = g_strdup(m->path);
+  captioner_unref(self->captioner);
+  self->captioner = NULL;
+  gtk_label_set_text(GTK_LABEL(self->card_label), m->card ? m->card : "This model has no MODEL.md.");
+  gtk_widget_set_tooltip_text(self->model_dropdown, m->path);
+  GTask *task = g_task_new(self, NULL, model_loaded, NULL);
+  g_task_set_task_data(task, g_strdup(m->path), g_free);
+  self->loading++;
+  busy_changed(self);
+  g_task_run_in_thread(task, load_model_in_thread);
+  g_object_unref(task);
+}
+
+static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensCaptionPage *self = data;
+  guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->model_dropdown));
+  if (!self->updating && i < self->models->len) load_model(self, g_ptr_array_index(self->models, i));
+}
+
+int lens_caption_page_add_model(LensCaptionPage *self, const char *path, const char *display_name, const char *card) {
+  for (guint i = 0; i < self->models->len; i++)
+    if (g_strcmp0(((CaptionModel *)g_ptr_array_index(self->models, i))->path, path) == 0) return (int)i;
+  CaptionModel *m = g_new0(CaptionModel, 1);
+  m->path = g_strdup(path), m->name = g_strdup(display_name), m->card = g_strdup(card);
+  g_ptr_array_add(self->models, m);
+  self->updating++;
+  gtk_string_list_append(self->model_names, display_name);
+  self->updating--;
+  return (int)self->models->len - 1;
+}
+
+int lens_caption_page_get_n_models(LensCaptionPage *self) { return (int)self->models->len; }
+
+gboolean lens_caption_page_select_model(LensCaptionPage *self, const char *name) {
+  for (guint i = 0; i < self->models->len; i++) {
+    const CaptionModel *m = g_ptr_array_index(self->models, i);
+    g_autofree char *base = g_path_get_basename(m->path);
+    if (g_strcmp0(m->path, name) != 0 && g_strcmp0(base, name) != 0) continue;
+    self->updating++;
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(self->model_dropdown), i);
+    self->updating--;
+    load_model(self, m);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+const char *lens_caption_page_get_model_path(LensCaptionPage *self) { return self->model_path; }
+
+void lens_caption_page_select_default(LensCaptionPage *self) {
+  if (lens_caption_page_select_model(self, DEFAULT_CAPTION_MODEL)) return;
+  if (self->models->len > 0) {
+    lens_caption_page_select_model(self, ((CaptionModel *)g_ptr_array_index(self->models, 0))->path);
+    return;
+  }
+  gtk_label_set_text(GTK_LABEL(self->card_label), "No caption model was found.");
+  show_message(self, "No caption model was found: caption-scenes is trained with training/train_caption.py "
+               "(see training/README.md), or open a model folder (Ctrl+O). Compose still draws scenes.", GTK_MESSAGE_INFO);
+  gtk_widget_queue_draw(self->canvas);
+}
+
+/* ---- export ---- */
+
+gboolean lens_caption_page_export(LensCaptionPage *self, const char *path, double scale, GError **error) {
+  if (!self->trace || self->trace->n_maps == 0) {
+    g_set_error(error, LENS_ERROR, ATTN_E_ARG, "There is nothing to export yet: open an image and let the model caption it.");
+    return FALSE;
+  }
+  LensRenderOptions o = self->options;
+  o.dark = 0; /* paper and slides: always the light style */
+  o.image = self->argb ? &self->image : NULL;
+  attn_error err = {0};
+  if (lens_export(self->trace, &o, path, scale, &err) != ATTN_OK) {
+    g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GdkTexture *lens_caption_page_texture(LensCaptionPage *self, double scale) {
+  if (!self->trace || self->trace->n_maps == 0) return NULL;
+  LensRenderOptions o = self->options;
+  o.dark = 0;
+  o.image = self->argb ? &self->image : NULL;
+  double w, h;
+  lens_render_size(self->trace, &o, &w, &h);
+  int pw = (int)(w * scale + 0.5), ph = (int)(h * scale + 0.5);
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, pw, ph);
+  cairo_t *cr = cairo_create(s);
+  cairo_scale(cr, scale, scale);
+  lens_render(cr, self->trace, &o, w, h, NULL);
+  cairo_destroy(cr);
+  cairo_surface_flush(s);
+  GBytes *bytes = g_bytes_new(cairo_image_surface_get_data(s), (gsize)cairo_image_surface_get_stride(s) * ph);
+  GdkTexture *tex = gdk_memory_texture_new(pw, ph, GDK_MEMORY_DEFAULT, bytes, (gsize)cairo_image_surface_get_stride(s));
+  g_bytes_unref(bytes);
+  cairo_surface_destroy(s);
+  return tex;
+}
+
+/* ---- building the page ---- */
+
+static GtkWidget *labelled(const char *label, GtkWidget *w) {
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append(GTK_BOX(box), gtk_label_new(label));
+  gtk_box_append(GTK_BOX(box), w);
+  return box;
+}
+
+static GtkWidget *dropdown(GtkStringList **model, const char *const *items) {
+  GtkStringList *list = gtk_string_list_new(items);
+  if (model) *model = list;
+  return gtk_drop_down_new(G_LIST_MODEL(list), NULL);
+}
+
+static GtkWidget *card_button(LensCaptionPage *self) {
+  self->card_label = gtk_label_new("");
+  gtk_label_set_wrap(GTK_LABEL(self->card_label), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(self->card_label), 70);
+  gtk_label_set_selectable(GTK_LABEL(self->card_label), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(self->card_label), 0);
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), self->card_label);
+  gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroll), 420);
+  gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroll), TRUE);
+  gtk_scrolled_window_set_propagate_natural_width(GTK_SCROLLED_WINDOW(scroll), TRUE);
+  GtkWidget *pop = gtk_popover_new();
+  gtk_popover_set_child(GTK_POPOVER(pop), scroll);
+  GtkWidget *b = gtk_menu_button_new();
+  gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "dialog-information-symbolic");
+  gtk_menu_button_set_popover(GTK_MENU_BUTTON(b), pop);
+  gtk_widget_set_tooltip_text(b, "About this model: training data and measured quality");
+  return b;
+}
+
+static GtkWidget *button(const char *label, const char *tip, GCallback cb, gpointer data) {
+  GtkWidget *b = gtk_button_new_with_mnemonic(label);
+  gtk_widget_set_tooltip_text(b, tip);
+  g_signal_connect(b, "clicked", cb, data);
+  return b;
+}
+
+static void add_all(GtkWidget *box, GtkWidget **items, size_t n) {
+  for (size_t i = 0; i < n; i++) gtk_box_append(GTK_BOX(box), items[i]);
+}
+
+static void build_input_bar(LensCaptionPage *self) {
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  self->info_bar = gtk_info_bar_new();
+  self->info_label = gtk_label_new("");
+  gtk_label_set_wrap(GTK_LABEL(self->info_label), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(self->info_label), 0);
+  gtk_info_bar_add_child(GTK_INFO_BAR(self->info_bar), self->info_label);
+  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), FALSE);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  gtk_box_append(GTK_BOX(self), self->info_bar);
+  GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+  self->model_dropdown = dropdown(&self->model_names, NULL);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->model_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Caption model", -1);
+  self->example_dropdown = dropdown(&self->example_names, (const char *const[]){"Examples…", NULL});
+  gtk_widget_set_sensitive(self->example_dropdown, FALSE);
+  self->compose_toggle = gtk_toggle_button_new_with_mnemonic("_Compose");
+  gtk_widget_set_tooltip_text(self->compose_toggle, "Build a scene from shapes: add, colour, resize, drag and delete them");
+  self->beam_spin = gtk_spin_button_new_with_range(1, 8, 1);
+  self->spinner = gtk_spinner_new();
+  gtk_widget_set_visible(self->spinner, FALSE);
+  self->status = gtk_label_new("");
+  gtk_widget_add_css_class(self->status, "dim-label");
+  GtkWidget *items[] = {labelled("Model", self->model_dropdown), card_button(self),
+                        button("_Open Image…", "Open an image file (PNG, JPEG, …); or drop one here, or paste (Ctrl+V)",
+                               G_CALLBACK(on_open_clicked), self),
+                        button("_Paste", "Paste an image from the clipboard (Ctrl+V)", G_CALLBACK(on_paste_clicked), self),
+                        self->example_dropdown, self->compose_toggle, labelled("Beam", self->beam_spin), self->spinner,
+                        self->status};
+  add_all(bar, items, G_N_ELEMENTS(items));
+  gtk_box_append(GTK_BOX(self), bar);
+}
+
+static void build_compose_bar(LensCaptionPage *self) {
+  self->compose_bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+  gtk_widget_add_css_class(self->compose_bar, "toolbar");
+  self->shape_dropdown = dropdown(NULL, lens_compose_shape_names);
+  self->colour_dropdown = dropdown(NULL, lens_compose_colour_names);
+  self->size_dropdown = dropdown(NULL, (const char *const[]){"small", "big", NULL});
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->size_dropdown), 1);
+  self->delete_button = button("_Delete", "Delete the selected shape (Delete)", G_CALLBACK(on_delete_clicked), self);
+  GtkWidget *items[] = {labelled("Shape", self->shape_dropdown), labelled("Colour", self->colour_dropdown),
+                        labelled("Size", self->size_dropdown),
+                        button("_Add Shape", "Add a shape with these choices; drag it on the image", G_CALLBACK(on_add_clicked), self),
+                        self->delete_button, button("Clear", "Remove every shape", G_CALLBACK(on_clear_clicked), self),
+                        gtk_label_new("Drag shapes on the image: the caption follows.")};
+  add_all(self->compose_bar, items, G_N_ELEMENTS(items));
+  gtk_widget_add_css_class(items[G_N_ELEMENTS(items) - 1], "dim-label");
+  gtk_widget_set_visible(self->compose_bar, FALSE);
+  gtk_box_append(GTK_BOX(self), self->compose_bar);
+}
+
+static void build_words_and_display(LensCaptionPage *self) {
+  self->words_box = gtk_flow_box_new();
+  gtk_flow_box_set_selection_mode(GTK_FLOW_BOX(self->words_box), GTK_SELECTION_NONE);
+  gtk_flow_box_set_max_children_per_line(GTK_FLOW_BOX(self->words_box), 64);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->words_box), GTK_ACCESSIBLE_PROPERTY_LABEL, "Caption", -1);
+  gtk_box_append(GTK_BOX(self), self->words_box);
+  GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12), *views = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_add_css_class(bar, "toolbar");
+  gtk_widget_add_css_class(views, "linked");
+  self->overlay_button = gtk_toggle_button_new_with_label("Overlay");
+  self->board_button = gtk_toggle_button_new_with_label("Storyboard");
+  gtk_toggle_button_set_group(GTK_TOGGLE_BUTTON(self->board_button), GTK_TOGGLE_BUTTON(self->overlay_button));
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->overlay_button), TRUE);
+  gtk_box_append(GTK_BOX(views), self->overlay_button);
+  gtk_box_append(GTK_BOX(views), self->board_button);
+  self->opacity_scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 1, 0.05);
+  gtk_range_set_value(GTK_RANGE(self->opacity_scale), 0.6);
+  gtk_widget_set_size_request(self->opacity_scale, 140, -1);
+  self->upsample_dropdown = dropdown(NULL, (const char *const[]){"bilinear", "bicubic", "nearest (cells)", NULL});
+  self->blur_spin = gtk_spin_button_new_with_range(0, 3, 0.25);
+  gtk_widget_set_tooltip_text(self->blur_spin, "Gaussian blur of the heat map, in grid cells (0: none)");
+  self->cmap_dropdown = dropdown(NULL, (const char *const[]){"viridis", "magma", "cividis", "greys", NULL});
+  GtkWidget *items[] = {views, labelled("Opacity", self->opacity_scale), labelled("Upsampling", self->upsample_dropdown),
+                        labelled("Blur", self->blur_spin), labelled("Colours", self->cmap_dropdown)};
+  add_all(bar, items, G_N_ELEMENTS(items));
+  gtk_box_append(GTK_BOX(self), bar);
+}
+
+static void build_canvas(LensCaptionPage *self) {
+  self->canvas = gtk_drawing_area_new();
+  gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(self->canvas), draw_canvas, self, NULL);
+  gtk_widget_set_hexpand(self->canvas, TRUE);
+  gtk_widget_set_vexpand(self->canvas, TRUE);
+  gtk_widget_set_focusable(self->canvas, TRUE);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->canvas), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                 "The image with the attention of the chosen word", -1);
+  GtkGesture *drag = gtk_gesture_drag_new();
+  g_signal_connect(drag, "drag-begin", G_CALLBACK(on_drag_begin), self);
+  g_signal_connect(drag, "drag-update", G_CALLBACK(on_drag_update), self);
+  g_signal_connect(drag, "drag-end", G_CALLBACK(on_drag_end), self);
+  gtk_widget_add_controller(self->canvas, GTK_EVENT_CONTROLLER(drag));
+  GtkGesture *click = gtk_gesture_click_new();
+  g_signal_connect(click, "pressed", G_CALLBACK(on_canvas_pressed), self);
+  gtk_widget_add_controller(self->canvas, GTK_EVENT_CONTROLLER(click));
+  GtkEventController *motion = gtk_event_controller_motion_new();
+  g_signal_connect(motion, "motion", G_CALLBACK(on_canvas_motion), self);
+  gtk_widget_add_controller(self->canvas, motion);
+  GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_INVALID, GDK_ACTION_COPY);
+  gtk_drop_target_set_gtypes(drop, (GType[]){GDK_TYPE_FILE_LIST, GDK_TYPE_TEXTURE}, 2);
+  g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
+  gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drop));
+  gtk_box_append(GTK_BOX(self), self->canvas);
+}
+
+static void on_display_changed(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensCaptionPage *self = data;
+  if (!self->updating) apply_options(self);
+}
+
+static void on_opacity_changed(GtkRange *range, gpointer data) { on_display_changed(NULL, NULL, data); }
+
+static void on_beam_changed(GObject *object, GParamSpec *pspec, gpointer data) { schedule_captioning(data, 0); }
+
+static void connect_controls(LensCaptionPage *self) {
+  g_signal_connect(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_selected), self);
+  g_signal_connect(self->example_dropdown, "notify::selected", G_CALLBACK(on_example_selected), self);
+  g_signal_connect(self->compose_toggle, "toggled", G_CALLBACK(on_compose_toggled), self);
+  g_signal_connect(self->shape_dropdown, "notify::selected", G_CALLBACK(on_compose_choice), self);
+  g_signal_connect(self->colour_dropdown, "notify::selected", G_CALLBACK(on_compose_choice), self);
+  g_signal_connect(self->size_dropdown, "notify::selected", G_CALLBACK(on_compose_choice), self);
+  g_signal_connect(self->board_button, "notify::active", G_CALLBACK(on_display_changed), self);
+  g_signal_connect(self->opacity_scale, "value-changed", G_CALLBACK(on_opacity_changed), self);
+  g_signal_connect(self->upsample_dropdown, "notify::selected", G_CALLBACK(on_display_changed), self);
+  g_signal_connect(self->blur_spin, "notify::value", G_CALLBACK(on_display_changed), self);
+  g_signal_connect(self->cmap_dropdown, "notify::selected", G_CALLBACK(on_display_changed), self);
+  g_signal_connect(self->beam_spin, "notify::value", G_CALLBACK(on_beam_changed), self);
+  GtkEventController *keys = gtk_event_controller_key_new();
+  g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key), self);
+  gtk_widget_add_controller(GTK_WIDGET(self), keys);
+}
+
+static void lens_caption_page_init(LensCaptionPage *self) {
+  self->models = g_ptr_array_new_with_free_func(caption_model_free);
+  self->shapes = g_array_new(FALSE, FALSE, sizeof(ComposeShape));
+  self->selected = -1, self->pinned_word = -1;
+  self->layout = g_new0(LensLayout, 1);
+  lens_render_options_init(&self->options);
+  gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_VERTICAL);
+  gtk_box_set_spacing(GTK_BOX(self), 8);
+  gtk_widget_set_margin_start(GTK_WIDGET(self), 12);
+  gtk_widget_set_margin_end(GTK_WIDGET(self), 12);
+  gtk_widget_set_margin_top(GTK_WIDGET(self), 8);
+  gtk_widget_set_margin_bottom(GTK_WIDGET(self), 8);
+  build_input_bar(self);
+  build_compose_bar(self);
+  build_words_and_display(self);
+  build_canvas(self);
+  connect_controls(self);
+  apply_options(self);
+}
+
+static void lens_caption_page_dispose(GObject *object) {
+  LensCaptionPage *self = LENS_CAPTION_PAGE(object);
+  g_clear_handle_id(&self->debounce_id, g_source_remove);
+  g_clear_handle_id(&self->spinner_id, g_source_remove);
+  if (self->cancellable) g_cancellable_cancel(self->cancellable);
+  g_clear_object(&self->cancellable);
+  G_OBJECT_CLASS(lens_caption_page_parent_class)->dispose(object);
+}
+
+static void lens_caption_page_finalize(GObject *object) {
+  LensCaptionPage *self = LENS_CAPTION_PAGE(object);
+  captioner_unref(self->captioner);
+  attn_trace_free(self->trace);
+  cJSON_Delete(self->examples);
+  g_ptr_array_unref(self->models);
+  g_array_unref(self->shapes);
+  g_free(self->argb), g_free(self->rgb), g_free(self->model_path), g_free(self->message), g_free(self->examples_dir);
+  g_free(self->layout);
+  G_OBJECT_CLASS(lens_caption_page_parent_class)->finalize(object);
+}
+
+static void lens_caption_page_class_init(LensCaptionPageClass *klass) {
+  G_OBJECT_CLASS(klass)->dispose = lens_caption_page_dispose;
+  G_OBJECT_CLASS(klass)->finalize = lens_caption_page_finalize;
+}
+
+GtkWidget *lens_caption_page_new(void) { return g_object_new(LENS_TYPE_CAPTION_PAGE, NULL); }
+
+/* ---- public setters and getters (also what the tests drive) ---- */
+
+const attn_trace *lens_caption_page_get_trace(LensCaptionPage *self) { return self->trace; }
+guint lens_caption_page_get_n_results(LensCaptionPage *self) { return self->n_results; }
+gboolean lens_caption_page_is_busy(LensCaptionPage *self) {
+  return self->loading > 0 || self->captioning > 0 || self->debounce_id != 0;
+}
+const char *lens_caption_page_get_message(LensCaptionPage *self) { return self->message; }
+double lens_caption_page_get_last_ms(LensCaptionPage *self) { return self->last_ms; }
+GtkWidget *lens_caption_page_get_canvas(LensCaptionPage *self) { return self->canvas; }
+const LensLayout *lens_caption_page_get_layout(LensCaptionPage *self) { return self->layout; }
+const LensRenderOptions *lens_caption_page_get_options(LensCaptionPage *self) { return &self->options; }
+int lens_caption_page_get_word(LensCaptionPage *self) { return self->options.highlight_row; }
+
+void lens_caption_page_select_word(LensCaptionPage *self, int word) {
+  self->pinned_word = self->trace && word >= 0 && word < self->trace->output.n ? word : -1;
+  show_word(self, self->pinned_word);
+}
+
+GtkWidget *lens_caption_page_get_word_button(LensCaptionPage *self, int word) {
+  GtkFlowBoxChild *c = gtk_flow_box_get_child_at_index(GTK_FLOW_BOX(self->words_box), word);
+  return c ? gtk_flow_box_child_get_child(c) : NULL;
+}
+
+void lens_caption_page_set_view(LensCaptionPage *self, LensView view) {
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(view == LENS_VIEW_STORYBOARD ? self->board_button : self->overlay_button), TRUE);
+}
+void lens_caption_page_set_opacity(LensCaptionPage *self, double opacity) {
+  gtk_range_set_value(GTK_RANGE(self->opacity_scale), opacity);
+}
+void lens_caption_page_set_upsample(LensCaptionPage *self, LensUpsample upsample) {
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->upsample_dropdown), (guint)upsample);
+}
+void lens_caption_page_set_blur(LensCaptionPage *self, double cells) {
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->blur_spin), cells);
+}
+void lens_caption_page_set_beam(LensCaptionPage *self, int beam) {
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin), beam);
+}
