@@ -215,7 +215,6 @@ struct attn_sat_run {
   float *h, *c;        /* [capacity, H] state (h_{t-1}, c_{t-1}) of each hypothesis */
   float *h_tmp, *c_tmp; /* [capacity, H] reorder scratch */
   float *q;            /* [capacity, A] W_h h + b */
-  float *e;            /* [L, A] tanh(q + keys) of one hypothesis */
   float *x;            /* [capacity, E + D] LSTM input rows [E(y_{t-1}); z_t] */
   float *gates;        /* [capacity, 4H] */
   float *deep;         /* [capacity, E] E(y) + L_h h_t + L_z z_t */
@@ -282,7 +281,7 @@ static void init_decoder(attn_sat_run *r) {
 
 void attn_sat_run_free(attn_sat_run *r) {
   if (!r) return;
-  float *bufs[] = {r->ann, r->keys, r->h0, r->c0, r->h, r->c, r->h_tmp, r->c_tmp, r->q, r->e, r->x, r->gates,
+  float *bufs[] = {r->ann, r->keys, r->h0, r->c0, r->h, r->c, r->h_tmp, r->c_tmp, r->q, r->x, r->gates,
                    r->deep, r->beta};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
   free(r);
@@ -297,7 +296,7 @@ static int alloc_run(attn_sat_run *r) {
   r->h0 = attn_alloc_floats(H, &ok), r->c0 = attn_alloc_floats(H, &ok);
   r->h = attn_alloc_floats(cap * H, &ok), r->c = attn_alloc_floats(cap * H, &ok);
   r->h_tmp = attn_alloc_floats(cap * H, &ok), r->c_tmp = attn_alloc_floats(cap * H, &ok);
-  r->q = attn_alloc_floats(cap * (A > Dm ? A : Dm), &ok), r->e = attn_alloc_floats(L * A, &ok);
+  r->q = attn_alloc_floats(cap * (A > Dm ? A : Dm), &ok);
   r->x = attn_alloc_floats(cap * (E + Dm), &ok), r->gates = attn_alloc_floats(cap * 4 * H, &ok);
   r->deep = attn_alloc_floats(cap * E, &ok), r->beta = attn_alloc_floats(cap, &ok);
   return ok;
@@ -334,15 +333,34 @@ const float *attn_sat_run_c0(const attn_sat_run *r) { return r->c0; }
 
 static float sigmoidf(float v) { return 1.0f / (1.0f + expf(-v)); }
 
+/* tanh as a rational function (Eigen's ptanh_float: a few ulp from tanhf), which the compiler
+ * can vectorise; the attention MLP evaluates L x A of them per word, the decoder's hot spot. */
+static float tanh_fast(float x) {
+  const float c = 7.90531110763549805f;
+  float v = x > c ? c : x < -c ? -c : x, x2 = v * v;
+  float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+  p = x2 * p + -8.60467152213735e-11f;
+  p = x2 * p + 5.12229709037114e-08f;
+  p = x2 * p + 1.48572235717979e-05f;
+  p = x2 * p + 6.37261928875436e-04f;
+  p = x2 * p + 4.89352455891786e-03f;
+  float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+  q = x2 * q + 2.26843463243900e-03f;
+  q = x2 * q + 4.89352518554385e-03f;
+  return fabsf(x) < 0.0004f ? x : v * p / q;
+}
+
 /* alpha = softmax_i(v . tanh(q + W_a a_i)); beta = sigmoid(f_beta(h)); z = beta * sum_i alpha_i a_i. */
 static void attend(attn_sat_run *r, const float *h, const float *q, float *alpha, float *beta, float *z) {
   const attn_sat *m = r->m;
   const attn_sat_dims *D = &m->dims;
   int L = D->cells, A = D->attn_dim;
-  for (int i = 0; i < L; i++)
-    for (int a = 0; a < A; a++) r->e[(size_t)i * A + a] = q[a] + r->keys[(size_t)i * A + a];
-  attn_tanh(r->e, (int64_t)L * A);
-  attn_matvec(alpha, r->e, m->att_v, NULL, L, A);
+  for (int i = 0; i < L; i++) {
+    const float *key = r->keys + (size_t)i * A;
+    float e = 0.0f;
+    for (int a = 0; a < A; a++) e += m->att_v[a] * tanh_fast(q[a] + key[a]);
+    alpha[i] = e;
+  }
   attn_softmax(alpha, 1, L);
   float g = m->beta_b[0];
   for (int j = 0; j < D->hidden; j++) g += m->beta_w[j] * h[j];
