@@ -2,6 +2,7 @@
  * attention and beta), one image at a time on one thread, and the ratio to the PyTorch twin on
  * the same images and weights, measured in the same run. The images are generated test scenes
  * (training/scenes.py --raw). Not a test. */
+#include <cjson/cJSON.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -88,16 +89,13 @@ static double time_twin(const char *model, const char *dir, char **captions, int
   g_autofree char *out = run_script("bench_caption_twin.py", args);
   *agree = 0;
   if (!out) return NAN;
-  const char *m = strstr(out, "\"median_ms\": "), *c = strstr(out, "\"captions\": [");
-  if (c) c += strlen("\"captions\": ");
-  for (int i = 0; c && i < n; i++) { /* the captions have no quotes inside: the grammar has none */
-    g_autofree char *quoted = g_strdup_printf("\"%s\"", captions[i]);
-    c = strchr(c, '"'); /* caption i's opening quote */
-    if (c && g_str_has_prefix(c, quoted)) (*agree)++;
-    if (c) c = strchr(c + 1, '"');
-    if (c) c++;
-  }
-  return m ? g_ascii_strtod(m + 13, NULL) : NAN;
+  cJSON *j = cJSON_Parse(out);
+  const cJSON *m = cJSON_GetObjectItem(j, "median_ms"), *c = cJSON_GetObjectItem(j, "captions");
+  for (int i = 0; i < n && i < cJSON_GetArraySize(c); i++)
+    *agree += g_strcmp0(cJSON_GetStringValue(cJSON_GetArrayItem(c, i)), captions[i]) == 0;
+  double ms = cJSON_IsNumber(m) ? m->valuedouble : NAN;
+  cJSON_Delete(j);
+  return ms;
 }
 
 /* The C captioner over the scenes: times per image and the captions (caller frees both). */
