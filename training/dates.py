@@ -156,7 +156,8 @@ def export(args):
     cfg = {"architectures": ["BahdanauRNN"], "model_type": "rnn-attn", **{k: c[k] for k in keys},
            "tie_word_embeddings": True,
            "attnlens": {"task": "translate", "display_name": "Dates → ISO 8601 (teaching model, RNN with attention)",
-                        "source_lang": "en", "target_lang": "iso-8601", "tokenizer": "source.spm", "shared_vocab": True}}
+                        "source_lang": "en", "target_lang": "iso-8601", "tokenizer": "source.spm", "shared_vocab": True,
+                        "example": "Wednesday, the 3rd of March 2021"}}
     write_text(os.path.join(MODEL_DIR, "config.json"), json.dumps(cfg, indent=2, ensure_ascii=False) + "\n")
     with open(os.path.join(args.out, "dates.model"), "rb") as f:
         blob = f.read()

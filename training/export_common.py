@@ -37,7 +37,8 @@ def model_config(c, keys, architecture, model_type, display_name, **settings):
     cfg.update({k: c[k] for k in keys})
     cfg.update(settings)
     cfg["attnlens"] = {"task": "translate", "display_name": display_name,
-                       "source_lang": "en", "target_lang": "de", "tokenizer": "source.spm", "shared_vocab": True}
+                       "source_lang": "en", "target_lang": "de", "tokenizer": "source.spm", "shared_vocab": True,
+                       "example": "A little girl is climbing into a wooden playhouse."}
     return cfg
 
 

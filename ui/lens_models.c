@@ -7,7 +7,7 @@ G_DEFINE_QUARK(lens-error-quark, lens_error)
 
 void lens_model_entry_free(LensModelEntry *e) {
   if (!e) return;
-  g_free(e->name), g_free(e->display_name), g_free(e->path), g_free(e->task), g_free(e->card);
+  g_free(e->name), g_free(e->display_name), g_free(e->path), g_free(e->task), g_free(e->card), g_free(e->example);
   g_free(e);
 }
 
@@ -40,6 +40,9 @@ LensModelEntry *lens_model_entry_read(const char *path, gboolean user, GError **
   e->path = g_strdup(path);
   e->task = g_strdup(task);
   e->card = read_card(path);
+  const char *example = NULL;
+  attn_config_string(attn_model_dir_config(dir), "attnlens.example", NULL, &example, NULL);
+  e->example = g_strdup(example);
   e->user = user;
   attn_model_dir_close(dir);
   return e;

@@ -13,6 +13,7 @@ typedef struct LensModelEntry {
   char *path;
   char *task;         /* "translate", "caption", "read" */
   char *card;         /* MODEL.md text, or a note that there is none */
+  char *example;      /* config attnlens.example: an input to show first, or NULL */
   gboolean user;      /* from the user's folder */
 } LensModelEntry;
 

@@ -63,6 +63,7 @@ static const attn_map *current_map(LensTraceView *self) {
 
 /* Token text for display: the SentencePiece word marker becomes a plain space. */
 static char *display_token(const char *tok) {
+  if (strcmp(tok, "\xe2\x96\x81") == 0) return g_strdup("\xe2\x96\x81 (a space)");
   if (g_str_has_prefix(tok, "\xe2\x96\x81")) return g_strdup(tok + 3);
   if (tok[0] == '<') return g_strdup(tok); /* </s>, <unk:...> */
   return g_strdup_printf("\xc2\xb7%s", tok); /* continues a word */

@@ -26,6 +26,18 @@ static const LensModelEntry *selected_model(LensWindow *self) {
   return i < self->models->len ? g_ptr_array_index(self->models, i) : NULL;
 }
 
+/* A model's own example replaces the text only while the text is still an example: the
+ * user's typing is never overwritten. */
+static void show_example(LensWindow *self, const LensModelEntry *e) {
+  g_autofree char *text = lens_translate_page_get_text(self->translate);
+  gboolean untouched = !*text || g_strcmp0(text, EXAMPLE_SENTENCE) == 0;
+  for (guint i = 0; !untouched && i < self->models->len; i++) {
+    const LensModelEntry *m = g_ptr_array_index(self->models, i);
+    untouched = m->example && strcmp(text, m->example) == 0;
+  }
+  if (untouched) lens_translate_page_set_text(self->translate, e->example ? e->example : EXAMPLE_SENTENCE);
+}
+
 static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
   LensWindow *self = data;
   const LensModelEntry *e = selected_model(self);
@@ -33,6 +45,7 @@ static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data)
   gtk_label_set_text(GTK_LABEL(self->card_label), e->card);
   gtk_widget_set_tooltip_text(self->model_dropdown, e->path);
   lens_translate_page_set_model(self->translate, e->path);
+  show_example(self, e);
 }
 
 static void fill_model_names(LensWindow *self) {
@@ -343,9 +356,8 @@ LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {
     lens_trace_view_set_placeholder(lens_translate_page_get_view(self->translate),
                                     "No translation model found: open a model folder (Ctrl+O).");
   } else {
-    if (!lens_window_select_model(self, DEFAULT_MODEL))
+    if (!lens_window_select_model(self, DEFAULT_MODEL)) /* selecting shows its example at once */
       lens_window_select_model(self, ((LensModelEntry *)g_ptr_array_index(self->models, 0))->name);
-    lens_translate_page_set_text(self->translate, EXAMPLE_SENTENCE); /* something to look at at once */
   }
   lens_read_page_select_default(self->read);
   if (lens_read_page_get_n_models(self->read) > 0) lens_read_page_show_example(self->read, 0);
