@@ -296,9 +296,13 @@ static void build_header(LensWindow *self, GtkWidget *switcher) {
   self->model_dropdown = gtk_drop_down_new(G_LIST_MODEL(self->model_names), NULL);
   gtk_accessible_update_property(GTK_ACCESSIBLE(self->model_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Model", -1);
   g_signal_connect(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_selected), self);
-  gtk_header_bar_pack_start(GTK_HEADER_BAR(header), self->model_dropdown);
   self->card_button = build_card_button(self);
-  gtk_header_bar_pack_start(GTK_HEADER_BAR(header), self->card_button);
+  /* like the Read and Caption pages, the Translate page shows its model row at its top */
+  GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append(GTK_BOX(row), gtk_label_new("Model"));
+  gtk_box_append(GTK_BOX(row), self->model_dropdown);
+  gtk_box_append(GTK_BOX(row), self->card_button);
+  gtk_box_prepend(GTK_BOX(self->translate), row);
   gtk_header_bar_set_title_widget(GTK_HEADER_BAR(header), switcher);
   gtk_header_bar_pack_end(GTK_HEADER_BAR(header), build_menu_button());
   GtkWidget *export = gtk_button_new_from_icon_name("document-save-as-symbolic");
@@ -306,16 +310,6 @@ static void build_header(LensWindow *self, GtkWidget *switcher) {
   gtk_actionable_set_action_name(GTK_ACTIONABLE(export), "win.export");
   gtk_header_bar_pack_end(GTK_HEADER_BAR(header), export);
   gtk_window_set_titlebar(GTK_WINDOW(self), header);
-}
-
-/* The header's model chooser and card are not the Read or Caption page's: they have their own. */
-static void on_page_changed(GObject *stack, GParamSpec *pspec, gpointer data) {
-  LensWindow *self = data;
-  gboolean reading = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(stack)), "read") == 0 ||
-                     g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(stack)), "caption") == 0;
-  if (!self->model_dropdown || !self->card_button) return;
-  gtk_widget_set_visible(self->model_dropdown, !reading);
-  gtk_widget_set_visible(self->card_button, !reading);
 }
 
 static void lens_window_init(LensWindow *self) {
@@ -329,7 +323,6 @@ static void lens_window_init(LensWindow *self) {
   gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->read), "read", "Read");
   self->caption = LENS_CAPTION_PAGE(lens_caption_page_new());
   gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->caption), "caption", "Caption");
-  g_signal_connect(self->stack, "notify::visible-child-name", G_CALLBACK(on_page_changed), self);
   GtkWidget *switcher = gtk_stack_switcher_new();
   gtk_stack_switcher_set_stack(GTK_STACK_SWITCHER(switcher), GTK_STACK(self->stack));
   build_header(self, switcher);
