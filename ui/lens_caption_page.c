@@ -10,10 +10,10 @@
 #include "attn_caption.h"
 #include "lens_image.h"
 #include "lens_models.h"
+#include "lens_page_util.h"
 
 #define DEBOUNCE_MS 40
 #define DRAG_DEBOUNCE_MS 10
-#define SPINNER_DELAY_MS 150
 #define LOAD_SIDE 512     /* opened images are read at most this large */
 #define COMPOSE_SIDE 384  /* the composed scene, in pixels */
 #define DEFAULT_CAPTION_MODEL "caption-scenes"
@@ -120,7 +120,7 @@ static void caption_model_free(gpointer data) {
 struct _LensCaptionPage {
   GtkBox parent_instance;
   GtkWidget *info_bar, *info_label, *model_dropdown, *card_label, *example_dropdown, *compose_toggle, *compose_bar;
-  GtkWidget *shape_dropdown, *colour_dropdown, *size_dropdown, *delete_button, *words_box, *spinner, *status;
+  GtkWidget *shape_dropdown, *colour_dropdown, *size_dropdown, *delete_button, *words_box, *status;
   GtkWidget *overlay_button, *board_button, *opacity_scale, *upsample_dropdown, *blur_spin, *cmap_dropdown;
   GtkWidget *beam_spin, *canvas;
   GtkStringList *model_names, *example_names;
@@ -144,7 +144,8 @@ struct _LensCaptionPage {
   int pinned_word;      /* the clicked word, -1 for none; hovering shows another for a while */
   GCancellable *cancellable;
   guint64 generation, load_generation;
-  guint debounce_id, spinner_id, n_results;
+  guint debounce_id, n_results;
+  LensPageSpinner spinner;
   gint64 edit_time;
   double last_ms;
   int loading, captioning, updating;
@@ -158,37 +159,11 @@ static void schedule_captioning(LensCaptionPage *self, guint delay_ms);
 /* ---- messages and the spinner ---- */
 
 static void show_message(LensCaptionPage *self, const char *text, GtkMessageType type) {
-  g_free(self->message);
-  self->message = g_strdup(text);
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  if (text) {
-    gtk_label_set_text(GTK_LABEL(self->info_label), text);
-    gtk_info_bar_set_message_type(GTK_INFO_BAR(self->info_bar), type);
-  }
-  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), text != NULL);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-}
-
-static void set_spinning(LensCaptionPage *self, gboolean on) {
-  gtk_widget_set_visible(self->spinner, on);
-  gtk_spinner_set_spinning(GTK_SPINNER(self->spinner), on);
-}
-
-static gboolean spinner_timeout(gpointer data) {
-  LensCaptionPage *self = data;
-  self->spinner_id = 0;
-  set_spinning(self, TRUE);
-  return G_SOURCE_REMOVE;
+  lens_page_show_message(self->info_bar, self->info_label, &self->message, text, type);
 }
 
 static void busy_changed(LensCaptionPage *self) {
-  gboolean busy = self->loading > 0 || self->captioning > 0;
-  if (busy && !self->spinner_id && !gtk_widget_get_visible(self->spinner))
-    self->spinner_id = g_timeout_add(SPINNER_DELAY_MS, spinner_timeout, self);
-  if (!busy) {
-    g_clear_handle_id(&self->spinner_id, g_source_remove);
-    set_spinning(self, FALSE);
-  }
+  lens_page_spinner_set_busy(&self->spinner, self->loading > 0 || self->captioning > 0);
 }
 
 /* ---- the image ---- */
@@ -324,14 +299,8 @@ static void set_trace(LensCaptionPage *self, attn_trace *t) {
 }
 
 static void warnings_to_message(LensCaptionPage *self) {
-  if (!self->trace || self->trace->n_warnings == 0) {
-    show_message(self, NULL, GTK_MESSAGE_INFO);
-    return;
-  }
-  GString *joined = g_string_new(NULL);
-  for (int i = 0; i < self->trace->n_warnings; i++) g_string_append_printf(joined, "%s%s", i ? "\n" : "", self->trace->warnings[i]);
-  show_message(self, joined->str, GTK_MESSAGE_WARNING);
-  g_string_free(joined, TRUE);
+  g_autofree char *joined = lens_page_join_warnings(self->trace);
+  show_message(self, joined, joined ? GTK_MESSAGE_WARNING : GTK_MESSAGE_INFO);
 }
 
 /* ---- the worker ---- */
@@ -970,76 +939,19 @@ void lens_caption_page_select_default(LensCaptionPage *self) {
 /* ---- export ---- */
 
 gboolean lens_caption_page_export(LensCaptionPage *self, const char *path, double scale, GError **error) {
-  if (!self->trace || self->trace->n_maps == 0) {
-    g_set_error(error, LENS_ERROR, ATTN_E_ARG, "There is nothing to export yet: open an image and let the model caption it.");
-    return FALSE;
-  }
   LensRenderOptions o = self->options;
-  o.dark = 0; /* paper and slides: always the light style */
   o.image = self->argb ? &self->image : NULL;
-  attn_error err = {0};
-  if (lens_export(self->trace, &o, path, scale, &err) != ATTN_OK) {
-    g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
-    return FALSE;
-  }
-  return TRUE;
+  return lens_page_export(self->trace, &o, path, scale,
+                          "There is nothing to export yet: open an image and let the model caption it.", error);
 }
 
 GdkTexture *lens_caption_page_texture(LensCaptionPage *self, double scale) {
-  if (!self->trace || self->trace->n_maps == 0) return NULL;
   LensRenderOptions o = self->options;
-  o.dark = 0;
   o.image = self->argb ? &self->image : NULL;
-  double w, h;
-  lens_render_size(self->trace, &o, &w, &h);
-  int pw = (int)(w * scale + 0.5), ph = (int)(h * scale + 0.5);
-  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, pw, ph);
-  cairo_t *cr = cairo_create(s);
-  cairo_scale(cr, scale, scale);
-  lens_render(cr, self->trace, &o, w, h, NULL);
-  cairo_destroy(cr);
-  cairo_surface_flush(s);
-  GBytes *bytes = g_bytes_new(cairo_image_surface_get_data(s), (gsize)cairo_image_surface_get_stride(s) * ph);
-  GdkTexture *tex = gdk_memory_texture_new(pw, ph, GDK_MEMORY_DEFAULT, bytes, (gsize)cairo_image_surface_get_stride(s));
-  g_bytes_unref(bytes);
-  cairo_surface_destroy(s);
-  return tex;
+  return lens_page_texture(self->trace, &o, scale);
 }
 
 /* ---- building the page ---- */
-
-static GtkWidget *labelled(const char *label, GtkWidget *w) {
-  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append(GTK_BOX(box), gtk_label_new(label));
-  gtk_box_append(GTK_BOX(box), w);
-  return box;
-}
-
-static GtkWidget *dropdown(GtkStringList **model, const char *const *items) {
-  GtkStringList *list = gtk_string_list_new(items);
-  if (model) *model = list;
-  return gtk_drop_down_new(G_LIST_MODEL(list), NULL);
-}
-
-static GtkWidget *card_button(LensCaptionPage *self) {
-  self->card_label = gtk_label_new("");
-  gtk_label_set_wrap(GTK_LABEL(self->card_label), TRUE);
-  gtk_label_set_max_width_chars(GTK_LABEL(self->card_label), 70);
-  gtk_label_set_selectable(GTK_LABEL(self->card_label), TRUE);
-  gtk_label_set_xalign(GTK_LABEL(self->card_label), 0);
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), self->card_label);
-  gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroll), 420);
-  gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroll), TRUE);
-  gtk_scrolled_window_set_propagate_natural_width(GTK_SCROLLED_WINDOW(scroll), TRUE);
-  GtkWidget *pop = gtk_popover_new();
-  gtk_popover_set_child(GTK_POPOVER(pop), scroll);
-  GtkWidget *b = gtk_menu_button_new();
-  gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "dialog-information-symbolic");
-  gtk_menu_button_set_popover(GTK_MENU_BUTTON(b), pop);
-  gtk_widget_set_tooltip_text(b, "About this model: training data and measured quality");
-  return b;
-}
 
 static GtkWidget *button(const char *label, const char *tip, GCallback cb, gpointer data) {
   GtkWidget *b = gtk_button_new_with_mnemonic(label);
@@ -1053,32 +965,24 @@ static void add_all(GtkWidget *box, GtkWidget **items, size_t n) {
 }
 
 static void build_input_bar(LensCaptionPage *self) {
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  self->info_bar = gtk_info_bar_new();
-  self->info_label = gtk_label_new("");
-  gtk_label_set_wrap(GTK_LABEL(self->info_label), TRUE);
-  gtk_label_set_xalign(GTK_LABEL(self->info_label), 0);
-  gtk_info_bar_add_child(GTK_INFO_BAR(self->info_bar), self->info_label);
-  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), FALSE);
-  G_GNUC_END_IGNORE_DEPRECATIONS
+  self->info_bar = lens_page_info_bar_new(&self->info_label, -1);
   gtk_box_append(GTK_BOX(self), self->info_bar);
   GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
-  self->model_dropdown = dropdown(&self->model_names, NULL);
+  self->model_dropdown = lens_page_dropdown(&self->model_names, NULL);
   gtk_accessible_update_property(GTK_ACCESSIBLE(self->model_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Caption model", -1);
-  self->example_dropdown = dropdown(&self->example_names, (const char *const[]){"Examples…", NULL});
+  self->example_dropdown = lens_page_dropdown(&self->example_names, (const char *const[]){"Examples…", NULL});
   gtk_widget_set_sensitive(self->example_dropdown, FALSE);
   self->compose_toggle = gtk_toggle_button_new_with_mnemonic("_Compose");
   gtk_widget_set_tooltip_text(self->compose_toggle, "Build a scene from shapes: add, colour, resize, drag and delete them");
   self->beam_spin = gtk_spin_button_new_with_range(1, 8, 1);
-  self->spinner = gtk_spinner_new();
-  gtk_widget_set_visible(self->spinner, FALSE);
+  lens_page_spinner_init(&self->spinner);
   self->status = gtk_label_new("");
   gtk_widget_add_css_class(self->status, "dim-label");
-  GtkWidget *items[] = {labelled("Model", self->model_dropdown), card_button(self),
+  GtkWidget *items[] = {lens_page_labelled("Model", self->model_dropdown), lens_page_card_button_new(&self->card_label),
                         button("_Open Image…", "Open an image file (PNG, JPEG, …); or drop one here, or paste (Ctrl+V)",
                                G_CALLBACK(on_open_clicked), self),
                         button("_Paste", "Paste an image from the clipboard (Ctrl+V)", G_CALLBACK(on_paste_clicked), self),
-                        self->example_dropdown, self->compose_toggle, labelled("Beam", self->beam_spin), self->spinner,
+                        self->example_dropdown, self->compose_toggle, lens_page_labelled("Beam", self->beam_spin), self->spinner.widget,
                         self->status};
   add_all(bar, items, G_N_ELEMENTS(items));
   gtk_box_append(GTK_BOX(self), bar);
@@ -1087,13 +991,13 @@ static void build_input_bar(LensCaptionPage *self) {
 static void build_compose_bar(LensCaptionPage *self) {
   self->compose_bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
   gtk_widget_add_css_class(self->compose_bar, "toolbar");
-  self->shape_dropdown = dropdown(NULL, lens_compose_shape_names);
-  self->colour_dropdown = dropdown(NULL, lens_compose_colour_names);
-  self->size_dropdown = dropdown(NULL, (const char *const[]){"small", "big", NULL});
+  self->shape_dropdown = lens_page_dropdown(NULL, lens_compose_shape_names);
+  self->colour_dropdown = lens_page_dropdown(NULL, lens_compose_colour_names);
+  self->size_dropdown = lens_page_dropdown(NULL, (const char *const[]){"small", "big", NULL});
   gtk_drop_down_set_selected(GTK_DROP_DOWN(self->size_dropdown), 1);
   self->delete_button = button("_Delete", "Delete the selected shape (Delete)", G_CALLBACK(on_delete_clicked), self);
-  GtkWidget *items[] = {labelled("Shape", self->shape_dropdown), labelled("Colour", self->colour_dropdown),
-                        labelled("Size", self->size_dropdown),
+  GtkWidget *items[] = {lens_page_labelled("Shape", self->shape_dropdown), lens_page_labelled("Colour", self->colour_dropdown),
+                        lens_page_labelled("Size", self->size_dropdown),
                         button("_Add Shape", "Add a shape with these choices; drag it on the image", G_CALLBACK(on_add_clicked), self),
                         self->delete_button, button("Clear", "Remove every shape", G_CALLBACK(on_clear_clicked), self),
                         gtk_label_new("Drag shapes on the image: the caption follows.")};
@@ -1121,12 +1025,12 @@ static void build_words_and_display(LensCaptionPage *self) {
   self->opacity_scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 1, 0.05);
   gtk_range_set_value(GTK_RANGE(self->opacity_scale), 0.6);
   gtk_widget_set_size_request(self->opacity_scale, 140, -1);
-  self->upsample_dropdown = dropdown(NULL, (const char *const[]){"bilinear", "bicubic", "nearest (cells)", NULL});
+  self->upsample_dropdown = lens_page_dropdown(NULL, (const char *const[]){"bilinear", "bicubic", "nearest (cells)", NULL});
   self->blur_spin = gtk_spin_button_new_with_range(0, 3, 0.25);
   gtk_widget_set_tooltip_text(self->blur_spin, "Gaussian blur of the heat map, in grid cells (0: none)");
-  self->cmap_dropdown = dropdown(NULL, (const char *const[]){"viridis", "magma", "cividis", "greys", NULL});
-  GtkWidget *items[] = {views, labelled("Opacity", self->opacity_scale), labelled("Upsampling", self->upsample_dropdown),
-                        labelled("Blur", self->blur_spin), labelled("Colours", self->cmap_dropdown)};
+  self->cmap_dropdown = lens_page_dropdown(NULL, (const char *const[]){"viridis", "magma", "cividis", "greys", NULL});
+  GtkWidget *items[] = {views, lens_page_labelled("Opacity", self->opacity_scale), lens_page_labelled("Upsampling", self->upsample_dropdown),
+                        lens_page_labelled("Blur", self->blur_spin), lens_page_labelled("Colours", self->cmap_dropdown)};
   add_all(bar, items, G_N_ELEMENTS(items));
   gtk_box_append(GTK_BOX(self), bar);
 }
@@ -1190,12 +1094,7 @@ static void lens_caption_page_init(LensCaptionPage *self) {
   self->selected = -1, self->pinned_word = -1;
   self->layout = g_new0(LensLayout, 1);
   lens_render_options_init(&self->options);
-  gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_VERTICAL);
-  gtk_box_set_spacing(GTK_BOX(self), 8);
-  gtk_widget_set_margin_start(GTK_WIDGET(self), 12);
-  gtk_widget_set_margin_end(GTK_WIDGET(self), 12);
-  gtk_widget_set_margin_top(GTK_WIDGET(self), 8);
-  gtk_widget_set_margin_bottom(GTK_WIDGET(self), 8);
+  lens_page_init_box(GTK_BOX(self));
   build_input_bar(self);
   build_compose_bar(self);
   build_words_and_display(self);
@@ -1207,7 +1106,7 @@ static void lens_caption_page_init(LensCaptionPage *self) {
 static void lens_caption_page_dispose(GObject *object) {
   LensCaptionPage *self = LENS_CAPTION_PAGE(object);
   g_clear_handle_id(&self->debounce_id, g_source_remove);
-  g_clear_handle_id(&self->spinner_id, g_source_remove);
+  lens_page_spinner_clear(&self->spinner);
   if (self->cancellable) g_cancellable_cancel(self->cancellable);
   g_clear_object(&self->cancellable);
   G_OBJECT_CLASS(lens_caption_page_parent_class)->dispose(object);

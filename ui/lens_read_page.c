@@ -6,9 +6,9 @@
 
 #include "attn_read.h"
 #include "lens_models.h"
+#include "lens_page_util.h"
 
 #define DEBOUNCE_MS 60
-#define SPINNER_DELAY_MS 150
 #define DEFAULT_READ_MODEL "memn2n-babi"
 
 /* Example stories in the style of bAbI tasks 1 and 2 (hand-written from bAbI's own
@@ -53,7 +53,7 @@ static void read_model_free(gpointer data) {
 struct _LensReadPage {
   GtkBox parent_instance;
   GtkWidget *info_bar, *info_label, *model_dropdown, *card_label, *example_dropdown, *values_check, *cmap_dropdown;
-  GtkWidget *story_view, *question_entry, *answer_label, *spinner, *status;
+  GtkWidget *story_view, *question_entry, *answer_label, *status;
   GtkStringList *model_names;
   GPtrArray *models; /* ReadModel, in the order of the dropdown */
   GtkTextBuffer *story_buffer;
@@ -64,7 +64,8 @@ struct _LensReadPage {
   attn_trace *trace; /* as the model produced it */
   GCancellable *cancellable;
   guint64 generation;
-  guint debounce_id, spinner_id;
+  guint debounce_id;
+  LensPageSpinner spinner;
   gint64 edit_time;
   int loading, reading, updating;
 };
@@ -76,37 +77,11 @@ static void start_reading(LensReadPage *self);
 /* ---- messages and the spinner ---- */
 
 static void show_message(LensReadPage *self, const char *text, GtkMessageType type) {
-  g_free(self->message);
-  self->message = g_strdup(text);
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  if (text) {
-    gtk_label_set_text(GTK_LABEL(self->info_label), text);
-    gtk_info_bar_set_message_type(GTK_INFO_BAR(self->info_bar), type);
-  }
-  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), text != NULL);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-}
-
-static void set_spinning(LensReadPage *self, gboolean on) {
-  gtk_widget_set_visible(self->spinner, on);
-  gtk_spinner_set_spinning(GTK_SPINNER(self->spinner), on);
-}
-
-static gboolean spinner_timeout(gpointer data) {
-  LensReadPage *self = data;
-  self->spinner_id = 0;
-  set_spinning(self, TRUE);
-  return G_SOURCE_REMOVE;
+  lens_page_show_message(self->info_bar, self->info_label, &self->message, text, type);
 }
 
 static void busy_changed(LensReadPage *self) {
-  gboolean busy = self->loading > 0 || self->reading > 0;
-  if (busy && !self->spinner_id && !gtk_widget_get_visible(self->spinner))
-    self->spinner_id = g_timeout_add(SPINNER_DELAY_MS, spinner_timeout, self);
-  if (!busy) {
-    g_clear_handle_id(&self->spinner_id, g_source_remove);
-    set_spinning(self, FALSE);
-  }
+  lens_page_spinner_set_busy(&self->spinner, self->loading > 0 || self->reading > 0);
 }
 
 /* ---- unknown words, marked in the editor and the question ---- */
@@ -208,14 +183,8 @@ static void show_answer(LensReadPage *self, const attn_trace *t) {
 }
 
 static void warnings_to_message(LensReadPage *self) {
-  if (!self->trace || self->trace->n_warnings == 0) {
-    show_message(self, NULL, GTK_MESSAGE_INFO);
-    return;
-  }
-  GString *joined = g_string_new(NULL); /* warnings has n_warnings entries, no NULL at the end */
-  for (int i = 0; i < self->trace->n_warnings; i++) g_string_append_printf(joined, "%s%s", i ? "\n" : "", self->trace->warnings[i]);
-  show_message(self, joined->str, GTK_MESSAGE_WARNING);
-  g_string_free(joined, TRUE);
+  g_autofree char *joined = lens_page_join_warnings(self->trace);
+  show_message(self, joined, joined ? GTK_MESSAGE_WARNING : GTK_MESSAGE_INFO);
 }
 
 static void apply_options(LensReadPage *self) {
@@ -282,12 +251,6 @@ static void reading_done(GObject *source, GAsyncResult *result, gpointer data) {
   gtk_label_set_text(GTK_LABEL(self->status), status);
 }
 
-static gboolean is_blank(const char *text) {
-  for (const char *p = text; *p; p++)
-    if (!g_ascii_isspace(*p)) return FALSE;
-  return TRUE;
-}
-
 static void start_reading(LensReadPage *self) {
   g_autofree char *story = lens_read_page_get_story(self);
   const char *question = gtk_editable_get_text(GTK_EDITABLE(self->question_entry));
@@ -295,9 +258,9 @@ static void start_reading(LensReadPage *self) {
   g_cancellable_cancel(self->cancellable);
   g_clear_object(&self->cancellable);
   if (!self->reader) return; /* the model's load finishes and calls us again */
-  if (is_blank(story) || is_blank(question)) {
+  if (lens_page_is_blank(story) || lens_page_is_blank(question)) {
     show_message(self, NULL, GTK_MESSAGE_INFO);
-    set_trace(self, NULL, is_blank(story) ? "Write a story on the left, one sentence per line."
+    set_trace(self, NULL, lens_page_is_blank(story) ? "Write a story on the left, one sentence per line."
                                           : "Ask a question about the story.");
     gtk_label_set_text(GTK_LABEL(self->status), "");
     return;
@@ -392,70 +355,15 @@ static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data)
 /* ---- export ---- */
 
 gboolean lens_read_page_export(LensReadPage *self, const char *path, double scale, GError **error) {
-  const attn_trace *t = lens_trace_view_get_trace(self->view);
-  if (!t || t->n_maps == 0) {
-    g_set_error(error, LENS_ERROR, ATTN_E_ARG, "There is nothing to export yet: write a story and a question first.");
-    return FALSE;
-  }
-  LensRenderOptions o = *lens_trace_view_get_options(self->view);
-  o.dark = 0; /* paper and slides: always the light style */
-  attn_error err = {0};
-  if (lens_export(t, &o, path, scale, &err) != ATTN_OK) {
-    g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
-    return FALSE;
-  }
-  return TRUE;
+  return lens_page_export(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view), path, scale,
+                          "There is nothing to export yet: write a story and a question first.", error);
 }
 
 GdkTexture *lens_read_page_texture(LensReadPage *self, double scale) {
-  const attn_trace *t = lens_trace_view_get_trace(self->view);
-  if (!t || t->n_maps == 0) return NULL;
-  LensRenderOptions o = *lens_trace_view_get_options(self->view);
-  o.dark = 0;
-  double w, h;
-  lens_render_size(t, &o, &w, &h);
-  int pw = (int)(w * scale + 0.5), ph = (int)(h * scale + 0.5);
-  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, pw, ph);
-  cairo_t *cr = cairo_create(s);
-  cairo_scale(cr, scale, scale);
-  lens_render(cr, t, &o, w, h, NULL);
-  cairo_destroy(cr);
-  cairo_surface_flush(s);
-  GBytes *bytes = g_bytes_new(cairo_image_surface_get_data(s), (gsize)cairo_image_surface_get_stride(s) * ph);
-  GdkTexture *tex = gdk_memory_texture_new(pw, ph, GDK_MEMORY_DEFAULT, bytes, (gsize)cairo_image_surface_get_stride(s));
-  g_bytes_unref(bytes);
-  cairo_surface_destroy(s);
-  return tex;
+  return lens_page_texture(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view), scale);
 }
 
 /* ---- building the page ---- */
-
-static GtkWidget *labelled(const char *label, GtkWidget *w) {
-  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append(GTK_BOX(box), gtk_label_new(label));
-  gtk_box_append(GTK_BOX(box), w);
-  return box;
-}
-
-static GtkWidget *card_button(LensReadPage *self) {
-  self->card_label = gtk_label_new("");
-  gtk_label_set_wrap(GTK_LABEL(self->card_label), TRUE);
-  gtk_label_set_max_width_chars(GTK_LABEL(self->card_label), 70);
-  gtk_label_set_selectable(GTK_LABEL(self->card_label), TRUE);
-  gtk_label_set_xalign(GTK_LABEL(self->card_label), 0);
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), self->card_label);
-  gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroll), 420);
-  gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroll), TRUE);
-  gtk_scrolled_window_set_propagate_natural_width(GTK_SCROLLED_WINDOW(scroll), TRUE);
-  GtkWidget *pop = gtk_popover_new();
-  gtk_popover_set_child(GTK_POPOVER(pop), scroll);
-  GtkWidget *b = gtk_menu_button_new();
-  gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "dialog-information-symbolic");
-  gtk_menu_button_set_popover(GTK_MENU_BUTTON(b), pop);
-  gtk_widget_set_tooltip_text(b, "About this model: training data and measured quality");
-  return b;
-}
 
 static void on_example_selected(GObject *object, GParamSpec *pspec, gpointer data) {
   LensReadPage *self = data;
@@ -479,12 +387,11 @@ static void build_toolbar(LensReadPage *self) {
   gtk_check_button_set_active(GTK_CHECK_BUTTON(self->values_check), TRUE);
   const char *maps[] = {"viridis", "magma", "cividis", "greys", NULL};
   self->cmap_dropdown = gtk_drop_down_new_from_strings(maps);
-  self->spinner = gtk_spinner_new();
-  gtk_widget_set_visible(self->spinner, FALSE);
+  lens_page_spinner_init(&self->spinner);
   self->status = gtk_label_new("");
   gtk_widget_add_css_class(self->status, "dim-label");
-  GtkWidget *items[] = {labelled("Model", self->model_dropdown), card_button(self), labelled("Example", self->example_dropdown),
-                        self->values_check, labelled("Colours", self->cmap_dropdown), self->spinner, self->status};
+  GtkWidget *items[] = {lens_page_labelled("Model", self->model_dropdown), lens_page_card_button_new(&self->card_label), lens_page_labelled("Example", self->example_dropdown),
+                        self->values_check, lens_page_labelled("Colours", self->cmap_dropdown), self->spinner.widget, self->status};
   for (size_t i = 0; i < G_N_ELEMENTS(items); i++) gtk_box_append(GTK_BOX(bar), items[i]);
   GtkWidget *scroll = gtk_scrolled_window_new();
   gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
@@ -493,15 +400,7 @@ static void build_toolbar(LensReadPage *self) {
 }
 
 static void build_info_bar(LensReadPage *self) {
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  self->info_bar = gtk_info_bar_new();
-  self->info_label = gtk_label_new("");
-  gtk_label_set_wrap(GTK_LABEL(self->info_label), TRUE);
-  gtk_label_set_width_chars(GTK_LABEL(self->info_label), 60);
-  gtk_label_set_xalign(GTK_LABEL(self->info_label), 0);
-  gtk_info_bar_add_child(GTK_INFO_BAR(self->info_bar), self->info_label);
-  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), FALSE);
-  G_GNUC_END_IGNORE_DEPRECATIONS
+  self->info_bar = lens_page_info_bar_new(&self->info_label, 60);
   gtk_box_append(GTK_BOX(self), self->info_bar);
 }
 
@@ -566,12 +465,7 @@ static void lens_read_page_init(LensReadPage *self) {
   self->models = g_ptr_array_new_with_free_func(read_model_free);
   self->answer_text = g_strdup("");
   self->unknown_words = g_strdup("");
-  gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_VERTICAL);
-  gtk_box_set_spacing(GTK_BOX(self), 8);
-  gtk_widget_set_margin_start(GTK_WIDGET(self), 12);
-  gtk_widget_set_margin_end(GTK_WIDGET(self), 12);
-  gtk_widget_set_margin_top(GTK_WIDGET(self), 8);
-  gtk_widget_set_margin_bottom(GTK_WIDGET(self), 8);
+  lens_page_init_box(GTK_BOX(self));
   build_toolbar(self);
   build_info_bar(self);
   build_body(self);
@@ -585,7 +479,7 @@ static void lens_read_page_init(LensReadPage *self) {
 static void lens_read_page_dispose(GObject *object) {
   LensReadPage *self = LENS_READ_PAGE(object);
   g_clear_handle_id(&self->debounce_id, g_source_remove);
-  g_clear_handle_id(&self->spinner_id, g_source_remove);
+  lens_page_spinner_clear(&self->spinner);
   if (self->cancellable) g_cancellable_cancel(self->cancellable);
   g_clear_object(&self->cancellable);
   G_OBJECT_CLASS(lens_read_page_parent_class)->dispose(object);

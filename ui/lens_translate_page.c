@@ -3,14 +3,15 @@
 
 #include <string.h>
 
+#include "lens_page_util.h"
+
 #define DEBOUNCE_MS 60
-#define SPINNER_DELAY_MS 150
 
 struct _LensTranslatePage {
   GtkBox parent_instance;
   GtkWidget *info_bar, *info_label;
   GtkTextBuffer *buffer;
-  GtkWidget *text_view, *tokens_box, *spinner, *status;
+  GtkWidget *text_view, *tokens_box, *status;
   GtkWidget *matrix_button, *flow_button, *map_dropdown, *heads_toggle, *cmap_dropdown;
   GtkWidget *beam_spin, *words_check, *values_check, *self_check, *hyp_dropdown;
   GtkStringList *map_names, *hyp_names;
@@ -21,7 +22,8 @@ struct _LensTranslatePage {
   attn_trace *trace; /* as the model produced it */
   GCancellable *cancellable;
   guint64 generation;
-  guint debounce_id, spinner_id;
+  guint debounce_id;
+  LensPageSpinner spinner;
   gint64 edit_time;
   double last_ms;
   int loading, translating, hyp_index, updating;
@@ -38,37 +40,11 @@ static void refresh_display(LensTranslatePage *self);
 /* ---- messages ---- */
 
 static void show_message(LensTranslatePage *self, const char *text, GtkMessageType type) {
-  g_free(self->message);
-  self->message = g_strdup(text);
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  if (text) {
-    gtk_label_set_text(GTK_LABEL(self->info_label), text);
-    gtk_info_bar_set_message_type(GTK_INFO_BAR(self->info_bar), type);
-  }
-  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), text != NULL);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-}
-
-static void set_spinning(LensTranslatePage *self, gboolean on) {
-  gtk_widget_set_visible(self->spinner, on);
-  gtk_spinner_set_spinning(GTK_SPINNER(self->spinner), on);
-}
-
-static gboolean spinner_timeout(gpointer data) {
-  LensTranslatePage *self = data;
-  self->spinner_id = 0;
-  set_spinning(self, TRUE);
-  return G_SOURCE_REMOVE;
+  lens_page_show_message(self->info_bar, self->info_label, &self->message, text, type);
 }
 
 static void busy_changed(LensTranslatePage *self) {
-  gboolean busy = self->loading > 0 || self->translating > 0;
-  if (busy && !self->spinner_id && !gtk_widget_get_visible(self->spinner))
-    self->spinner_id = g_timeout_add(SPINNER_DELAY_MS, spinner_timeout, self);
-  if (!busy) {
-    g_clear_handle_id(&self->spinner_id, g_source_remove);
-    set_spinning(self, FALSE);
-  }
+  lens_page_spinner_set_busy(&self->spinner, self->loading > 0 || self->translating > 0);
 }
 
 /* ---- the worker ---- */
@@ -101,15 +77,8 @@ static void translate_in_thread(GTask *task, gpointer source, gpointer data, GCa
 }
 
 static void warnings_to_message(LensTranslatePage *self) {
-  if (!self->trace || self->trace->n_warnings == 0) {
-    show_message(self, NULL, GTK_MESSAGE_INFO);
-    return;
-  }
-  GString *joined = g_string_new(NULL); /* trace->warnings is counted, not NULL-terminated */
-  for (int i = 0; i < self->trace->n_warnings; i++)
-    g_string_append_printf(joined, "%s%s", i ? "\n" : "", self->trace->warnings[i]);
-  show_message(self, joined->str, GTK_MESSAGE_WARNING);
-  g_string_free(joined, TRUE);
+  g_autofree char *joined = lens_page_join_warnings(self->trace);
+  show_message(self, joined, joined ? GTK_MESSAGE_WARNING : GTK_MESSAGE_INFO);
 }
 
 static void translation_done(GObject *source, GAsyncResult *result, gpointer data) {
@@ -135,12 +104,6 @@ static void translation_done(GObject *source, GAsyncResult *result, gpointer dat
   g_signal_emit(self, signals[SIGNAL_TRACE_CHANGED], 0);
 }
 
-static gboolean is_blank(const char *text) {
-  for (const char *p = text; *p; p++)
-    if (!g_ascii_isspace(*p)) return FALSE;
-  return TRUE;
-}
-
 static void clear_trace(LensTranslatePage *self, const char *placeholder) {
   attn_trace_free(self->trace);
   self->trace = NULL;
@@ -155,7 +118,7 @@ static void start_translation(LensTranslatePage *self) {
   g_cancellable_cancel(self->cancellable);
   g_clear_object(&self->cancellable);
   if (!self->model) return; /* the model's load finishes and calls us again */
-  if (is_blank(text)) {
+  if (lens_page_is_blank(text)) {
     show_message(self, NULL, GTK_MESSAGE_INFO);
     clear_trace(self, "Type a sentence above to see where the model looks.");
     return;
@@ -416,60 +379,18 @@ static void on_heads_toggled(GtkToggleButton *b, gpointer data) {
 /* ---- export ---- */
 
 gboolean lens_translate_page_export(LensTranslatePage *self, const char *path, double scale, GError **error) {
-  const attn_trace *t = lens_trace_view_get_trace(self->view);
-  if (!t || t->n_maps == 0) {
-    g_set_error(error, LENS_ERROR, ATTN_E_ARG, "There is no attention to export yet: type a sentence first.");
-    return FALSE;
-  }
-  LensRenderOptions o = *lens_trace_view_get_options(self->view);
-  o.dark = 0; /* paper and slides: always the light style */
-  attn_error err = {0};
-  if (lens_export(t, &o, path, scale, &err) != ATTN_OK) {
-    g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
-    return FALSE;
-  }
-  return TRUE;
+  return lens_page_export(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view), path, scale,
+                          "There is no attention to export yet: type a sentence first.", error);
 }
 
 GdkTexture *lens_translate_page_texture(LensTranslatePage *self, double scale) {
-  const attn_trace *t = lens_trace_view_get_trace(self->view);
-  if (!t || t->n_maps == 0) return NULL;
-  LensRenderOptions o = *lens_trace_view_get_options(self->view);
-  o.dark = 0;
-  double w, h;
-  lens_render_size(t, &o, &w, &h);
-  int pw = (int)(w * scale + 0.5), ph = (int)(h * scale + 0.5);
-  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, pw, ph);
-  cairo_t *cr = cairo_create(s);
-  cairo_scale(cr, scale, scale);
-  lens_render(cr, t, &o, w, h, NULL);
-  cairo_destroy(cr);
-  cairo_surface_flush(s);
-  GBytes *bytes = g_bytes_new(cairo_image_surface_get_data(s), (gsize)cairo_image_surface_get_stride(s) * ph);
-  GdkTexture *tex = gdk_memory_texture_new(pw, ph, GDK_MEMORY_DEFAULT, bytes, (gsize)cairo_image_surface_get_stride(s));
-  g_bytes_unref(bytes);
-  cairo_surface_destroy(s);
-  return tex;
+  return lens_page_texture(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view), scale);
 }
 
 /* ---- building the page ---- */
 
-static GtkWidget *labelled(const char *label, GtkWidget *w) {
-  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append(GTK_BOX(box), gtk_label_new(label));
-  gtk_box_append(GTK_BOX(box), w);
-  return box;
-}
-
 static void build_input(LensTranslatePage *self) {
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  self->info_bar = gtk_info_bar_new();
-  self->info_label = gtk_label_new("");
-  gtk_label_set_wrap(GTK_LABEL(self->info_label), TRUE);
-  gtk_label_set_xalign(GTK_LABEL(self->info_label), 0);
-  gtk_info_bar_add_child(GTK_INFO_BAR(self->info_bar), self->info_label);
-  gtk_info_bar_set_revealed(GTK_INFO_BAR(self->info_bar), FALSE);
-  G_GNUC_END_IGNORE_DEPRECATIONS
+  self->info_bar = lens_page_info_bar_new(&self->info_label, -1);
   gtk_box_append(GTK_BOX(self), self->info_bar);
   self->text_view = gtk_text_view_new();
   self->buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->text_view));
@@ -493,20 +414,13 @@ static void build_output(LensTranslatePage *self) {
   gtk_flow_box_set_max_children_per_line(GTK_FLOW_BOX(self->tokens_box), 64);
   gtk_widget_set_hexpand(self->tokens_box, TRUE);
   gtk_accessible_update_property(GTK_ACCESSIBLE(self->tokens_box), GTK_ACCESSIBLE_PROPERTY_LABEL, "Translation", -1);
-  self->spinner = gtk_spinner_new();
-  gtk_widget_set_visible(self->spinner, FALSE);
+  lens_page_spinner_init(&self->spinner);
   self->status = gtk_label_new("");
   gtk_widget_add_css_class(self->status, "dim-label");
   gtk_box_append(GTK_BOX(row), self->tokens_box);
-  gtk_box_append(GTK_BOX(row), self->spinner);
+  gtk_box_append(GTK_BOX(row), self->spinner.widget);
   gtk_box_append(GTK_BOX(row), self->status);
   gtk_box_append(GTK_BOX(self), row);
-}
-
-static GtkWidget *dropdown(GtkStringList **model, const char *const *items) {
-  GtkStringList *list = gtk_string_list_new(items);
-  if (model) *model = list;
-  return gtk_drop_down_new(G_LIST_MODEL(list), NULL);
 }
 
 /* Less frequent display choices live in a popover so the toolbar fits a laptop screen. */
@@ -534,20 +448,20 @@ static void build_toolbar(LensTranslatePage *self) {
   gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->matrix_button), TRUE);
   gtk_box_append(GTK_BOX(views), self->matrix_button);
   gtk_box_append(GTK_BOX(views), self->flow_button);
-  self->map_dropdown = dropdown(&self->map_names, NULL);
+  self->map_dropdown = lens_page_dropdown(&self->map_names, NULL);
   self->heads_toggle = gtk_toggle_button_new_with_label("All heads");
   const char *maps[] = {"viridis", "magma", "cividis", "greys", NULL};
-  self->cmap_dropdown = dropdown(NULL, maps);
+  self->cmap_dropdown = lens_page_dropdown(NULL, maps);
   self->beam_spin = gtk_spin_button_new_with_range(1, 8, 1);
-  self->hyp_dropdown = dropdown(&self->hyp_names, NULL);
+  self->hyp_dropdown = lens_page_dropdown(&self->hyp_names, NULL);
   gtk_widget_set_visible(self->hyp_dropdown, FALSE);
   self->words_check = gtk_check_button_new_with_label("Words");
   gtk_widget_set_tooltip_text(self->words_check, "Merge sub-word pieces into words: attention summed over a word's source pieces, averaged over its output pieces");
   self->values_check = gtk_check_button_new_with_label("Values");
   self->self_check = gtk_check_button_new_with_label("Self-attention");
   gtk_widget_set_tooltip_text(self->self_check, "Also compute the encoder's and decoder's self-attention maps");
-  GtkWidget *items[] = {views, labelled("Map", self->map_dropdown), self->heads_toggle, labelled("Colours", self->cmap_dropdown),
-                        labelled("Beam", self->beam_spin), self->hyp_dropdown, self->words_check, display_menu(self)};
+  GtkWidget *items[] = {views, lens_page_labelled("Map", self->map_dropdown), self->heads_toggle, lens_page_labelled("Colours", self->cmap_dropdown),
+                        lens_page_labelled("Beam", self->beam_spin), self->hyp_dropdown, self->words_check, display_menu(self)};
   for (size_t i = 0; i < G_N_ELEMENTS(items); i++) gtk_box_append(GTK_BOX(bar), items[i]);
   GtkWidget *scroll = gtk_scrolled_window_new();
   gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
@@ -587,12 +501,7 @@ static void connect_controls(LensTranslatePage *self) {
 }
 
 static void lens_translate_page_init(LensTranslatePage *self) {
-  gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_VERTICAL);
-  gtk_box_set_spacing(GTK_BOX(self), 8);
-  gtk_widget_set_margin_start(GTK_WIDGET(self), 12);
-  gtk_widget_set_margin_end(GTK_WIDGET(self), 12);
-  gtk_widget_set_margin_top(GTK_WIDGET(self), 8);
-  gtk_widget_set_margin_bottom(GTK_WIDGET(self), 8);
+  lens_page_init_box(GTK_BOX(self));
   build_input(self);
   build_output(self);
   build_toolbar(self);
@@ -603,7 +512,7 @@ static void lens_translate_page_init(LensTranslatePage *self) {
 static void lens_translate_page_dispose(GObject *object) {
   LensTranslatePage *self = LENS_TRANSLATE_PAGE(object);
   g_clear_handle_id(&self->debounce_id, g_source_remove);
-  g_clear_handle_id(&self->spinner_id, g_source_remove);
+  lens_page_spinner_clear(&self->spinner);
   if (self->cancellable) g_cancellable_cancel(self->cancellable);
   g_clear_object(&self->cancellable);
   G_OBJECT_CLASS(lens_translate_page_parent_class)->dispose(object);

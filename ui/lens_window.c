@@ -3,6 +3,7 @@
 
 #include "lens_read_page.h"
 #include "lens_caption_page.h"
+#include "lens_page_util.h"
 
 #define DEFAULT_MODEL "transformer-en-de"
 #define EXAMPLE_SENTENCE "A little girl is climbing into a wooden playhouse."
@@ -269,34 +270,13 @@ static GtkWidget *build_menu_button(void) {
   return b;
 }
 
-/* The model card: what the model was trained on and how good it is, in a popover. */
-static GtkWidget *build_card_button(LensWindow *self) {
-  self->card_label = gtk_label_new("");
-  gtk_label_set_wrap(GTK_LABEL(self->card_label), TRUE);
-  gtk_label_set_max_width_chars(GTK_LABEL(self->card_label), 70);
-  gtk_label_set_selectable(GTK_LABEL(self->card_label), TRUE);
-  gtk_label_set_xalign(GTK_LABEL(self->card_label), 0);
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), self->card_label);
-  gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroll), 420);
-  gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroll), TRUE);
-  gtk_scrolled_window_set_propagate_natural_width(GTK_SCROLLED_WINDOW(scroll), TRUE);
-  GtkWidget *pop = gtk_popover_new();
-  gtk_popover_set_child(GTK_POPOVER(pop), scroll);
-  GtkWidget *b = gtk_menu_button_new();
-  gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "dialog-information-symbolic");
-  gtk_menu_button_set_popover(GTK_MENU_BUTTON(b), pop);
-  gtk_widget_set_tooltip_text(b, "About this model: training data and measured quality");
-  return b;
-}
-
 static void build_header(LensWindow *self, GtkWidget *switcher) {
   GtkWidget *header = gtk_header_bar_new();
   self->model_names = gtk_string_list_new(NULL);
   self->model_dropdown = gtk_drop_down_new(G_LIST_MODEL(self->model_names), NULL);
   gtk_accessible_update_property(GTK_ACCESSIBLE(self->model_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Model", -1);
   g_signal_connect(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_selected), self);
-  self->card_button = build_card_button(self);
+  self->card_button = lens_page_card_button_new(&self->card_label); /* the model card */
   /* like the Read and Caption pages, the Translate page shows its model row at its top */
   GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_box_append(GTK_BOX(row), gtk_label_new("Model"));

@@ -1,0 +1,157 @@
+/* Pieces every page and the window build the same way (see lens_page_util.h). */
+#include "lens_page_util.h"
+
+#include "lens_models.h"
+
+#define SPINNER_DELAY_MS 150
+
+GtkWidget *lens_page_info_bar_new(GtkWidget **label, int width_chars) {
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  GtkWidget *bar = gtk_info_bar_new();
+  *label = gtk_label_new("");
+  gtk_label_set_wrap(GTK_LABEL(*label), TRUE);
+  if (width_chars >= 0) gtk_label_set_width_chars(GTK_LABEL(*label), width_chars);
+  gtk_label_set_xalign(GTK_LABEL(*label), 0);
+  gtk_info_bar_add_child(GTK_INFO_BAR(bar), *label);
+  gtk_info_bar_set_revealed(GTK_INFO_BAR(bar), FALSE);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return bar;
+}
+
+void lens_page_show_message(GtkWidget *info_bar, GtkWidget *label, char **message, const char *text, GtkMessageType type) {
+  g_free(*message);
+  *message = g_strdup(text);
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (text) {
+    gtk_label_set_text(GTK_LABEL(label), text);
+    gtk_info_bar_set_message_type(GTK_INFO_BAR(info_bar), type);
+  }
+  gtk_info_bar_set_revealed(GTK_INFO_BAR(info_bar), text != NULL);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+}
+
+char *lens_page_join_warnings(const attn_trace *t) {
+  if (!t || t->n_warnings == 0) return NULL;
+  GString *joined = g_string_new(NULL); /* trace->warnings is counted, not NULL-terminated */
+  for (int i = 0; i < t->n_warnings; i++) g_string_append_printf(joined, "%s%s", i ? "\n" : "", t->warnings[i]);
+  return g_string_free(joined, FALSE);
+}
+
+/* ---- the spinner ---- */
+
+void lens_page_spinner_init(LensPageSpinner *s) {
+  s->widget = gtk_spinner_new();
+  s->timeout_id = 0;
+  gtk_widget_set_visible(s->widget, FALSE);
+}
+
+static void set_spinning(LensPageSpinner *s, gboolean on) {
+  gtk_widget_set_visible(s->widget, on);
+  gtk_spinner_set_spinning(GTK_SPINNER(s->widget), on);
+}
+
+static gboolean spinner_timeout(gpointer data) {
+  LensPageSpinner *s = data;
+  s->timeout_id = 0;
+  set_spinning(s, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+void lens_page_spinner_set_busy(LensPageSpinner *s, gboolean busy) {
+  if (busy && !s->timeout_id && !gtk_widget_get_visible(s->widget))
+    s->timeout_id = g_timeout_add(SPINNER_DELAY_MS, spinner_timeout, s);
+  if (!busy) {
+    g_clear_handle_id(&s->timeout_id, g_source_remove);
+    set_spinning(s, FALSE);
+  }
+}
+
+void lens_page_spinner_clear(LensPageSpinner *s) { g_clear_handle_id(&s->timeout_id, g_source_remove); }
+
+/* ---- small builders ---- */
+
+GtkWidget *lens_page_card_button_new(GtkWidget **card_label) {
+  GtkWidget *label = *card_label = gtk_label_new("");
+  gtk_label_set_wrap(GTK_LABEL(label), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(label), 70);
+  gtk_label_set_selectable(GTK_LABEL(label), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(label), 0);
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), label);
+  gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroll), 420);
+  gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroll), TRUE);
+  gtk_scrolled_window_set_propagate_natural_width(GTK_SCROLLED_WINDOW(scroll), TRUE);
+  GtkWidget *pop = gtk_popover_new();
+  gtk_popover_set_child(GTK_POPOVER(pop), scroll);
+  GtkWidget *b = gtk_menu_button_new();
+  gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "dialog-information-symbolic");
+  gtk_menu_button_set_popover(GTK_MENU_BUTTON(b), pop);
+  gtk_widget_set_tooltip_text(b, "About this model: training data and measured quality");
+  return b;
+}
+
+GtkWidget *lens_page_labelled(const char *label, GtkWidget *w) {
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append(GTK_BOX(box), gtk_label_new(label));
+  gtk_box_append(GTK_BOX(box), w);
+  return box;
+}
+
+GtkWidget *lens_page_dropdown(GtkStringList **model, const char *const *items) {
+  GtkStringList *list = gtk_string_list_new(items);
+  if (model) *model = list;
+  return gtk_drop_down_new(G_LIST_MODEL(list), NULL);
+}
+
+void lens_page_init_box(GtkBox *page) {
+  gtk_orientable_set_orientation(GTK_ORIENTABLE(page), GTK_ORIENTATION_VERTICAL);
+  gtk_box_set_spacing(page, 8);
+  gtk_widget_set_margin_start(GTK_WIDGET(page), 12);
+  gtk_widget_set_margin_end(GTK_WIDGET(page), 12);
+  gtk_widget_set_margin_top(GTK_WIDGET(page), 8);
+  gtk_widget_set_margin_bottom(GTK_WIDGET(page), 8);
+}
+
+gboolean lens_page_is_blank(const char *text) {
+  for (const char *p = text; *p; p++)
+    if (!g_ascii_isspace(*p)) return FALSE;
+  return TRUE;
+}
+
+/* ---- export and the clipboard ---- */
+
+gboolean lens_page_export(const attn_trace *t, const LensRenderOptions *o, const char *path, double scale,
+                          const char *empty_message, GError **error) {
+  if (!t || t->n_maps == 0) {
+    g_set_error_literal(error, LENS_ERROR, ATTN_E_ARG, empty_message);
+    return FALSE;
+  }
+  LensRenderOptions light = *o;
+  light.dark = 0; /* paper and slides: always the light style */
+  attn_error err = {0};
+  if (lens_export(t, &light, path, scale, &err) != ATTN_OK) {
+    g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GdkTexture *lens_page_texture(const attn_trace *t, const LensRenderOptions *o, double scale) {
+  if (!t || t->n_maps == 0) return NULL;
+  LensRenderOptions light = *o;
+  light.dark = 0;
+  double w, h;
+  lens_render_size(t, &light, &w, &h);
+  int pw = (int)(w * scale + 0.5), ph = (int)(h * scale + 0.5);
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, pw, ph);
+  cairo_t *cr = cairo_create(s);
+  cairo_scale(cr, scale, scale);
+  lens_render(cr, t, &light, w, h, NULL);
+  cairo_destroy(cr);
+  cairo_surface_flush(s);
+  GBytes *bytes = g_bytes_new(cairo_image_surface_get_data(s), (gsize)cairo_image_surface_get_stride(s) * ph);
+  GdkTexture *tex = gdk_memory_texture_new(pw, ph, GDK_MEMORY_DEFAULT, bytes, (gsize)cairo_image_surface_get_stride(s));
+  g_bytes_unref(bytes);
+  cairo_surface_destroy(s);
+  return tex;
+}

@@ -1,0 +1,50 @@
+/* Pieces every page (Translate, Read, Caption) and the window build the same way: the
+ * message bar, the delayed spinner, the model-card button, export and the clipboard picture. */
+#ifndef LENS_PAGE_UTIL_H
+#define LENS_PAGE_UTIL_H
+
+#include <gtk/gtk.h>
+
+#include "attn_trace.h"
+#include "lens_render.h"
+
+G_BEGIN_DECLS
+
+/* The message bar at a page's top; *label receives its label. width_chars < 0: natural width. */
+GtkWidget *lens_page_info_bar_new(GtkWidget **label, int width_chars);
+/* Shows text (copied into *message, which is replaced) in the bar, or hides the bar for NULL. */
+void lens_page_show_message(GtkWidget *info_bar, GtkWidget *label, char **message, const char *text, GtkMessageType type);
+/* A trace's warnings, one per line; NULL when there are none (or no trace). Caller frees. */
+char *lens_page_join_warnings(const attn_trace *t);
+
+/* A spinner that appears only when work lasts longer than a moment. */
+typedef struct LensPageSpinner {
+  GtkWidget *widget;
+  guint timeout_id;
+} LensPageSpinner;
+/* Creates the (hidden) spinner widget in s->widget. */
+void lens_page_spinner_init(LensPageSpinner *s);
+void lens_page_spinner_set_busy(LensPageSpinner *s, gboolean busy);
+/* Removes a pending timeout (dispose). */
+void lens_page_spinner_clear(LensPageSpinner *s);
+
+/* The model-card button: MODEL.md text in a popover; *card_label receives its label. */
+GtkWidget *lens_page_card_button_new(GtkWidget **card_label);
+/* A label before a control, in a row. */
+GtkWidget *lens_page_labelled(const char *label, GtkWidget *w);
+/* A drop-down over a new string list of items (may be NULL); *model receives the list if asked. */
+GtkWidget *lens_page_dropdown(GtkStringList **model, const char *const *items);
+/* The vertical box, spacing and margins every page has. */
+void lens_page_init_box(GtkBox *page);
+gboolean lens_page_is_blank(const char *text);
+
+/* Exports t as the user sees it, in the light style, to path (PNG/SVG/PDF by extension);
+ * empty_message is the error when there is nothing to export. */
+gboolean lens_page_export(const attn_trace *t, const LensRenderOptions *o, const char *path, double scale,
+                          const char *empty_message, GError **error);
+/* t drawn in the light style at scale, for the clipboard; NULL when there is nothing to draw. */
+GdkTexture *lens_page_texture(const attn_trace *t, const LensRenderOptions *o, double scale);
+
+G_END_DECLS
+
+#endif
