@@ -5,16 +5,12 @@
 #include <math.h>
 #include <string.h>
 
+#include "gui_util.h"
 #include "lens_window.h"
 
 static LensWindow *window;
 
-/* Runs the main loop until cond(data) holds or ten seconds pass. */
-static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data) {
-  gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-  while (!cond(data) && g_get_monotonic_time() < end) g_main_context_iteration(NULL, FALSE), g_usleep(1000);
-  return cond(data);
-}
+static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data) { return gui_wait_for(cond, data, 10); }
 
 static gboolean page_idle(gpointer page) { return !lens_translate_page_is_busy(page); }
 
@@ -36,28 +32,6 @@ static void type_text(const char *text) {
 }
 
 static gboolean drawn(gpointer view) { return lens_trace_view_get_layout(view)->rows > 0; }
-
-/* Renders a widget as the screen would (GSK's cairo renderer) into an image surface. */
-static cairo_surface_t *render_widget(GtkWidget *w) {
-  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
-  GdkPaintable *paintable = gtk_widget_paintable_new(w);
-  GtkSnapshot *snap = gtk_snapshot_new();
-  gdk_paintable_snapshot(paintable, snap, width, height);
-  GskRenderNode *node = gtk_snapshot_free_to_node(snap);
-  GskRenderer *renderer = gsk_cairo_renderer_new();
-  gsk_renderer_realize(renderer, NULL, NULL);
-  GdkTexture *tex = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
-  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
-  cairo_surface_flush(s);
-  gdk_texture_download(tex, cairo_image_surface_get_data(s), cairo_image_surface_get_stride(s));
-  cairo_surface_mark_dirty(s);
-  g_object_unref(tex);
-  gsk_renderer_unrealize(renderer);
-  g_object_unref(renderer);
-  gsk_render_node_unref(node);
-  g_object_unref(paintable);
-  return s;
-}
 
 static void test_typing(void) {
   type_text("abc dag fe");
@@ -85,7 +59,7 @@ static void test_pixels(void) {
   LensTraceView *view = lens_translate_page_get_view(page());
   g_assert_true(wait_for(drawn, view));
   while (g_main_context_iteration(NULL, FALSE)) {}
-  cairo_surface_t *s = render_widget(GTK_WIDGET(view));
+  cairo_surface_t *s = gui_render_widget(GTK_WIDGET(view));
   const char *shots = g_getenv("ATTN_SCREENSHOT_DIR");
   if (shots) {
     g_autofree char *p = g_build_filename(shots, "gui-translate-view.png", NULL);

@@ -11,17 +11,13 @@
 #include "attn_caption.h"
 #include "lens_caption_page.h"
 #include "lens_image.h"
+#include "gui_util.h"
 #include "lens_window.h"
 
 static LensWindow *window;
 static LensCaptionPage *page;
 
-/* Runs the main loop until cond(data) holds or twenty seconds pass. */
-static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data) {
-  gint64 end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
-  while (!cond(data) && g_get_monotonic_time() < end) g_main_context_iteration(NULL, FALSE), g_usleep(1000);
-  return cond(data);
-}
+static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data) { return gui_wait_for(cond, data, 20); }
 
 static gboolean page_idle(gpointer p) { return !lens_caption_page_is_busy(p); }
 static gboolean has_trace(gpointer p) { return !lens_caption_page_is_busy(p) && lens_caption_page_get_trace(p); }
@@ -34,33 +30,11 @@ static void settle(void) {
   }
 }
 
-/* Renders a widget as the screen would (GSK's cairo renderer) into an image surface. */
-static cairo_surface_t *render_widget(GtkWidget *w) {
-  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
-  GdkPaintable *paintable = gtk_widget_paintable_new(w);
-  GtkSnapshot *snap = gtk_snapshot_new();
-  gdk_paintable_snapshot(paintable, snap, width, height);
-  GskRenderNode *node = gtk_snapshot_free_to_node(snap);
-  GskRenderer *renderer = gsk_cairo_renderer_new();
-  gsk_renderer_realize(renderer, NULL, NULL);
-  GdkTexture *tex = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
-  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
-  cairo_surface_flush(s);
-  gdk_texture_download(tex, cairo_image_surface_get_data(s), cairo_image_surface_get_stride(s));
-  cairo_surface_mark_dirty(s);
-  g_object_unref(tex);
-  gsk_renderer_unrealize(renderer);
-  g_object_unref(renderer);
-  gsk_render_node_unref(node);
-  g_object_unref(paintable);
-  return s;
-}
-
 static void screenshot(GtkWidget *w, const char *name) {
   const char *shots = g_getenv("ATTN_SCREENSHOT_DIR");
   if (!shots) return;
   settle();
-  cairo_surface_t *s = render_widget(w);
+  cairo_surface_t *s = gui_render_widget(w);
   g_autofree char *p = g_build_filename(shots, name, NULL);
   cairo_surface_write_to_png(s, p);
   cairo_surface_destroy(s);
@@ -78,7 +52,7 @@ static double luminance(cairo_surface_t *s, double x, double y) {
 /* The cell whose centre is brightest on the canvas, in the image box of the last drawing. */
 static int brightest_cell(void) {
   settle();
-  cairo_surface_t *s = render_widget(lens_caption_page_get_canvas(page));
+  cairo_surface_t *s = gui_render_widget(lens_caption_page_get_canvas(page));
   const LensLayout *l = lens_caption_page_get_layout(page);
   const attn_trace *t = lens_caption_page_get_trace(page);
   int best = -1;
@@ -242,7 +216,7 @@ static void test_compose(void) {
   g_assert_cmpuint(during, >=, 2); /* the caption follows the drag, not only its end */
   g_assert_true(lens_caption_page_compose_locate(page, red_circle, &x, &y));
   g_assert_cmpfloat(fabs(x - tx), <, 2);
-  cairo_surface_t *s = render_widget(lens_caption_page_get_canvas(page));
+  cairo_surface_t *s = gui_render_widget(lens_caption_page_get_canvas(page));
   const unsigned char *p = pixel(s, x, y);
   g_assert_cmpint(abs(p[2] - 214) + abs(p[1] - 39) + abs(p[0] - 40), <, 12); /* red under the pointer */
   cairo_surface_destroy(s);

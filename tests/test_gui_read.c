@@ -8,6 +8,7 @@
 
 #include "attn_read.h"
 #include "lens_read_page.h"
+#include "gui_util.h"
 #include "lens_window.h"
 
 static LensWindow *window;
@@ -16,12 +17,7 @@ static LensReadPage *page;
 static const char STORY[] = "Mary went to the kitchen.\nJohn moved to the garden.\nSandra journeyed to the office.\n"
                             "Mary moved to the bathroom.\n";
 
-/* Runs the main loop until cond(data) holds or ten seconds pass. */
-static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data) {
-  gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-  while (!cond(data) && g_get_monotonic_time() < end) g_main_context_iteration(NULL, FALSE), g_usleep(1000);
-  return cond(data);
-}
+static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data) { return gui_wait_for(cond, data, 10); }
 
 static gboolean page_idle(gpointer p) { return !lens_read_page_is_busy(p); }
 static gboolean drawn(gpointer view) { return lens_trace_view_get_layout(view)->rows > 0; }
@@ -55,33 +51,11 @@ static attn_trace *engine_read(const char *fixture, const char *story, const cha
   return t;
 }
 
-/* Renders a widget as the screen would (GSK's cairo renderer) into an image surface. */
-static cairo_surface_t *render_widget(GtkWidget *w) {
-  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
-  GdkPaintable *paintable = gtk_widget_paintable_new(w);
-  GtkSnapshot *snap = gtk_snapshot_new();
-  gdk_paintable_snapshot(paintable, snap, width, height);
-  GskRenderNode *node = gtk_snapshot_free_to_node(snap);
-  GskRenderer *renderer = gsk_cairo_renderer_new();
-  gsk_renderer_realize(renderer, NULL, NULL);
-  GdkTexture *tex = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
-  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
-  cairo_surface_flush(s);
-  gdk_texture_download(tex, cairo_image_surface_get_data(s), cairo_image_surface_get_stride(s));
-  cairo_surface_mark_dirty(s);
-  g_object_unref(tex);
-  gsk_renderer_unrealize(renderer);
-  g_object_unref(renderer);
-  gsk_render_node_unref(node);
-  g_object_unref(paintable);
-  return s;
-}
-
 static void screenshot(GtkWidget *w, const char *name) {
   const char *shots = g_getenv("ATTN_SCREENSHOT_DIR");
   if (!shots) return;
   while (g_main_context_iteration(NULL, FALSE)) {}
-  cairo_surface_t *s = render_widget(w);
+  cairo_surface_t *s = gui_render_widget(w);
   g_autofree char *p = g_build_filename(shots, name, NULL);
   cairo_surface_write_to_png(s, p);
   cairo_surface_destroy(s);
@@ -122,7 +96,7 @@ static void test_hop_shading(void) {
   LensTraceView *view = lens_read_page_get_view(page);
   g_assert_true(wait_for(drawn, view));
   while (g_main_context_iteration(NULL, FALSE)) {}
-  cairo_surface_t *s = render_widget(GTK_WIDGET(view));
+  cairo_surface_t *s = gui_render_widget(GTK_WIDGET(view));
   const LensLayout *l = lens_trace_view_get_layout(view);
   const attn_trace *t = lens_trace_view_get_trace(view);
   g_assert_cmpint(l->rows, ==, 4);

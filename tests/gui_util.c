@@ -1,0 +1,29 @@
+/* What the window tests under Xvfb share (see gui_util.h). */
+#include "gui_util.h"
+
+gboolean gui_wait_for(gboolean (*cond)(gpointer), gpointer data, int seconds) {
+  gint64 end = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
+  while (!cond(data) && g_get_monotonic_time() < end) g_main_context_iteration(NULL, FALSE), g_usleep(1000);
+  return cond(data);
+}
+
+cairo_surface_t *gui_render_widget(GtkWidget *w) {
+  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+  GdkPaintable *paintable = gtk_widget_paintable_new(w);
+  GtkSnapshot *snap = gtk_snapshot_new();
+  gdk_paintable_snapshot(paintable, snap, width, height);
+  GskRenderNode *node = gtk_snapshot_free_to_node(snap);
+  GskRenderer *renderer = gsk_cairo_renderer_new();
+  gsk_renderer_realize(renderer, NULL, NULL);
+  GdkTexture *tex = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
+  cairo_surface_flush(s);
+  gdk_texture_download(tex, cairo_image_surface_get_data(s), cairo_image_surface_get_stride(s));
+  cairo_surface_mark_dirty(s);
+  g_object_unref(tex);
+  gsk_renderer_unrealize(renderer);
+  g_object_unref(renderer);
+  gsk_render_node_unref(node);
+  g_object_unref(paintable);
+  return s;
+}
