@@ -13,6 +13,7 @@
 #include "attn_model_dir.h"
 #include "attn_transformer.h"
 #include "attn_translate.h"
+#include "bench_util.h"
 #include "cli.h"
 #include "cli_read.h"
 #include "lens_render.h"
@@ -22,28 +23,6 @@ typedef struct bench_args {
   int limit;
   int twin;
 } bench_args;
-
-static double now_ms(void) { return g_get_monotonic_time() / 1000.0; }
-
-/* CPU time of this thread: on a busy machine wall time also counts waiting for a core. */
-static double cpu_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* The q-th quantile (0..1) of n samples, sorted in place (nearest rank). */
-static double quantile(double *v, int n, double q) {
-  if (n == 0) return NAN;
-  qsort(v, (size_t)n, sizeof(double), cmp_double);
-  int k = (int)ceil(q * n) - 1;
-  return v[k < 0 ? 0 : k >= n ? n - 1 : k];
-}
 
 /* Reads sentences from a text file, or by default Multi30k val (English) from ../shared. */
 static GPtrArray *read_sentences(const char *path, int limit) {
@@ -94,11 +73,11 @@ static double time_translate(const attn_translator *t, GPtrArray *sentences, int
   double *ms = g_new(double, sentences->len);
   for (guint i = 0; i < sentences->len; i++) {
     const char *s = g_ptr_array_index(sentences, i);
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     attn_trace_free(attn_translate(t, s, strlen(s), &o, NULL));
-    ms[i] = now_ms() - t0;
+    ms[i] = bench_now_ms() - t0;
   }
-  double m = quantile(ms, (int)sentences->len, 0.5);
+  double m = bench_quantile(ms, (int)sentences->len, 0.5);
   g_free(ms);
   return m;
 }
@@ -107,7 +86,7 @@ static double time_translate(const attn_translator *t, GPtrArray *sentences, int
 static void time_twin(const char *model, const char *sentences_file, double *greedy, double *beam) {
   *greedy = *beam = NAN;
   g_autofree char *script = g_build_filename(ATTN_SOURCE_DIR, "training", "bench_twin.py", NULL);
-  const char *python = g_file_test("/usr/bin/python3", G_FILE_TEST_EXISTS) ? "/usr/bin/python3" : "python3";
+  const char *python = bench_python();
   const char *argv[] = {python, script, model, sentences_file, "--threads", "1", NULL};
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
@@ -129,9 +108,9 @@ static double sgemm_gflops(int M, int N, int K) {
   double best = INFINITY;
   int reps = (int)fmax(1, 2e8 / (2.0 * M * N * K));
   for (int r = 0; r < 5; r++) {
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     for (int k = 0; k < reps; k++) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1, A, K, B, N, 0, C, N);
-    best = fmin(best, (now_ms() - t0) / reps);
+    best = fmin(best, (bench_now_ms() - t0) / reps);
   }
   g_free(A), g_free(B), g_free(C);
   return 2.0 * M * N * K / (best * 1e6);
@@ -153,9 +132,9 @@ static void encoder_gflops(const char *model_dir) {
   double flops = D->enc_layers * (8.0 * S * d * d + 4.0 * S * d * D->enc_ffn + 4.0 * S * S * d) + D->dec_layers * 4.0 * S * d * d;
   double best = INFINITY;
   for (int r = 0; r < 50; r++) {
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     attn_tf_run_free(attn_tf_run_new(tf, src, S, 1, 1, &err));
-    best = fmin(best, now_ms() - t0);
+    best = fmin(best, bench_now_ms() - t0);
   }
   double enc = flops / (best * 1e6), ffn = sgemm_gflops(S, D->enc_ffn, d), big = sgemm_gflops(512, 512, 512);
   printf("  encoder, %d pieces: %.2f ms, %.1f GFLOP/s = %.0f%% of sgemm at its FFN shape (%dx%dx%d: %.1f GFLOP/s); "
@@ -203,7 +182,7 @@ static int bench_translate(const bench_args *a) {
 
 /* One keystroke's work as the window does it: translate, then draw the matrix. */
 static double keystroke(const attn_translator *t, const char *text, size_t len, cairo_t *cr) {
-  double t0 = now_ms();
+  double t0 = bench_now_ms();
   attn_trace *tr = attn_translate(t, text, len, NULL, NULL);
   if (tr) {
     LensRenderOptions o;
@@ -211,7 +190,7 @@ static double keystroke(const attn_translator *t, const char *text, size_t len, 
     lens_render(cr, tr, &o, 1000, 800, NULL);
     attn_trace_free(tr);
   }
-  return now_ms() - t0;
+  return bench_now_ms() - t0;
 }
 
 /* Drawing alone: a 40 x 40 matrix, median of 50 draws (wall and CPU milliseconds). */
@@ -230,16 +209,16 @@ static double draw_40x40(cairo_t *cr, double *cpu_median) {
   double ms[50], cpu[50], width, height;
   lens_render_size(t, &o, &width, &height);
   for (int r = 0; r < 50; r++) {
-    double t0 = now_ms(), c0 = cpu_ms();
+    double t0 = bench_now_ms(), c0 = bench_cpu_ms();
     lens_render(cr, t, &o, width, height, NULL);
     cairo_surface_flush(cairo_get_target(cr));
-    ms[r] = now_ms() - t0;
-    cpu[r] = cpu_ms() - c0;
+    ms[r] = bench_now_ms() - t0;
+    cpu[r] = bench_cpu_ms() - c0;
   }
-  *cpu_median = quantile(cpu, 50, 0.5);
+  *cpu_median = bench_quantile(cpu, 50, 0.5);
   for (int i = 0; i < 40; i++) g_free(toks[i]);
   attn_trace_free(t);
-  return quantile(ms, 50, 0.5);
+  return bench_quantile(ms, 50, 0.5);
 }
 
 static int bench_live(const bench_args *a) {
@@ -266,7 +245,7 @@ static int bench_live(const bench_args *a) {
     }
     double *v = (double *)ms->data;
     printf("%-22s %6u keystrokes: median %.1f ms, p95 %.1f ms\n", attn_translator_name(t), ms->len,
-           quantile(v, (int)ms->len, 0.5), quantile(v, (int)ms->len, 0.95));
+           bench_quantile(v, (int)ms->len, 0.5), bench_quantile(v, (int)ms->len, 0.95));
     g_array_free(ms, TRUE);
     attn_translator_free(t);
   }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "attn_caption.h"
+#include "bench_util.h"
 #include "cli.h"
 #include "cli_caption.h"
 
@@ -22,27 +23,11 @@ typedef struct bench {
   int limit, twin, random;
 } bench;
 
-static double now_ms(void) { return g_get_monotonic_time() / 1000.0; }
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double quantile(double *v, int n, double q) {
-  if (n == 0) return NAN;
-  qsort(v, (size_t)n, sizeof(double), cmp_double);
-  int k = (int)ceil(q * n) - 1;
-  return v[k < 0 ? 0 : k >= n ? n - 1 : k];
-}
-
-static const char *python(void) { return g_file_test("/usr/bin/python3", G_FILE_TEST_EXISTS) ? "/usr/bin/python3" : "python3"; }
-
 /* Runs training/<script> with args; its standard output (caller frees) or NULL with a note. */
 static char *run_script(const char *script, const char *const *args) {
   g_autofree char *path = g_build_filename(ATTN_SOURCE_DIR, "training", script, NULL);
   GPtrArray *argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (gpointer)python());
+  g_ptr_array_add(argv, (gpointer)bench_python());
   g_ptr_array_add(argv, path);
   for (int i = 0; args[i]; i++) g_ptr_array_add(argv, (gpointer)args[i]);
   g_ptr_array_add(argv, NULL);
@@ -109,9 +94,9 @@ static int time_c(const attn_captioner *cap, const char *dir, int n, int side, d
     g_autofree float *rgb = g_new(float, len);
     for (gsize k = 0; k < len; k++) rgb[k] = (unsigned char)bytes[k] / 255.0f;
     attn_error err = {0};
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     attn_trace *t = attn_caption(cap, rgb, side, side, NULL, &err);
-    ms[i] = now_ms() - t0;
+    ms[i] = bench_now_ms() - t0;
     captions[i] = g_strdup(t && t->output.text ? t->output.text : "");
     attn_trace_free(t);
     done++;
@@ -175,7 +160,7 @@ int cli_bench_caption(int argc, char **argv) {
   char **captions = g_new0(char *, b.limit + 1);
   int n = time_c(cap, scenes, b.limit, side, ms, captions), agree = 0;
   double twin = b.twin ? time_twin(dir, scenes, captions, n, &agree) : NAN;
-  double med = quantile(ms, n, 0.5), p95 = quantile(ms, n, 0.95);
+  double med = bench_quantile(ms, n, 0.5), p95 = bench_quantile(ms, n, 0.95);
   printf("attnlens bench caption: %d generated test scenes of %dx%d, one at a time, 1 thread, pixels to trace "
          "(greedy, %dx%d grid)\n", n, side, side, rows, cols);
   printf("%-24s %9s %8s %9s %7s %8s %s\n", "model", "C med ms", "C p95", "twin med", "ratio", "C=twin", "target");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "attn_read.h"
+#include "bench_util.h"
 #include "cli.h"
 #include "cli_read.h"
 
@@ -21,20 +22,6 @@ typedef struct question {
 static void question_clear(gpointer data) {
   question *q = data;
   g_free(q->story), g_free(q->question), g_free(q->answer);
-}
-
-static double now_ms(void) { return g_get_monotonic_time() / 1000.0; }
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double quantile(double *v, int n, double q) {
-  if (n == 0) return NAN;
-  qsort(v, (size_t)n, sizeof(double), cmp_double);
-  int k = (int)ceil(q * n) - 1;
-  return v[k < 0 ? 0 : k >= n ? n - 1 : k];
 }
 
 /* The first `limit` questions of a bAbI file, each with the story lines before it. */
@@ -96,7 +83,7 @@ static char *write_jsonl(GArray *qs) {
  * reader's answers match; NAN when the twin cannot run. */
 static double time_twin(const char *model, const char *jsonl, char **c_answers, guint n, guint *agree) {
   g_autofree char *script = g_build_filename(ATTN_SOURCE_DIR, "training", "bench_reader_twin.py", NULL);
-  const char *python = g_file_test("/usr/bin/python3", G_FILE_TEST_EXISTS) ? "/usr/bin/python3" : "python3";
+  const char *python = bench_python();
   const char *argv[] = {python, script, model, jsonl, "--threads", "1", NULL};
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
@@ -127,16 +114,16 @@ static void bench_model(const char *path, GArray *qs, const char *jsonl, int twi
   guint right = 0;
   for (guint i = 0; i < qs->len; i++) {
     question *q = &g_array_index(qs, question, i);
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     attn_trace *t = attn_read(r, q->story, q->question, &err);
-    ms[i] = now_ms() - t0;
+    ms[i] = bench_now_ms() - t0;
     answers[i] = g_strdup(t && t->output.n ? t->output.tokens[0] : "");
     right += g_strcmp0(answers[i], q->answer) == 0;
     attn_trace_free(t);
   }
   guint agree = 0;
   double tw = twin && jsonl ? time_twin(path, jsonl, answers, qs->len, &agree) : NAN;
-  double med = quantile(ms, (int)qs->len, 0.5), p95 = quantile(ms, (int)qs->len, 0.95);
+  double med = bench_quantile(ms, (int)qs->len, 0.5), p95 = bench_quantile(ms, (int)qs->len, 0.95);
   printf("%-24s %-16s %8.3f %8.3f %9.3f %6.1fx %7.1f%% %7.1f%%\n", attn_reader_name(r), attn_reader_architecture(r), med,
          p95, tw, tw / med, 100.0 * right / qs->len, isnan(tw) ? NAN : 100.0 * agree / qs->len);
   g_strfreev(answers);
