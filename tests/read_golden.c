@@ -7,8 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-char *read_golden_fixture(const char *name) { return golden_fixture_path(name, NULL); }
-
 cJSON *read_golden_load(const char *name) {
   g_autofree char *dir = golden_fixture_path(name, NULL), *path = golden_fixture_path(name, "golden.json");
   attn_model_dir *model = NULL;
@@ -17,8 +15,6 @@ cJSON *read_golden_load(const char *name) {
   attn_model_dir_close(model);
   return g;
 }
-
-int32_t *read_golden_ints(const cJSON *a, int *n) { return golden_int_array(a, n); }
 
 double read_golden_compare(const cJSON *c, const char *key, const float *got, int count) {
   GArray *want = golden_floats(c, key);
@@ -29,7 +25,7 @@ double read_golden_compare(const cJSON *c, const char *key, const float *got, in
 }
 
 attn_reader *read_golden_reader(const char *name) {
-  g_autofree char *dir = read_golden_fixture(name);
+  g_autofree char *dir = golden_fixture_path(name, NULL);
   attn_error err = {0};
   attn_reader *r = attn_reader_load(dir, &err);
   if (!r) g_test_message("%s", err.message);
@@ -231,7 +227,7 @@ static void remove_tree(const char *dir) {
 }
 
 void read_golden_check_bad_models(const char *name, const char *size_key) {
-  g_autofree char *from = read_golden_fixture(name);
+  g_autofree char *from = golden_fixture_path(name, NULL);
   g_autofree char *tmp = g_dir_make_tmp("attn-read-XXXXXX", NULL);
   g_autofree char *vocab_path = g_build_filename(from, "vocab.txt", NULL);
   char *vocab = NULL;

@@ -1,5 +1,5 @@
 /* Helpers for the reading-model tests (test_memn2n.c, test_reader.c): fixture paths and
- * golden files from training/golden_memn2n.py and golden_attentive_reader.py, comparison
+ * golden files from training/golden_memn2n.py (paths and arrays: golden.h) and golden_attentive_reader.py, comparison
  * with the twin, and the reader checks both models share (typed text, bad input, broken
  * model directories). Failures are GLib test assertions. */
 #ifndef READ_GOLDEN_H
@@ -11,12 +11,8 @@
 
 #include "attn_read.h"
 
-/* $ATTN_FIXTURES/name; g_free the result. */
-char *read_golden_fixture(const char *name);
 /* The parsed $ATTN_FIXTURES/name/golden.json (asserted); cJSON_Delete it. */
 cJSON *read_golden_load(const char *name);
-/* A JSON array of numbers as int32_t (one spare slot); g_free the result. */
-int32_t *read_golden_ints(const cJSON *a, int *n);
 /* Asserts got[0..count) is within GOLDEN_TOLERANCE of the (nested) array c[key] (tests/golden.c);
  * returns the largest difference. */
 double read_golden_compare(const cJSON *c, const char *key, const float *got, int count);

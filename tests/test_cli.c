@@ -5,47 +5,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-typedef struct run_result {
-  int status;
-  char *out;
-  char *err;
-} run_result;
-
-static run_result run(const char *const *args) {
-  GPtrArray *argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (gpointer)g_getenv("ATTNLENS"));
-  for (int i = 0; args[i]; i++) g_ptr_array_add(argv, (gpointer)args[i]);
-  g_ptr_array_add(argv, NULL);
-  run_result r = {0};
-  GError *error = NULL;
-  int wait_status = 0;
-  gboolean ok = g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
-                             &r.err, &wait_status, &error);
-  g_assert_no_error(error);
-  g_assert_true(ok);
-  g_assert_true(WIFEXITED(wait_status)); /* a signal (crash) fails the test */
-  r.status = WEXITSTATUS(wait_status);
-  g_ptr_array_free(argv, TRUE);
-  return r;
-}
-
-static void run_result_clear(run_result *r) {
-  g_free(r->out);
-  g_free(r->err);
-}
-
-/* Exit 1 and exactly one line on stderr that names what went wrong. */
-static void expect_one_line_error(const char *const *args, const char *expect) {
-  run_result r = run(args);
-  g_test_message("stderr: %s", r.err);
-  g_assert_cmpint(r.status, ==, 1);
-  g_assert_true(g_str_has_prefix(r.err, "attnlens: "));
-  char *nl = strchr(r.err, '\n');
-  g_assert_nonnull(nl);
-  g_assert_cmpstr(nl + 1, ==, "");
-  g_assert_nonnull(strstr(r.err, expect));
-  run_result_clear(&r);
-}
+#include "cli_util.h"
 
 static char *sample_path(void) {
   return g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "assets", "sample-trace.json", NULL);
@@ -69,12 +29,12 @@ static void test_render_formats(void) {
     g_autofree char *name = g_strdup_printf("out.%s", exts[i]);
     g_autofree char *out = g_build_filename(dir, name, NULL);
     const char *args[] = {"render", trace, "-o", out, "--view", i == 1 ? "flow" : "matrix", NULL};
-    run_result r = run(args);
+    run_result r = cli_run(args, NULL);
     g_test_message("stderr: %s", r.err);
     g_assert_cmpint(r.status, ==, 0);
     assert_magic(out, magic[i], strlen(magic[i]));
     g_unlink(out);
-    run_result_clear(&r);
+    run_clear(&r);
   }
   g_rmdir(dir);
 }
@@ -85,19 +45,19 @@ static void test_render_errors(void) {
   g_autofree char *bad = g_build_filename(dir, "bad.json", NULL);
   g_autofree char *out = g_build_filename(dir, "out.png", NULL);
   g_file_set_contents(bad, "{\"version\": 1, \"task\": ", -1, NULL);
-  expect_one_line_error((const char *[]){"render", bad, "-o", out, NULL}, "not valid JSON");
-  expect_one_line_error((const char *[]){"render", "/nonexistent/t.json", "-o", out, NULL}, "/nonexistent/t.json");
-  expect_one_line_error((const char *[]){"render", trace, NULL}, "usage");
-  expect_one_line_error((const char *[]){"render", trace, "-o", out, "--map", "nope", NULL}, "no map named 'nope'");
-  expect_one_line_error((const char *[]){"render", trace, "-o", out, "--colormap", "jet", NULL}, "jet");
-  expect_one_line_error((const char *[]){"render", trace, "-o", out, "--row", "99", NULL}, "out of range");
+  cli_expect_one_line_error((const char *[]){"render", bad, "-o", out, NULL}, NULL, "not valid JSON");
+  cli_expect_one_line_error((const char *[]){"render", "/nonexistent/t.json", "-o", out, NULL}, NULL, "/nonexistent/t.json");
+  cli_expect_one_line_error((const char *[]){"render", trace, NULL}, NULL, "usage");
+  cli_expect_one_line_error((const char *[]){"render", trace, "-o", out, "--map", "nope", NULL}, NULL, "no map named 'nope'");
+  cli_expect_one_line_error((const char *[]){"render", trace, "-o", out, "--colormap", "jet", NULL}, NULL, "jet");
+  cli_expect_one_line_error((const char *[]){"render", trace, "-o", out, "--row", "99", NULL}, NULL, "out of range");
   g_autofree char *gif = g_build_filename(dir, "out.gif", NULL);
-  expect_one_line_error((const char *[]){"render", trace, "-o", gif, NULL}, ".gif");
+  cli_expect_one_line_error((const char *[]){"render", trace, "-o", gif, NULL}, NULL, ".gif");
   g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
   g_assert_false(g_file_test(gif, G_FILE_TEST_EXISTS));
   g_autofree char *fifo = g_build_filename(dir, "fifo.json", NULL); /* must not hang */
   g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
-  expect_one_line_error((const char *[]){"render", fifo, "-o", out, NULL}, "not a regular file");
+  cli_expect_one_line_error((const char *[]){"render", fifo, "-o", out, NULL}, NULL, "not a regular file");
   g_unlink(fifo);
   g_unlink(bad);
   g_rmdir(dir);
@@ -107,22 +67,22 @@ static void test_inspect_errors(void) {
   g_autofree char *dir = g_dir_make_tmp("attn-cli-XXXXXX", NULL);
   g_autofree char *bad = g_build_filename(dir, "broken.safetensors", NULL);
   g_file_set_contents(bad, "\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":", 13, NULL);
-  expect_one_line_error((const char *[]){"inspect", bad, NULL}, "broken.safetensors");
-  expect_one_line_error((const char *[]){"inspect", "/nonexistent-model", NULL}, "/nonexistent-model");
-  expect_one_line_error((const char *[]){"inspect", NULL}, "usage");
+  cli_expect_one_line_error((const char *[]){"inspect", bad, NULL}, NULL, "broken.safetensors");
+  cli_expect_one_line_error((const char *[]){"inspect", "/nonexistent-model", NULL}, NULL, "/nonexistent-model");
+  cli_expect_one_line_error((const char *[]){"inspect", NULL}, NULL, "usage");
   g_unlink(bad);
   g_rmdir(dir);
 }
 
 static void test_unknown_command(void) {
-  run_result r = run((const char *[]){"frobnicate", NULL});
+  run_result r = cli_run((const char *[]){"frobnicate", NULL}, NULL);
   g_assert_cmpint(r.status, !=, 0);
   g_assert_nonnull(strstr(r.err, "unknown command"));
-  run_result_clear(&r);
-  r = run((const char *[]){"--help", NULL});
+  run_clear(&r);
+  r = cli_run((const char *[]){"--help", NULL}, NULL);
   g_assert_cmpint(r.status, ==, 0);
   g_assert_nonnull(strstr(r.out, "render"));
-  run_result_clear(&r);
+  run_clear(&r);
 }
 
 int main(int argc, char **argv) {

@@ -8,47 +8,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "cli_util.h"
 #include "lens_image.h"
 
-typedef struct run_result {
-  int status;
-  char *out, *err;
-} run_result;
-
-static run_result run(const char *const *args) {
-  GPtrArray *argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (gpointer)g_getenv("ATTNLENS"));
-  for (int i = 0; args[i]; i++) g_ptr_array_add(argv, (gpointer)args[i]);
-  g_ptr_array_add(argv, NULL);
-  GError *error = NULL;
-  GSubprocess *p = g_subprocess_newv((const char *const *)argv->pdata,
-                                     G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error(error);
-  run_result r = {0};
-  g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &r.out, &r.err, &error));
-  g_assert_no_error(error);
-  g_assert_true(g_subprocess_get_if_exited(p)); /* a signal (crash) fails the test */
-  r.status = g_subprocess_get_exit_status(p);
-  g_object_unref(p);
-  g_ptr_array_free(argv, TRUE);
-  return r;
-}
-
-static void run_clear(run_result *r) { g_free(r->out), g_free(r->err); }
-
 static char *fixture(const char *a, const char *b) { return g_build_filename(g_getenv("ATTN_FIXTURES"), a, b, NULL); }
-
-static void expect_one_line_error(const char *const *args, const char *expect) {
-  run_result r = run(args);
-  g_test_message("stderr: %s", r.err);
-  g_assert_cmpint(r.status, ==, 1);
-  g_assert_true(g_str_has_prefix(r.err, "attnlens: "));
-  char *nl = strchr(r.err, '\n');
-  g_assert_nonnull(nl);
-  g_assert_cmpstr(nl + 1, ==, "");
-  g_assert_nonnull(strstr(r.err, expect));
-  run_clear(&r);
-}
 
 /* A 3000 x 2000 JPEG photo-like gradient, written with gdk-pixbuf into dir. */
 static char *big_jpeg(const char *dir) {
@@ -166,7 +129,7 @@ static void test_cli_images(void) {
                          "wide.png", "rgb.jpg", "grey.jpg", "cmyk.jpg"};
   for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
     g_autofree char *path = fixture("images", names[i]);
-    run_result r = run((const char *[]){"caption", "-m", model, "--json", path, NULL});
+    run_result r = cli_run((const char *[]){"caption", "-m", model, "--json", path, NULL}, NULL);
     g_test_message("%s: exit %d %s", names[i], r.status, r.err);
     g_assert_cmpint(r.status, ==, 0);
     check_json_trace(r.out, strcmp(names[i], "wide.png") ? 64 : 256, strcmp(names[i], "wide.png") ? 64 : 16);
@@ -174,7 +137,7 @@ static void test_cli_images(void) {
   }
   g_autofree char *dir = g_dir_make_tmp("attn-cli-caption-XXXXXX", NULL);
   g_autofree char *big = big_jpeg(dir);
-  run_result r = run((const char *[]){"caption", "-m", model, "--beam", "3", "--json", big, NULL});
+  run_result r = cli_run((const char *[]){"caption", "-m", model, "--beam", "3", "--json", big, NULL}, NULL);
   g_assert_cmpint(r.status, ==, 0);
   check_json_trace(r.out, 3000, 2000);
   run_clear(&r);
@@ -194,7 +157,7 @@ static void test_cli_pictures(void) {
     g_autofree char *out = g_build_filename(dir, cases[i].name, NULL);
     const char *args[] = {"caption", "-m", model, "--beam", "2", "-o", out, "--view", cases[i].view, scene,
                           cases[i].word ? "--word" : NULL, cases[i].word, NULL};
-    run_result r = run(args);
+    run_result r = cli_run(args, NULL);
     g_assert_cmpint(r.status, ==, 0);
     g_autofree char *data = NULL;
     gsize len = 0;
@@ -204,10 +167,10 @@ static void test_cli_pictures(void) {
     run_clear(&r);
   }
   g_autofree char *out = g_build_filename(dir, "x.png", NULL);
-  expect_one_line_error((const char *[]){"caption", "-m", model, "--word", "999", "-o", out, scene, NULL}, "--word 999");
+  cli_expect_one_line_error((const char *[]){"caption", "-m", model, "--word", "999", "-o", out, scene, NULL}, NULL, "--word 999");
   g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
   g_autofree char *bad = g_build_filename(dir, "x.gif", NULL);
-  expect_one_line_error((const char *[]){"caption", "-m", model, "-o", bad, scene, NULL}, "unsupported format");
+  cli_expect_one_line_error((const char *[]){"caption", "-m", model, "-o", bad, scene, NULL}, NULL, "unsupported format");
   g_rmdir(dir);
 }
 
@@ -219,23 +182,23 @@ static void test_cli_broken(void) {
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree char *path = fixture("images", cases[i].name);
-    expect_one_line_error((const char *[]){"caption", "-m", model, path, NULL}, cases[i].words);
+    cli_expect_one_line_error((const char *[]){"caption", "-m", model, path, NULL}, NULL, cases[i].words);
   }
   g_autofree char *folder = fixture("images", NULL);
-  expect_one_line_error((const char *[]){"caption", "-m", model, folder, NULL}, "not a file");
+  cli_expect_one_line_error((const char *[]){"caption", "-m", model, folder, NULL}, NULL, "not a file");
 }
 
 static void test_cli_args(void) {
   g_autofree char *model = fixture("caption-tiny", NULL), *img = fixture("images", "rgb.png");
   g_autofree char *other = fixture("rnn-tiny", NULL);
-  expect_one_line_error((const char *[]){"caption", NULL}, "usage");
-  expect_one_line_error((const char *[]){"caption", "-m", model, "--beam", "0", img, NULL}, "--beam");
-  expect_one_line_error((const char *[]){"caption", "-m", model, "--view", "matrix", img, NULL}, "--view");
-  expect_one_line_error((const char *[]){"caption", "-m", model, "--frobnicate", img, NULL}, "unknown option");
-  expect_one_line_error((const char *[]){"caption", "-m", model, img, img, NULL}, "one image");
-  expect_one_line_error((const char *[]){"caption", "-m", "no-such-model", img, NULL}, "no caption model named");
-  expect_one_line_error((const char *[]){"caption", "-m", other, img, NULL}, "not a caption model");
-  expect_one_line_error((const char *[]){"caption", "-m", model, img, "-o", NULL}, "needs a value");
+  cli_expect_one_line_error((const char *[]){"caption", NULL}, NULL, "usage");
+  cli_expect_one_line_error((const char *[]){"caption", "-m", model, "--beam", "0", img, NULL}, NULL, "--beam");
+  cli_expect_one_line_error((const char *[]){"caption", "-m", model, "--view", "matrix", img, NULL}, NULL, "--view");
+  cli_expect_one_line_error((const char *[]){"caption", "-m", model, "--frobnicate", img, NULL}, NULL, "unknown option");
+  cli_expect_one_line_error((const char *[]){"caption", "-m", model, img, img, NULL}, NULL, "one image");
+  cli_expect_one_line_error((const char *[]){"caption", "-m", "no-such-model", img, NULL}, NULL, "no caption model named");
+  cli_expect_one_line_error((const char *[]){"caption", "-m", other, img, NULL}, NULL, "not a caption model");
+  cli_expect_one_line_error((const char *[]){"caption", "-m", model, img, "-o", NULL}, NULL, "needs a value");
 }
 
 int main(int argc, char **argv) {

@@ -7,48 +7,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "cli_util.h"
+#include "golden.h"
 #include "read_golden.h"
-
-typedef struct run_result {
-  int status;
-  char *out, *err;
-} run_result;
-
-/* Runs attnlens with args (NULL-terminated), feeding `input` on standard input if given. */
-static run_result run(const char *const *args, const char *input) {
-  GPtrArray *argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (gpointer)g_getenv("ATTNLENS"));
-  for (int i = 0; args[i]; i++) g_ptr_array_add(argv, (gpointer)args[i]);
-  g_ptr_array_add(argv, NULL);
-  GError *error = NULL;
-  GSubprocess *p = g_subprocess_newv((const char *const *)argv->pdata,
-                                     G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                         G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error(error);
-  run_result r = {0};
-  g_assert_true(g_subprocess_communicate_utf8(p, input ? input : "", NULL, &r.out, &r.err, &error));
-  g_assert_no_error(error);
-  g_assert_true(g_subprocess_get_if_exited(p)); /* a signal (crash) fails the test */
-  r.status = g_subprocess_get_exit_status(p);
-  g_object_unref(p);
-  g_ptr_array_free(argv, TRUE);
-  return r;
-}
-
-static void run_clear(run_result *r) { g_free(r->out), g_free(r->err); }
-
-/* Exit 1 and exactly one line on stderr that names what went wrong. */
-static void expect_one_line_error(const char *const *args, const char *input, const char *expect) {
-  run_result r = run(args, input);
-  g_test_message("stderr: %s", r.err);
-  g_assert_cmpint(r.status, ==, 1);
-  g_assert_true(g_str_has_prefix(r.err, "attnlens: "));
-  char *nl = strchr(r.err, '\n');
-  g_assert_nonnull(nl);
-  g_assert_cmpstr(nl + 1, ==, "");
-  g_assert_nonnull(strstr(r.err, expect));
-  run_clear(&r);
-}
 
 typedef struct story {
   char *path, *question, *answer;
@@ -97,11 +58,11 @@ static void remove_dir(const char *dir) {
 }
 
 static void test_answers(void) {
-  g_autofree char *dir = g_dir_make_tmp("attn-cli-read-XXXXXX", NULL), *model = read_golden_fixture("memn2n-tiny");
+  g_autofree char *dir = g_dir_make_tmp("attn-cli-read-XXXXXX", NULL), *model = golden_fixture_path("memn2n-tiny", NULL);
   story *s = generate(dir, 2, 8, 6);
   for (int k = 0; k < 8; k++) {
     const char *args[] = {"read", "-m", model, "--story", s[k].path, "--question", s[k].question, NULL};
-    run_result r = run(args, NULL);
+    run_result r = cli_run(args, "");
     g_assert_cmpint(r.status, ==, 0);
     g_auto(GStrv) cols = g_strsplit(g_strchomp(r.out), "\t", -1);
     g_assert_cmpint(g_strv_length(cols), ==, 2); /* answer <tab> probability */
@@ -116,11 +77,11 @@ static void test_answers(void) {
 }
 
 static void test_json(void) {
-  g_autofree char *dir = g_dir_make_tmp("attn-cli-read-XXXXXX", NULL), *model = read_golden_fixture("memn2n-tiny");
+  g_autofree char *dir = g_dir_make_tmp("attn-cli-read-XXXXXX", NULL), *model = golden_fixture_path("memn2n-tiny", NULL);
   story *s = generate(dir, 1, 4, 6);
   for (int k = 0; k < 4; k++) {
     const char *args[] = {"read", "-m", model, "--story", s[k].path, "--question", s[k].question, "--json", NULL};
-    run_result r = run(args, NULL);
+    run_result r = cli_run(args, "");
     g_assert_cmpint(r.status, ==, 0);
     cJSON *j = cJSON_Parse(r.out);
     g_assert_nonnull(j);
@@ -162,10 +123,10 @@ static void test_pictures_and_stdin(void) {
   const char *exts[] = {"png", "svg", "pdf"}, *magic[] = {"\x89PNG", "<?xml", "%PDF"};
   for (int f = 0; f < 2; f++)
     for (int i = 0; i < 3; i++) {
-      g_autofree char *model = read_golden_fixture(fixtures[f]);
+      g_autofree char *model = golden_fixture_path(fixtures[f], NULL);
       g_autofree char *name = g_strdup_printf("story-%d.%s", f, exts[i]), *out = g_build_filename(dir, name, NULL);
       const char *args[] = {"read", "-m", model, "--story", "-", "--question", "Where is Mary?", "-o", out, NULL};
-      run_result r = run(args, "Mary went to the kitchen.\nJohn moved to the garden.\n");
+      run_result r = cli_run(args, "Mary went to the kitchen.\nJohn moved to the garden.\n");
       g_test_message("%s", r.err);
       g_assert_cmpint(r.status, ==, 0);
       assert_magic(out, magic[i]);
@@ -176,7 +137,7 @@ static void test_pictures_and_stdin(void) {
 }
 
 static void test_errors(void) {
-  g_autofree char *dir = g_dir_make_tmp("attn-cli-read-XXXXXX", NULL), *model = read_golden_fixture("memn2n-tiny");
+  g_autofree char *dir = g_dir_make_tmp("attn-cli-read-XXXXXX", NULL), *model = golden_fixture_path("memn2n-tiny", NULL);
   g_autofree char *empty = g_build_filename(dir, "empty.txt", NULL), *bad = g_build_filename(dir, "bad.txt", NULL);
   g_autofree char *good = g_build_filename(dir, "good.txt", NULL), *missing = g_build_filename(dir, "none.txt", NULL);
   g_assert_true(g_file_set_contents(empty, "\n  \n", -1, NULL));
@@ -192,15 +153,15 @@ static void test_errors(void) {
   const char *format[] = {"read", "-m", model, "--story", good, "--question", "Where?", "-o", bmp, NULL};
   const char *option[] = {"read", "--stroy", good, NULL};
   const char *value[] = {"read", "--story", NULL};
-  expect_one_line_error(no_q, NULL, "usage: attnlens read");
-  expect_one_line_error(no_file, NULL, "none.txt");
-  expect_one_line_error(blank, NULL, "no sentence");
-  expect_one_line_error(utf8, NULL, "not valid UTF-8");
-  expect_one_line_error(no_question, NULL, "no question");
-  expect_one_line_error(no_model, NULL, "no-such-model");
-  expect_one_line_error(format, NULL, "unsupported format");
-  expect_one_line_error(option, NULL, "unknown argument");
-  expect_one_line_error(value, NULL, "needs a value");
+  cli_expect_one_line_error(no_q, "", "usage: attnlens read");
+  cli_expect_one_line_error(no_file, "", "none.txt");
+  cli_expect_one_line_error(blank, "", "no sentence");
+  cli_expect_one_line_error(utf8, "", "not valid UTF-8");
+  cli_expect_one_line_error(no_question, "", "no question");
+  cli_expect_one_line_error(no_model, "", "no-such-model");
+  cli_expect_one_line_error(format, "", "unsupported format");
+  cli_expect_one_line_error(option, "", "unknown argument");
+  cli_expect_one_line_error(value, "", "needs a value");
   g_assert_false(g_file_test(bmp, G_FILE_TEST_EXISTS));
   g_unlink(empty), g_unlink(bad), g_unlink(good);
   g_rmdir(dir);
@@ -218,7 +179,7 @@ static void test_shipped(void) {
   story *s = generate(dir, 1, n, 10);
   for (int k = 0; k < n; k++) {
     const char *args[] = {"read", "-m", model, "--story", s[k].path, "--question", s[k].question, NULL};
-    run_result r = run(args, NULL);
+    run_result r = cli_run(args, "");
     g_assert_cmpint(r.status, ==, 0);
     right += g_str_has_prefix(r.out, s[k].answer) && r.out[strlen(s[k].answer)] == '\t';
     run_clear(&r);

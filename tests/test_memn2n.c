@@ -36,7 +36,7 @@ static void test_tokenize(void) {
 }
 
 static attn_memn2n *load_model(attn_model_dir **dir) {
-  g_autofree char *path = read_golden_fixture("memn2n-tiny");
+  g_autofree char *path = golden_fixture_path("memn2n-tiny", NULL);
   attn_error err = {0};
   *dir = attn_model_dir_open(path, &err);
   attn_memn2n *m = *dir ? attn_memn2n_load(*dir, &err) : NULL;
@@ -55,10 +55,10 @@ static void test_forward(void) {
   cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "ids")) {
     const cJSON *story = cJSON_GetObjectItem(c, "story"), *s;
     int n = cJSON_GetArraySize(story), lens[64], total = 0, q_len = 0, i = 0;
-    int32_t words[512], *q = read_golden_ints(cJSON_GetObjectItem(c, "question"), &q_len);
+    int32_t words[512], *q = golden_int_array(cJSON_GetObjectItem(c, "question"), &q_len);
     cJSON_ArrayForEach(s, story) {
       int k = 0;
-      int32_t *ids = read_golden_ints(s, &k);
+      int32_t *ids = golden_int_array(s, &k);
       memcpy(words + total, ids, (size_t)k * sizeof *ids);
       lens[i++] = k;
       total += k;

@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "attn_reader.h"
+#include "golden.h"
 #include "read_golden.h"
 
 static attn_attentive_reader *load_model(attn_model_dir **dir) {
-  g_autofree char *path = read_golden_fixture("attentive-reader-tiny");
+  g_autofree char *path = golden_fixture_path("attentive-reader-tiny", NULL);
   attn_error err = {0};
   *dir = attn_model_dir_open(path, &err);
   attn_attentive_reader *m = *dir ? attn_attentive_reader_load(*dir, &err) : NULL;
@@ -28,8 +29,8 @@ static void test_forward(void) {
   int cases = 0;
   cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "ids")) {
     int T = 0, Q = 0;
-    int32_t *doc = read_golden_ints(cJSON_GetObjectItem(c, "doc"), &T);
-    int32_t *q = read_golden_ints(cJSON_GetObjectItem(c, "question"), &Q);
+    int32_t *doc = golden_int_array(cJSON_GetObjectItem(c, "doc"), &T);
+    int32_t *q = golden_int_array(cJSON_GetObjectItem(c, "question"), &Q);
     float *logits = g_new(float, D->vocab), *attn = g_new(float, T);
     attn_error err = {0};
     g_assert_cmpint(attn_attentive_reader_forward(m, doc, T, q, Q, logits, attn, &err), ==, ATTN_OK);
