@@ -79,14 +79,6 @@ static attn_status load_model(attn_captioner *c, attn_error *err) {
   return c->model ? ATTN_OK : (err ? err->code : ATTN_E_FORMAT);
 }
 
-static const char *base_name(const char *path) {
-  const char *end = path + strlen(path);
-  while (end > path + 1 && end[-1] == '/') end--;
-  const char *b = end;
-  while (b > path && b[-1] != '/') b--;
-  return b;
-}
-
 attn_captioner *attn_captioner_load(const char *dir, attn_error *err) {
   attn_captioner *c = calloc(1, sizeof *c);
   if (!c) {
@@ -97,7 +89,7 @@ attn_captioner *attn_captioner_load(const char *dir, attn_error *err) {
   attn_status st = c->dir ? load_model(c, err) : (err ? err->code : ATTN_E_IO);
   if (st == ATTN_OK) st = load_vocab(c, err);
   if (st == ATTN_OK) {
-    c->name = attn_strdup(base_name(dir));
+    c->name = attn_strdup(attn_path_base(dir));
     c->display_name = attn_strdup(attn_model_dir_display_name(c->dir));
     if (!c->name || !c->display_name) st = attn_error_set(err, ATTN_E_NOMEM, "out of memory");
   }

@@ -96,6 +96,16 @@ void attn_sigmoid(float *x, int64_t n) {
   for (int64_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + expf(-x[i]));
 }
 
+void attn_gru_update(float *h, float *gi, const float *gh, int H) {
+  for (int i = 0; i < 2 * H; i++) gi[i] += gh[i];
+  attn_sigmoid(gi, 2 * H);
+  const float *r = gi, *z = gi + H;
+  float *n = gi + 2 * H;
+  for (int i = 0; i < H; i++) n[i] += r[i] * gh[2 * H + i];
+  attn_tanh(n, H);
+  for (int i = 0; i < H; i++) h[i] = (1.0f - z[i]) * n[i] + z[i] * h[i];
+}
+
 void attn_relu(float *x, int64_t n) {
   for (int64_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }

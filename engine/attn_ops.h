@@ -41,6 +41,11 @@ void attn_gelu(float *x, int64_t n);
 /* x * sigmoid(x) (SiLU, Marian's "swish"). */
 void attn_silu(float *x, int64_t n);
 
+/* One GRU step, as PyTorch's GRU/GRUCell: with input projection gi and hidden projection gh,
+ * both [3H] in gate order r, z, n and with their biases, r, z = sigmoid(gi + gh);
+ * n = tanh(gi_n + r * gh_n); h = (1 - z) n + z h, in place. gi is used as scratch. */
+void attn_gru_update(float *h, float *gi, const float *gh, int H);
+
 /* y[i] += x[i] */
 void attn_add(float *y, const float *x, int64_t n);
 

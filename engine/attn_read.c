@@ -190,14 +190,6 @@ static attn_status load_model(attn_reader *r, attn_error *err) {
                         attn_model_dir_path(r->dir), arch ? arch : "(none)");
 }
 
-static const char *base_name(const char *path) {
-  const char *end = path + strlen(path);
-  while (end > path + 1 && end[-1] == '/') end--;
-  const char *b = end;
-  while (b > path && b[-1] != '/') b--;
-  return b;
-}
-
 attn_reader *attn_reader_load(const char *dir, attn_error *err) {
   attn_reader *r = calloc(1, sizeof *r);
   if (!r) {
@@ -210,7 +202,7 @@ attn_reader *attn_reader_load(const char *dir, attn_error *err) {
   if (st == ATTN_OK && r->arch == ARCH_ATTENTIVE && r->separator < 1)
     st = attn_error_set(err, ATTN_E_FORMAT, "%s: the vocabulary has no \".\" to close sentences", dir);
   if (st == ATTN_OK) {
-    const char *b = base_name(dir);
+    const char *b = attn_path_base(dir);
     r->name = malloc(strcspn(b, "/") + 1);
     if (r->name) snprintf(r->name, strcspn(b, "/") + 1, "%s", b);
     r->display_name = attn_strdup(attn_model_dir_display_name(r->dir));

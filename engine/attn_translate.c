@@ -125,14 +125,6 @@ void attn_translator_free(attn_translator *t) {
   free(t);
 }
 
-static const char *base_name(const char *path) {
-  const char *end = path + strlen(path);
-  while (end > path && end[-1] == '/') end--;
-  const char *b = end;
-  while (b > path && b[-1] != '/') b--;
-  return b;
-}
-
 static attn_status load_backend(attn_translator *t, attn_error *err) {
   const char *arch = attn_model_dir_architecture(t->dir);
   if (arch && (strcmp(arch, "MarianMTModel") == 0 || strcmp(arch, "marian") == 0))
@@ -164,7 +156,7 @@ attn_translator *attn_translator_load(const char *dir, attn_error *err) {
   attn_status st = t->dir ? load_backend(t, err) : ATTN_E_IO;
   if (st == ATTN_OK) st = load_tokenizer(t, err);
   if (st == ATTN_OK) {
-    t->name = attn_strdup(base_name(dir));
+    t->name = attn_strdup(attn_path_base(dir));
     t->display_name = attn_strdup(attn_model_dir_display_name(t->dir));
     if (!t->name || !t->display_name) st = attn_error_set(err, ATTN_E_NOMEM, "out of memory");
   }

@@ -28,6 +28,14 @@ attn_status attn_check_ids(const int32_t *ids, int n, int vocab, const char *wha
   return ATTN_OK;
 }
 
+const char *attn_path_base(const char *path) {
+  const char *end = path + strlen(path);
+  while (end > path + 1 && end[-1] == '/') end--;
+  const char *b = end;
+  while (b > path && b[-1] != '/') b--;
+  return b;
+}
+
 char *attn_strdup(const char *s) {
   if (!s) return NULL;
   size_t n = strlen(s) + 1;

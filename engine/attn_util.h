@@ -19,6 +19,10 @@ float *attn_alloc_floats(size_t n, int *ok);
  * first bad one as "<what> id N is outside the vocabulary". */
 attn_status attn_check_ids(const int32_t *ids, int n, int vocab, const char *what, attn_error *err);
 
+/* The last component of a path, inside path (a trailing '/' stays on it: "a/b/" gives "b/";
+ * "/" gives ""). */
+const char *attn_path_base(const char *path);
+
 /* strdup that accepts NULL (returns NULL). */
 char *attn_strdup(const char *s);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "attn_ops.h"
+#include "attn_util.h"
 
 static float *rand_vec(GRand *r, int n, double lo, double hi) {
   float *v = g_new(float, n);
@@ -195,6 +196,33 @@ static void test_argmax(void) {
   g_assert_cmpint(attn_argmax(v, 0), ==, -1);
 }
 
+/* The GRU step against PyTorch's formula in double precision. */
+static void test_gru_update(void) {
+  GRand *r = g_rand_new_with_seed(7);
+  for (int H = 1; H <= 33; H += 16) {
+    float *h = rand_vec(r, H, -1, 1), *gi = rand_vec(r, 3 * H, -3, 3), *gh = rand_vec(r, 3 * H, -3, 3);
+    double *want = g_new(double, H);
+    for (int i = 0; i < H; i++) {
+      double rg = 1.0 / (1.0 + exp(-((double)gi[i] + gh[i]))), z = 1.0 / (1.0 + exp(-((double)gi[H + i] + gh[H + i])));
+      double n = tanh((double)gi[2 * H + i] + rg * gh[2 * H + i]);
+      want[i] = (1.0 - z) * n + z * h[i];
+    }
+    attn_gru_update(h, gi, gh, H);
+    assert_close(h, want, H, 1e-5);
+    g_free(h), g_free(gi), g_free(gh), g_free(want);
+  }
+  g_rand_free(r);
+}
+
+/* attn_path_base, as the translate, read and caption loaders name their models. */
+static void test_path_base(void) {
+  g_assert_cmpstr(attn_path_base("data/models/memn2n-babi"), ==, "memn2n-babi");
+  g_assert_cmpstr(attn_path_base("data/models/memn2n-babi/"), ==, "memn2n-babi/");
+  g_assert_cmpstr(attn_path_base("model"), ==, "model");
+  g_assert_cmpstr(attn_path_base("/"), ==, "");
+  g_assert_cmpstr(attn_path_base(""), ==, "");
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   attn_set_threads(1);
@@ -207,5 +235,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/ops/unary", test_unary);
   g_test_add_func("/engine/ops/embedding", test_embedding);
   g_test_add_func("/engine/ops/argmax", test_argmax);
+  g_test_add_func("/engine/ops/gru-update", test_gru_update);
+  g_test_add_func("/engine/util/path-base", test_path_base);
   return g_test_run();
 }

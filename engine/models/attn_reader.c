@@ -138,18 +138,6 @@ typedef struct scratch {
   float *qa;     /* [A] W_um u */
 } scratch;
 
-/* h = GRU(h; gi, gh) as PyTorch: r, z = sigmoid(gi + gh); n = tanh(gi_n + r * gh_n);
- * h = (1 - z) n + z h. gi is used as scratch. */
-static void gru_update(float *h, float *gi, const float *gh, int H) {
-  for (int i = 0; i < 2 * H; i++) gi[i] += gh[i];
-  attn_sigmoid(gi, 2 * H);
-  const float *r = gi, *z = gi + H;
-  float *n = gi + 2 * H;
-  for (int i = 0; i < H; i++) n[i] += r[i] * gh[2 * H + i];
-  attn_tanh(n, H);
-  for (int i = 0; i < H; i++) h[i] = (1.0f - z[i]) * n[i] + z[i] * h[i];
-}
-
 /* Runs both directions of g over ids; states (if not NULL) gets [T, 2H]; final gets
  * [forward after the last id; backward after the first] (zeros when T = 0). */
 static void encode(const attn_attentive_reader *m, const gru *g, const int32_t *ids, int T, scratch *s,
@@ -165,7 +153,7 @@ static void encode(const attn_attentive_reader *m, const gru *g, const int32_t *
     for (int k = 0; k < T; k++) {
       int pos = dir == 0 ? k : T - 1 - k;
       attn_matvec(s->gh, g->w_hh[dir], s->h, g->b_hh[dir], 3 * H, H);
-      gru_update(s->h, s->gi + (size_t)pos * 3 * H, s->gh, H);
+      attn_gru_update(s->h, s->gi + (size_t)pos * 3 * H, s->gh, H);
       if (states) memcpy(states + (size_t)pos * 2 * H + (size_t)dir * H, s->h, (size_t)H * sizeof(float));
     }
     memcpy(final + (size_t)dir * H, s->h, (size_t)H * sizeof(float));

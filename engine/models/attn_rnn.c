@@ -174,19 +174,6 @@ struct attn_rnn_run {
   unsigned char *reset; /* [n] 1: the encoder recurrence restarts before this position */
 };
 
-/* h = GRU(h; input projection gi, hidden projection gh), both [3H] with their biases, as
- * PyTorch: r, z = sigmoid(gi + gh); n = tanh(gi_n + r * gh_n); h = (1 - z) n + z h.
- * gi is used as scratch. */
-static void gru_update(float *h, float *gi, const float *gh, int H) {
-  for (int i = 0; i < 2 * H; i++) gi[i] += gh[i];
-  attn_sigmoid(gi, 2 * H);
-  const float *r = gi, *z = gi + H;
-  float *n = gi + 2 * H;
-  for (int i = 0; i < H; i++) n[i] += r[i] * gh[2 * H + i];
-  attn_tanh(n, H);
-  for (int i = 0; i < H; i++) h[i] = (1.0f - z[i]) * n[i] + z[i] * h[i];
-}
-
 /* One direction of the encoder over the whole source, into its half of the annotations. */
 static void encode_direction(attn_rnn_run *r, int dir) {
   const attn_rnn *m = r->m;
@@ -199,7 +186,7 @@ static void encode_direction(attn_rnn_run *r, int dir) {
     int restart = dir == 0 ? r->reset[pos] : (pos + 1 < n && r->reset[pos + 1]);
     if (restart) memset(h, 0, (size_t)He * sizeof(float));
     attn_matvec(r->gh, m->enc_w_hh[dir], h, m->enc_b_hh[dir], 3 * He, He);
-    gru_update(h, r->gi + (size_t)pos * 3 * He, r->gh, He);
+    attn_gru_update(h, r->gi + (size_t)pos * 3 * He, r->gh, He);
     memcpy(r->ann + (size_t)pos * 2 * He + (size_t)dir * He, h, (size_t)He * sizeof(float));
   }
 }
@@ -300,7 +287,7 @@ static void advance_states(attn_rnn_run *r, int k) {
   for (int i = 0; i < k; i++) memcpy(r->gi + (size_t)i * 3 * Hd, m->cell_b_ih, (size_t)3 * Hd * sizeof(float));
   attn_gemm(0, 1, k, 3 * Hd, in, 1.0f, r->deep_in + Hd, width, m->cell_w_ih, in, 1.0f, r->gi, 3 * Hd);
   attn_linear(r->gh, r->s, m->cell_w_hh, m->cell_b_hh, k, Hd, 3 * Hd);
-  for (int i = 0; i < k; i++) gru_update(r->s + (size_t)i * Hd, r->gi + (size_t)i * 3 * Hd, r->gh + (size_t)i * 3 * Hd, Hd);
+  for (int i = 0; i < k; i++) attn_gru_update(r->s + (size_t)i * Hd, r->gi + (size_t)i * 3 * Hd, r->gh + (size_t)i * 3 * Hd, Hd);
 }
 
 attn_status attn_rnn_step(attn_rnn_run *r, const int32_t *tokens, int k, int step, float *logits, float *cross,
