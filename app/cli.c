@@ -88,6 +88,17 @@ static int parse_int_arg(const char *flag, const char *value, int *out) {
   return 0;
 }
 
+int cli_number_arg(const char *flag, const char *val, int lo, int hi, int *out) {
+  char *end = NULL;
+  long v = val ? strtol(val, &end, 10) : 0;
+  if (!val || *end || v < lo || v > hi) {
+    cli_error("%s needs a number from %d to %d, got '%s'", flag, lo, hi, val ? val : "");
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
 static int parse_scale(const char *value, double *out) {
   char *end = NULL;
   double v = value ? strtod(value, &end) : 0.0;

@@ -21,6 +21,10 @@ void cli_usage(FILE *out);
  * $ATTNLENS_DATADIR, the source tree, then the installed data dir. Caller frees. */
 char *cli_find_data(const char *relative);
 
+/* *out = val as a whole number in [lo, hi]; else says "<flag> needs a number from lo to hi"
+ * and returns -1. */
+int cli_number_arg(const char *flag, const char *val, int lo, int hi, int *out);
+
 /* Prints "attnlens: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

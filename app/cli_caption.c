@@ -25,17 +25,6 @@ typedef struct caption_args {
   attn_caption_opts opts;
 } caption_args;
 
-static int number_arg(const char *flag, const char *val, int lo, int hi, int *out) {
-  char *end = NULL;
-  long v = val ? strtol(val, &end, 10) : 0;
-  if (!val || *end || v < lo || v > hi) {
-    cli_error("%s needs a number from %d to %d, got '%s'", flag, lo, hi, val ? val : "");
-    return -1;
-  }
-  *out = (int)v;
-  return 0;
-}
-
 static int parse_caption(caption_args *a, int argc, char **argv) {
   *a = (caption_args){.model = DEFAULT_CAPTION_MODEL, .word = -1, .view = LENS_VIEW_STORYBOARD};
   attn_caption_opts_init(&a->opts);
@@ -45,9 +34,9 @@ static int parse_caption(caption_args *a, int argc, char **argv) {
     if (!strcmp(argv[i], "-m") || !strcmp(argv[i], "--model")) a->model = val;
     else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) a->out_path = val;
     else if (!strcmp(argv[i], "--beam")) {
-      if (number_arg("--beam", val, 1, 8, &a->opts.beam)) return -1;
+      if (cli_number_arg("--beam", val, 1, 8, &a->opts.beam)) return -1;
     } else if (!strcmp(argv[i], "--word")) {
-      if (number_arg("--word", val, 0, 1000, &a->word)) return -1;
+      if (cli_number_arg("--word", val, 0, 1000, &a->word)) return -1;
     } else if (!strcmp(argv[i], "--view")) {
       if (!val || lens_view_from_name(val, &a->view) || (a->view != LENS_VIEW_OVERLAY && a->view != LENS_VIEW_STORYBOARD)) {
         cli_error("--view is overlay or storyboard, got '%s'", val ? val : "");

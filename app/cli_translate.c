@@ -30,13 +30,8 @@ static int parse_translate(translate_args *a, int argc, char **argv) {
     if (strcmp(argv[i], "-m") == 0 || strcmp(argv[i], "--model") == 0) a->model = val, i++;
     else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) a->out_path = val, i++;
     else if (strcmp(argv[i], "--beam") == 0) {
-      char *end = NULL;
-      long b = val ? strtol(val, &end, 10) : 0;
-      if (!val || *end || b < 1 || b > 8) {
-        cli_error("--beam needs a number from 1 to 8, got '%s'", val ? val : "");
-        return -1;
-      }
-      a->opts.beam = (int)b, i++;
+      if (cli_number_arg("--beam", val, 1, 8, &a->opts.beam)) return -1;
+      i++;
     } else if (strcmp(argv[i], "--json") == 0) a->json = 1;
     else if (strcmp(argv[i], "--self-attention") == 0) a->opts.self_attention = 1;
     else if (strcmp(argv[i], "--") == 0 && val) a->text = val, i++;
