@@ -27,3 +27,14 @@ cairo_surface_t *gui_render_widget(GtkWidget *w) {
   g_object_unref(paintable);
   return s;
 }
+
+GtkWidget *gui_show_page(LensWindow **window, const char *name) {
+  gtk_init();
+  *window = lens_window_new(NULL, g_getenv("ATTN_FIXTURES"));
+  gtk_window_present(GTK_WINDOW(*window));
+  GtkStack *stack = GTK_STACK(gtk_window_get_child(GTK_WINDOW(*window)));
+  GtkWidget *page = gtk_stack_get_child_by_name(stack, name);
+  g_assert_nonnull(page);
+  gtk_stack_set_visible_child_name(stack, name);
+  return page;
+}

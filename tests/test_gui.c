@@ -182,9 +182,7 @@ static void test_bad_input(void) {
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  gtk_init();
-  window = lens_window_new(NULL, g_getenv("ATTN_FIXTURES"));
-  gtk_window_present(GTK_WINDOW(window));
+  gui_show_page(&window, "translate"); /* the first page: shown already */
   g_assert_true(lens_window_select_model(window, "transformer-tiny"));
   g_test_add_func("/gui/translate/typing", test_typing);
   g_test_add_func("/gui/translate/pixels", test_pixels);

@@ -305,13 +305,7 @@ static void test_bad_files(void) {
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  gtk_init();
-  window = lens_window_new(NULL, g_getenv("ATTN_FIXTURES"));
-  gtk_window_present(GTK_WINDOW(window));
-  GtkStack *stack = GTK_STACK(gtk_window_get_child(GTK_WINDOW(window)));
-  page = LENS_CAPTION_PAGE(gtk_stack_get_child_by_name(stack, "caption"));
-  g_assert_nonnull(page);
-  gtk_stack_set_visible_child_name(stack, "caption");
+  page = LENS_CAPTION_PAGE(gui_show_page(&window, "caption"));
   g_assert_cmpint(lens_caption_page_get_n_models(page), ==, 1); /* caption-tiny */
   g_test_add_func("/gui/caption/example", test_example);
   g_test_add_func("/gui/caption/compose", test_compose);

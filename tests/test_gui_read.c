@@ -203,13 +203,7 @@ static void test_bad_input(void) {
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  gtk_init();
-  window = lens_window_new(NULL, g_getenv("ATTN_FIXTURES"));
-  gtk_window_present(GTK_WINDOW(window));
-  GtkStack *stack = GTK_STACK(gtk_window_get_child(GTK_WINDOW(window)));
-  page = LENS_READ_PAGE(gtk_stack_get_child_by_name(stack, "read"));
-  g_assert_nonnull(page);
-  gtk_stack_set_visible_child_name(stack, "read");
+  page = LENS_READ_PAGE(gui_show_page(&window, "read"));
   g_assert_cmpint(lens_read_page_get_n_models(page), ==, 2); /* the two reading fixtures */
   g_test_add_func("/gui/read/typing", test_typing);
   g_test_add_func("/gui/read/hop-shading", test_hop_shading);
