@@ -748,14 +748,6 @@ static gboolean on_key(GtkEventControllerKey *k, guint keyval, guint code, GdkMo
 
 /* ---- the canvas ---- */
 
-static gboolean theme_is_dark(GtkWidget *widget) {
-  GdkRGBA fg;
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  gtk_style_context_get_color(gtk_widget_get_style_context(widget), &fg);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  return 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue > 0.5;
-}
-
 static void draw_text(GtkWidget *w, cairo_t *cr, double x, double y, const char *text, gboolean dark) {
   PangoLayout *pl = gtk_widget_create_pango_layout(w, text);
   int tw, th;
@@ -814,7 +806,7 @@ static void draw_selection(LensCaptionPage *self, cairo_t *cr) {
 static void draw_canvas(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data) {
   LensCaptionPage *self = data;
   LensRenderOptions o = self->options;
-  o.dark = theme_is_dark(GTK_WIDGET(area));
+  o.dark = lens_page_theme_is_dark(GTK_WIDGET(area));
   o.image = self->argb ? &self->image : NULL;
   if (self->trace && self->trace->n_maps > 0) lens_render(cr, self->trace, &o, width, height, self->layout);
   else draw_image_only(self, cr, width, height, o.dark);

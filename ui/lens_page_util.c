@@ -118,6 +118,14 @@ gboolean lens_page_is_blank(const char *text) {
   return TRUE;
 }
 
+gboolean lens_page_theme_is_dark(GtkWidget *widget) {
+  GdkRGBA fg;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color(gtk_widget_get_style_context(widget), &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue > 0.5;
+}
+
 /* ---- export and the clipboard ---- */
 
 gboolean lens_page_export(const attn_trace *t, const LensRenderOptions *o, const char *path, double scale,

@@ -37,6 +37,8 @@ GtkWidget *lens_page_dropdown(GtkStringList **model, const char *const *items);
 /* The vertical box, spacing and margins every page has. */
 void lens_page_init_box(GtkBox *page);
 gboolean lens_page_is_blank(const char *text);
+/* Light text on the theme means a dark background: drawings follow it. */
+gboolean lens_page_theme_is_dark(GtkWidget *widget);
 
 /* Exports t as the user sees it, in the light style, to path (PNG/SVG/PDF by extension);
  * empty_message is the error when there is nothing to export. */

@@ -1,6 +1,8 @@
 /* LensTraceView: ui/render in a GtkWidget, with hover explanations and click selection. */
 #include "lens_trace_view.h"
 
+#include "lens_page_util.h"
+
 struct _LensTraceView {
   GtkWidget parent_instance;
   attn_trace *trace;
@@ -13,15 +15,6 @@ G_DEFINE_FINAL_TYPE(LensTraceView, lens_trace_view, GTK_TYPE_WIDGET)
 
 enum { SIGNAL_SELECTION_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
-
-/* Light text on the theme means a dark background: follow it. */
-static gboolean theme_is_dark(GtkWidget *widget) {
-  GdkRGBA fg;
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  gtk_style_context_get_color(gtk_widget_get_style_context(widget), &fg);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  return 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue > 0.5;
-}
 
 static void draw_placeholder(LensTraceView *self, cairo_t *cr, int width, int height, gboolean dark) {
   PangoLayout *pl = gtk_widget_create_pango_layout(GTK_WIDGET(self), self->placeholder ? self->placeholder : "");
@@ -39,7 +32,7 @@ static void lens_trace_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   if (width <= 0 || height <= 0) return;
   cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, width, height));
   LensRenderOptions o = self->options;
-  o.dark = theme_is_dark(widget);
+  o.dark = lens_page_theme_is_dark(widget);
   if (self->trace && self->trace->n_maps > 0) lens_render(cr, self->trace, &o, width, height, self->layout);
   else draw_placeholder(self, cr, width, height, o.dark);
   cairo_destroy(cr);
