@@ -300,6 +300,29 @@ attn_status attn_model_dir_load_into(const attn_model_dir *dir, const attn_tenso
                                         dst, dst_count, err);
 }
 
+static size_t spec_count(const attn_tensor_spec *s) {
+  size_t count = 1;
+  for (int k = 0; k < s->ndim; k++) count *= (size_t)s->shape[k];
+  return count;
+}
+
+attn_status attn_model_dir_load_all(const attn_model_dir *dir, const attn_tensor_spec *specs, float **const *dst,
+                                    int n, float **data, attn_error *err) {
+  attn_status st = attn_model_dir_check(dir, specs, n, err);
+  if (st != ATTN_OK) return st;
+  size_t total = 0; /* every shape matched a tensor in the file: bounded by its size */
+  for (int i = 0; i < n; i++) total += spec_count(&specs[i]);
+  *data = malloc(total * sizeof(float));
+  if (!*data) return attn_error_set(err, ATTN_E_NOMEM, "out of memory for %zu weights", total);
+  float *at = *data;
+  for (int i = 0; i < n && st == ATTN_OK; i++) {
+    st = attn_model_dir_load_into(dir, &specs[i], at, spec_count(&specs[i]), err);
+    *dst[i] = at;
+    at += spec_count(&specs[i]);
+  }
+  return st;
+}
+
 /* ---- inspect ---- */
 
 /* Names come from the file: control characters could drive the terminal, so print '?'. */

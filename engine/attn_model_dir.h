@@ -58,6 +58,12 @@ float *attn_model_dir_load(const attn_model_dir *dir, const attn_tensor_spec *sp
 /* The same into dst, which holds dst_count floats (must equal the tensor's size). */
 attn_status attn_model_dir_load_into(const attn_model_dir *dir, const attn_tensor_spec *spec,
                                      float *dst, size_t dst_count, attn_error *err);
+/* A model's weights in one go: checks every spec (attn_model_dir_check) before allocating
+ * anything, since a config could claim any size, then carves the tensors (fixed shapes, no
+ * -1) out of one malloc'd block, *data (the caller frees it, also on failure), loads them as
+ * F32 and points *dst[i] at tensor i. */
+attn_status attn_model_dir_load_all(const attn_model_dir *dir, const attn_tensor_spec *specs, float **const *dst,
+                                    int n, float **data, attn_error *err);
 
 /* Config getters. key may be a dotted path into nested objects ("attnlens.task"). A key
  * that is absent or null gives dflt; pass the REQUIRED value as dflt to make it an error

@@ -46,26 +46,14 @@ static attn_status load_weights(attn_memn2n *m, const attn_model_dir *dir, attn_
   int n = 2 * (D->hops + 1);
   char names[2 * (MAX_HOPS + 1)][32];
   attn_tensor_spec specs[2 * (MAX_HOPS + 1)];
-  size_t counts[2 * (MAX_HOPS + 1)], total = 0;
+  float **dst[2 * (MAX_HOPS + 1)];
   for (int i = 0; i < n; i++) {
     int k = i / 2, emb = i % 2 == 0;
     snprintf(names[i], sizeof names[i], emb ? "embed.%d.weight" : "temporal.%d.weight", k);
     specs[i] = (attn_tensor_spec){names[i], 2, {emb ? D->vocab : D->memory_size, D->embed}};
-    counts[i] = (size_t)specs[i].shape[0] * (size_t)D->embed;
-    total += counts[i];
+    dst[i] = emb ? &m->embed[k] : &m->temporal[k];
   }
-  attn_status st = attn_model_dir_check(dir, specs, n, err);
-  if (st != ATTN_OK) return st;
-  m->data = malloc(total * sizeof(float));
-  if (!m->data) return attn_error_set(err, ATTN_E_NOMEM, "out of memory for %zu weights", total);
-  float *at = m->data;
-  for (int i = 0; i < n && st == ATTN_OK; i++) {
-    st = attn_model_dir_load_into(dir, &specs[i], at, counts[i], err);
-    if (i % 2 == 0) m->embed[i / 2] = at;
-    else m->temporal[i / 2] = at;
-    at += counts[i];
-  }
-  return st;
+  return attn_model_dir_load_all(dir, specs, dst, n, &m->data, err);
 }
 
 void attn_memn2n_free(attn_memn2n *m) {

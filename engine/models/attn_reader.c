@@ -69,25 +69,14 @@ static attn_status load_weights(attn_attentive_reader *m, const attn_model_dir *
   weight table[32];
   char names[16][48];
   attn_tensor_spec specs[32];
+  float **dst[32];
   int n = weight_table(m, table, names);
-  size_t total = 0, counts[32];
   for (int i = 0; i < n; i++) {
     int vec = table[i].d1 == 0;
     specs[i] = (attn_tensor_spec){table[i].name, vec ? 1 : 2, {table[i].d0, vec ? 0 : table[i].d1}};
-    counts[i] = (size_t)table[i].d0 * (size_t)(vec ? 1 : table[i].d1);
-    total += counts[i];
+    dst[i] = table[i].dst;
   }
-  attn_status st = attn_model_dir_check(dir, specs, n, err);
-  if (st != ATTN_OK) return st;
-  m->data = malloc(total * sizeof(float));
-  if (!m->data) return attn_error_set(err, ATTN_E_NOMEM, "out of memory for %zu weights", total);
-  float *at = m->data;
-  for (int i = 0; i < n && st == ATTN_OK; i++) {
-    st = attn_model_dir_load_into(dir, &specs[i], at, counts[i], err);
-    *table[i].dst = at;
-    at += counts[i];
-  }
-  return st;
+  return attn_model_dir_load_all(dir, specs, dst, n, &m->data, err);
 }
 
 static attn_status read_config(attn_attentive_reader_dims *D, const cJSON *cfg, attn_error *err) {

@@ -75,8 +75,6 @@ static int weight_table(attn_rnn *m, weight *t) {
   return n;
 }
 
-static int64_t weight_count(const weight *w) { return w->d0 * (w->d1 > 0 ? w->d1 : 1); }
-
 static attn_tensor_spec weight_spec(const weight *w) {
   return (attn_tensor_spec){w->name, w->d1 > 0 ? 2 : 1, {w->d0, w->d1 > 0 ? w->d1 : 0}};
 }
@@ -86,20 +84,10 @@ static attn_tensor_spec weight_spec(const weight *w) {
 static attn_status load_weights(attn_rnn *m, const attn_model_dir *dir, attn_error *err) {
   weight table[32];
   attn_tensor_spec specs[32];
+  float **dst[32];
   int n = weight_table(m, table);
-  int64_t total = 0;
-  for (int i = 0; i < n; i++) specs[i] = weight_spec(&table[i]), total += weight_count(&table[i]);
-  attn_status st = attn_model_dir_check(dir, specs, n, err);
-  if (st != ATTN_OK) return st;
-  m->data = malloc((size_t)total * sizeof(float));
-  if (!m->data) return attn_error_set(err, ATTN_E_NOMEM, "out of memory for %lld weights", (long long)total);
-  float *at = m->data;
-  for (int i = 0; i < n && st == ATTN_OK; i++) {
-    st = attn_model_dir_load_into(dir, &specs[i], at, (size_t)weight_count(&table[i]), err);
-    *table[i].dst = at;
-    at += weight_count(&table[i]);
-  }
-  return st;
+  for (int i = 0; i < n; i++) specs[i] = weight_spec(&table[i]), dst[i] = table[i].dst;
+  return attn_model_dir_load_all(dir, specs, dst, n, &m->data, err);
 }
 
 static int config_int(const cJSON *cfg, const char *key, int lo, int hi, int *out, attn_error *err) {

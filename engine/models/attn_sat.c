@@ -92,34 +92,19 @@ static int weight_table(attn_sat *m, weight *t) {
   return n;
 }
 
-static int64_t weight_count(const weight *w) {
-  int64_t c = 1;
-  for (int i = 0; i < w->ndim; i++) c *= w->shape[i];
-  return c;
-}
-
 /* Checks every tensor's dtype and shape before allocating (a config could claim any size),
  * then carves them out of one allocation and loads them as F32. */
 static attn_status load_weights(attn_sat *m, const attn_model_dir *dir, attn_error *err) {
   weight table[MAX_WEIGHTS];
   attn_tensor_spec specs[MAX_WEIGHTS];
+  float **dst[MAX_WEIGHTS];
   int n = weight_table(m, table);
-  int64_t total = 0;
   for (int i = 0; i < n; i++) {
     specs[i] = (attn_tensor_spec){table[i].name, table[i].ndim, {0}};
     memcpy(specs[i].shape, table[i].shape, sizeof table[i].shape);
-    total += weight_count(&table[i]);
+    dst[i] = table[i].dst;
   }
-  attn_status st = attn_model_dir_check(dir, specs, n, err);
-  if (st != ATTN_OK) return st;
-  m->data = malloc((size_t)total * sizeof(float));
-  if (!m->data) return attn_error_set(err, ATTN_E_NOMEM, "out of memory for %lld weights", (long long)total);
-  float *at = m->data;
-  for (int i = 0; i < n && st == ATTN_OK; i++) {
-    st = attn_model_dir_load_into(dir, &specs[i], at, (size_t)weight_count(&table[i]), err);
-    *table[i].dst = at;
-    at += weight_count(&table[i]);
-  }
+  attn_status st = attn_model_dir_load_all(dir, specs, dst, n, &m->data, err);
   for (int c = 0; st == ATTN_OK && c < 3; c++)
     if (!(m->std[c] > 0.0f))
       st = attn_error_set(err, ATTN_E_VALUE, "encoder.std[%d] is %g: it must be positive", c, (double)m->std[c]);
