@@ -322,10 +322,7 @@ static void job_free(gpointer data) {
 
 static void caption_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
   job *j = data;
-  if (g_cancellable_is_cancelled(cancellable)) {
-    g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "superseded");
-    return;
-  }
+  if (lens_page_task_superseded(task, cancellable)) return;
   attn_error err = {0};
   attn_trace *t = attn_caption(j->captioner->captioner, j->rgb, j->width, j->height, &j->opts, &err);
   if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
@@ -370,12 +367,9 @@ static void start_captioning(LensCaptionPage *self) {
   attn_caption_opts_init(&j->opts);
   j->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
   j->generation = self->generation;
-  GTask *task = g_task_new(self, self->cancellable, captioning_done, NULL);
-  g_task_set_task_data(task, j, job_free);
-  self->captioning++;
+self->captioning++;
   busy_changed(self);
-  g_task_run_in_thread(task, caption_in_thread);
-  g_object_unref(task);
+  lens_page_run_in_thread(self, self->cancellable, captioning_done, NULL, j, job_free, caption_in_thread);
 }
 
 static gboolean debounce_fired(gpointer data) {
@@ -422,12 +416,10 @@ static void image_loaded(GObject *source, GAsyncResult *result, gpointer data) {
 void lens_caption_page_open_file(LensCaptionPage *self, const char *path) {
   g_return_if_fail(LENS_IS_CAPTION_PAGE(self));
   self->load_generation++;
-  GTask *task = g_task_new(self, NULL, image_loaded, GSIZE_TO_POINTER(self->load_generation));
-  g_task_set_task_data(task, g_strdup(path), g_free);
-  self->loading++;
+self->loading++;
   busy_changed(self);
-  g_task_run_in_thread(task, load_image_in_thread);
-  g_object_unref(task);
+  lens_page_run_in_thread(self, NULL, image_loaded, GSIZE_TO_POINTER(self->load_generation), g_strdup(path), g_free,
+                          load_image_in_thread);
 }
 
 static void show_texture(LensCaptionPage *self, GdkTexture *tex) {
@@ -872,12 +864,9 @@ static void load_model(LensCaptionPage *self, const CaptionModel *m) {
   self->captioner = NULL;
   gtk_label_set_text(GTK_LABEL(self->card_label), m->card ? m->card : "This model has no MODEL.md.");
   gtk_widget_set_tooltip_text(self->model_dropdown, m->path);
-  GTask *task = g_task_new(self, NULL, model_loaded, NULL);
-  g_task_set_task_data(task, g_strdup(m->path), g_free);
-  self->loading++;
+self->loading++;
   busy_changed(self);
-  g_task_run_in_thread(task, load_model_in_thread);
-  g_object_unref(task);
+  lens_page_run_in_thread(self, NULL, model_loaded, NULL, g_strdup(m->path), g_free, load_model_in_thread);
 }
 
 static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {

@@ -68,6 +68,22 @@ void lens_page_spinner_set_busy(LensPageSpinner *s, gboolean busy) {
 
 void lens_page_spinner_clear(LensPageSpinner *s) { g_clear_handle_id(&s->timeout_id, g_source_remove); }
 
+/* ---- workers ---- */
+
+void lens_page_run_in_thread(gpointer page, GCancellable *cancellable, GAsyncReadyCallback done, gpointer done_data,
+                             gpointer task_data, GDestroyNotify free_task_data, GTaskThreadFunc fn) {
+  GTask *task = g_task_new(page, cancellable, done, done_data);
+  g_task_set_task_data(task, task_data, free_task_data);
+  g_task_run_in_thread(task, fn);
+  g_object_unref(task);
+}
+
+gboolean lens_page_task_superseded(GTask *task, GCancellable *cancellable) {
+  if (!g_cancellable_is_cancelled(cancellable)) return FALSE;
+  g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "superseded");
+  return TRUE;
+}
+
 /* ---- small builders ---- */
 
 GtkWidget *lens_page_card_button_new(GtkWidget **card_label) {

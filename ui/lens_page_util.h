@@ -28,6 +28,13 @@ void lens_page_spinner_set_busy(LensPageSpinner *s, gboolean busy);
 /* Removes a pending timeout (dispose). */
 void lens_page_spinner_clear(LensPageSpinner *s);
 
+/* Runs fn(task_data) on a worker thread for page (the GTask's source object); done runs on
+ * the main thread with done_data. task_data is freed with free_task_data. */
+void lens_page_run_in_thread(gpointer page, GCancellable *cancellable, GAsyncReadyCallback done, gpointer done_data,
+                             gpointer task_data, GDestroyNotify free_task_data, GTaskThreadFunc fn);
+/* In a worker: TRUE (and the task returns G_IO_ERROR_CANCELLED) when a newer edit cancelled it. */
+gboolean lens_page_task_superseded(GTask *task, GCancellable *cancellable);
+
 /* The model-card button: MODEL.md text in a popover; *card_label receives its label. */
 GtkWidget *lens_page_card_button_new(GtkWidget **card_label);
 /* A label before a control, in a row. */

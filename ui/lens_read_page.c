@@ -222,10 +222,7 @@ static void job_free(gpointer data) {
 
 static void read_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
   job *j = data;
-  if (g_cancellable_is_cancelled(cancellable)) {
-    g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "superseded");
-    return;
-  }
+  if (lens_page_task_superseded(task, cancellable)) return;
   attn_error err = {0};
   attn_trace *t = attn_read(j->reader->reader, j->story, j->question, &err);
   if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
@@ -271,12 +268,9 @@ static void start_reading(LensReadPage *self) {
   j->story = g_steal_pointer(&story);
   j->question = g_strdup(question);
   j->generation = self->generation;
-  GTask *task = g_task_new(self, self->cancellable, reading_done, NULL);
-  g_task_set_task_data(task, j, job_free);
-  self->reading++;
+self->reading++;
   busy_changed(self);
-  g_task_run_in_thread(task, read_in_thread);
-  g_object_unref(task);
+  lens_page_run_in_thread(self, self->cancellable, reading_done, NULL, j, job_free, read_in_thread);
 }
 
 static gboolean debounce_fired(gpointer data) {
@@ -338,12 +332,9 @@ static void load_model(LensReadPage *self, const ReadModel *m) {
   self->reader = NULL;
   gtk_label_set_text(GTK_LABEL(self->card_label), m->card ? m->card : "This model has no MODEL.md.");
   gtk_widget_set_tooltip_text(self->model_dropdown, m->path);
-  GTask *task = g_task_new(self, NULL, load_done, NULL);
-  g_task_set_task_data(task, g_strdup(m->path), g_free);
-  self->loading++;
+self->loading++;
   busy_changed(self);
-  g_task_run_in_thread(task, load_in_thread);
-  g_object_unref(task);
+  lens_page_run_in_thread(self, NULL, load_done, NULL, g_strdup(m->path), g_free, load_in_thread);
 }
 
 static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {

@@ -66,10 +66,7 @@ static void job_free(gpointer data) {
 
 static void translate_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
   job *j = data;
-  if (g_cancellable_is_cancelled(cancellable)) {
-    g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "superseded");
-    return;
-  }
+  if (lens_page_task_superseded(task, cancellable)) return;
   attn_error err = {0};
   attn_trace *t = attn_translate(lens_translator_get(j->model), j->text, strlen(j->text), &j->opts, &err);
   if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
@@ -131,12 +128,9 @@ static void start_translation(LensTranslatePage *self) {
   j->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
   j->opts.self_attention = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->self_check));
   j->generation = self->generation;
-  GTask *task = g_task_new(self, self->cancellable, translation_done, NULL);
-  g_task_set_task_data(task, j, job_free);
-  self->translating++;
+self->translating++;
   busy_changed(self);
-  g_task_run_in_thread(task, translate_in_thread);
-  g_object_unref(task);
+  lens_page_run_in_thread(self, self->cancellable, translation_done, NULL, j, job_free, translate_in_thread);
 }
 
 static gboolean debounce_fired(gpointer data) {
@@ -192,12 +186,9 @@ void lens_translate_page_set_model(LensTranslatePage *self, const char *path) {
   self->model_path = g_strdup(path);
   lens_translator_unref(self->model);
   self->model = NULL;
-  GTask *task = g_task_new(self, NULL, load_done, NULL);
-  g_task_set_task_data(task, g_strdup(path), g_free);
-  self->loading++;
+self->loading++;
   busy_changed(self);
-  g_task_run_in_thread(task, load_in_thread);
-  g_object_unref(task);
+  lens_page_run_in_thread(self, NULL, load_done, NULL, g_strdup(path), g_free, load_in_thread);
 }
 
 const char *lens_translate_page_get_model_path(LensTranslatePage *self) { return self->model_path; }
