@@ -6,8 +6,9 @@ import sentencepiece as spm
 
 from transformer import EOS_ID, MAX_POSITIONS
 
-DATA = "/work/shared/data/multi30k"
 HERE = os.path.dirname(os.path.abspath(__file__))
+# ../shared beside the checkout, as on every developer's machine and in CI
+DATA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "multi30k"))
 SPM_MODEL = os.path.join(HERE, "work", "spm", "ende.model")
 
 
