@@ -107,16 +107,6 @@ static void captioner_unref(CaptionerRef *c) {
   if (c) g_atomic_rc_box_release_full(c, captioner_clear);
 }
 
-typedef struct CaptionModel {
-  char *path, *name, *card;
-} CaptionModel;
-
-static void caption_model_free(gpointer data) {
-  CaptionModel *m = data;
-  g_free(m->path), g_free(m->name), g_free(m->card);
-  g_free(m);
-}
-
 struct _LensCaptionPage {
   GtkBox parent_instance;
   GtkWidget *info_bar, *info_label, *model_dropdown, *card_label, *example_dropdown, *compose_toggle, *compose_bar;
@@ -124,7 +114,7 @@ struct _LensCaptionPage {
   GtkWidget *overlay_button, *board_button, *opacity_scale, *upsample_dropdown, *blur_spin, *cmap_dropdown;
   GtkWidget *beam_spin, *canvas;
   GtkStringList *model_names, *example_names;
-  GPtrArray *models;    /* CaptionModel, in the order of the dropdown */
+  GPtrArray *models;    /* LensPageModel, in the order of the dropdown */
   cJSON *examples;      /* scenes.json of the examples folder */
   char *examples_dir;
   CaptionerRef *captioner;
@@ -856,7 +846,7 @@ static void model_loaded(GObject *source, GAsyncResult *result, gpointer data) {
   start_captioning(self);
 }
 
-static void load_model(LensCaptionPage *self, const CaptionModel *m) {
+static void load_model(LensCaptionPage *self, const LensPageModel *m) {
   if (g_strcmp0(m->path, self->model_path) == 0 && self->captioner) return;
   g_free(self->model_path);
   self->model_path = g_strdup(m->path);
@@ -876,31 +866,22 @@ static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data)
 }
 
 int lens_caption_page_add_model(LensCaptionPage *self, const char *path, const char *display_name, const char *card) {
-  for (guint i = 0; i < self->models->len; i++)
-    if (g_strcmp0(((CaptionModel *)g_ptr_array_index(self->models, i))->path, path) == 0) return (int)i;
-  CaptionModel *m = g_new0(CaptionModel, 1);
-  m->path = g_strdup(path), m->name = g_strdup(display_name), m->card = g_strdup(card);
-  g_ptr_array_add(self->models, m);
   self->updating++;
-  gtk_string_list_append(self->model_names, display_name);
+  int i = lens_page_models_add(self->models, self->model_names, path, display_name, card);
   self->updating--;
-  return (int)self->models->len - 1;
+  return i;
 }
 
 int lens_caption_page_get_n_models(LensCaptionPage *self) { return (int)self->models->len; }
 
 gboolean lens_caption_page_select_model(LensCaptionPage *self, const char *name) {
-  for (guint i = 0; i < self->models->len; i++) {
-    const CaptionModel *m = g_ptr_array_index(self->models, i);
-    g_autofree char *base = g_path_get_basename(m->path);
-    if (g_strcmp0(m->path, name) != 0 && g_strcmp0(base, name) != 0) continue;
-    self->updating++;
-    gtk_drop_down_set_selected(GTK_DROP_DOWN(self->model_dropdown), i);
-    self->updating--;
-    load_model(self, m);
-    return TRUE;
-  }
-  return FALSE;
+  int i = lens_page_models_find(self->models, name);
+  if (i < 0) return FALSE;
+  self->updating++;
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->model_dropdown), (guint)i);
+  self->updating--;
+  load_model(self, g_ptr_array_index(self->models, i));
+  return TRUE;
 }
 
 const char *lens_caption_page_get_model_path(LensCaptionPage *self) { return self->model_path; }
@@ -908,7 +889,7 @@ const char *lens_caption_page_get_model_path(LensCaptionPage *self) { return sel
 void lens_caption_page_select_default(LensCaptionPage *self) {
   if (lens_caption_page_select_model(self, DEFAULT_CAPTION_MODEL)) return;
   if (self->models->len > 0) {
-    lens_caption_page_select_model(self, ((CaptionModel *)g_ptr_array_index(self->models, 0))->path);
+    lens_caption_page_select_model(self, ((LensPageModel *)g_ptr_array_index(self->models, 0))->path);
     return;
   }
   gtk_label_set_text(GTK_LABEL(self->card_label), "No caption model was found.");
@@ -1070,7 +1051,7 @@ static void connect_controls(LensCaptionPage *self) {
 }
 
 static void lens_caption_page_init(LensCaptionPage *self) {
-  self->models = g_ptr_array_new_with_free_func(caption_model_free);
+  self->models = lens_page_models_new();
   self->shapes = g_array_new(FALSE, FALSE, sizeof(ComposeShape));
   self->selected = -1, self->pinned_word = -1;
   self->layout = g_new0(LensLayout, 1);

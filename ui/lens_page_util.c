@@ -37,6 +37,35 @@ char *lens_page_join_warnings(const attn_trace *t) {
   return g_string_free(joined, FALSE);
 }
 
+/* ---- the page's own model list ---- */
+
+static void page_model_free(gpointer data) {
+  LensPageModel *m = data;
+  g_free(m->path), g_free(m->name), g_free(m->card);
+  g_free(m);
+}
+
+GPtrArray *lens_page_models_new(void) { return g_ptr_array_new_with_free_func(page_model_free); }
+
+int lens_page_models_add(GPtrArray *models, GtkStringList *names, const char *path, const char *display_name,
+                         const char *card) {
+  for (guint i = 0; i < models->len; i++)
+    if (g_strcmp0(((LensPageModel *)g_ptr_array_index(models, i))->path, path) == 0) return (int)i;
+  LensPageModel *m = g_new0(LensPageModel, 1);
+  m->path = g_strdup(path), m->name = g_path_get_basename(path), m->card = g_strdup(card);
+  g_ptr_array_add(models, m);
+  gtk_string_list_append(names, display_name ? display_name : m->name);
+  return (int)models->len - 1;
+}
+
+int lens_page_models_find(GPtrArray *models, const char *name) {
+  for (guint i = 0; i < models->len; i++) {
+    const LensPageModel *m = g_ptr_array_index(models, i);
+    if (g_strcmp0(m->name, name) == 0 || g_strcmp0(m->path, name) == 0) return (int)i;
+  }
+  return -1;
+}
+
 /* ---- the spinner ---- */
 
 void lens_page_spinner_init(LensPageSpinner *s) {

@@ -17,6 +17,19 @@ void lens_page_show_message(GtkWidget *info_bar, GtkWidget *label, char **messag
 /* A trace's warnings, one per line; NULL when there are none (or no trace). Caller frees. */
 char *lens_page_join_warnings(const attn_trace *t);
 
+/* A model a page offers in its own list: its folder, the folder's name and its MODEL.md text. */
+typedef struct LensPageModel {
+  char *path, *name, *card;
+} LensPageModel;
+/* An empty list of LensPageModel (freed with the array). */
+GPtrArray *lens_page_models_new(void);
+/* Appends a model to models and its display_name (else its folder name) to names, unless its
+ * path is there already; returns its index either way. */
+int lens_page_models_add(GPtrArray *models, GtkStringList *names, const char *path, const char *display_name,
+                         const char *card);
+/* The index of the model whose path or folder name is name; -1 if none. */
+int lens_page_models_find(GPtrArray *models, const char *name);
+
 /* A spinner that appears only when work lasts longer than a moment. */
 typedef struct LensPageSpinner {
   GtkWidget *widget;

@@ -40,22 +40,12 @@ static void reader_unref(ReaderRef *r) {
   if (r) g_atomic_rc_box_release_full(r, reader_clear);
 }
 
-typedef struct ReadModel {
-  char *path, *name, *card;
-} ReadModel;
-
-static void read_model_free(gpointer data) {
-  ReadModel *m = data;
-  g_free(m->path), g_free(m->name), g_free(m->card);
-  g_free(m);
-}
-
 struct _LensReadPage {
   GtkBox parent_instance;
   GtkWidget *info_bar, *info_label, *model_dropdown, *card_label, *example_dropdown, *values_check, *cmap_dropdown;
   GtkWidget *story_view, *question_entry, *answer_label, *status;
   GtkStringList *model_names;
-  GPtrArray *models; /* ReadModel, in the order of the dropdown */
+  GPtrArray *models; /* LensPageModel, in the order of the dropdown */
   GtkTextBuffer *story_buffer;
   GtkTextTag *unknown_tag;
   LensTraceView *view;
@@ -324,7 +314,7 @@ static void load_done(GObject *source, GAsyncResult *result, gpointer data) {
   start_reading(self);
 }
 
-static void load_model(LensReadPage *self, const ReadModel *m) {
+static void load_model(LensReadPage *self, const LensPageModel *m) {
   if (g_strcmp0(m->path, self->model_path) == 0 && self->reader) return;
   g_free(self->model_path);
   self->model_path = g_strdup(m->path);
@@ -453,7 +443,7 @@ static void build_body(LensReadPage *self) {
 }
 
 static void lens_read_page_init(LensReadPage *self) {
-  self->models = g_ptr_array_new_with_free_func(read_model_free);
+  self->models = lens_page_models_new();
   self->answer_text = g_strdup("");
   self->unknown_words = g_strdup("");
   lens_page_init_box(GTK_BOX(self));
@@ -496,32 +486,23 @@ GtkWidget *lens_read_page_new(void) { return g_object_new(LENS_TYPE_READ_PAGE, N
 
 int lens_read_page_add_model(LensReadPage *self, const char *path, const char *display_name, const char *card) {
   g_return_val_if_fail(LENS_IS_READ_PAGE(self) && path, -1);
-  for (guint i = 0; i < self->models->len; i++)
-    if (g_strcmp0(((ReadModel *)g_ptr_array_index(self->models, i))->path, path) == 0) return (int)i;
-  ReadModel *m = g_new0(ReadModel, 1);
-  m->path = g_strdup(path), m->name = g_path_get_basename(path), m->card = g_strdup(card);
-  g_ptr_array_add(self->models, m);
   self->updating++;
-  gtk_string_list_append(self->model_names, display_name ? display_name : m->name);
+  int i = lens_page_models_add(self->models, self->model_names, path, display_name, card);
   self->updating--;
-  return (int)self->models->len - 1;
+  return i;
 }
 
 int lens_read_page_get_n_models(LensReadPage *self) { return (int)self->models->len; }
 
 gboolean lens_read_page_select_model(LensReadPage *self, const char *name) {
   g_return_val_if_fail(LENS_IS_READ_PAGE(self), FALSE);
-  for (guint i = 0; i < self->models->len; i++) {
-    ReadModel *m = g_ptr_array_index(self->models, i);
-    if (g_strcmp0(m->name, name) == 0 || g_strcmp0(m->path, name) == 0) {
-      self->updating++;
-      gtk_drop_down_set_selected(GTK_DROP_DOWN(self->model_dropdown), i);
-      self->updating--;
-      load_model(self, m);
-      return TRUE;
-    }
-  }
-  return FALSE;
+  int i = lens_page_models_find(self->models, name);
+  if (i < 0) return FALSE;
+  self->updating++;
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->model_dropdown), (guint)i);
+  self->updating--;
+  load_model(self, g_ptr_array_index(self->models, i));
+  return TRUE;
 }
 
 const char *lens_read_page_get_model_path(LensReadPage *self) { return self->model_path; }
@@ -564,5 +545,5 @@ void lens_read_page_select_default(LensReadPage *self) {
     return;
   }
   if (!lens_read_page_select_model(self, DEFAULT_READ_MODEL))
-    lens_read_page_select_model(self, ((ReadModel *)g_ptr_array_index(self->models, 0))->path);
+    lens_read_page_select_model(self, ((LensPageModel *)g_ptr_array_index(self->models, 0))->path);
 }
