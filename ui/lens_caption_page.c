@@ -357,7 +357,7 @@ static void start_captioning(LensCaptionPage *self) {
   attn_caption_opts_init(&j->opts);
   j->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
   j->generation = self->generation;
-self->captioning++;
+  self->captioning++;
   busy_changed(self);
   lens_page_run_in_thread(self, self->cancellable, captioning_done, NULL, j, job_free, caption_in_thread);
 }
@@ -406,7 +406,7 @@ static void image_loaded(GObject *source, GAsyncResult *result, gpointer data) {
 void lens_caption_page_open_file(LensCaptionPage *self, const char *path) {
   g_return_if_fail(LENS_IS_CAPTION_PAGE(self));
   self->load_generation++;
-self->loading++;
+  self->loading++;
   busy_changed(self);
   lens_page_run_in_thread(self, NULL, image_loaded, GSIZE_TO_POINTER(self->load_generation), g_strdup(path), g_free,
                           load_image_in_thread);
@@ -854,7 +854,7 @@ static void load_model(LensCaptionPage *self, const LensPageModel *m) {
   self->captioner = NULL;
   gtk_label_set_text(GTK_LABEL(self->card_label), m->card ? m->card : "This model has no MODEL.md.");
   gtk_widget_set_tooltip_text(self->model_dropdown, m->path);
-self->loading++;
+  self->loading++;
   busy_changed(self);
   lens_page_run_in_thread(self, NULL, model_loaded, NULL, g_strdup(m->path), g_free, load_model_in_thread);
 }

@@ -258,7 +258,7 @@ static void start_reading(LensReadPage *self) {
   j->story = g_steal_pointer(&story);
   j->question = g_strdup(question);
   j->generation = self->generation;
-self->reading++;
+  self->reading++;
   busy_changed(self);
   lens_page_run_in_thread(self, self->cancellable, reading_done, NULL, j, job_free, read_in_thread);
 }
@@ -322,7 +322,7 @@ static void load_model(LensReadPage *self, const LensPageModel *m) {
   self->reader = NULL;
   gtk_label_set_text(GTK_LABEL(self->card_label), m->card ? m->card : "This model has no MODEL.md.");
   gtk_widget_set_tooltip_text(self->model_dropdown, m->path);
-self->loading++;
+  self->loading++;
   busy_changed(self);
   lens_page_run_in_thread(self, NULL, load_done, NULL, g_strdup(m->path), g_free, load_in_thread);
 }

@@ -128,7 +128,7 @@ static void start_translation(LensTranslatePage *self) {
   j->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
   j->opts.self_attention = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->self_check));
   j->generation = self->generation;
-self->translating++;
+  self->translating++;
   busy_changed(self);
   lens_page_run_in_thread(self, self->cancellable, translation_done, NULL, j, job_free, translate_in_thread);
 }
@@ -186,7 +186,7 @@ void lens_translate_page_set_model(LensTranslatePage *self, const char *path) {
   self->model_path = g_strdup(path);
   lens_translator_unref(self->model);
   self->model = NULL;
-self->loading++;
+  self->loading++;
   busy_changed(self);
   lens_page_run_in_thread(self, NULL, load_done, NULL, g_strdup(path), g_free, load_in_thread);
 }
