@@ -11,7 +11,8 @@
 #include "cli.h"
 #include "lens_render.h"
 
-#define DEFAULT_TRANSLATE_MODEL "transformer-en-de"
+/* without -m: the first of these that is installed */
+static const char *const default_models[] = {"transformer-en-de", "rnn-attn-en-de"};
 
 typedef struct translate_args {
   const char *model;
@@ -21,10 +22,23 @@ typedef struct translate_args {
   attn_translate_opts opts;
 } translate_args;
 
+static char *default_model_dir(void) {
+  for (size_t i = 0; i < sizeof default_models / sizeof default_models[0]; i++) {
+    char rel[64];
+    snprintf(rel, sizeof rel, "data/models/%s/config.json", default_models[i]);
+    char *found = cli_find_data(rel);
+    if (found) {
+      *strrchr(found, '/') = '\0';
+      return found;
+    }
+  }
+  return cli_resolve_model(default_models[0]); /* its error names what is missing */
+}
+
 static int parse_translate(translate_args *a, int argc, char **argv) {
   memset(a, 0, sizeof *a);
   attn_translate_opts_init(&a->opts);
-  a->model = DEFAULT_TRANSLATE_MODEL;
+  a->model = NULL;
   for (int i = 1; i < argc; i++) {
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(argv[i], "-m") == 0 || strcmp(argv[i], "--model") == 0) a->model = val, i++;
@@ -80,7 +94,7 @@ int cli_translate(int argc, char **argv) {
   translate_args a;
   if (parse_translate(&a, argc, argv) != 0) return 1;
   attn_error err = {0};
-  char *dir = cli_resolve_model(a.model);
+  char *dir = a.model ? cli_resolve_model(a.model) : default_model_dir();
   attn_translator *tr = dir ? attn_translator_load(dir, &err) : NULL;
   free(dir);
   if (!tr) {

@@ -5,7 +5,8 @@
 #include "lens_caption_page.h"
 #include "lens_page_util.h"
 
-#define DEFAULT_MODEL "transformer-en-de"
+/* the first of these that is installed opens the window */
+static const char *const default_models[] = {"transformer-en-de", "rnn-attn-en-de"};
 #define EXAMPLE_SENTENCE "A little girl is climbing into a wooden playhouse."
 
 struct _LensWindow {
@@ -329,8 +330,9 @@ LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {
     lens_trace_view_set_placeholder(lens_translate_page_get_view(self->translate),
                                     "No translation model found: open a model folder (Ctrl+O).");
   } else {
-    if (!lens_window_select_model(self, DEFAULT_MODEL)) /* selecting shows its example at once */
-      lens_window_select_model(self, ((LensModelEntry *)g_ptr_array_index(self->models, 0))->name);
+    gboolean found = FALSE; /* selecting shows its example at once */
+    for (size_t i = 0; !found && i < G_N_ELEMENTS(default_models); i++) found = lens_window_select_model(self, default_models[i]);
+    if (!found) lens_window_select_model(self, ((LensModelEntry *)g_ptr_array_index(self->models, 0))->name);
   }
   lens_read_page_select_default(self->read);
   if (lens_read_page_get_n_models(self->read) > 0) lens_read_page_show_example(self->read, 0);
