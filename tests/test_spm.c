@@ -71,14 +71,17 @@ static void compare_with_reference(const char *model) {
 
 static void test_tiny_model(void) { compare_with_reference(NULL); }
 
+/* The tokenizer the shipped translation models read with (they share one). */
 static void test_shipped_model(void) {
-  g_autofree char *model = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models",
-                                            "transformer-en-de", "source.spm", NULL);
-  if (!g_file_test(model, G_FILE_TEST_EXISTS)) {
-    g_test_skip("no shipped translation model yet");
+  const char *models[] = {"transformer-en-de", "rnn-attn-en-de"};
+  for (size_t i = 0; i < G_N_ELEMENTS(models); i++) {
+    g_autofree char *model = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", models[i], "source.spm", NULL);
+    if (!g_file_test(model, G_FILE_TEST_EXISTS)) continue;
+    g_test_message("%s", model);
+    compare_with_reference(model);
     return;
   }
-  compare_with_reference(model);
+  g_test_skip("no shipped translation model yet");
 }
 
 static void test_offsets_and_flags(void) {
