@@ -263,8 +263,8 @@ static void deep_output(attn_rnn_run *r, int k, float *logits) {
   int width = D->dec_hidden + D->embed + 2 * D->enc_hidden, M = D->maxout;
   attn_linear(r->pre, r->deep_in, m->deep_w, m->deep_b, k, width, 2 * M);
   for (int64_t i = 0; i < (int64_t)k * M; i++) r->t[i] = fmaxf(r->pre[2 * i], r->pre[2 * i + 1]);
-  for (int i = 0; i < k; i++) memcpy(logits + (size_t)i * D->vocab, m->out_bias, (size_t)D->vocab * sizeof(float));
-  attn_gemm(0, 1, k, D->vocab, M, 1.0f, r->t, M, m->embed, D->embed, 1.0f, logits, D->vocab);
+  /* logits = t E^T + b; attn_linear takes sgemv for one row, where sgemm would repack E */
+  attn_linear(logits, r->t, m->embed, m->out_bias, k, M, D->vocab);
 }
 
 /* s_i = GRUCell([E(y_{i-1}); c_i], s_{i-1}) for k rows (the input sits inside deep_in). */
@@ -272,8 +272,12 @@ static void advance_states(attn_rnn_run *r, int k) {
   const attn_rnn *m = r->m;
   const attn_rnn_dims *D = &m->dims;
   int Hd = D->dec_hidden, in = D->embed + 2 * D->enc_hidden, width = Hd + in;
-  for (int i = 0; i < k; i++) memcpy(r->gi + (size_t)i * 3 * Hd, m->cell_b_ih, (size_t)3 * Hd * sizeof(float));
-  attn_gemm(0, 1, k, 3 * Hd, in, 1.0f, r->deep_in + Hd, width, m->cell_w_ih, in, 1.0f, r->gi, 3 * Hd);
+  if (k == 1) { /* one row: sgemv, where sgemm would repack the weights every step */
+    attn_matvec(r->gi, m->cell_w_ih, r->deep_in + Hd, m->cell_b_ih, 3 * Hd, in);
+  } else {
+    for (int i = 0; i < k; i++) memcpy(r->gi + (size_t)i * 3 * Hd, m->cell_b_ih, (size_t)3 * Hd * sizeof(float));
+    attn_gemm(0, 1, k, 3 * Hd, in, 1.0f, r->deep_in + Hd, width, m->cell_w_ih, in, 1.0f, r->gi, 3 * Hd);
+  }
   attn_linear(r->gh, r->s, m->cell_w_hh, m->cell_b_hh, k, Hd, 3 * Hd);
   for (int i = 0; i < k; i++) attn_gru_update(r->s + (size_t)i * Hd, r->gi + (size_t)i * 3 * Hd, r->gh + (size_t)i * 3 * Hd, Hd);
 }

@@ -382,9 +382,8 @@ attn_status attn_tf_step(attn_tf_run *r, const int32_t *tokens, int k, int step,
     decoder_cross_attn(r, L, l, k, x, cross);
     feed_forward(tf, L, x, r->ffn, r->o, k, tf->dims.dec_ffn);
   }
-  for (int i = 0; i < k; i++)
-    memcpy(logits + (size_t)i * D->vocab, tf->logits_bias, (size_t)D->vocab * sizeof(float));
-  attn_gemm(0, 1, k, D->vocab, D->d_model, 1.0f, x, D->d_model, tf->lm_head, D->d_model, 1.0f, logits, D->vocab);
+  /* logits = x lm_head^T + bias; attn_linear takes sgemv for one row, where sgemm would repack lm_head */
+  attn_linear(logits, x, tf->lm_head, tf->logits_bias, k, D->d_model, D->vocab);
   return ATTN_OK;
 }
 
