@@ -97,15 +97,8 @@ static void shape_path(cairo_t *cr, const ComposeShape *s, double side) {
 
 /* ---- models ---- */
 
-typedef struct CaptionerRef {
-  attn_captioner *captioner;
-} CaptionerRef;
-
-static void captioner_clear(gpointer data) { attn_captioner_free(((CaptionerRef *)data)->captioner); }
-static CaptionerRef *captioner_ref(CaptionerRef *c) { return g_atomic_rc_box_acquire(c); }
-static void captioner_unref(CaptionerRef *c) {
-  if (c) g_atomic_rc_box_release_full(c, captioner_clear);
-}
+static void *load_captioner(const char *path, attn_error *err) { return attn_captioner_load(path, err); }
+static void free_captioner(gpointer c) { attn_captioner_free(c); }
 
 struct _LensCaptionPage {
   GtkBox parent_instance;
@@ -117,7 +110,7 @@ struct _LensCaptionPage {
   GPtrArray *models;    /* LensPageModel, in the order of the dropdown */
   cJSON *examples;      /* scenes.json of the examples folder */
   char *examples_dir;
-  CaptionerRef *captioner;
+  LensModelRef *captioner;
   char *model_path, *message;
   attn_trace *trace;    /* as the model produced it */
   LensRenderOptions options;
@@ -296,7 +289,7 @@ static void warnings_to_message(LensCaptionPage *self) {
 /* ---- the worker ---- */
 
 typedef struct job {
-  CaptionerRef *captioner;
+  LensModelRef *captioner;
   float *rgb;
   int width, height;
   attn_caption_opts opts;
@@ -305,7 +298,7 @@ typedef struct job {
 
 static void job_free(gpointer data) {
   job *j = data;
-  captioner_unref(j->captioner);
+  lens_model_ref_release(j->captioner);
   g_free(j->rgb);
   g_free(j);
 }
@@ -314,7 +307,7 @@ static void caption_in_thread(GTask *task, gpointer source, gpointer data, GCanc
   job *j = data;
   if (lens_page_task_superseded(task, cancellable)) return;
   attn_error err = {0};
-  attn_trace *t = attn_caption(j->captioner->captioner, j->rgb, j->width, j->height, &j->opts, &err);
+  attn_trace *t = attn_caption(lens_model_ref_get(j->captioner), j->rgb, j->width, j->height, &j->opts, &err);
   if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
   else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
 }
@@ -351,7 +344,7 @@ static void start_captioning(LensCaptionPage *self) {
   }
   self->cancellable = g_cancellable_new();
   job *j = g_new0(job, 1);
-  j->captioner = captioner_ref(self->captioner);
+  j->captioner = lens_model_ref_acquire(self->captioner);
   j->rgb = g_memdup2(self->rgb, (gsize)self->width * self->height * 3 * sizeof(float));
   j->width = self->width, j->height = self->height;
   attn_caption_opts_init(&j->opts);
@@ -812,27 +805,15 @@ static void on_canvas_motion(GtkEventControllerMotion *m, double x, double y, gp
 
 /* ---- models ---- */
 
-static void load_model_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
-  attn_error err = {0};
-  attn_captioner *c = attn_captioner_load(data, &err);
-  if (!c) {
-    g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
-    return;
-  }
-  CaptionerRef *ref = g_atomic_rc_box_new0(CaptionerRef);
-  ref->captioner = c;
-  g_task_return_pointer(task, ref, (GDestroyNotify)captioner_unref);
-}
-
 static void model_loaded(GObject *source, GAsyncResult *result, gpointer data) {
   LensCaptionPage *self = LENS_CAPTION_PAGE(source);
-  const char *path = g_task_get_task_data(G_TASK(result));
+  const char *path = ((LensModelLoad *)g_task_get_task_data(G_TASK(result)))->path;
   g_autoptr(GError) error = NULL;
-  CaptionerRef *c = g_task_propagate_pointer(G_TASK(result), &error);
+  LensModelRef *c = g_task_propagate_pointer(G_TASK(result), &error);
   self->loading--;
   busy_changed(self);
   if (g_strcmp0(path, self->model_path) != 0) { /* the user chose another meanwhile */
-    captioner_unref(c);
+    lens_model_ref_release(c);
     return;
   }
   if (!c) {
@@ -841,7 +822,7 @@ static void model_loaded(GObject *source, GAsyncResult *result, gpointer data) {
     set_trace(self, NULL);
     return;
   }
-  captioner_unref(self->captioner);
+  lens_model_ref_release(self->captioner);
   self->captioner = c;
   start_captioning(self);
 }
@@ -850,13 +831,14 @@ static void load_model(LensCaptionPage *self, const LensPageModel *m) {
   if (g_strcmp0(m->path, self->model_path) == 0 && self->captioner) return;
   g_free(self->model_path);
   self->model_path = g_strdup(m->path);
-  captioner_unref(self->captioner);
+  lens_model_ref_release(self->captioner);
   self->captioner = NULL;
   gtk_label_set_text(GTK_LABEL(self->card_label), m->card ? m->card : "This model has no MODEL.md.");
   gtk_widget_set_tooltip_text(self->model_dropdown, m->path);
   self->loading++;
   busy_changed(self);
-  lens_page_run_in_thread(self, NULL, model_loaded, NULL, g_strdup(m->path), g_free, load_model_in_thread);
+  lens_page_run_in_thread(self, NULL, model_loaded, NULL, lens_model_load_new(m->path, load_captioner, free_captioner),
+                          lens_model_load_free, lens_model_load_in_thread);
 }
 
 static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
@@ -1076,7 +1058,7 @@ static void lens_caption_page_dispose(GObject *object) {
 
 static void lens_caption_page_finalize(GObject *object) {
   LensCaptionPage *self = LENS_CAPTION_PAGE(object);
-  captioner_unref(self->captioner);
+  lens_model_ref_release(self->captioner);
   attn_trace_free(self->trace);
   cJSON_Delete(self->examples);
   g_ptr_array_unref(self->models);

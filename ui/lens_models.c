@@ -71,28 +71,43 @@ GPtrArray *lens_models_scan(const char *const *folders, const gboolean *user_fla
   return out;
 }
 
-struct LensTranslator {
-  attn_translator *translator;
+struct LensModelRef {
+  void *model;
+  GDestroyNotify free_model;
 };
 
-static void translator_clear(gpointer data) {
-  attn_translator_free(((LensTranslator *)data)->translator);
+static void model_ref_clear(gpointer data) {
+  LensModelRef *r = data;
+  r->free_model(r->model);
 }
 
-LensTranslator *lens_translator_load(const char *path, GError **error) {
+LensModelRef *lens_model_ref_acquire(LensModelRef *r) { return g_atomic_rc_box_acquire(r); }
+void lens_model_ref_release(LensModelRef *r) {
+  if (r) g_atomic_rc_box_release_full(r, model_ref_clear);
+}
+void *lens_model_ref_get(LensModelRef *r) { return r->model; }
+
+LensModelLoad *lens_model_load_new(const char *path, LensModelLoader load, GDestroyNotify free_model) {
+  LensModelLoad *l = g_new0(LensModelLoad, 1);
+  *l = (LensModelLoad){g_strdup(path), load, free_model};
+  return l;
+}
+
+void lens_model_load_free(gpointer data) {
+  LensModelLoad *l = data;
+  g_free(l->path);
+  g_free(l);
+}
+
+void lens_model_load_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  LensModelLoad *l = data;
   attn_error err = {0};
-  attn_translator *tr = attn_translator_load(path, &err);
-  if (!tr) {
-    g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
-    return NULL;
+  void *model = l->load(l->path, &err);
+  if (!model) {
+    g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
+    return;
   }
-  LensTranslator *t = g_atomic_rc_box_new0(LensTranslator);
-  t->translator = tr;
-  return t;
+  LensModelRef *r = g_atomic_rc_box_new0(LensModelRef);
+  *r = (LensModelRef){model, l->free_model};
+  g_task_return_pointer(task, r, (GDestroyNotify)lens_model_ref_release);
 }
-
-LensTranslator *lens_translator_ref(LensTranslator *t) { return g_atomic_rc_box_acquire(t); }
-void lens_translator_unref(LensTranslator *t) {
-  if (t) g_atomic_rc_box_release_full(t, translator_clear);
-}
-const attn_translator *lens_translator_get(LensTranslator *t) { return t->translator; }

@@ -3,7 +3,7 @@
 #ifndef LENS_MODELS_H
 #define LENS_MODELS_H
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "attn_translate.h"
 
@@ -28,12 +28,24 @@ LensModelEntry *lens_model_entry_read(const char *path, gboolean user, GError **
 /* Every usable model in the folders (NULL entries are skipped), sorted by task then name. */
 GPtrArray *lens_models_scan(const char *const *folders, const gboolean *user_flags, int n_folders);
 
-/* A loaded translator shared by the window and its worker threads (reference counted). */
-typedef struct LensTranslator LensTranslator;
-LensTranslator *lens_translator_load(const char *path, GError **error);
-LensTranslator *lens_translator_ref(LensTranslator *t);
-void lens_translator_unref(LensTranslator *t);
-const attn_translator *lens_translator_get(LensTranslator *t);
+/* A loaded model (translator, reader, captioner) shared by a page and its worker threads:
+ * reference counted, freed with the model's own free function when the last user lets go. */
+typedef struct LensModelRef LensModelRef;
+typedef void *(*LensModelLoader)(const char *path, attn_error *err);
+LensModelRef *lens_model_ref_acquire(LensModelRef *r);
+void lens_model_ref_release(LensModelRef *r); /* NULL is fine */
+void *lens_model_ref_get(LensModelRef *r);
+
+/* What a page asks to load: the task data of lens_model_load_in_thread. */
+typedef struct LensModelLoad {
+  char *path;
+  LensModelLoader load;
+  GDestroyNotify free_model;
+} LensModelLoad;
+LensModelLoad *lens_model_load_new(const char *path, LensModelLoader load, GDestroyNotify free_model);
+void lens_model_load_free(gpointer load);
+/* GTask thread body: returns a LensModelRef, or a LENS_ERROR naming what is wrong. */
+void lens_model_load_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable);
 
 #define LENS_ERROR (lens_error_quark())
 GQuark lens_error_quark(void);

@@ -30,15 +30,8 @@ static const struct {
 };
 
 /* A loaded reader shared by the page and its worker threads (reference counted). */
-typedef struct ReaderRef {
-  attn_reader *reader;
-} ReaderRef;
-
-static void reader_clear(gpointer data) { attn_reader_free(((ReaderRef *)data)->reader); }
-static ReaderRef *reader_ref(ReaderRef *r) { return g_atomic_rc_box_acquire(r); }
-static void reader_unref(ReaderRef *r) {
-  if (r) g_atomic_rc_box_release_full(r, reader_clear);
-}
+static void *load_reader(const char *path, attn_error *err) { return attn_reader_load(path, err); }
+static void free_reader(gpointer r) { attn_reader_free(r); }
 
 struct _LensReadPage {
   GtkBox parent_instance;
@@ -49,7 +42,7 @@ struct _LensReadPage {
   GtkTextBuffer *story_buffer;
   GtkTextTag *unknown_tag;
   LensTraceView *view;
-  ReaderRef *reader;
+  LensModelRef *reader;
   char *model_path, *message, *answer_text, *unknown_words;
   attn_trace *trace; /* as the model produced it */
   GCancellable *cancellable;
@@ -119,8 +112,8 @@ static void mark_unknown(LensReadPage *self) {
   const char *question = gtk_editable_get_text(GTK_EDITABLE(self->question_entry));
   g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   GString *list = g_string_new(NULL);
-  collect_unknown(self->reader->reader, story, seen, list);
-  collect_unknown(self->reader->reader, question, seen, list);
+  collect_unknown((attn_reader *)lens_model_ref_get(self->reader), story, seen, list);
+  collect_unknown((attn_reader *)lens_model_ref_get(self->reader), question, seen, list);
   g_free(self->unknown_words);
   self->unknown_words = g_string_free(list, FALSE);
   GArray *ranges = g_array_new(FALSE, FALSE, sizeof(int));
@@ -198,14 +191,14 @@ static void set_trace(LensReadPage *self, attn_trace *t, const char *placeholder
 /* ---- the worker ---- */
 
 typedef struct job {
-  ReaderRef *reader;
+  LensModelRef *reader;
   char *story, *question;
   guint64 generation;
 } job;
 
 static void job_free(gpointer data) {
   job *j = data;
-  reader_unref(j->reader);
+  lens_model_ref_release(j->reader);
   g_free(j->story), g_free(j->question);
   g_free(j);
 }
@@ -214,7 +207,7 @@ static void read_in_thread(GTask *task, gpointer source, gpointer data, GCancell
   job *j = data;
   if (lens_page_task_superseded(task, cancellable)) return;
   attn_error err = {0};
-  attn_trace *t = attn_read(j->reader->reader, j->story, j->question, &err);
+  attn_trace *t = attn_read(lens_model_ref_get(j->reader), j->story, j->question, &err);
   if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
   else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
 }
@@ -254,7 +247,7 @@ static void start_reading(LensReadPage *self) {
   }
   self->cancellable = g_cancellable_new();
   job *j = g_new0(job, 1);
-  j->reader = reader_ref(self->reader);
+  j->reader = lens_model_ref_acquire(self->reader);
   j->story = g_steal_pointer(&story);
   j->question = g_strdup(question);
   j->generation = self->generation;
@@ -280,27 +273,15 @@ static void on_text_changed(gpointer object, gpointer data) { schedule_reading(d
 
 /* ---- loading a model ---- */
 
-static void load_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
-  attn_error err = {0};
-  attn_reader *r = attn_reader_load(data, &err);
-  if (!r) {
-    g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
-    return;
-  }
-  ReaderRef *ref = g_atomic_rc_box_new0(ReaderRef);
-  ref->reader = r;
-  g_task_return_pointer(task, ref, (GDestroyNotify)reader_unref);
-}
-
 static void load_done(GObject *source, GAsyncResult *result, gpointer data) {
   LensReadPage *self = LENS_READ_PAGE(source);
-  const char *path = g_task_get_task_data(G_TASK(result));
+  const char *path = ((LensModelLoad *)g_task_get_task_data(G_TASK(result)))->path;
   g_autoptr(GError) error = NULL;
-  ReaderRef *r = g_task_propagate_pointer(G_TASK(result), &error);
+  LensModelRef *r = g_task_propagate_pointer(G_TASK(result), &error);
   self->loading--;
   busy_changed(self);
   if (g_strcmp0(path, self->model_path) != 0) { /* the user chose another meanwhile */
-    reader_unref(r);
+    lens_model_ref_release(r);
     return;
   }
   if (!r) {
@@ -309,7 +290,7 @@ static void load_done(GObject *source, GAsyncResult *result, gpointer data) {
     set_trace(self, NULL, "No model loaded.");
     return;
   }
-  reader_unref(self->reader);
+  lens_model_ref_release(self->reader);
   self->reader = r;
   start_reading(self);
 }
@@ -318,13 +299,14 @@ static void load_model(LensReadPage *self, const LensPageModel *m) {
   if (g_strcmp0(m->path, self->model_path) == 0 && self->reader) return;
   g_free(self->model_path);
   self->model_path = g_strdup(m->path);
-  reader_unref(self->reader);
+  lens_model_ref_release(self->reader);
   self->reader = NULL;
   gtk_label_set_text(GTK_LABEL(self->card_label), m->card ? m->card : "This model has no MODEL.md.");
   gtk_widget_set_tooltip_text(self->model_dropdown, m->path);
   self->loading++;
   busy_changed(self);
-  lens_page_run_in_thread(self, NULL, load_done, NULL, g_strdup(m->path), g_free, load_in_thread);
+  lens_page_run_in_thread(self, NULL, load_done, NULL, lens_model_load_new(m->path, load_reader, free_reader),
+                          lens_model_load_free, lens_model_load_in_thread);
 }
 
 static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
@@ -468,7 +450,7 @@ static void lens_read_page_dispose(GObject *object) {
 
 static void lens_read_page_finalize(GObject *object) {
   LensReadPage *self = LENS_READ_PAGE(object);
-  reader_unref(self->reader);
+  lens_model_ref_release(self->reader);
   attn_trace_free(self->trace);
   g_ptr_array_unref(self->models);
   g_free(self->model_path), g_free(self->message), g_free(self->answer_text), g_free(self->unknown_words);

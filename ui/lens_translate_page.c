@@ -17,7 +17,7 @@ struct _LensTranslatePage {
   GtkStringList *map_names, *hyp_names;
   GtkWidget *stack, *heads_grid;
   LensTraceView *view;
-  LensTranslator *model;
+  LensModelRef *model;
   char *model_path, *message, *title;
   attn_trace *trace; /* as the model produced it */
   GCancellable *cancellable;
@@ -50,7 +50,7 @@ static void busy_changed(LensTranslatePage *self) {
 /* ---- the worker ---- */
 
 typedef struct job {
-  LensTranslator *model;
+  LensModelRef *model;
   char *text;
   attn_translate_opts opts;
   guint64 generation;
@@ -59,7 +59,7 @@ typedef struct job {
 
 static void job_free(gpointer data) {
   job *j = data;
-  lens_translator_unref(j->model);
+  lens_model_ref_release(j->model);
   g_free(j->text);
   g_free(j);
 }
@@ -68,7 +68,7 @@ static void translate_in_thread(GTask *task, gpointer source, gpointer data, GCa
   job *j = data;
   if (lens_page_task_superseded(task, cancellable)) return;
   attn_error err = {0};
-  attn_trace *t = attn_translate(lens_translator_get(j->model), j->text, strlen(j->text), &j->opts, &err);
+  attn_trace *t = attn_translate(lens_model_ref_get(j->model), j->text, strlen(j->text), &j->opts, &err);
   if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
   else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
 }
@@ -122,7 +122,7 @@ static void start_translation(LensTranslatePage *self) {
   }
   self->cancellable = g_cancellable_new();
   job *j = g_new0(job, 1);
-  j->model = lens_translator_ref(self->model);
+  j->model = lens_model_ref_acquire(self->model);
   j->text = g_steal_pointer(&text);
   attn_translate_opts_init(&j->opts);
   j->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
@@ -150,22 +150,18 @@ static void on_text_changed(GtkTextBuffer *buffer, gpointer data) { schedule_tra
 
 /* ---- loading a model ---- */
 
-static void load_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
-  GError *error = NULL;
-  LensTranslator *t = lens_translator_load(data, &error);
-  if (t) g_task_return_pointer(task, t, (GDestroyNotify)lens_translator_unref);
-  else g_task_return_error(task, error);
-}
+static void *load_translator(const char *path, attn_error *err) { return attn_translator_load(path, err); }
+static void free_translator(gpointer t) { attn_translator_free(t); }
 
 static void load_done(GObject *source, GAsyncResult *result, gpointer data) {
   LensTranslatePage *self = LENS_TRANSLATE_PAGE(source);
-  const char *path = g_task_get_task_data(G_TASK(result));
+  const char *path = ((LensModelLoad *)g_task_get_task_data(G_TASK(result)))->path;
   g_autoptr(GError) error = NULL;
-  LensTranslator *t = g_task_propagate_pointer(G_TASK(result), &error);
+  LensModelRef *t = g_task_propagate_pointer(G_TASK(result), &error);
   self->loading--;
   busy_changed(self);
   if (g_strcmp0(path, self->model_path) != 0) { /* the user chose another meanwhile */
-    lens_translator_unref(t);
+    lens_model_ref_release(t);
     return;
   }
   if (!t) {
@@ -174,7 +170,7 @@ static void load_done(GObject *source, GAsyncResult *result, gpointer data) {
     clear_trace(self, "No model loaded.");
     return;
   }
-  lens_translator_unref(self->model);
+  lens_model_ref_release(self->model);
   self->model = t;
   start_translation(self);
 }
@@ -184,11 +180,12 @@ void lens_translate_page_set_model(LensTranslatePage *self, const char *path) {
   if (g_strcmp0(path, self->model_path) == 0 && self->model) return;
   g_free(self->model_path);
   self->model_path = g_strdup(path);
-  lens_translator_unref(self->model);
+  lens_model_ref_release(self->model);
   self->model = NULL;
   self->loading++;
   busy_changed(self);
-  lens_page_run_in_thread(self, NULL, load_done, NULL, g_strdup(path), g_free, load_in_thread);
+  lens_page_run_in_thread(self, NULL, load_done, NULL, lens_model_load_new(path, load_translator, free_translator),
+                          lens_model_load_free, lens_model_load_in_thread);
 }
 
 const char *lens_translate_page_get_model_path(LensTranslatePage *self) { return self->model_path; }
@@ -511,7 +508,7 @@ static void lens_translate_page_dispose(GObject *object) {
 
 static void lens_translate_page_finalize(GObject *object) {
   LensTranslatePage *self = LENS_TRANSLATE_PAGE(object);
-  lens_translator_unref(self->model);
+  lens_model_ref_release(self->model);
   attn_trace_free(self->trace);
   g_free(self->model_path), g_free(self->message), g_free(self->title);
   G_OBJECT_CLASS(lens_translate_page_parent_class)->finalize(object);
