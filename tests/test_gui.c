@@ -150,6 +150,41 @@ static void test_export(void) {
   g_assert_nonnull(error);
 }
 
+static gboolean exports_done(gpointer w) { return lens_window_exports_running(w) == 0; }
+
+static gboolean tick(gpointer counter) {
+  (*(int *)counter)++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* The window's export runs on a worker from a snapshot: the main loop keeps turning while a
+ * 4x PNG is drawn, and editing the sentence meanwhile does not change (or free) what is written. */
+static void test_export_in_background(void) {
+  type_text("abc dag fe bad cafe fed");
+  LensTraceView *view = lens_translate_page_get_view(page());
+  double w, h;
+  lens_render_size(lens_trace_view_get_trace(view), lens_trace_view_get_options(view), &w, &h);
+  g_autofree char *dir = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename(dir, "bg.png", NULL);
+  int ticks = 0;
+  guint id = g_timeout_add(1, tick, &ticks);
+  lens_window_export(window, png, 4.0);
+  g_assert_cmpint(lens_window_exports_running(window), ==, 1);
+  lens_translate_page_set_text(page(), "b"); /* the shown trace is replaced while the export runs */
+  g_assert_true(wait_for(exports_done, window));
+  g_source_remove(id);
+  g_test_message("main-loop ticks during the export: %d", ticks);
+  g_assert_cmpint(ticks, >, 0);
+  cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+  g_assert_cmpint(cairo_surface_status(s), ==, CAIRO_STATUS_SUCCESS);
+  g_assert_cmpint(cairo_image_surface_get_width(s), ==, (int)ceil(w * 4 - 1e-9));
+  g_assert_cmpint(cairo_image_surface_get_height(s), ==, (int)ceil(h * 4 - 1e-9));
+  cairo_surface_destroy(s);
+  g_assert_true(wait_for(page_idle, page()));
+  g_remove(png);
+  g_rmdir(dir);
+}
+
 static void test_bad_input(void) {
   GString *big = g_string_new(NULL);
   for (int i = 0; i < 1500; i++) g_string_append(big, "abc dah ");
@@ -188,6 +223,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/gui/translate/pixels", test_pixels);
   g_test_add_func("/gui/translate/switch-model-and-view", test_switch_model_and_view);
   g_test_add_func("/gui/translate/export", test_export);
+  g_test_add_func("/gui/translate/export-in-background", test_export_in_background);
   g_test_add_func("/gui/translate/bad-input", test_bad_input);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(window));

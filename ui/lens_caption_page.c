@@ -882,11 +882,16 @@ void lens_caption_page_select_default(LensCaptionPage *self) {
 
 /* ---- export ---- */
 
-gboolean lens_caption_page_export(LensCaptionPage *self, const char *path, double scale, GError **error) {
+LensExportJob *lens_caption_page_export_job(LensCaptionPage *self, GError **error) {
   LensRenderOptions o = self->options;
   o.image = self->argb ? &self->image : NULL;
-  return lens_page_export(self->trace, &o, path, scale,
-                          "There is nothing to export yet: open an image and let the model caption it.", error);
+  return lens_export_job_new(self->trace, &o, "There is nothing to export yet: open an image and let the model caption it.",
+                             error);
+}
+
+gboolean lens_caption_page_export(LensCaptionPage *self, const char *path, double scale, GError **error) {
+  g_autoptr(LensExportJob) snap = lens_caption_page_export_job(self, error);
+  return snap && lens_export_job_run(snap, path, scale, error);
 }
 
 GdkTexture *lens_caption_page_texture(LensCaptionPage *self, double scale) {

@@ -8,6 +8,8 @@
 
 #include <gtk/gtk.h>
 
+#include "lens_page_util.h"
+
 #include "lens_trace_view.h"
 
 G_BEGIN_DECLS
@@ -92,6 +94,9 @@ const LensLayout *lens_caption_page_get_layout(LensCaptionPage *self);
 
 /* Writes exactly what the canvas shows (the overlay of the chosen word, or the storyboard)
  * to path (.png/.svg/.pdf) with ui/render. */
+/* What the page shows, snapshotted for lens_export_job_run(_async); NULL (and error) when there
+ * is nothing to export yet. */
+LensExportJob *lens_caption_page_export_job(LensCaptionPage *self, GError **error);
 gboolean lens_caption_page_export(LensCaptionPage *self, const char *path, double scale, GError **error);
 /* The picture as a texture (for the clipboard); NULL when nothing is shown. */
 GdkTexture *lens_caption_page_texture(LensCaptionPage *self, double scale);

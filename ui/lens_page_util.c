@@ -173,20 +173,79 @@ gboolean lens_page_theme_is_dark(GtkWidget *widget) {
 
 /* ---- export and the clipboard ---- */
 
-gboolean lens_page_export(const attn_trace *t, const LensRenderOptions *o, const char *path, double scale,
-                          const char *empty_message, GError **error) {
+struct LensExportJob {
+  attn_trace *trace;
+  LensRenderOptions options;
+  char *title;
+  unsigned char *pixels; /* the caption image, copied */
+  LensImage image;
+  char *path;
+  double scale;
+};
+
+void lens_export_job_free(LensExportJob *job) {
+  if (!job) return;
+  attn_trace_free(job->trace);
+  g_free(job->title), g_free(job->pixels), g_free(job->path);
+  g_free(job);
+}
+
+LensExportJob *lens_export_job_new(const attn_trace *t, const LensRenderOptions *o, const char *empty_message,
+                                   GError **error) {
   if (!t || t->n_maps == 0) {
     g_set_error_literal(error, LENS_ERROR, ATTN_E_ARG, empty_message);
-    return FALSE;
+    return NULL;
   }
-  LensRenderOptions light = *o;
-  light.dark = 0; /* paper and slides: always the light style */
+  LensExportJob *job = g_new0(LensExportJob, 1);
+  job->trace = attn_trace_select_hypothesis(t, 0); /* a deep copy of what is drawn */
+  if (!job->trace) {
+    lens_export_job_free(job);
+    g_set_error_literal(error, LENS_ERROR, ATTN_E_NOMEM, "Out of memory while preparing the export.");
+    return NULL;
+  }
+  job->options = *o;
+  job->options.dark = 0; /* paper and slides: always the light style */
+  job->options.title = job->title = g_strdup(o->title);
+  if (o->image && o->image->data) {
+    job->image = *o->image;
+    job->pixels = g_memdup2(o->image->data, (gsize)o->image->stride * (gsize)o->image->height);
+    job->image.data = job->pixels;
+    job->options.image = &job->image;
+  }
+  return job;
+}
+
+gboolean lens_export_job_run(const LensExportJob *job, const char *path, double scale, GError **error) {
   attn_error err = {0};
-  if (lens_export(t, &light, path, scale, &err) != ATTN_OK) {
+  if (lens_export(job->trace, &job->options, path, scale, &err) != ATTN_OK) {
     g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
     return FALSE;
   }
   return TRUE;
+}
+
+static void export_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  const LensExportJob *job = data;
+  GError *error = NULL;
+  if (lens_export_job_run(job, job->path, job->scale, &error)) g_task_return_pointer(task, g_strdup(job->path), g_free);
+  else g_task_return_error(task, error);
+}
+
+void lens_export_job_run_async(LensExportJob *job, const char *path, double scale, GCancellable *cancellable,
+                               GAsyncReadyCallback done, gpointer done_data) {
+  job->path = g_strdup(path), job->scale = scale;
+  GTask *task = g_task_new(NULL, cancellable, done, done_data);
+  g_task_set_source_tag(task, lens_export_job_run_async);
+  g_task_set_task_data(task, job, (GDestroyNotify)lens_export_job_free);
+  g_task_run_in_thread(task, export_thread);
+  g_object_unref(task);
+}
+
+gboolean lens_export_job_finish(GAsyncResult *result, char **path_out, GError **error) {
+  char *path = g_task_propagate_pointer(G_TASK(result), error);
+  if (path_out) *path_out = path;
+  else g_free(path);
+  return path != NULL;
 }
 
 GdkTexture *lens_page_texture(const attn_trace *t, const LensRenderOptions *o, double scale) {

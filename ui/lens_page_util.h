@@ -60,10 +60,23 @@ gboolean lens_page_is_blank(const char *text);
 /* Light text on the theme means a dark background: drawings follow it. */
 gboolean lens_page_theme_is_dark(GtkWidget *widget);
 
-/* Exports t as the user sees it, in the light style, to path (PNG/SVG/PDF by extension);
- * empty_message is the error when there is nothing to export. */
-gboolean lens_page_export(const attn_trace *t, const LensRenderOptions *o, const char *path, double scale,
-                          const char *empty_message, GError **error);
+/* A snapshot of what a page shows, to export off the main thread: the trace, the options
+ * (title and image copied) in the light style used for paper and slides. */
+typedef struct LensExportJob LensExportJob;
+/* Snapshots t and o; NULL with empty_message as the error when there is nothing to export,
+ * or with a message when memory runs out. */
+LensExportJob *lens_export_job_new(const attn_trace *t, const LensRenderOptions *o, const char *empty_message,
+                                   GError **error);
+void lens_export_job_free(LensExportJob *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LensExportJob, lens_export_job_free)
+/* Writes the picture to path (PNG/SVG/PDF by extension) now, on this thread. */
+gboolean lens_export_job_run(const LensExportJob *job, const char *path, double scale, GError **error);
+/* The same on a worker thread; takes job. done runs on the main thread; its result is read
+ * with lens_export_job_finish. A file appears only once complete (see lens_export). */
+void lens_export_job_run_async(LensExportJob *job, const char *path, double scale, GCancellable *cancellable,
+                               GAsyncReadyCallback done, gpointer done_data);
+/* TRUE when the export succeeded; *path_out (if asked) receives the path written. */
+gboolean lens_export_job_finish(GAsyncResult *result, char **path_out, GError **error);
 /* t drawn in the light style at scale, for the clipboard; NULL when there is nothing to draw. */
 GdkTexture *lens_page_texture(const attn_trace *t, const LensRenderOptions *o, double scale);
 

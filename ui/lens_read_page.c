@@ -317,9 +317,14 @@ static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data)
 
 /* ---- export ---- */
 
+LensExportJob *lens_read_page_export_job(LensReadPage *self, GError **error) {
+  return lens_export_job_new(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view),
+                             "There is nothing to export yet: write a story and a question first.", error);
+}
+
 gboolean lens_read_page_export(LensReadPage *self, const char *path, double scale, GError **error) {
-  return lens_page_export(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view), path, scale,
-                          "There is nothing to export yet: write a story and a question first.", error);
+  g_autoptr(LensExportJob) snap = lens_read_page_export_job(self, error);
+  return snap && lens_export_job_run(snap, path, scale, error);
 }
 
 GdkTexture *lens_read_page_texture(LensReadPage *self, double scale) {

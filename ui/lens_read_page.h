@@ -7,6 +7,8 @@
 
 #include <gtk/gtk.h>
 
+#include "lens_page_util.h"
+
 #include "lens_trace_view.h"
 
 G_BEGIN_DECLS
@@ -50,6 +52,9 @@ gboolean lens_read_page_is_busy(LensReadPage *self);
 const char *lens_read_page_get_message(LensReadPage *self);
 
 /* Writes exactly what the view shows to path (.png/.svg/.pdf) with ui/render. */
+/* What the page shows, snapshotted for lens_export_job_run(_async); NULL (and error) when there
+ * is nothing to export yet. */
+LensExportJob *lens_read_page_export_job(LensReadPage *self, GError **error);
 gboolean lens_read_page_export(LensReadPage *self, const char *path, double scale, GError **error);
 /* The picture as a texture (for the clipboard); NULL when nothing is shown. */
 GdkTexture *lens_read_page_texture(LensReadPage *self, double scale);

@@ -366,9 +366,14 @@ static void on_heads_toggled(GtkToggleButton *b, gpointer data) {
 
 /* ---- export ---- */
 
+LensExportJob *lens_translate_page_export_job(LensTranslatePage *self, GError **error) {
+  return lens_export_job_new(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view),
+                             "There is no attention to export yet: type a sentence first.", error);
+}
+
 gboolean lens_translate_page_export(LensTranslatePage *self, const char *path, double scale, GError **error) {
-  return lens_page_export(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view), path, scale,
-                          "There is no attention to export yet: type a sentence first.", error);
+  g_autoptr(LensExportJob) snap = lens_translate_page_export_job(self, error);
+  return snap && lens_export_job_run(snap, path, scale, error);
 }
 
 GdkTexture *lens_translate_page_texture(LensTranslatePage *self, double scale) {

@@ -6,6 +6,8 @@
 
 #include <gtk/gtk.h>
 
+#include "lens_page_util.h"
+
 #include "lens_models.h"
 #include "lens_trace_view.h"
 
@@ -43,6 +45,9 @@ void lens_translate_page_select_hypothesis(LensTranslatePage *self, int index);
 void lens_translate_page_show_all_heads(LensTranslatePage *self, gboolean all);
 
 /* Writes exactly what the view shows to path (.png/.svg/.pdf) with ui/render. */
+/* What the page shows, snapshotted for lens_export_job_run(_async); NULL (and error) when there
+ * is nothing to export yet. */
+LensExportJob *lens_translate_page_export_job(LensTranslatePage *self, GError **error);
 gboolean lens_translate_page_export(LensTranslatePage *self, const char *path, double scale, GError **error);
 
 /* The picture as a texture (for the clipboard); NULL when nothing is shown. */

@@ -18,6 +18,9 @@ struct _LensWindow {
   LensReadPage *read; /* has its own model list (reading models) */
   LensCaptionPage *caption; /* has its own model list (caption models) */
   GtkWidget *card_button;
+  GtkWidget *status_label; /* export progress, in the header */
+  guint status_timeout;
+  int exports_running;
   int updating;
 };
 
@@ -160,6 +163,59 @@ static char *with_extension(const char *path) {
   return g_strconcat(path, ".png", NULL);
 }
 
+/* The header's status line: "Exporting…", then "Saved NAME" for a few seconds. */
+static gboolean clear_status(gpointer data) {
+  LensWindow *self = data;
+  self->status_timeout = 0;
+  gtk_label_set_text(GTK_LABEL(self->status_label), "");
+  return G_SOURCE_REMOVE;
+}
+
+static void set_status(LensWindow *self, const char *text, guint seconds) {
+  g_clear_handle_id(&self->status_timeout, g_source_remove);
+  gtk_label_set_text(GTK_LABEL(self->status_label), text);
+  if (seconds) self->status_timeout = g_timeout_add_seconds(seconds, clear_status, self);
+}
+
+static void on_export_done(GObject *source, GAsyncResult *result, gpointer data) {
+  LensWindow *self = data; /* held by the export */
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  self->exports_running--;
+  if (lens_export_job_finish(result, &path, &error)) {
+    g_autofree char *name = g_path_get_basename(path);
+    g_autofree char *text = g_strdup_printf("Saved %s", name);
+    set_status(self, text, 5);
+    gtk_widget_set_tooltip_text(self->status_label, path);
+  } else {
+    set_status(self, "", 0);
+    show_error(self, "The picture could not be exported", error->message);
+  }
+  g_object_unref(self);
+}
+
+LensExportJob *lens_window_export_job(LensWindow *self, GError **error) {
+  const char *page = gtk_stack_get_visible_child_name(GTK_STACK(self->stack));
+  if (g_strcmp0(page, "caption") == 0) return lens_caption_page_export_job(self->caption, error);
+  if (g_strcmp0(page, "read") == 0) return lens_read_page_export_job(self->read, error);
+  return lens_translate_page_export_job(self->translate, error);
+}
+
+void lens_window_export(LensWindow *self, const char *path, double scale) {
+  g_autoptr(GError) error = NULL;
+  LensExportJob *job = lens_window_export_job(self, &error);
+  if (!job) {
+    show_error(self, "The picture could not be exported", error->message);
+    return;
+  }
+  /* drawing a 4x PNG of a large map takes a moment: a worker draws it, the window stays live */
+  self->exports_running++;
+  set_status(self, "Exporting…", 0);
+  lens_export_job_run_async(job, path, scale, NULL, on_export_done, g_object_ref(self));
+}
+
+int lens_window_exports_running(LensWindow *self) { return self->exports_running; }
+
 static void on_export_response(GtkNativeDialog *dialog, int response, gpointer data) {
   LensWindow *self = data;
   if (response == GTK_RESPONSE_ACCEPT) {
@@ -167,17 +223,7 @@ static void on_export_response(GtkNativeDialog *dialog, int response, gpointer d
     g_autofree char *raw = file ? g_file_get_path(file) : NULL;
     g_autofree char *path = raw ? with_extension(raw) : NULL;
     const char *scale = gtk_file_chooser_get_choice(GTK_FILE_CHOOSER(dialog), "scale");
-    g_autoptr(GError) error = NULL;
-    gboolean reading = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(self->stack)), "read") == 0;
-    gboolean captioning = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(self->stack)), "caption") == 0;
-    double k = scale ? g_ascii_strtod(scale, NULL) : 2.0;
-    if (path && captioning) {
-      if (!lens_caption_page_export(self->caption, path, k, &error))
-        show_error(self, "The picture could not be exported", error->message);
-    } else if (path && reading && !lens_read_page_export(self->read, path, k, &error))
-      show_error(self, "The picture could not be exported", error->message);
-    else if (path && !reading && !lens_translate_page_export(self->translate, path, k, &error))
-      show_error(self, "The picture could not be exported", error->message);
+    if (path) lens_window_export(self, path, scale ? g_ascii_strtod(scale, NULL) : 2.0);
   }
   g_object_unref(dialog);
 }
@@ -290,6 +336,9 @@ static void build_header(LensWindow *self, GtkWidget *switcher) {
   gtk_widget_set_tooltip_text(export, "Export the picture as PNG, SVG or PDF (Ctrl+E)");
   gtk_actionable_set_action_name(GTK_ACTIONABLE(export), "win.export");
   gtk_header_bar_pack_end(GTK_HEADER_BAR(header), export);
+  self->status_label = gtk_label_new("");
+  gtk_widget_add_css_class(self->status_label, "dim-label");
+  gtk_header_bar_pack_end(GTK_HEADER_BAR(header), self->status_label);
   gtk_window_set_titlebar(GTK_WINDOW(self), header);
 }
 
@@ -314,6 +363,7 @@ static void lens_window_init(LensWindow *self) {
 }
 
 static void lens_window_finalize(GObject *object) {
+  g_clear_handle_id(&LENS_WINDOW(object)->status_timeout, g_source_remove);
   g_ptr_array_unref(LENS_WINDOW(object)->models);
   G_OBJECT_CLASS(lens_window_parent_class)->finalize(object);
 }

@@ -21,6 +21,13 @@ LensTranslatePage *lens_window_get_translate_page(LensWindow *self);
 GPtrArray *lens_window_get_models(LensWindow *self); /* of LensModelEntry, owned by the window */
 gboolean lens_window_select_model(LensWindow *self, const char *name);
 /* Adds a model directory (as "Open model folder…" does); FALSE with error if unusable. */
+/* What the visible page shows, snapshotted for export; NULL (and error) when there is nothing. */
+LensExportJob *lens_window_export_job(LensWindow *self, GError **error);
+/* Exports the visible page to path on a worker thread; the header says when it is saved,
+ * a dialog says why not. */
+void lens_window_export(LensWindow *self, const char *path, double scale);
+/* Exports started and not yet finished. */
+int lens_window_exports_running(LensWindow *self);
 gboolean lens_window_add_model(LensWindow *self, const char *path, GError **error);
 
 G_END_DECLS
