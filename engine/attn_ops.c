@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 void attn_matmul(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, B, N,
@@ -15,8 +16,78 @@ void attn_matmul_bt(float *C, const float *A, const float *B, int M, int N, int 
               accumulate ? 1.0f : 0.0f, C, N);
 }
 
+
+/* A few rows (a beam's hypotheses) against a large weight matrix: sgemm spends most of its
+ * time packing W, which is read only once here. Each W row meets up to 4 inputs while it is
+ * in cache. Built for AVX2+FMA and chosen at run time; elsewhere sgemm does the work. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define ATTN_SMALL_ROWS 1
+#include <immintrin.h>
+typedef float attn_v8 __attribute__((vector_size(32)));
+
+/* y[r][o] = (accumulate ? y[r][o] : 0) + b[o] + x[r] . W[o] for r < rows; x has 4 entries. */
+__attribute__((target("avx2,fma"))) static void rows4_bt(float *const y[4], const float *const x[4], int rows,
+                                                         const float *W, int ldw, const float *b, int in, int out,
+                                                         int accumulate) {
+  for (int o = 0; o < out; o++) {
+    const float *w = W + (int64_t)o * ldw;
+    attn_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    int j = 0;
+    for (; j + 8 <= in; j += 8) {
+      attn_v8 wv, v;
+      memcpy(&wv, w + j, sizeof wv);
+      memcpy(&v, x[0] + j, sizeof v), a0 = (attn_v8)_mm256_fmadd_ps((__m256)wv, (__m256)v, (__m256)a0);
+      memcpy(&v, x[1] + j, sizeof v), a1 = (attn_v8)_mm256_fmadd_ps((__m256)wv, (__m256)v, (__m256)a1);
+      memcpy(&v, x[2] + j, sizeof v), a2 = (attn_v8)_mm256_fmadd_ps((__m256)wv, (__m256)v, (__m256)a2);
+      memcpy(&v, x[3] + j, sizeof v), a3 = (attn_v8)_mm256_fmadd_ps((__m256)wv, (__m256)v, (__m256)a3);
+    }
+    float s[4] = {0, 0, 0, 0};
+    for (int l = 0; l < 8; l++) s[0] += a0[l], s[1] += a1[l], s[2] += a2[l], s[3] += a3[l];
+    for (; j < in; j++)
+      for (int r = 0; r < 4; r++) s[r] += w[j] * x[r][j];
+    float bias = b ? b[o] : 0.0f;
+    for (int r = 0; r < rows; r++) y[r][o] = (accumulate ? y[r][o] : 0.0f) + s[r] + bias;
+  }
+}
+
+static int have_avx2_fma(void) {
+  static int cached = -1;
+  if (cached < 0) {
+    __builtin_cpu_init();
+    cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }
+  return cached;
+}
+#endif
+
+int attn_small_rows_enabled = 1;
+
+/* C = (accumulate ? C : 0) + b + A W^T for 2..8 rows of A through rows4_bt; 0 when not taken. */
+static int small_rows_bt(float *C, int ldc, const float *A, int lda, const float *W, int ldw, const float *b, int M,
+                         int in, int out, int accumulate) {
+#ifdef ATTN_SMALL_ROWS
+  if (M < 2 || M > 8 || !attn_small_rows_enabled || !have_avx2_fma()) return 0;
+  for (int r0 = 0; r0 < M; r0 += 4) {
+    int rows = M - r0 < 4 ? M - r0 : 4;
+    const float *xs[4];
+    float *ys[4];
+    for (int r = 0; r < 4; r++) { /* missing rows repeat the first; their sums are not stored */
+      int rr = r < rows ? r0 + r : r0;
+      xs[r] = A + (int64_t)rr * lda, ys[r] = C + (int64_t)rr * ldc;
+    }
+    rows4_bt(ys, xs, rows, W, ldw, b, in, out, accumulate);
+  }
+  return 1;
+#else
+  return 0;
+#endif
+}
+
 void attn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                const float *B, int ldb, float beta, float *C, int ldc) {
+  if (!trans_a && trans_b && alpha == 1.0f && (beta == 0.0f || beta == 1.0f) &&
+      small_rows_bt(C, ldc, A, lda, B, ldb, NULL, M, K, N, beta == 1.0f))
+    return;
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
               M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
@@ -26,6 +97,7 @@ void attn_linear(float *y, const float *x, const float *W, const float *b, int M
     attn_matvec(y, W, x, b, out, in);
     return;
   }
+  if (small_rows_bt(y, out, x, in, W, in, b, M, in, out, 0)) return;
   if (b) {
     for (int r = 0; r < M; r++)
       for (int o = 0; o < out; o++) y[(int64_t)r * out + o] = b[o];

@@ -19,6 +19,10 @@ void attn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const
 
 /* y[M,out] = x[M,in] @ W[out,in]^T + b[out] (b may be NULL): PyTorch nn.Linear layout. */
 void attn_linear(float *y, const float *x, const float *W, const float *b, int M, int in, int out);
+/* In attn_linear and attn_gemm(0, 1, ...) with alpha 1 and beta 0 or 1, 2..8 rows take a
+ * kernel that reads the weights once (on AVX2+FMA CPUs): sgemm would pack them on every call,
+ * which dominates a beam's decoder step. 0 forces sgemm (tests, benchmarks). */
+extern int attn_small_rows_enabled;
 
 /* y[out] = W[out,in] @ x[in] + b[out] (b may be NULL), through cblas_sgemv. */
 void attn_matvec(float *y, const float *W, const float *x, const float *b, int out, int in);

@@ -2,6 +2,7 @@
 #include <glib.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "attn_ops.h"
 #include "attn_util.h"
@@ -20,7 +21,9 @@ static void assert_close(const float *got, const double *want, int n, double tol
 }
 
 /* Shapes that exercise 1-row (gemv path), odd sizes and larger blocks. */
-static const int shapes[][3] = {{1, 1, 1}, {1, 37, 64}, {3, 5, 7}, {17, 33, 65}, {64, 128, 96}};
+static const int shapes[][3] = {{1, 1, 1}, {1, 37, 64}, {3, 5, 7}, {17, 33, 65}, {64, 128, 96},
+                                /* the few-row kernel: whole and partial groups of 4, tails of 8 */
+                                {2, 9, 8}, {4, 31, 67}, {5, 40, 256}, {8, 3, 17}};
 
 static void test_matmul(void) {
   GRand *r = g_rand_new_with_seed(1);
@@ -65,6 +68,26 @@ static void test_gemm_strided(void) {
   assert_close(got, want, M * N, 1e-5);
   for (int i = 0; i < M; i++) /* columns past N untouched */
     for (int j = N; j < ldc; j++) g_assert_cmpfloat(C[i * ldc + j], ==, C0[i * ldc + j]);
+  /* alpha 1, beta 1 and 0: the few-row kernel (where the CPU has it), then sgemm */
+  for (int small = 1; small >= 0; small--) {
+    attn_small_rows_enabled = small;
+    memcpy(C, C0, M * ldc * sizeof(float));
+    attn_gemm(0, 1, M, N, K, 1.0f, A + 2, lda, B + 1, ldb, 1.0f, C, ldc);
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) got[i * N + j] = C[i * ldc + j] - C0[i * ldc + j];
+    double *half = g_new(double, M * N);
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) half[i * N + j] = (want[i * N + j] - 0.5 * C0[i * ldc + j]) / 2.0;
+    assert_close(got, half, M * N, 1e-5);
+    attn_gemm(0, 1, M, N, K, 1.0f, A + 2, lda, B + 1, ldb, 0.0f, C, ldc);
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) got[i * N + j] = C[i * ldc + j];
+    assert_close(got, half, M * N, 1e-5);
+    for (int i = 0; i < M; i++)
+      for (int j = N; j < ldc; j++) g_assert_cmpfloat(C[i * ldc + j], ==, C0[i * ldc + j]);
+    g_free(half);
+  }
+  attn_small_rows_enabled = 1;
   g_free(A), g_free(B), g_free(C), g_free(C0), g_free(want), g_free(got);
   g_rand_free(r);
 }
@@ -86,6 +109,10 @@ static void test_linear(void) {
     for (int i = 0; i < M; i++)
       for (int o = 0; o < out; o++) want[i * out + o] -= b[o];
     attn_linear(y, x, W, NULL, M, in, out);
+    assert_close(y, want, M * out, 1e-5);
+    attn_small_rows_enabled = 0; /* and the same through sgemm */
+    attn_linear(y, x, W, NULL, M, in, out);
+    attn_small_rows_enabled = 1;
     assert_close(y, want, M * out, 1e-5);
     g_free(x), g_free(W), g_free(b), g_free(y), g_free(want);
   }

@@ -85,7 +85,7 @@ static void test_dates(void) {
     }
     const attn_map *m = &tr->maps[0];
     for (int i = 0; i < tr->output.n; i++) {
-      int b, e;
+      int b = 0, e = 0;
       piece_span(&tr->output, i, &b, &e);
       if (e <= 5 || b >= 7 || b == e) continue; /* not a month digit (chars 5 and 6) */
       int best = 0;
