@@ -22,6 +22,7 @@ typedef struct bench_args {
   const char *input;
   int limit;
   int twin;
+  const char *model; /* -m: time this model directory only */
 } bench_args;
 
 /* Reads sentences from a text file, or by default Multi30k val (English) from ../shared. */
@@ -51,8 +52,13 @@ static GPtrArray *read_sentences(const char *path, int limit) {
   return out;
 }
 
-static GPtrArray *translate_models(void) {
+/* The model directories to time: the one given with -m, else every shipped translation model. */
+static GPtrArray *translate_models(const char *only) {
   GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+  if (only) {
+    g_ptr_array_add(paths, g_strdup(only));
+    return paths;
+  }
   g_autofree char *root = cli_find_data("data/models");
   g_autoptr(GDir) dir = root ? g_dir_open(root, 0, NULL) : NULL;
   const char *name;
@@ -158,7 +164,7 @@ static int bench_translate(const bench_args *a) {
   if (fd >= 0) close(fd);
   printf("attnlens bench translate: %u sentences, batch 1, 1 thread, median ms per sentence\n", sentences->len);
   printf("%-22s %10s %10s %7s %10s %10s %7s\n", "model", "greedy C", "twin", "ratio", "beam4 C", "twin", "ratio");
-  GPtrArray *models = translate_models();
+  GPtrArray *models = translate_models(a->model);
   for (guint m = 0; m < models->len; m++) {
     const char *path = g_ptr_array_index(models, m);
     attn_error err = {0};
@@ -230,7 +236,7 @@ static int bench_live(const bench_args *a) {
   cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1000, 800);
   cairo_t *cr = cairo_create(surface);
   printf("attnlens bench live: %u sentences typed one character at a time; keystroke -> trace -> drawing\n", sentences->len);
-  GPtrArray *models = translate_models();
+  GPtrArray *models = translate_models(a->model);
   for (guint m = 0; m < models->len; m++) {
     attn_error err = {0};
     attn_translator *t = attn_translator_load(g_ptr_array_index(models, m), &err);
@@ -259,13 +265,14 @@ static int bench_live(const bench_args *a) {
 }
 
 int cli_bench(int argc, char **argv) {
-  bench_args a = {NULL, 0, 1};
+  bench_args a = {NULL, 0, 1, NULL};
   const char *what = argc > 1 ? argv[1] : "";
   if (strcmp(what, "read") == 0) return cli_bench_read(argc - 1, argv + 1);
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--input") == 0 && i + 1 < argc) a.input = argv[++i];
     else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) a.limit = atoi(argv[++i]);
     else if (strcmp(argv[i], "--no-twin") == 0) a.twin = 0;
+    else if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) a.model = argv[++i];
     else {
       cli_error("bench: unknown option '%s'", argv[i]);
       return 1;
@@ -279,6 +286,6 @@ int cli_bench(int argc, char **argv) {
     if (a.limit <= 0) a.limit = 30;
     return bench_live(&a);
   }
-  cli_error("usage: attnlens bench translate|live|read [--input FILE] [--limit N] [--no-twin]");
+  cli_error("usage: attnlens bench translate|live|read|caption [-m MODEL] [--input FILE] [--limit N] [--no-twin]");
   return 1;
 }
