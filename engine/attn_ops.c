@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void attn_matmul(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
@@ -58,6 +59,71 @@ static int have_avx2_fma(void) {
   }
   return cached;
 }
+
+/* The same over weights kept in half precision (F16C converts them as they stream in): a
+ * decoder step is bound by reading its weights, and halves are half the bytes. */
+#define ROWS_H_BODY(R)                                                                           \
+  for (int o = 0; o < out; o++) {                                                                \
+    const uint16_t *w = W + (int64_t)o * in;                                                     \
+    __m256 acc[R];                                                                               \
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();                                    \
+    int j = 0;                                                                                   \
+    for (; j + 8 <= in; j += 8) {                                                                \
+      __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(w + j)));      \
+      for (int r = 0; r < R; r++) acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[r] + j), acc[r]); \
+    }                                                                                            \
+    float s[R];                                                                                  \
+    for (int r = 0; r < R; r++) {                                                                \
+      float lanes[8];                                                                            \
+      _mm256_storeu_ps(lanes, acc[r]);                                                           \
+      s[r] = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])); \
+    }                                                                                            \
+    for (; j < in; j++) {                                                                        \
+      float wj = _cvtsh_ss(w[j]);                                                                \
+      for (int r = 0; r < R; r++) s[r] += wj * x[r][j];                                          \
+    }                                                                                            \
+    float bias = b ? b[o] : 0.0f;                                                                \
+    for (int r = 0; r < rows; r++) y[r][o] = (accumulate ? y[r][o] : 0.0f) + s[r] + bias;        \
+  }
+
+/* One row: four accumulators over j, so that successive FMAs do not wait on each other. */
+__attribute__((target("avx2,fma,f16c"))) static void rows1_h(float *const y[1], const float *const x[1], int rows,
+                                                             const uint16_t *W, const float *b, int in, int out,
+                                                             int accumulate) {
+  const float *xr = x[0];
+  for (int o = 0; o < out; o++) {
+    const uint16_t *w = W + (int64_t)o * in;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int j = 0;
+#define HALF8(k) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(w + j + (k))))
+    for (; j + 32 <= in; j += 32) {
+      a0 = _mm256_fmadd_ps(HALF8(0), _mm256_loadu_ps(xr + j), a0);
+      a1 = _mm256_fmadd_ps(HALF8(8), _mm256_loadu_ps(xr + j + 8), a1);
+      a2 = _mm256_fmadd_ps(HALF8(16), _mm256_loadu_ps(xr + j + 16), a2);
+      a3 = _mm256_fmadd_ps(HALF8(24), _mm256_loadu_ps(xr + j + 24), a3);
+    }
+    for (; j + 8 <= in; j += 8) a0 = _mm256_fmadd_ps(HALF8(0), _mm256_loadu_ps(xr + j), a0);
+#undef HALF8
+    float lanes[8];
+    _mm256_storeu_ps(lanes, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    float s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    for (; j < in; j++) s += _cvtsh_ss(w[j]) * xr[j];
+    y[0][o] = (accumulate ? y[0][o] : 0.0f) + s + (b ? b[o] : 0.0f);
+  }
+  (void)rows;
+}
+
+__attribute__((target("avx2,fma,f16c"))) static void rows4_h(float *const y[4], const float *const x[4], int rows,
+                                                             const uint16_t *W, const float *b, int in, int out,
+                                                             int accumulate) {
+  ROWS_H_BODY(4)
+}
+
+static int have_f16c(void) {
+  static int cached = -1;
+  if (cached < 0) cached = have_avx2_fma() && __builtin_cpu_supports("f16c");
+  return cached;
+}
 #endif
 
 int attn_small_rows_enabled = 1;
@@ -88,6 +154,12 @@ void attn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const
   if (!trans_a && trans_b && alpha == 1.0f && (beta == 0.0f || beta == 1.0f) &&
       small_rows_bt(C, ldc, A, lda, B, ldb, NULL, M, K, N, beta == 1.0f))
     return;
+  if (M == 1) { /* one query row (a decoder step's attention): sgemv, where sgemm would pack B */
+    int incx = trans_a ? lda : 1;
+    if (trans_b) cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, alpha, B, ldb, A, incx, beta, C, 1);
+    else cblas_sgemv(CblasRowMajor, CblasTrans, K, N, alpha, B, ldb, A, incx, beta, C, 1);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
               M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
@@ -103,6 +175,76 @@ void attn_linear(float *y, const float *x, const float *W, const float *b, int M
       for (int o = 0; o < out; o++) y[(int64_t)r * out + o] = b[o];
   }
   attn_matmul_bt(y, x, W, M, out, in, b != NULL);
+}
+
+/* f as a half, when it is exactly one (else 0 and *h untouched). */
+static int exact_half(float f, uint16_t *h) {
+  uint32_t bits;
+  memcpy(&bits, &f, sizeof bits);
+  uint32_t sign = (bits >> 16) & 0x8000u, exp = (bits >> 23) & 0xffu, mant = bits & 0x7fffffu;
+  if (exp == 0 && mant == 0) {
+    *h = (uint16_t)sign;
+    return 1;
+  }
+  int e = (int)exp - 127 + 15;
+  if (exp == 0xff || e >= 31) return 0;
+  if (e >= 1) {
+    if (mant & 0x1fffu) return 0;
+    *h = (uint16_t)(sign | ((uint32_t)e << 10) | (mant >> 13));
+    return 1;
+  }
+  int shift = 126 - (int)exp; /* a subnormal half: value = m * 2^-24 */
+  uint32_t full = mant | 0x800000u;
+  if (shift > 24 || (full & ((1u << shift) - 1u))) return 0;
+  *h = (uint16_t)(sign | (full >> shift));
+  return 1;
+}
+
+uint16_t *attn_half_copy(const float *w, size_t n) {
+#ifdef ATTN_SMALL_ROWS
+  if (!attn_small_rows_enabled || !have_f16c()) return NULL;
+  uint16_t *h = malloc(n * sizeof *h);
+  if (!h) return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (!exact_half(w[i], &h[i])) {
+      free(h);
+      return NULL;
+    }
+  return h;
+#else
+  (void)w, (void)n;
+  return NULL;
+#endif
+}
+
+void attn_linear_h(float *y, const float *x, int ldx, const float *W, const uint16_t *Wh, const float *b, int M,
+                   int in, int out) {
+#ifdef ATTN_SMALL_ROWS
+  if (Wh && M <= 8 && attn_small_rows_enabled) { /* Wh exists only where the CPU has F16C */
+    for (int r0 = 0; r0 < M; r0 += 4) {
+      int rows = M - r0 < 4 ? M - r0 : 4;
+      const float *xs[4];
+      float *ys[4];
+      for (int r = 0; r < 4; r++) {
+        int rr = r < rows ? r0 + r : r0;
+        xs[r] = x + (int64_t)rr * ldx, ys[r] = y + (int64_t)rr * out;
+      }
+      if (rows == 1) rows1_h(ys, xs, 1, Wh, b, in, out, 0);
+      else rows4_h(ys, xs, rows, Wh, b, in, out, 0);
+    }
+    return;
+  }
+#else
+  (void)Wh;
+#endif
+  if (ldx == in) {
+    attn_linear(y, x, W, b, M, in, out);
+    return;
+  }
+  for (int r = 0; r < M; r++)
+    for (int o = 0; o < out; o++) y[(int64_t)r * out + o] = b ? b[o] : 0.0f;
+  if (M == 1) cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, W, in, x, 1, 1.0f, y, 1);
+  else attn_gemm(0, 1, M, out, in, 1.0f, x, ldx, W, in, 1.0f, y, out);
 }
 
 void attn_matvec(float *y, const float *W, const float *x, const float *b, int out, int in) {

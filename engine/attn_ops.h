@@ -4,6 +4,7 @@
 #ifndef ATTN_OPS_H
 #define ATTN_OPS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* C[M,N] = A[M,K] @ B[K,N] (+ C if accumulate). */
@@ -23,6 +24,15 @@ void attn_linear(float *y, const float *x, const float *W, const float *b, int M
  * kernel that reads the weights once (on AVX2+FMA CPUs): sgemm would pack them on every call,
  * which dominates a beam's decoder step. 0 forces sgemm (tests, benchmarks). */
 extern int attn_small_rows_enabled;
+
+/* A malloc'd half-precision copy of w[n] when every value is exactly a half (weights loaded
+ * from an F16 file) and the CPU converts halves (F16C); else NULL. */
+uint16_t *attn_half_copy(const float *w, size_t n);
+/* attn_linear with x's rows ldx >= in floats apart, reading the weights from Wh
+ * (attn_half_copy(W), may be NULL) for 1..8 rows: the same values in half the bytes, for
+ * decoder steps, which are bound by reading their weights. */
+void attn_linear_h(float *y, const float *x, int ldx, const float *W, const uint16_t *Wh, const float *b, int M,
+                   int in, int out);
 
 /* y[out] = W[out,in] @ x[in] + b[out] (b may be NULL), through cblas_sgemv. */
 void attn_matvec(float *y, const float *W, const float *x, const float *b, int out, int in);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "attn_ops.h"
+#include "attn_safetensors.h"
 #include "attn_util.h"
 
 static float *rand_vec(GRand *r, int n, double lo, double hi) {
@@ -92,6 +93,31 @@ static void test_gemm_strided(void) {
   g_rand_free(r);
 }
 
+/* One row (a decoder step's query) takes sgemv: every transpose, strided, alpha and beta. */
+static void test_gemm_one_row(void) {
+  GRand *r = g_rand_new_with_seed(8);
+  int N = 6, K = 5, ld = 9;
+  for (int ta = 0; ta < 2; ta++)
+    for (int tb = 0; tb < 2; tb++) {
+      /* op(A) is 1 x K: A is [1, lda] (row) or [K, lda] (column 0 used); op(B) is K x N */
+      float *A = rand_vec(r, K * ld, -1, 1), *B = rand_vec(r, (K > N ? K : N) * ld, -1, 1);
+      float *C = rand_vec(r, N, -1, 1), *C0 = g_memdup2(C, N * sizeof(float));
+      double want[6];
+      for (int n = 0; n < N; n++) {
+        double acc = 0;
+        for (int k = 0; k < K; k++) {
+          double a = ta ? A[k * ld] : A[k], b = tb ? B[n * ld + k] : B[k * ld + n];
+          acc += a * b;
+        }
+        want[n] = 2.0 * acc + 0.5 * C0[n];
+      }
+      attn_gemm(ta, tb, 1, N, K, 2.0f, A, ld, B, ld, 0.5f, C, N);
+      assert_close(C, want, N, 1e-5);
+      g_free(A), g_free(B), g_free(C), g_free(C0);
+    }
+  g_rand_free(r);
+}
+
 static void test_linear(void) {
   GRand *r = g_rand_new_with_seed(2);
   for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++) {
@@ -114,6 +140,66 @@ static void test_linear(void) {
     attn_linear(y, x, W, NULL, M, in, out);
     attn_small_rows_enabled = 1;
     assert_close(y, want, M * out, 1e-5);
+    g_free(x), g_free(W), g_free(b), g_free(y), g_free(want);
+  }
+  g_rand_free(r);
+}
+
+/* Weights that are exactly halves (as loaded from an F16 file), some of them subnormal. */
+static float *half_vec(GRand *r, int n) {
+  float *v = g_new(float, n);
+  for (int i = 0; i < n; i++) {
+    uint16_t h = (uint16_t)g_rand_int_range(r, i % 7 ? 0x0400 : 1, i % 7 ? 0x4400 : 0x0400); /* |v| < 4 */
+    v[i] = attn_f16_to_f32((uint16_t)(h | (g_rand_boolean(r) ? 0x8000 : 0)));
+  }
+  return v;
+}
+
+/* The half-precision weight path: exact copies only, the same products as the float path. */
+static void test_linear_half(void) {
+  GRand *r = g_rand_new_with_seed(11);
+  float *probe = half_vec(r, 64);
+  uint16_t *h = attn_half_copy(probe, 64);
+  if (!h) { /* this CPU has no F16C (or AVX2): the path is never taken, nothing to check */
+    g_free(probe);
+    g_rand_free(r);
+    g_test_skip("no F16C/AVX2 on this CPU: attn_linear_h falls back to attn_linear");
+    return;
+  }
+  for (int i = 0; i < 64; i++) { /* the copy holds the very same values */
+    float back = attn_f16_to_f32(h[i]);
+    g_assert_cmpmem(&back, sizeof back, &probe[i], sizeof probe[i]);
+  }
+  free(h);
+  probe[5] = 0.1f; /* not a half: no copy, so the float weights are used */
+  g_assert_null(attn_half_copy(probe, 64));
+  g_free(probe);
+  const int cases[][3] = {{1, 1, 1}, {1, 37, 64}, {2, 9, 8}, {3, 16, 13}, {4, 31, 67}, {5, 40, 256}, {8, 3, 17}};
+  for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
+    int M = cases[c][0], out = cases[c][1], in = cases[c][2];
+    float *x = rand_vec(r, M * in, -2, 2), *W = half_vec(r, out * in), *b = rand_vec(r, out, -1, 1);
+    uint16_t *Wh = attn_half_copy(W, (size_t)out * in);
+    g_assert_nonnull(Wh);
+    float *y = g_new(float, M * out);
+    double *want = g_new0(double, M * out);
+    for (int i = 0; i < M; i++)
+      for (int o = 0; o < out; o++) {
+        want[i * out + o] = b[o];
+        for (int k = 0; k < in; k++) want[i * out + o] += (double)x[i * in + k] * W[o * in + k];
+      }
+    attn_linear_h(y, x, in, W, Wh, b, M, in, out);
+    assert_close(y, want, M * out, 1e-5);
+    attn_linear_h(y, x, in, W, NULL, b, M, in, out); /* no copy: the float path */
+    assert_close(y, want, M * out, 1e-5);
+    int ldx = in + 3; /* rows of a wider matrix, as the RNN's decoder input */
+    float *xs = g_new0(float, M * ldx);
+    for (int i = 0; i < M; i++) memcpy(xs + i * ldx, x + i * in, in * sizeof(float));
+    attn_linear_h(y, xs, ldx, W, Wh, b, M, in, out);
+    assert_close(y, want, M * out, 1e-5);
+    attn_linear_h(y, xs, ldx, W, NULL, b, M, in, out);
+    assert_close(y, want, M * out, 1e-5);
+    g_free(xs);
+    free(Wh);
     g_free(x), g_free(W), g_free(b), g_free(y), g_free(want);
   }
   g_rand_free(r);
@@ -255,7 +341,9 @@ int main(int argc, char **argv) {
   attn_set_threads(1);
   g_test_add_func("/engine/ops/matmul", test_matmul);
   g_test_add_func("/engine/ops/linear", test_linear);
+  g_test_add_func("/engine/ops/linear-half", test_linear_half);
   g_test_add_func("/engine/ops/gemm-strided", test_gemm_strided);
+  g_test_add_func("/engine/ops/gemm-one-row", test_gemm_one_row);
   g_test_add_func("/engine/ops/softmax", test_softmax);
   g_test_add_func("/engine/ops/softmax-extremes", test_softmax_extremes);
   g_test_add_func("/engine/ops/layer-norm", test_layer_norm);

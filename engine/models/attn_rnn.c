@@ -30,6 +30,9 @@ struct attn_rnn {
   float *out_bias;           /* [V] */
   float *seg_start;          /* [V] 1: the piece starts a segment (only with dims.segments) */
   float *seg_alone;          /* [V] 1: the piece is a segment alone, e.g. punctuation */
+  /* half copies of the decoder's weights (attn_half_copy), or NULL: a decoder step reads
+     each of them once, and halves halve those bytes */
+  uint16_t *embed_h, *attn_w_h, *cell_w_ih_h, *cell_w_hh_h, *deep_w_h;
 };
 
 /* ---- loading ---- */
@@ -121,6 +124,7 @@ static attn_status read_config(attn_rnn *m, const cJSON *cfg, attn_error *err) {
 
 void attn_rnn_free(attn_rnn *m) {
   if (!m) return;
+  free(m->embed_h), free(m->attn_w_h), free(m->cell_w_ih_h), free(m->cell_w_hh_h), free(m->deep_w_h);
   free(m->data);
   free(m);
 }
@@ -137,6 +141,13 @@ attn_rnn *attn_rnn_load(const attn_model_dir *dir, attn_error *err) {
     attn_rnn_free(m);
     return NULL;
   }
+  const attn_rnn_dims *D = &m->dims;
+  size_t V = (size_t)D->vocab, Em = (size_t)D->embed, He2 = 2 * (size_t)D->enc_hidden, Hd = (size_t)D->dec_hidden;
+  m->embed_h = attn_half_copy(m->embed, V * Em);
+  m->attn_w_h = attn_half_copy(m->attn_w, (size_t)D->attn_dim * Hd);
+  m->cell_w_ih_h = attn_half_copy(m->cell_w_ih, 3 * Hd * (Em + He2));
+  m->cell_w_hh_h = attn_half_copy(m->cell_w_hh, 3 * Hd * Hd);
+  m->deep_w_h = attn_half_copy(m->deep_w, 2 * (size_t)D->maxout * (Hd + Em + He2));
   return m;
 }
 
@@ -261,10 +272,10 @@ static void deep_output(attn_rnn_run *r, int k, float *logits) {
   const attn_rnn *m = r->m;
   const attn_rnn_dims *D = &m->dims;
   int width = D->dec_hidden + D->embed + 2 * D->enc_hidden, M = D->maxout;
-  attn_linear(r->pre, r->deep_in, m->deep_w, m->deep_b, k, width, 2 * M);
+  attn_linear_h(r->pre, r->deep_in, width, m->deep_w, m->deep_w_h, m->deep_b, k, width, 2 * M);
   for (int64_t i = 0; i < (int64_t)k * M; i++) r->t[i] = fmaxf(r->pre[2 * i], r->pre[2 * i + 1]);
-  /* logits = t E^T + b; attn_linear takes sgemv for one row, where sgemm would repack E */
-  attn_linear(logits, r->t, m->embed, m->out_bias, k, M, D->vocab);
+  /* logits = t E^T + b: E is read once per step (from halves where there are some) */
+  attn_linear_h(logits, r->t, M, m->embed, m->embed_h, m->out_bias, k, M, D->vocab);
 }
 
 /* s_i = GRUCell([E(y_{i-1}); c_i], s_{i-1}) for k rows (the input sits inside deep_in). */
@@ -272,13 +283,8 @@ static void advance_states(attn_rnn_run *r, int k) {
   const attn_rnn *m = r->m;
   const attn_rnn_dims *D = &m->dims;
   int Hd = D->dec_hidden, in = D->embed + 2 * D->enc_hidden, width = Hd + in;
-  if (k == 1) { /* one row: sgemv, where sgemm would repack the weights every step */
-    attn_matvec(r->gi, m->cell_w_ih, r->deep_in + Hd, m->cell_b_ih, 3 * Hd, in);
-  } else {
-    for (int i = 0; i < k; i++) memcpy(r->gi + (size_t)i * 3 * Hd, m->cell_b_ih, (size_t)3 * Hd * sizeof(float));
-    attn_gemm(0, 1, k, 3 * Hd, in, 1.0f, r->deep_in + Hd, width, m->cell_w_ih, in, 1.0f, r->gi, 3 * Hd);
-  }
-  attn_linear(r->gh, r->s, m->cell_w_hh, m->cell_b_hh, k, Hd, 3 * Hd);
+  attn_linear_h(r->gi, r->deep_in + Hd, width, m->cell_w_ih, m->cell_w_ih_h, m->cell_b_ih, k, in, 3 * Hd);
+  attn_linear_h(r->gh, r->s, Hd, m->cell_w_hh, m->cell_w_hh_h, m->cell_b_hh, k, Hd, 3 * Hd);
   for (int i = 0; i < k; i++) attn_gru_update(r->s + (size_t)i * Hd, r->gi + (size_t)i * 3 * Hd, r->gh + (size_t)i * 3 * Hd, Hd);
 }
 
@@ -291,7 +297,7 @@ attn_status attn_rnn_step(attn_rnn_run *r, const int32_t *tokens, int k, int ste
   attn_status st = attn_check_ids(tokens, k, D->vocab, "decoder input", err);
   if (st != ATTN_OK) return st;
   int Hd = D->dec_hidden, width = Hd + D->embed + 2 * D->enc_hidden;
-  attn_linear(r->q, r->s, m->attn_w, m->attn_b, k, Hd, D->attn_dim);
+  attn_linear_h(r->q, r->s, Hd, m->attn_w, m->attn_w_h, m->attn_b, k, Hd, D->attn_dim);
   for (int i = 0; i < k; i++) {
     float *row = r->deep_in + (size_t)i * width;
     memcpy(row, r->s + (size_t)i * Hd, (size_t)Hd * sizeof(float));

@@ -14,6 +14,7 @@ typedef enum act_kind { ACT_RELU, ACT_GELU, ACT_SILU } act_kind;
 
 typedef struct mha {
   float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *o_w, *o_b; /* [d,d] and [d] */
+  uint16_t *q_h, *k_h, *v_h, *o_h; /* half copies for decoder steps (attn_half_copy), or NULL */
 } mha;
 
 typedef struct tf_layer {
@@ -23,6 +24,7 @@ typedef struct tf_layer {
   float *cross_ln_g, *cross_ln_b; /* decoder only */
   float *fc1_w, *fc1_b;           /* [ffn,d], [ffn] */
   float *fc2_w, *fc2_b;           /* [d,ffn], [d] */
+  uint16_t *fc1_h, *fc2_h;        /* half copies (decoder), or NULL */
   float *final_ln_g, *final_ln_b; /* [d] */
 } tf_layer;
 
@@ -32,6 +34,7 @@ struct attn_transformer {
   float eps, embed_scale;
   float *shared;      /* [vocab,d], also the output projection */
   float *lm_head;     /* [vocab,d]: == shared unless untied */
+  uint16_t *lm_head_h; /* its half copy, or NULL */
   float *logits_bias; /* [vocab] */
   float *positions;   /* [max_positions,d], sinusoids, Marian order (sin half, cos half) */
   tf_layer *enc, *dec;
@@ -101,6 +104,27 @@ static int load_top(attn_transformer *tf, const attn_model_dir *dir, int tied, a
   tf->lm_head = tf->shared;
   if (!tied) LOADF(tf->lm_head, V, d, "lm_head.weight");
   return 0;
+}
+
+/* A half copy of a decoder weight, when the weights came from an F16 file (see attn_half_copy):
+ * a decoder step reads every decoder weight once, and halves halve those bytes. */
+static uint16_t *half(attn_transformer *tf, const float *w, size_t n) {
+  uint16_t *h = attn_half_copy(w, n);
+  if (h) tf->owned[tf->n_owned++] = (float *)(void *)h;
+  return h;
+}
+
+static void make_halves(attn_transformer *tf) {
+  size_t d = (size_t)tf->dims.d_model, ffn = (size_t)tf->dims.dec_ffn;
+  tf->lm_head_h = half(tf, tf->lm_head, (size_t)tf->dims.vocab * d);
+  for (int i = 0; i < tf->dims.dec_layers; i++) {
+    tf_layer *L = &tf->dec[i];
+    mha *sa = &L->self_attn, *ca = &L->cross_attn;
+    sa->q_h = half(tf, sa->q_w, d * d), sa->k_h = half(tf, sa->k_w, d * d);
+    sa->v_h = half(tf, sa->v_w, d * d), sa->o_h = half(tf, sa->o_w, d * d);
+    ca->q_h = half(tf, ca->q_w, d * d), ca->o_h = half(tf, ca->o_w, d * d);
+    L->fc1_h = half(tf, L->fc1_w, ffn * d), L->fc2_h = half(tf, L->fc2_w, d * ffn);
+  }
 }
 
 static void make_positions(float *pe, int n, int d) {
@@ -185,6 +209,7 @@ attn_transformer *attn_transformer_load(const attn_model_dir *dir, attn_error *e
     return NULL;
   }
   make_positions(tf->positions, D->max_positions, D->d_model);
+  make_halves(tf);
   return tf;
 }
 
@@ -226,9 +251,9 @@ static void attend(const float *q, const float *k, const float *v, int nq, int n
 static void feed_forward(const attn_transformer *tf, const tf_layer *L, float *x, float *hidden, float *out,
                          int rows, int ffn) {
   int d = tf->dims.d_model;
-  attn_linear(hidden, x, L->fc1_w, L->fc1_b, rows, d, ffn);
+  attn_linear_h(hidden, x, d, L->fc1_w, L->fc1_h, L->fc1_b, rows, d, ffn);
   activate(tf->act, hidden, (int64_t)rows * ffn);
-  attn_linear(out, hidden, L->fc2_w, L->fc2_b, rows, ffn, d);
+  attn_linear_h(out, hidden, ffn, L->fc2_w, L->fc2_h, L->fc2_b, rows, ffn, d);
   add_norm(x, out, L->final_ln_g, L->final_ln_b, rows, d, tf->eps);
 }
 
@@ -328,10 +353,11 @@ static void decoder_self_attn(attn_tf_run *r, const tf_layer *L, int layer, int 
   const attn_transformer *tf = r->tf;
   int d = tf->dims.d_model, H = tf->dims.dec_heads, hd = d / H;
   float scaling = 1.0f / sqrtf((float)hd);
-  attn_linear(r->q, x, L->self_attn.q_w, L->self_attn.q_b, k, d, d);
+  const mha *a = &L->self_attn;
+  attn_linear_h(r->q, x, d, a->q_w, a->q_h, a->q_b, k, d, d);
   for (int64_t i = 0; i < (int64_t)k * d; i++) r->q[i] *= scaling;
-  attn_linear(r->k, x, L->self_attn.k_w, L->self_attn.k_b, k, d, d);
-  attn_linear(r->v, x, L->self_attn.v_w, L->self_attn.v_b, k, d, d);
+  attn_linear_h(r->k, x, d, a->k_w, a->k_h, a->k_b, k, d, d);
+  attn_linear_h(r->v, x, d, a->v_w, a->v_h, a->v_b, k, d, d);
   for (int i = 0; i < k; i++) {
     float *kc = cache_at(r->self_k, r, layer, i), *vc = cache_at(r->self_v, r, layer, i);
     memcpy(kc + (size_t)step * d, r->k + (size_t)i * d, (size_t)d * sizeof(float));
@@ -344,7 +370,7 @@ static void decoder_self_attn(attn_tf_run *r, const tf_layer *L, int layer, int 
         memcpy(self_out + ((size_t)layer * H + h) * r->max_len, probs, (size_t)(step + 1) * sizeof(float));
     }
   }
-  attn_linear(r->o, r->ctx, L->self_attn.o_w, L->self_attn.o_b, k, d, d);
+  attn_linear_h(r->o, r->ctx, d, a->o_w, a->o_h, a->o_b, k, d, d);
   add_norm(x, r->o, L->self_ln_g, L->self_ln_b, k, d, tf->eps);
 }
 
@@ -353,7 +379,8 @@ static void decoder_cross_attn(attn_tf_run *r, const tf_layer *L, int layer, int
   const attn_transformer *tf = r->tf;
   int n = r->n_src, d = tf->dims.d_model, H = tf->dims.dec_heads, hd = d / H, maps = tf->dims.dec_layers * H;
   float scaling = 1.0f / sqrtf((float)hd);
-  attn_linear(r->q, x, L->cross_attn.q_w, L->cross_attn.q_b, k, d, d);
+  const mha *a = &L->cross_attn;
+  attn_linear_h(r->q, x, d, a->q_w, a->q_h, a->q_b, k, d, d);
   for (int64_t i = 0; i < (int64_t)k * d; i++) r->q[i] *= scaling;
   const float *ck = r->cross_k + (size_t)layer * n * d, *cv = r->cross_v + (size_t)layer * n * d;
   for (int i = 0; i < k; i++)
@@ -362,7 +389,7 @@ static void decoder_cross_attn(attn_tf_run *r, const tf_layer *L, int layer, int
       attend(r->q + (size_t)i * d + h * hd, ck + h * hd, cv + h * hd, 1, n, hd, d, probs,
              r->ctx + (size_t)i * d + h * hd);
     }
-  attn_linear(r->o, r->ctx, L->cross_attn.o_w, L->cross_attn.o_b, k, d, d);
+  attn_linear_h(r->o, r->ctx, d, a->o_w, a->o_h, a->o_b, k, d, d);
   add_norm(x, r->o, L->cross_ln_g, L->cross_ln_b, k, d, tf->eps);
 }
 
@@ -382,8 +409,8 @@ attn_status attn_tf_step(attn_tf_run *r, const int32_t *tokens, int k, int step,
     decoder_cross_attn(r, L, l, k, x, cross);
     feed_forward(tf, L, x, r->ffn, r->o, k, tf->dims.dec_ffn);
   }
-  /* logits = x lm_head^T + bias; attn_linear takes sgemv for one row, where sgemm would repack lm_head */
-  attn_linear(logits, x, tf->lm_head, tf->logits_bias, k, D->d_model, D->vocab);
+  /* logits = x lm_head^T + bias: read once per step (from halves where there are some) */
+  attn_linear_h(logits, x, D->d_model, tf->lm_head, tf->lm_head_h, tf->logits_bias, k, D->d_model, D->vocab);
   return ATTN_OK;
 }
 
