@@ -294,6 +294,7 @@ typedef struct job {
   int width, height;
   attn_caption_opts opts;
   guint64 generation;
+  double model_ms; /* measured in the worker */
 } job;
 
 static void job_free(gpointer data) {
@@ -307,7 +308,9 @@ static void caption_in_thread(GTask *task, gpointer source, gpointer data, GCanc
   job *j = data;
   if (lens_page_task_superseded(task, cancellable)) return;
   attn_error err = {0};
+  gint64 t0 = g_get_monotonic_time();
   attn_trace *t = attn_caption(lens_model_ref_get(j->captioner), j->rgb, j->width, j->height, &j->opts, &err);
+  j->model_ms = (g_get_monotonic_time() - t0) / 1000.0;
   if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
   else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
 }
@@ -323,14 +326,13 @@ static void captioning_done(GObject *source, GAsyncResult *result, gpointer data
     attn_trace_free(t);
     return;
   }
-  self->last_ms = (g_get_monotonic_time() - self->edit_time) / 1000.0;
+  self->last_ms = j->model_ms;
   self->n_results++;
   set_trace(self, t);
   if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
   else warnings_to_message(self);
-  g_autofree char *status = t ? g_strdup_printf("%.0f ms · %s", self->last_ms, j->opts.beam > 1 ? "beam search" : "greedy")
-                              : g_strdup("");
-  gtk_label_set_text(GTK_LABEL(self->status), status);
+  lens_page_show_timing(self->status, t ? (j->opts.beam > 1 ? "beam search" : "greedy") : NULL, j->model_ms,
+                        self->edit_time, DEBOUNCE_MS);
 }
 
 static void start_captioning(LensCaptionPage *self) {

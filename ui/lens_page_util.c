@@ -37,6 +37,21 @@ char *lens_page_join_warnings(const attn_trace *t) {
   return g_string_free(joined, FALSE);
 }
 
+void lens_page_show_timing(GtkWidget *status, const char *what, double model_ms, gint64 edit_time, int debounce_ms) {
+  if (!what) {
+    gtk_label_set_text(GTK_LABEL(status), "");
+    gtk_widget_set_tooltip_text(status, NULL);
+    return;
+  }
+  double since_edit = (g_get_monotonic_time() - edit_time) / 1000.0;
+  g_autofree char *text = *what ? g_strdup_printf("%.0f ms · %s", model_ms, what) : g_strdup_printf("%.0f ms", model_ms);
+  g_autofree char *tip = g_strdup_printf("The model took %.1f ms; %.0f ms passed since the last edit (including the "
+                                         "%d ms pause that waits for typing to stop, and at start the model's loading).",
+                                         model_ms, since_edit, debounce_ms);
+  gtk_label_set_text(GTK_LABEL(status), text);
+  gtk_widget_set_tooltip_text(status, tip);
+}
+
 /* ---- the page's own model list ---- */
 
 static void page_model_free(gpointer data) {

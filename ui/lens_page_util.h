@@ -17,6 +17,11 @@ void lens_page_show_message(GtkWidget *info_bar, GtkWidget *label, char **messag
 /* A trace's warnings, one per line; NULL when there are none (or no trace). Caller frees. */
 char *lens_page_join_warnings(const attn_trace *t);
 
+/* The readout beside a result: the model's own time (measured in the worker) and what ran
+ * (what: "greedy", "" for nothing more, NULL clears it); its tooltip adds the time since the
+ * edit at edit_time (monotonic microseconds), which includes the debounce and any loading. */
+void lens_page_show_timing(GtkWidget *status, const char *what, double model_ms, gint64 edit_time, int debounce_ms);
+
 /* A model a page offers in its own list: its folder, the folder's name and its MODEL.md text. */
 typedef struct LensPageModel {
   char *path, *name, *card;

@@ -194,6 +194,7 @@ typedef struct job {
   LensModelRef *reader;
   char *story, *question;
   guint64 generation;
+  double model_ms; /* measured in the worker */
 } job;
 
 static void job_free(gpointer data) {
@@ -207,7 +208,9 @@ static void read_in_thread(GTask *task, gpointer source, gpointer data, GCancell
   job *j = data;
   if (lens_page_task_superseded(task, cancellable)) return;
   attn_error err = {0};
+  gint64 t0 = g_get_monotonic_time();
   attn_trace *t = attn_read(lens_model_ref_get(j->reader), j->story, j->question, &err);
+  j->model_ms = (g_get_monotonic_time() - t0) / 1000.0;
   if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
   else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
 }
@@ -223,12 +226,10 @@ static void reading_done(GObject *source, GAsyncResult *result, gpointer data) {
     attn_trace_free(t);
     return;
   }
-  double ms = (g_get_monotonic_time() - self->edit_time) / 1000.0;
   set_trace(self, t, t ? NULL : "Nothing to show: see the message above.");
   if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
   else warnings_to_message(self);
-  g_autofree char *status = t ? g_strdup_printf("%.0f ms", ms) : g_strdup("");
-  gtk_label_set_text(GTK_LABEL(self->status), status);
+  lens_page_show_timing(self->status, t ? "" : NULL, j->model_ms, self->edit_time, DEBOUNCE_MS);
 }
 
 static void start_reading(LensReadPage *self) {

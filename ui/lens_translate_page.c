@@ -55,6 +55,7 @@ typedef struct job {
   attn_translate_opts opts;
   guint64 generation;
   gint64 started;
+  double model_ms; /* the model's own time, measured in the worker */
 } job;
 
 static void job_free(gpointer data) {
@@ -68,7 +69,9 @@ static void translate_in_thread(GTask *task, gpointer source, gpointer data, GCa
   job *j = data;
   if (lens_page_task_superseded(task, cancellable)) return;
   attn_error err = {0};
+  gint64 t0 = g_get_monotonic_time();
   attn_trace *t = attn_translate(lens_model_ref_get(j->model), j->text, strlen(j->text), &j->opts, &err);
+  j->model_ms = (g_get_monotonic_time() - t0) / 1000.0;
   if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
   else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
 }
@@ -89,14 +92,13 @@ static void translation_done(GObject *source, GAsyncResult *result, gpointer dat
     attn_trace_free(t);
     return;
   }
-  self->last_ms = (g_get_monotonic_time() - self->edit_time) / 1000.0;
+  self->last_ms = j->model_ms;
   attn_trace_free(self->trace);
   self->trace = t;
   if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
   else warnings_to_message(self);
-  g_autofree char *status = t ? g_strdup_printf("%.0f ms · %s", self->last_ms, j->opts.beam > 1 ? "beam search" : "greedy")
-                              : g_strdup("");
-  gtk_label_set_text(GTK_LABEL(self->status), status);
+  lens_page_show_timing(self->status, t ? (j->opts.beam > 1 ? "beam search" : "greedy") : NULL, j->model_ms,
+                        self->edit_time, DEBOUNCE_MS);
   refresh_display(self);
   g_signal_emit(self, signals[SIGNAL_TRACE_CHANGED], 0);
 }
