@@ -118,18 +118,24 @@ static void test_gemm_one_row(void) {
   g_rand_free(r);
 }
 
+/* x W^T + b in double precision, for M rows. */
+static double *linear_reference(const float *x, const float *W, const float *b, int M, int in, int out) {
+  double *want = g_new0(double, M * out);
+  for (int i = 0; i < M; i++)
+    for (int o = 0; o < out; o++) {
+      want[i * out + o] = b[o];
+      for (int k = 0; k < in; k++) want[i * out + o] += (double)x[i * in + k] * W[o * in + k];
+    }
+  return want;
+}
+
 static void test_linear(void) {
   GRand *r = g_rand_new_with_seed(2);
   for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++) {
     int M = shapes[s][0], out = shapes[s][1], in = shapes[s][2];
     float *x = rand_vec(r, M * in, -2, 2), *W = rand_vec(r, out * in, -1, 1), *b = rand_vec(r, out, -1, 1);
     float *y = g_new(float, M * out);
-    double *want = g_new0(double, M * out);
-    for (int i = 0; i < M; i++)
-      for (int o = 0; o < out; o++) {
-        want[i * out + o] = b[o];
-        for (int k = 0; k < in; k++) want[i * out + o] += (double)x[i * in + k] * W[o * in + k];
-      }
+    double *want = linear_reference(x, W, b, M, in, out);
     attn_linear(y, x, W, b, M, in, out);
     assert_close(y, want, M * out, 1e-5);
     for (int i = 0; i < M; i++)
@@ -181,12 +187,7 @@ static void test_linear_half(void) {
     uint16_t *Wh = attn_half_copy(W, (size_t)out * in);
     g_assert_nonnull(Wh);
     float *y = g_new(float, M * out);
-    double *want = g_new0(double, M * out);
-    for (int i = 0; i < M; i++)
-      for (int o = 0; o < out; o++) {
-        want[i * out + o] = b[o];
-        for (int k = 0; k < in; k++) want[i * out + o] += (double)x[i * in + k] * W[o * in + k];
-      }
+    double *want = linear_reference(x, W, b, M, in, out);
     attn_linear_h(y, x, in, W, Wh, b, M, in, out);
     assert_close(y, want, M * out, 1e-5);
     attn_linear_h(y, x, in, W, NULL, b, M, in, out); /* no copy: the float path */
