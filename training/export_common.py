@@ -42,6 +42,21 @@ def model_config(c, keys, architecture, model_type, display_name, **settings):
     return cfg
 
 
+def training_time(log_path, last_epoch):
+    """(hours, epochs) summed from the `epoch N ... epoch_s S` lines of train.log up to last_epoch, the last line of
+    each epoch counting (a resumed run repeats none, an interrupted epoch leaves none); None without a log."""
+    if not os.path.exists(log_path):
+        return None
+    seconds = {}
+    for line in open(log_path, encoding="utf-8"):
+        parts = line.split()
+        if len(parts) > 2 and parts[0] == "epoch" and parts[1].isdigit() and "epoch_s" in parts:
+            epoch = int(parts[1])
+            if epoch <= last_epoch:
+                seconds[epoch] = float(parts[parts.index("epoch_s") + 1])
+    return (sum(seconds.values()) / 3600.0, len(seconds)) if seconds else None
+
+
 def model_card(ck, eval_result, arch, name, description, val_use, train_cmd):
     """MODEL.md: description, data, the commands that reproduce it (training/*_{arch}.py) and its scores."""
     work = f"training/work/{arch}"
@@ -54,9 +69,13 @@ def model_card(ck, eval_result, arch, name, description, val_use, train_cmd):
              "## Reproduce", "", "```", train_cmd,
              f"/usr/bin/python3 training/evaluate_{arch}.py --beam 4 {work}/ckpt_best.pt --json {work}/test_eval.json",
              f"/usr/bin/python3 training/export_{arch}.py --eval-json {work}/test_eval.json",
-             "```", "", f"Training arguments: `{json.dumps(ck.get('args', {}))}`", "",
-             "## Quality", "",
-             f"- epoch {ck['epoch']} (step {ck['step']}), val BLEU (greedy) {ck.get('val_bleu', ck['best_bleu']):.2f}"]
+             "```", "", f"Training arguments: `{json.dumps(ck.get('args', {}))}`", ""]
+    took = training_time(os.path.join(REPO, work, "train.log"), ck["epoch"])
+    if took:
+        lines += [f"Training time: {took[0]:.1f} h for {took[1]} epochs on one CPU thread (2-core machine shared with "
+                  "other runs; `epoch_s` in train.log).", ""]
+    lines += ["## Quality", "",
+              f"- epoch {ck['epoch']} (step {ck['step']}), val BLEU (greedy) {ck.get('val_bleu', ck['best_bleu']):.2f}"]
     if eval_result:
         lines.append(f"- {eval_result['split']} BLEU (beam {eval_result['beam']}, alpha {eval_result['alpha']}, "
                      f"sacreBLEU-compatible 13a, case-sensitive): {eval_result['bleu']:.2f} "
