@@ -1,5 +1,5 @@
 /* `attnlens translate` and `attnlens models`: translation from the command line. */
-#include <dirent.h>
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,26 +126,35 @@ int cli_translate(int argc, char **argv) {
 
 /* ---- models ---- */
 
+static gint compare_names(gconstpointer a, gconstpointer b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The model folders in folder, by name; plain files (a README) are not models. */
 static void list_folder(const char *folder, const char *where) {
-  DIR *d = opendir(folder);
+  g_autoptr(GDir) d = g_dir_open(folder, 0, NULL);
   if (!d) return;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.') continue;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  const char *name;
+  while ((name = g_dir_read_name(d))) {
+    g_autofree char *path = g_build_filename(folder, name, NULL);
+    if (name[0] != '.' && g_file_test(path, G_FILE_TEST_IS_DIR)) g_ptr_array_add(names, g_strdup(name));
+  }
+  g_ptr_array_sort(names, compare_names);
+  for (guint i = 0; i < names->len; i++) {
+    const char *n = g_ptr_array_index(names, i);
+    g_autofree char *path = g_build_filename(folder, n, NULL);
     attn_error err = {0};
     attn_model_dir *m = attn_model_dir_open(path, &err);
     if (!m) {
-      printf("%-22s (%s) cannot be used: %s\n", e->d_name, where, err.message);
+      printf("%-22s (%s) cannot be used: %s\n", n, where, err.message);
       continue;
     }
     const char *task = "?";
     attn_config_string(attn_model_dir_config(m), "attnlens.task", "?", &task, NULL);
-    printf("%-22s %-10s %s (%s)\n", e->d_name, task, attn_model_dir_display_name(m), where);
+    printf("%-22s %-10s %s (%s)\n", n, task, attn_model_dir_display_name(m), where);
     attn_model_dir_close(m);
   }
-  closedir(d);
 }
 
 int cli_models(int argc, char **argv) {

@@ -85,11 +85,29 @@ static void test_unknown_command(void) {
   run_clear(&r);
 }
 
+/* `models` lists the shipped model folders by name, and nothing else (data/models also holds
+ * a README.md, which is not a model). */
+static void test_models(void) {
+  run_result r = cli_run((const char *[]){"models", NULL}, NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_test_message("%s", r.out);
+  g_assert_null(strstr(r.out, "cannot be used"));
+  g_assert_null(strstr(r.out, "README"));
+  const char *dates = strstr(r.out, "dates-rnn "), *rnn = strstr(r.out, "rnn-attn-en-de ");
+  g_assert_nonnull(dates);
+  g_assert_nonnull(rnn);
+  g_assert_true(dates < rnn); /* by name */
+  g_assert_nonnull(strstr(rnn, "translate"));
+  g_assert_nonnull(strstr(r.out, "shipped models: "));
+  run_clear(&r);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/cli/render/formats", test_render_formats);
   g_test_add_func("/cli/render/errors", test_render_errors);
   g_test_add_func("/cli/inspect/errors", test_inspect_errors);
   g_test_add_func("/cli/unknown-command", test_unknown_command);
+  g_test_add_func("/cli/models", test_models);
   return g_test_run();
 }
