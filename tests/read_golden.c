@@ -95,15 +95,39 @@ static double check_case(const attn_reader *r, const cJSON *c, gboolean memn2n) 
   return worst;
 }
 
-void read_golden_check_text(const char *name, const char *arch) {
-  attn_reader *r = read_golden_reader(name);
+static void check_text(attn_reader *r, cJSON *g, const char *arch) {
   g_assert_cmpstr(attn_reader_architecture(r), ==, arch);
-  cJSON *g = read_golden_load(name);
   const cJSON *c;
   double worst = 0;
   int n = 0;
   cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "text")) worst = fmax(worst, check_case(r, c, strcmp(arch, "memn2n") == 0)), n++;
+  g_assert_cmpint(n, >, 0);
   g_test_message("%d typed stories: answers, probabilities and maps match the twin, max abs difference %.3g", n, worst);
+}
+
+void read_golden_check_text(const char *name, const char *arch) {
+  attn_reader *r = read_golden_reader(name);
+  cJSON *g = read_golden_load(name);
+  check_text(r, g, arch);
+  cJSON_Delete(g);
+  attn_reader_free(r);
+}
+
+void read_golden_check_shipped(const char *model, const char *arch) {
+  g_autofree char *dir = golden_shipped_path(model), *path = golden_fixture_path(model, "golden.json");
+  if (!g_file_test(dir, G_FILE_TEST_IS_DIR) || !g_file_test(path, G_FILE_TEST_EXISTS)) {
+    g_test_skip("the model is not shipped yet, or its golden file is missing");
+    return;
+  }
+  attn_model_dir *md = NULL;
+  cJSON *g = NULL;
+  g_assert_true(golden_load(dir, path, &md, &g));
+  attn_model_dir_close(md);
+  attn_error err = {0};
+  attn_reader *r = attn_reader_load(dir, &err);
+  if (!r) g_test_message("%s", err.message);
+  g_assert_nonnull(r);
+  check_text(r, g, arch);
   cJSON_Delete(g);
   attn_reader_free(r);
 }

@@ -22,6 +22,9 @@ attn_reader *read_golden_reader(const char *name);
 /* Reads every golden "text" case with attn_read and checks sentences, unknown words,
  * answer, probability and maps against the twin (arch: "memn2n" or "attentive-reader"). */
 void read_golden_check_text(const char *name, const char *arch);
+/* The same for the shipped data/models/model against $ATTN_FIXTURES/model/golden.json (the
+ * twin on the shipped weights); skipped while either is missing. */
+void read_golden_check_shipped(const char *model, const char *arch);
 /* Empty and blank stories and questions, invalid UTF-8, a story far longer than the
  * memory, a huge sentence and question: clear errors or warnings, never a crash. */
 void read_golden_check_bad_input(const char *name);

@@ -176,6 +176,9 @@ static void test_shipped_support(void) {
   attn_reader_free(r);
 }
 
+/* The shipped weights: 200 typed bAbI test stories (10 per task) against the twin. */
+static void test_shipped_vs_twin(void) { read_golden_check_shipped("memn2n-babi", "memn2n"); }
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/memn2n/tokenize", test_tokenize);
@@ -185,5 +188,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/memn2n/bad-input", test_bad_input);
   g_test_add_func("/memn2n/bad-model", test_bad_model);
   g_test_add_func("/memn2n/shipped/support", test_shipped_support);
+  g_test_add_func("/memn2n/shipped/vs-pytorch", test_shipped_vs_twin);
   return g_test_run();
 }

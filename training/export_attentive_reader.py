@@ -29,7 +29,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(1)
     ck = torch.load(args.checkpoint, map_location="cpu")
-    reproduce = ["/usr/bin/python3 training/train_attentive_reader.py   # resumable: rerun the same command",
+    reproduce = [export_memn2n.train_command("train_attentive_reader.py", "attentive-reader", ck),
                  "/usr/bin/python3 training/export_attentive_reader.py training/work/attentive-reader/ckpt_best.pt"]
     description = ("Attentive reader (Hermann et al. 2015): bidirectional GRU encoders of the story's words and of "
                    "the question, one attention over every story word, the answer from the attended story and the "

@@ -102,6 +102,26 @@ def export(ck, out_dir, config, data, adapter, title, description, reproduce, fl
     return result
 
 
+def train_command(script, adapter_name, ck):
+    """The command that remakes ck: the training arguments that differ from the defaults (paths and threads aside),
+    and --epochs stopping at the checkpoint's epoch (the schedule does not depend on the target)."""
+    defaults = vars(train_memn2n.parse_args(adapter_name=adapter_name).parse_args([]))
+    args = ck.get("args", {})
+    parts = [f"/usr/bin/python3 training/{script} --epochs {ck['epoch']}"]
+    for key, value in args.items():
+        if key in ("epochs", "data", "threads") or key not in defaults or value == defaults[key]:
+            continue
+        if key == "out_dir":
+            value = os.path.relpath(value, REPO)
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            flag = flag if value else "--no-" + key.replace("_", "-")
+            parts.append(flag)
+        else:
+            parts.append(f"{flag} {value}")
+    return " ".join(parts) + "   # resumable: rerun the same command"
+
+
 def main():
     ap = argparse.ArgumentParser(description="Export a MemN2N checkpoint to a model directory.")
     ap.add_argument("checkpoint", nargs="?", default=os.path.join(HERE, "work", "memn2n", "ckpt_best.pt"))
@@ -110,8 +130,9 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(1)
     ck = torch.load(args.checkpoint, map_location="cpu")
-    reproduce = ["/usr/bin/python3 training/train_memn2n.py   # resumable: rerun the same command",
-                 "/usr/bin/python3 training/export_memn2n.py training/work/memn2n/ckpt_best.pt"]
+    work = os.path.relpath(ck.get("args", {}).get("out_dir", os.path.join(HERE, "work", "memn2n")), REPO)
+    reproduce = [train_command("train_memn2n.py", "memn2n", ck),
+                 f"/usr/bin/python3 training/export_memn2n.py {work}/ckpt_best.pt"]
     description = ("End-to-end memory network (Sukhbaatar et al. 2015): 3 hops over the story's sentences, "
                    "bag-of-words memories with position encoding and temporal encoding, adjacent weight tying; "
                    "trained with linear start and random noise. It remembers the 50 most recent sentences.")

@@ -1,5 +1,6 @@
 # Golden files for tests/test_memn2n.c, computed by the PyTorch twin (training/memn2n.py).
 """usage: golden_memn2n.py tiny OUT_DIR
+       golden_memn2n.py shipped MODEL_DIR OUT [SHARED]
 
 Writes a random-weight tiny model directory (F32 config.json, model.safetensors, vocab.txt) and golden.json:
 - tokenize: texts and the words babi.tokenize makes of them (the C tokenizer must agree);
@@ -7,6 +8,10 @@ Writes a random-weight tiny model directory (F32 config.json, model.safetensors,
 - text: stories and questions as a user types them, with what the reader must make of them (kept sentences,
   words, unknown words, answer, probability, hop maps).
 The shared pieces (model directory, text cases) are also used by golden_attentive_reader.py.
+
+`shipped` runs the twin on the shipped F16 weights of MODEL_DIR over the first 10 questions of every bAbI test file
+(SHARED/data/babi, default ../shared), each typed as text (the story's sentences one per line, the question), and
+writes OUT with the same "text" cases: tests/test_memn2n.c checks the C reader against them.
 """
 import json
 import os
@@ -116,11 +121,11 @@ def id_cases(model):
     return cases
 
 
-def text_cases(run, vocab, max_sentences, max_words):
-    """run(ids, q_ids) -> (logits, maps over the kept sentences or words)."""
+def text_cases(run, vocab, max_sentences, max_words, stories=STORIES):
+    """run(ids, q_ids) -> (logits, maps over the kept sentences or words), for each (story, question) typed."""
     index = {w: i for i, w in enumerate(vocab)}
     cases = []
-    for story, question in STORIES:
+    for story, question in stories:
         if not babi.story_lines(story) or not question.strip():
             continue
         case, ids, q_ids = read_text(story, question, index, max_sentences, max_words)
@@ -144,8 +149,52 @@ def write_tiny(out_dir):
     write_golden(os.path.join(out_dir, "golden.json"), "memn2n.py", "golden_memn2n.py tiny " + out_dir, doc)
 
 
+def babi_typed(shared, per_task=10):
+    """(story text, question) pairs: the first per_task questions of each bAbI test file, as a user would type them."""
+    pairs = []
+    for task in range(1, 21):
+        story = []
+        with open(babi.task_file(task, "test", os.path.join(shared, "data", "babi")), encoding="utf-8") as f:
+            for raw in f:
+                head, _, rest = raw.rstrip("\n").partition(" ")
+                if not head.isdigit():
+                    continue
+                if int(head) == 1:
+                    story = []
+                if "\t" in rest:
+                    pairs.append(("\n".join(story) + "\n", rest.split("\t")[0].strip()))
+                    if len(pairs) == task * per_task:
+                        break
+                else:
+                    story.append(rest)
+    return pairs
+
+
+def load_shipped(model_dir):
+    config = json.load(open(os.path.join(model_dir, "config.json"), encoding="utf-8"))
+    arrays, _ = safetensors_io.load_file(os.path.join(model_dir, "model.safetensors"))
+    model = MemN2N({k: config[k] for k in ("vocab_size", "embed_dim", "hops", "memory_size", "max_sentence_words")})
+    model.load_state_dict({k: torch.from_numpy(a.astype(np.float32)) for k, a in arrays.items()})
+    return model.eval(), babi.read_vocab(os.path.join(model_dir, "vocab.txt"))
+
+
+def write_shipped(model_dir, out, shared):
+    model, vocab = load_shipped(model_dir)
+    c = model.config
+    cases = text_cases(lambda ids, q: run_ids(model, ids, q), vocab, c["memory_size"], c["max_sentence_words"],
+                       babi_typed(shared))
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    write_golden(out, "memn2n.py", f"golden_memn2n.py shipped {model_dir} {out}",
+                 {"model": os.path.basename(os.path.normpath(model_dir)), "text": cases})
+    print(f"{out}: {len(cases)} typed bAbI test stories, {sum(c['near_tie'] for c in cases)} near ties")
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    if len(sys.argv) != 3 or sys.argv[1] != "tiny":
+    if len(sys.argv) == 3 and sys.argv[1] == "tiny":
+        write_tiny(sys.argv[2])
+    elif len(sys.argv) in (4, 5) and sys.argv[1] == "shipped":
+        write_shipped(sys.argv[2], sys.argv[3],
+                      sys.argv[4] if len(sys.argv) == 5 else os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+    else:
         sys.exit(__doc__)
-    write_tiny(sys.argv[2])

@@ -44,7 +44,9 @@ void lens_page_show_timing(GtkWidget *status, const char *what, double model_ms,
     return;
   }
   double since_edit = (g_get_monotonic_time() - edit_time) / 1000.0;
-  g_autofree char *text = *what ? g_strdup_printf("%.0f ms · %s", model_ms, what) : g_strdup_printf("%.0f ms", model_ms);
+  int decimals = model_ms < 10 ? 1 : 0; /* a memory network answers in a fraction of a millisecond */
+  g_autofree char *text = *what ? g_strdup_printf("%.*f ms · %s", decimals, model_ms, what)
+                                : g_strdup_printf("%.*f ms", decimals, model_ms);
   g_autofree char *tip = g_strdup_printf("The model took %.1f ms; %.0f ms passed since the last edit (including the "
                                          "%d ms pause that waits for typing to stop, and at start the model's loading).",
                                          model_ms, since_edit, debounce_ms);
