@@ -66,7 +66,7 @@ def model_card(ck, eval_result, arch, name, description, val_use, train_cmd):
              "Multi30k task 1 (Elliott et al. 2016), raw En-De train split (29,000 pairs); "
              f"val (1,014) for {val_use}; test_2016_flickr (1,000) for the score below. "
              "Research / educational use only (Flickr30k terms).", "",
-             "## Reproduce", "", "```", train_cmd,
+             "## Reproduce", "", "```", train_cmd.format(epochs=ck["epoch"]) + "   # resumable; stops at this epoch",
              f"/usr/bin/python3 training/evaluate_{arch}.py --beam 4 {work}/ckpt_best.pt --json {work}/test_eval.json",
              f"/usr/bin/python3 training/export_{arch}.py --eval-json {work}/test_eval.json",
              "```", "", f"Training arguments: `{json.dumps(ck.get('args', {}))}`", ""]

@@ -1,7 +1,7 @@
 # Exports an RNN-with-attention checkpoint to data/models/rnn-attn-en-de (config.json + F16 safetensors).
 import export_common
 
-TRAIN_CMD = "/usr/bin/python3 training/spm_train.py && /usr/bin/python3 training/train_rnn.py --epochs 25 --threads 1"
+TRAIN_CMD = "/usr/bin/python3 training/spm_train.py && /usr/bin/python3 training/train_rnn.py --epochs {epochs} --threads 1"
 CONFIG_KEYS = ["vocab_size", "embed_dim", "enc_hidden", "dec_hidden", "attn_dim", "maxout_dim",
                "pad_token_id", "eos_token_id", "bos_token_id", "unk_token_id", "decoder_start_token_id",
                "max_position_embeddings", "dropout"]

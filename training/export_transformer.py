@@ -2,7 +2,7 @@
 import export_common
 from export_common import f16_tensors, write_text  # noqa: F401  (dates.py imports them from here)
 
-TRAIN_CMD = "/usr/bin/python3 training/spm_train.py && /usr/bin/python3 training/train_transformer.py --epochs 30 --threads 1"
+TRAIN_CMD = "/usr/bin/python3 training/spm_train.py && /usr/bin/python3 training/train_transformer.py --epochs {epochs} --threads 1"
 CONFIG_KEYS = ["d_model", "encoder_layers", "decoder_layers", "encoder_attention_heads", "decoder_attention_heads",
                "encoder_ffn_dim", "decoder_ffn_dim", "activation_function", "vocab_size", "max_position_embeddings",
                "pad_token_id", "eos_token_id", "decoder_start_token_id", "bos_token_id", "unk_token_id",

@@ -108,6 +108,7 @@ def shipped_cases(twin, model, spm_path, teacher_forced, shared, max_pieces=None
 def write_golden(path, twin_file, command, cases):
     doc = {"made_by": f"PyTorch twin training/{twin_file}, command: /usr/bin/python3 training/" + command,
            "torch": torch.__version__, "cases": cases}
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path + ".tmp", "w") as f:
         json.dump(doc, f, separators=(",", ":"))
     os.replace(path + ".tmp", path)
