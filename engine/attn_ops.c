@@ -23,6 +23,7 @@ void attn_matmul_bt(float *C, const float *A, const float *B, int M, int N, int 
  * in cache. Built for AVX2+FMA and chosen at run time; elsewhere sgemm does the work. */
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define ATTN_SMALL_ROWS 1
+#include <cpuid.h>
 #include <immintrin.h>
 typedef float attn_v8 __attribute__((vector_size(32)));
 
@@ -119,9 +120,13 @@ __attribute__((target("avx2,fma,f16c"))) static void rows4_h(float *const y[4], 
   ROWS_H_BODY(4)
 }
 
+/* F16C is CPUID leaf 1, ECX bit 29 (clang 14's __builtin_cpu_supports does not know it). */
 static int have_f16c(void) {
   static int cached = -1;
-  if (cached < 0) cached = have_avx2_fma() && __builtin_cpu_supports("f16c");
+  if (cached < 0) {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    cached = have_avx2_fma() && __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+  }
   return cached;
 }
 #endif
