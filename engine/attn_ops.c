@@ -18,126 +18,15 @@ void attn_matmul_bt(float *C, const float *A, const float *B, int M, int N, int 
 }
 
 
-/* A few rows (a beam's hypotheses) against a large weight matrix: sgemm spends most of its
- * time packing W, which is read only once here. Each W row meets up to 4 inputs while it is
- * in cache. Built for AVX2+FMA and chosen at run time; elsewhere sgemm does the work. */
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#define ATTN_SMALL_ROWS 1
-#include <cpuid.h>
-#include <immintrin.h>
-typedef float attn_v8 __attribute__((vector_size(32)));
-
-/* y[r][o] = (accumulate ? y[r][o] : 0) + b[o] + x[r] . W[o] for r < rows; x has 4 entries. */
-__attribute__((target("avx2,fma"))) static void rows4_bt(float *const y[4], const float *const x[4], int rows,
-                                                         const float *W, int ldw, const float *b, int in, int out,
-                                                         int accumulate) {
-  for (int o = 0; o < out; o++) {
-    const float *w = W + (int64_t)o * ldw;
-    attn_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-    int j = 0;
-    for (; j + 8 <= in; j += 8) {
-      attn_v8 wv, v;
-      memcpy(&wv, w + j, sizeof wv);
-      memcpy(&v, x[0] + j, sizeof v), a0 = (attn_v8)_mm256_fmadd_ps((__m256)wv, (__m256)v, (__m256)a0);
-      memcpy(&v, x[1] + j, sizeof v), a1 = (attn_v8)_mm256_fmadd_ps((__m256)wv, (__m256)v, (__m256)a1);
-      memcpy(&v, x[2] + j, sizeof v), a2 = (attn_v8)_mm256_fmadd_ps((__m256)wv, (__m256)v, (__m256)a2);
-      memcpy(&v, x[3] + j, sizeof v), a3 = (attn_v8)_mm256_fmadd_ps((__m256)wv, (__m256)v, (__m256)a3);
-    }
-    float s[4] = {0, 0, 0, 0};
-    for (int l = 0; l < 8; l++) s[0] += a0[l], s[1] += a1[l], s[2] += a2[l], s[3] += a3[l];
-    for (; j < in; j++)
-      for (int r = 0; r < 4; r++) s[r] += w[j] * x[r][j];
-    float bias = b ? b[o] : 0.0f;
-    for (int r = 0; r < rows; r++) y[r][o] = (accumulate ? y[r][o] : 0.0f) + s[r] + bias;
-  }
-}
-
-static int have_avx2_fma(void) {
-  static int cached = -1;
-  if (cached < 0) {
-    __builtin_cpu_init();
-    cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }
-  return cached;
-}
-
-/* The same over weights kept in half precision (F16C converts them as they stream in): a
- * decoder step is bound by reading its weights, and halves are half the bytes. */
-#define ROWS_H_BODY(R)                                                                           \
-  for (int o = 0; o < out; o++) {                                                                \
-    const uint16_t *w = W + (int64_t)o * in;                                                     \
-    __m256 acc[R];                                                                               \
-    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();                                    \
-    int j = 0;                                                                                   \
-    for (; j + 8 <= in; j += 8) {                                                                \
-      __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(w + j)));      \
-      for (int r = 0; r < R; r++) acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[r] + j), acc[r]); \
-    }                                                                                            \
-    float s[R];                                                                                  \
-    for (int r = 0; r < R; r++) {                                                                \
-      float lanes[8];                                                                            \
-      _mm256_storeu_ps(lanes, acc[r]);                                                           \
-      s[r] = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])); \
-    }                                                                                            \
-    for (; j < in; j++) {                                                                        \
-      float wj = _cvtsh_ss(w[j]);                                                                \
-      for (int r = 0; r < R; r++) s[r] += wj * x[r][j];                                          \
-    }                                                                                            \
-    float bias = b ? b[o] : 0.0f;                                                                \
-    for (int r = 0; r < rows; r++) y[r][o] = (accumulate ? y[r][o] : 0.0f) + s[r] + bias;        \
-  }
-
-/* One row: four accumulators over j, so that successive FMAs do not wait on each other. */
-__attribute__((target("avx2,fma,f16c"))) static void rows1_h(float *const y[1], const float *const x[1], int rows,
-                                                             const uint16_t *W, const float *b, int in, int out,
-                                                             int accumulate) {
-  const float *xr = x[0];
-  for (int o = 0; o < out; o++) {
-    const uint16_t *w = W + (int64_t)o * in;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int j = 0;
-#define HALF8(k) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(w + j + (k))))
-    for (; j + 32 <= in; j += 32) {
-      a0 = _mm256_fmadd_ps(HALF8(0), _mm256_loadu_ps(xr + j), a0);
-      a1 = _mm256_fmadd_ps(HALF8(8), _mm256_loadu_ps(xr + j + 8), a1);
-      a2 = _mm256_fmadd_ps(HALF8(16), _mm256_loadu_ps(xr + j + 16), a2);
-      a3 = _mm256_fmadd_ps(HALF8(24), _mm256_loadu_ps(xr + j + 24), a3);
-    }
-    for (; j + 8 <= in; j += 8) a0 = _mm256_fmadd_ps(HALF8(0), _mm256_loadu_ps(xr + j), a0);
-#undef HALF8
-    float lanes[8];
-    _mm256_storeu_ps(lanes, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    float s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-    for (; j < in; j++) s += _cvtsh_ss(w[j]) * xr[j];
-    y[0][o] = (accumulate ? y[0][o] : 0.0f) + s + (b ? b[o] : 0.0f);
-  }
-  (void)rows;
-}
-
-__attribute__((target("avx2,fma,f16c"))) static void rows4_h(float *const y[4], const float *const x[4], int rows,
-                                                             const uint16_t *W, const float *b, int in, int out,
-                                                             int accumulate) {
-  ROWS_H_BODY(4)
-}
-
-/* F16C is CPUID leaf 1, ECX bit 29 (clang 14's __builtin_cpu_supports does not know it). */
-static int have_f16c(void) {
-  static int cached = -1;
-  if (cached < 0) {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    cached = have_avx2_fma() && __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
-  }
-  return cached;
-}
-#endif
+#include "attn_kernels.h"
 
 int attn_small_rows_enabled = 1;
 
-/* C = (accumulate ? C : 0) + b + A W^T for 2..8 rows of A through rows4_bt; 0 when not taken. */
+/* C = (accumulate ? C : 0) + b + A W^T for 2..8 rows of A through attn_rows4_bt; 0 when not taken. */
 static int small_rows_bt(float *C, int ldc, const float *A, int lda, const float *W, int ldw, const float *b, int M,
                          int in, int out, int accumulate) {
 #ifdef ATTN_SMALL_ROWS
-  if (M < 2 || M > 8 || !attn_small_rows_enabled || !have_avx2_fma()) return 0;
+  if (M < 2 || M > 8 || !attn_small_rows_enabled || !attn_kernels_have_avx2_fma()) return 0;
   for (int r0 = 0; r0 < M; r0 += 4) {
     int rows = M - r0 < 4 ? M - r0 : 4;
     const float *xs[4];
@@ -146,7 +35,7 @@ static int small_rows_bt(float *C, int ldc, const float *A, int lda, const float
       int rr = r < rows ? r0 + r : r0;
       xs[r] = A + (int64_t)rr * lda, ys[r] = C + (int64_t)rr * ldc;
     }
-    rows4_bt(ys, xs, rows, W, ldw, b, in, out, accumulate);
+    attn_rows4_bt(ys, xs, rows, W, ldw, b, in, out, accumulate);
   }
   return 1;
 #else
@@ -207,7 +96,7 @@ static int exact_half(float f, uint16_t *h) {
 
 uint16_t *attn_half_copy(const float *w, size_t n) {
 #ifdef ATTN_SMALL_ROWS
-  if (!attn_small_rows_enabled || !have_f16c()) return NULL;
+  if (!attn_small_rows_enabled || !attn_kernels_have_f16c()) return NULL;
   uint16_t *h = malloc(n * sizeof *h);
   if (!h) return NULL;
   for (size_t i = 0; i < n; i++)
@@ -234,8 +123,8 @@ void attn_linear_h(float *y, const float *x, int ldx, const float *W, const uint
         int rr = r < rows ? r0 + r : r0;
         xs[r] = x + (int64_t)rr * ldx, ys[r] = y + (int64_t)rr * out;
       }
-      if (rows == 1) rows1_h(ys, xs, 1, Wh, b, in, out, 0);
-      else rows4_h(ys, xs, rows, Wh, b, in, out, 0);
+      if (rows == 1) attn_rows1_h(ys, xs, 1, Wh, b, in, out, 0);
+      else attn_rows4_h(ys, xs, rows, Wh, b, in, out, 0);
     }
     return;
   }

@@ -1,0 +1,26 @@
+/* Internal to libattn: the SIMD kernels behind attn_linear, attn_linear_h and attn_gemm for
+ * a few rows against a weight matrix read once (see attn_ops.h). x86-64 with GCC or clang
+ * only; each is built for AVX2+FMA (and F16C) and called only after the run-time check. */
+#ifndef ATTN_KERNELS_H
+#define ATTN_KERNELS_H
+
+#include <stdint.h>
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define ATTN_SMALL_ROWS 1
+
+int attn_kernels_have_avx2_fma(void);
+int attn_kernels_have_f16c(void); /* implies AVX2+FMA */
+
+/* y[r][o] = (accumulate ? y[r][o] : 0) + b[o] + x[r] . W[o] (W rows ldw apart) for r < rows;
+ * x and y have 4 entries (unused ones may repeat the first). b may be NULL. */
+void attn_rows4_bt(float *const y[4], const float *const x[4], int rows, const float *W, int ldw, const float *b,
+                   int in, int out, int accumulate);
+/* The same over half-precision weights W [out, in]: one row, and up to four. */
+void attn_rows1_h(float *const y[1], const float *const x[1], int rows, const uint16_t *W, const float *b, int in,
+                  int out, int accumulate);
+void attn_rows4_h(float *const y[4], const float *const x[4], int rows, const uint16_t *W, const float *b, int in,
+                  int out, int accumulate);
+#endif
+
+#endif
