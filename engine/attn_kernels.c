@@ -48,30 +48,15 @@ int attn_kernels_have_avx2_fma(void) {
 }
 
 /* The same over weights kept in half precision (F16C converts them as they stream in): a
- * decoder step is bound by reading its weights, and halves are half the bytes. */
-#define ROWS_H_BODY(R)                                                                           \
-  for (int o = 0; o < out; o++) {                                                                \
-    const uint16_t *w = W + (int64_t)o * in;                                                     \
-    __m256 acc[R];                                                                               \
-    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();                                    \
-    int j = 0;                                                                                   \
-    for (; j + 8 <= in; j += 8) {                                                                \
-      __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(w + j)));      \
-      for (int r = 0; r < R; r++) acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[r] + j), acc[r]); \
-    }                                                                                            \
-    float s[R];                                                                                  \
-    for (int r = 0; r < R; r++) {                                                                \
-      float lanes[8];                                                                            \
-      _mm256_storeu_ps(lanes, acc[r]);                                                           \
-      s[r] = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])); \
-    }                                                                                            \
-    for (; j < in; j++) {                                                                        \
-      float wj = _cvtsh_ss(w[j]);                                                                \
-      for (int r = 0; r < R; r++) s[r] += wj * x[r][j];                                          \
-    }                                                                                            \
-    float bias = b ? b[o] : 0.0f;                                                                \
-    for (int r = 0; r < rows; r++) y[r][o] = (accumulate ? y[r][o] : 0.0f) + s[r] + bias;        \
-  }
+ * decoder step is bound by reading its weights, and halves are half the bytes. Written out
+ * with named accumulators, so that they stay in registers at any optimisation level. */
+#define HALF8(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+
+__attribute__((target("avx2,fma,f16c"))) static inline float hsum8(__m256 v) {
+  float lanes[8];
+  _mm256_storeu_ps(lanes, v);
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
 
 /* One row: four accumulators over j, so that successive FMAs do not wait on each other. */
 __attribute__((target("avx2,fma,f16c"))) void attn_rows1_h(float *const y[1], const float *const x[1], int rows,
@@ -82,18 +67,14 @@ __attribute__((target("avx2,fma,f16c"))) void attn_rows1_h(float *const y[1], co
     const uint16_t *w = W + (int64_t)o * in;
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int j = 0;
-#define HALF8(k) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(w + j + (k))))
     for (; j + 32 <= in; j += 32) {
-      a0 = _mm256_fmadd_ps(HALF8(0), _mm256_loadu_ps(xr + j), a0);
-      a1 = _mm256_fmadd_ps(HALF8(8), _mm256_loadu_ps(xr + j + 8), a1);
-      a2 = _mm256_fmadd_ps(HALF8(16), _mm256_loadu_ps(xr + j + 16), a2);
-      a3 = _mm256_fmadd_ps(HALF8(24), _mm256_loadu_ps(xr + j + 24), a3);
+      a0 = _mm256_fmadd_ps(HALF8(w + j), _mm256_loadu_ps(xr + j), a0);
+      a1 = _mm256_fmadd_ps(HALF8(w + j + 8), _mm256_loadu_ps(xr + j + 8), a1);
+      a2 = _mm256_fmadd_ps(HALF8(w + j + 16), _mm256_loadu_ps(xr + j + 16), a2);
+      a3 = _mm256_fmadd_ps(HALF8(w + j + 24), _mm256_loadu_ps(xr + j + 24), a3);
     }
-    for (; j + 8 <= in; j += 8) a0 = _mm256_fmadd_ps(HALF8(0), _mm256_loadu_ps(xr + j), a0);
-#undef HALF8
-    float lanes[8];
-    _mm256_storeu_ps(lanes, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    float s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    for (; j + 8 <= in; j += 8) a0 = _mm256_fmadd_ps(HALF8(w + j), _mm256_loadu_ps(xr + j), a0);
+    float s = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
     for (; j < in; j++) s += _cvtsh_ss(w[j]) * xr[j];
     y[0][o] = (accumulate ? y[0][o] : 0.0f) + s + (b ? b[o] : 0.0f);
   }
@@ -101,12 +82,30 @@ __attribute__((target("avx2,fma,f16c"))) void attn_rows1_h(float *const y[1], co
 }
 
 __attribute__((target("avx2,fma,f16c"))) void attn_rows4_h(float *const y[4], const float *const x[4], int rows,
-                                                             const uint16_t *W, const float *b, int in, int out,
-                                                             int accumulate) {
-  ROWS_H_BODY(4)
+                                                           const uint16_t *W, const float *b, int in, int out,
+                                                           int accumulate) {
+  const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+  for (int o = 0; o < out; o++) {
+    const uint16_t *w = W + (int64_t)o * in;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int j = 0;
+    for (; j + 8 <= in; j += 8) {
+      __m256 wv = HALF8(w + j);
+      a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x0 + j), a0);
+      a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x1 + j), a1);
+      a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x2 + j), a2);
+      a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x3 + j), a3);
+    }
+    float s[4] = {hsum8(a0), hsum8(a1), hsum8(a2), hsum8(a3)};
+    for (; j < in; j++) {
+      float wj = _cvtsh_ss(w[j]);
+      s[0] += wj * x0[j], s[1] += wj * x1[j], s[2] += wj * x2[j], s[3] += wj * x3[j];
+    }
+    float bias = b ? b[o] : 0.0f;
+    for (int r = 0; r < rows; r++) y[r][o] = (accumulate ? y[r][o] : 0.0f) + s[r] + bias;
+  }
 }
 
-/* F16C is CPUID leaf 1, ECX bit 29 (clang 14's __builtin_cpu_supports does not know it). */
 int attn_kernels_have_f16c(void) {
   static int cached = -1;
   if (cached < 0) {
