@@ -1,12 +1,13 @@
 /* Internal to libattn: the SIMD kernels behind attn_linear, attn_linear_h and attn_gemm for
  * a few rows against a weight matrix read once (see attn_ops.h). x86-64 with GCC or clang
- * only; each is built for AVX2+FMA (and F16C) and called only after the run-time check. */
+ * only (-DATTN_NO_SIMD leaves them out); each is built for AVX2+FMA (and F16C) and called
+ * only after the run-time check. */
 #ifndef ATTN_KERNELS_H
 #define ATTN_KERNELS_H
 
 #include <stdint.h>
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(ATTN_NO_SIMD)
 #define ATTN_SMALL_ROWS 1
 
 int attn_kernels_have_avx2_fma(void);
