@@ -110,8 +110,8 @@ struct _LensCaptionPage {
   GPtrArray *models;    /* LensPageModel, in the order of the dropdown */
   cJSON *examples;      /* scenes.json of the examples folder */
   char *examples_dir;
-  LensModelRef *captioner;
-  char *model_path, *message;
+  LensModelSlot captioner;
+  char *message;
   attn_trace *trace;    /* as the model produced it */
   LensRenderOptions options;
   LensLayout *layout;   /* where the last drawing put things (large: allocated) */
@@ -131,7 +131,7 @@ struct _LensCaptionPage {
   LensPageSpinner spinner;
   gint64 edit_time;
   double last_ms;
-  int loading, captioning, updating;
+  int loading, captioning, updating; /* loading: image files being read */
 };
 
 G_DEFINE_FINAL_TYPE(LensCaptionPage, lens_caption_page, GTK_TYPE_BOX)
@@ -146,7 +146,7 @@ static void show_message(LensCaptionPage *self, const char *text, GtkMessageType
 }
 
 static void busy_changed(LensCaptionPage *self) {
-  lens_page_spinner_set_busy(&self->spinner, self->loading > 0 || self->captioning > 0);
+  lens_page_spinner_set_busy(&self->spinner, self->loading > 0 || self->captioner.loading > 0 || self->captioning > 0);
 }
 
 /* ---- the image ---- */
@@ -339,14 +339,14 @@ static void start_captioning(LensCaptionPage *self) {
   self->generation++;
   g_cancellable_cancel(self->cancellable);
   g_clear_object(&self->cancellable);
-  if (!self->captioner) return; /* the model's load finishes and calls us again */
+  if (!self->captioner.model) return; /* the model's load finishes and calls us again */
   if (!self->rgb) {
     set_trace(self, NULL);
     return;
   }
   self->cancellable = g_cancellable_new();
   job *j = g_new0(job, 1);
-  j->captioner = lens_model_ref_acquire(self->captioner);
+  j->captioner = lens_model_ref_acquire(self->captioner.model);
   j->rgb = g_memdup2(self->rgb, (gsize)self->width * self->height * 3 * sizeof(float));
   j->width = self->width, j->height = self->height;
   attn_caption_opts_init(&j->opts);
@@ -738,7 +738,7 @@ static void draw_text(GtkWidget *w, cairo_t *cr, double x, double y, const char 
 /* No caption yet: the image alone, fitted, with a note under it (Compose works without a model). */
 static void draw_image_only(LensCaptionPage *self, cairo_t *cr, int width, int height, gboolean dark) {
   memset(self->layout, 0, sizeof *self->layout);
-  const char *note = !self->model_path ? "No caption model: train caption-scenes (training/README.md) or open a model folder (Ctrl+O)."
+  const char *note = !self->captioner.path ? "No caption model: train caption-scenes (training/README.md) or open a model folder (Ctrl+O)."
                      : !self->argb ? "Open, drop or paste an image, pick an example scene, or compose one."
                                    : "Captioning…";
   if (self->argb) {
@@ -807,40 +807,21 @@ static void on_canvas_motion(GtkEventControllerMotion *m, double x, double y, gp
 
 /* ---- models ---- */
 
-static void model_loaded(GObject *source, GAsyncResult *result, gpointer data) {
-  LensCaptionPage *self = LENS_CAPTION_PAGE(source);
-  const char *path = ((LensModelLoad *)g_task_get_task_data(G_TASK(result)))->path;
-  g_autoptr(GError) error = NULL;
-  LensModelRef *c = g_task_propagate_pointer(G_TASK(result), &error);
-  self->loading--;
+static void model_ready(gpointer page, gboolean loaded, const GError *error) {
+  LensCaptionPage *self = page;
   busy_changed(self);
-  if (g_strcmp0(path, self->model_path) != 0) { /* the user chose another meanwhile */
-    lens_model_ref_release(c);
-    return;
-  }
-  if (!c) {
+  if (error) {
     g_autofree char *msg = g_strdup_printf("The model could not be loaded: %s", error->message);
     show_message(self, msg, GTK_MESSAGE_ERROR);
     set_trace(self, NULL);
-    return;
+  } else if (loaded) {
+    start_captioning(self);
   }
-  lens_model_ref_release(self->captioner);
-  self->captioner = c;
-  start_captioning(self);
 }
 
 static void load_model(LensCaptionPage *self, const LensPageModel *m) {
-  if (g_strcmp0(m->path, self->model_path) == 0 && self->captioner) return;
-  g_free(self->model_path);
-  self->model_path = g_strdup(m->path);
-  lens_model_ref_release(self->captioner);
-  self->captioner = NULL;
-  gtk_label_set_text(GTK_LABEL(self->card_label), m->card ? m->card : "This model has no MODEL.md.");
-  gtk_widget_set_tooltip_text(self->model_dropdown, m->path);
-  self->loading++;
-  busy_changed(self);
-  lens_page_run_in_thread(self, NULL, model_loaded, NULL, lens_model_load_new(m->path, load_captioner, free_captioner),
-                          lens_model_load_free, lens_model_load_in_thread);
+  lens_page_show_card(self->card_label, self->model_dropdown, m);
+  if (lens_model_slot_choose(&self->captioner, m->path)) busy_changed(self);
 }
 
 static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
@@ -868,7 +849,7 @@ gboolean lens_caption_page_select_model(LensCaptionPage *self, const char *name)
   return TRUE;
 }
 
-const char *lens_caption_page_get_model_path(LensCaptionPage *self) { return self->model_path; }
+const char *lens_caption_page_get_model_path(LensCaptionPage *self) { return self->captioner.path; }
 
 void lens_caption_page_select_default(LensCaptionPage *self) {
   if (lens_caption_page_select_model(self, DEFAULT_CAPTION_MODEL)) return;
@@ -1040,6 +1021,7 @@ static void connect_controls(LensCaptionPage *self) {
 }
 
 static void lens_caption_page_init(LensCaptionPage *self) {
+  lens_model_slot_init(&self->captioner, self, load_captioner, free_captioner, model_ready);
   self->models = lens_page_models_new();
   self->shapes = g_array_new(FALSE, FALSE, sizeof(ComposeShape));
   self->selected = -1, self->pinned_word = -1;
@@ -1065,12 +1047,12 @@ static void lens_caption_page_dispose(GObject *object) {
 
 static void lens_caption_page_finalize(GObject *object) {
   LensCaptionPage *self = LENS_CAPTION_PAGE(object);
-  lens_model_ref_release(self->captioner);
+  lens_model_slot_clear(&self->captioner);
   attn_trace_free(self->trace);
   cJSON_Delete(self->examples);
   g_ptr_array_unref(self->models);
   g_array_unref(self->shapes);
-  g_free(self->argb), g_free(self->rgb), g_free(self->model_path), g_free(self->message), g_free(self->examples_dir);
+  g_free(self->argb), g_free(self->rgb), g_free(self->message), g_free(self->examples_dir);
   g_free(self->layout);
   G_OBJECT_CLASS(lens_caption_page_parent_class)->finalize(object);
 }
@@ -1087,7 +1069,7 @@ GtkWidget *lens_caption_page_new(void) { return g_object_new(LENS_TYPE_CAPTION_P
 const attn_trace *lens_caption_page_get_trace(LensCaptionPage *self) { return self->trace; }
 guint lens_caption_page_get_n_results(LensCaptionPage *self) { return self->n_results; }
 gboolean lens_caption_page_is_busy(LensCaptionPage *self) {
-  return self->loading > 0 || self->captioning > 0 || self->debounce_id != 0;
+  return self->loading > 0 || self->captioner.loading > 0 || self->captioning > 0 || self->debounce_id != 0;
 }
 const char *lens_caption_page_get_message(LensCaptionPage *self) { return self->message; }
 double lens_caption_page_get_last_ms(LensCaptionPage *self) { return self->last_ms; }

@@ -87,19 +87,21 @@ void lens_model_ref_release(LensModelRef *r) {
 }
 void *lens_model_ref_get(LensModelRef *r) { return r->model; }
 
-LensModelLoad *lens_model_load_new(const char *path, LensModelLoader load, GDestroyNotify free_model) {
-  LensModelLoad *l = g_new0(LensModelLoad, 1);
-  *l = (LensModelLoad){g_strdup(path), load, free_model};
-  return l;
-}
+/* What a worker loads: the task data of load_in_thread. */
+typedef struct LensModelLoad {
+  char *path;
+  LensModelLoader load;
+  GDestroyNotify free_model;
+} LensModelLoad;
 
-void lens_model_load_free(gpointer data) {
+static void model_load_free(gpointer data) {
   LensModelLoad *l = data;
   g_free(l->path);
   g_free(l);
 }
 
-void lens_model_load_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+/* GTask thread body: returns a LensModelRef, or a LENS_ERROR naming what is wrong. */
+static void load_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
   LensModelLoad *l = data;
   attn_error err = {0};
   void *model = l->load(l->path, &err);
@@ -110,4 +112,45 @@ void lens_model_load_in_thread(GTask *task, gpointer source, gpointer data, GCan
   LensModelRef *r = g_atomic_rc_box_new0(LensModelRef);
   *r = (LensModelRef){model, l->free_model};
   g_task_return_pointer(task, r, (GDestroyNotify)lens_model_ref_release);
+}
+
+void lens_model_slot_init(LensModelSlot *slot, gpointer page, LensModelLoader load, GDestroyNotify free_model,
+                          LensModelReady ready) {
+  *slot = (LensModelSlot){NULL, NULL, 0, page, load, free_model, ready};
+}
+
+static void slot_load_done(GObject *source, GAsyncResult *result, gpointer data) {
+  LensModelSlot *slot = data; /* inside the page, which the task kept alive */
+  const char *path = ((LensModelLoad *)g_task_get_task_data(G_TASK(result)))->path;
+  g_autoptr(GError) error = NULL;
+  LensModelRef *r = g_task_propagate_pointer(G_TASK(result), &error);
+  slot->loading--;
+  if (g_strcmp0(path, slot->path) != 0) { /* the user chose another meanwhile */
+    lens_model_ref_release(r);
+    slot->ready(slot->page, FALSE, NULL);
+    return;
+  }
+  lens_model_ref_release(slot->model);
+  slot->model = r;
+  slot->ready(slot->page, r != NULL, error);
+}
+
+gboolean lens_model_slot_choose(LensModelSlot *slot, const char *path) {
+  if (g_strcmp0(path, slot->path) == 0 && slot->model) return FALSE;
+  g_free(slot->path);
+  slot->path = g_strdup(path);
+  g_clear_pointer(&slot->model, lens_model_ref_release);
+  slot->loading++;
+  LensModelLoad *l = g_new0(LensModelLoad, 1);
+  *l = (LensModelLoad){g_strdup(path), slot->load, slot->free_model};
+  GTask *task = g_task_new(slot->page, NULL, slot_load_done, slot);
+  g_task_set_task_data(task, l, model_load_free);
+  g_task_run_in_thread(task, load_in_thread);
+  g_object_unref(task);
+  return TRUE;
+}
+
+void lens_model_slot_clear(LensModelSlot *slot) {
+  g_clear_pointer(&slot->model, lens_model_ref_release);
+  g_clear_pointer(&slot->path, g_free);
 }

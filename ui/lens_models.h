@@ -36,16 +36,27 @@ LensModelRef *lens_model_ref_acquire(LensModelRef *r);
 void lens_model_ref_release(LensModelRef *r); /* NULL is fine */
 void *lens_model_ref_get(LensModelRef *r);
 
-/* What a page asks to load: the task data of lens_model_load_in_thread. */
-typedef struct LensModelLoad {
-  char *path;
+/* Called on the main thread after each model load a slot started finishes: loaded is TRUE
+ * when it installed the chosen model in slot->model, error is set when the chosen model
+ * failed to load; a load the user has since replaced gives FALSE and NULL. */
+typedef void (*LensModelReady)(gpointer page, gboolean loaded, const GError *error);
+
+/* The model a page works with: the one chosen last, loaded on a worker thread. */
+typedef struct LensModelSlot {
+  char *path;          /* chosen last; NULL before the first choice */
+  LensModelRef *model; /* the loaded model; NULL while it loads or after it failed */
+  int loading;         /* loads under way (the page's spinner) */
+  gpointer page;       /* the GObject the loads belong to (kept alive while they run) */
   LensModelLoader load;
   GDestroyNotify free_model;
-} LensModelLoad;
-LensModelLoad *lens_model_load_new(const char *path, LensModelLoader load, GDestroyNotify free_model);
-void lens_model_load_free(gpointer load);
-/* GTask thread body: returns a LensModelRef, or a LENS_ERROR naming what is wrong. */
-void lens_model_load_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable);
+  LensModelReady ready;
+} LensModelSlot;
+void lens_model_slot_init(LensModelSlot *slot, gpointer page, LensModelLoader load, GDestroyNotify free_model,
+                          LensModelReady ready);
+/* Chooses path: starts loading it unless it is the loaded model already (FALSE then). */
+gboolean lens_model_slot_choose(LensModelSlot *slot, const char *path);
+/* Lets go of the model and the path (dispose/finalize). */
+void lens_model_slot_clear(LensModelSlot *slot);
 
 #define LENS_ERROR (lens_error_quark())
 GQuark lens_error_quark(void);

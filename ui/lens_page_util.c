@@ -83,6 +83,11 @@ int lens_page_models_find(GPtrArray *models, const char *name) {
   return -1;
 }
 
+void lens_page_show_card(GtkWidget *card_label, GtkWidget *dropdown, const LensPageModel *m) {
+  gtk_label_set_text(GTK_LABEL(card_label), m->card ? m->card : "This model has no MODEL.md.");
+  gtk_widget_set_tooltip_text(dropdown, m->path);
+}
+
 /* ---- the spinner ---- */
 
 void lens_page_spinner_init(LensPageSpinner *s) {

@@ -34,6 +34,8 @@ int lens_page_models_add(GPtrArray *models, GtkStringList *names, const char *pa
                          const char *card);
 /* The index of the model whose path or folder name is name; -1 if none. */
 int lens_page_models_find(GPtrArray *models, const char *name);
+/* Shows m's card in card_label and its folder as the dropdown's tooltip. */
+void lens_page_show_card(GtkWidget *card_label, GtkWidget *dropdown, const LensPageModel *m);
 
 /* A spinner that appears only when work lasts longer than a moment. */
 typedef struct LensPageSpinner {

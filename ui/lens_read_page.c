@@ -42,15 +42,15 @@ struct _LensReadPage {
   GtkTextBuffer *story_buffer;
   GtkTextTag *unknown_tag;
   LensTraceView *view;
-  LensModelRef *reader;
-  char *model_path, *message, *answer_text, *unknown_words;
+  LensModelSlot reader;
+  char *message, *answer_text, *unknown_words;
   attn_trace *trace; /* as the model produced it */
   GCancellable *cancellable;
   guint64 generation;
   guint debounce_id;
   LensPageSpinner spinner;
   gint64 edit_time;
-  int loading, reading, updating;
+  int reading, updating;
 };
 
 G_DEFINE_FINAL_TYPE(LensReadPage, lens_read_page, GTK_TYPE_BOX)
@@ -64,7 +64,7 @@ static void show_message(LensReadPage *self, const char *text, GtkMessageType ty
 }
 
 static void busy_changed(LensReadPage *self) {
-  lens_page_spinner_set_busy(&self->spinner, self->loading > 0 || self->reading > 0);
+  lens_page_spinner_set_busy(&self->spinner, self->reader.loading > 0 || self->reading > 0);
 }
 
 /* ---- unknown words, marked in the editor and the question ---- */
@@ -107,13 +107,13 @@ static void mark_unknown(LensReadPage *self) {
   gtk_text_buffer_remove_tag(self->story_buffer, self->unknown_tag, &a, &b);
   g_free(self->unknown_words);
   self->unknown_words = g_strdup("");
-  if (!self->reader) return;
+  if (!self->reader.model) return;
   g_autofree char *story = lens_read_page_get_story(self);
   const char *question = gtk_editable_get_text(GTK_EDITABLE(self->question_entry));
   g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   GString *list = g_string_new(NULL);
-  collect_unknown((attn_reader *)lens_model_ref_get(self->reader), story, seen, list);
-  collect_unknown((attn_reader *)lens_model_ref_get(self->reader), question, seen, list);
+  collect_unknown((attn_reader *)lens_model_ref_get(self->reader.model), story, seen, list);
+  collect_unknown((attn_reader *)lens_model_ref_get(self->reader.model), question, seen, list);
   g_free(self->unknown_words);
   self->unknown_words = g_string_free(list, FALSE);
   GArray *ranges = g_array_new(FALSE, FALSE, sizeof(int));
@@ -238,7 +238,7 @@ static void start_reading(LensReadPage *self) {
   self->generation++;
   g_cancellable_cancel(self->cancellable);
   g_clear_object(&self->cancellable);
-  if (!self->reader) return; /* the model's load finishes and calls us again */
+  if (!self->reader.model) return; /* the model's load finishes and calls us again */
   if (lens_page_is_blank(story) || lens_page_is_blank(question)) {
     show_message(self, NULL, GTK_MESSAGE_INFO);
     set_trace(self, NULL, lens_page_is_blank(story) ? "Write a story on the left, one sentence per line."
@@ -248,7 +248,7 @@ static void start_reading(LensReadPage *self) {
   }
   self->cancellable = g_cancellable_new();
   job *j = g_new0(job, 1);
-  j->reader = lens_model_ref_acquire(self->reader);
+  j->reader = lens_model_ref_acquire(self->reader.model);
   j->story = g_steal_pointer(&story);
   j->question = g_strdup(question);
   j->generation = self->generation;
@@ -274,40 +274,21 @@ static void on_text_changed(gpointer object, gpointer data) { schedule_reading(d
 
 /* ---- loading a model ---- */
 
-static void load_done(GObject *source, GAsyncResult *result, gpointer data) {
-  LensReadPage *self = LENS_READ_PAGE(source);
-  const char *path = ((LensModelLoad *)g_task_get_task_data(G_TASK(result)))->path;
-  g_autoptr(GError) error = NULL;
-  LensModelRef *r = g_task_propagate_pointer(G_TASK(result), &error);
-  self->loading--;
+static void model_ready(gpointer page, gboolean loaded, const GError *error) {
+  LensReadPage *self = page;
   busy_changed(self);
-  if (g_strcmp0(path, self->model_path) != 0) { /* the user chose another meanwhile */
-    lens_model_ref_release(r);
-    return;
-  }
-  if (!r) {
+  if (error) {
     g_autofree char *msg = g_strdup_printf("The model could not be loaded: %s", error->message);
     show_message(self, msg, GTK_MESSAGE_ERROR);
     set_trace(self, NULL, "No model loaded.");
-    return;
+  } else if (loaded) {
+    start_reading(self);
   }
-  lens_model_ref_release(self->reader);
-  self->reader = r;
-  start_reading(self);
 }
 
 static void load_model(LensReadPage *self, const LensPageModel *m) {
-  if (g_strcmp0(m->path, self->model_path) == 0 && self->reader) return;
-  g_free(self->model_path);
-  self->model_path = g_strdup(m->path);
-  lens_model_ref_release(self->reader);
-  self->reader = NULL;
-  gtk_label_set_text(GTK_LABEL(self->card_label), m->card ? m->card : "This model has no MODEL.md.");
-  gtk_widget_set_tooltip_text(self->model_dropdown, m->path);
-  self->loading++;
-  busy_changed(self);
-  lens_page_run_in_thread(self, NULL, load_done, NULL, lens_model_load_new(m->path, load_reader, free_reader),
-                          lens_model_load_free, lens_model_load_in_thread);
+  lens_page_show_card(self->card_label, self->model_dropdown, m);
+  if (lens_model_slot_choose(&self->reader, m->path)) busy_changed(self);
 }
 
 static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
@@ -431,6 +412,7 @@ static void build_body(LensReadPage *self) {
 }
 
 static void lens_read_page_init(LensReadPage *self) {
+  lens_model_slot_init(&self->reader, self, load_reader, free_reader, model_ready);
   self->models = lens_page_models_new();
   self->answer_text = g_strdup("");
   self->unknown_words = g_strdup("");
@@ -456,10 +438,10 @@ static void lens_read_page_dispose(GObject *object) {
 
 static void lens_read_page_finalize(GObject *object) {
   LensReadPage *self = LENS_READ_PAGE(object);
-  lens_model_ref_release(self->reader);
+  lens_model_slot_clear(&self->reader);
   attn_trace_free(self->trace);
   g_ptr_array_unref(self->models);
-  g_free(self->model_path), g_free(self->message), g_free(self->answer_text), g_free(self->unknown_words);
+  g_free(self->message), g_free(self->answer_text), g_free(self->unknown_words);
   G_OBJECT_CLASS(lens_read_page_parent_class)->finalize(object);
 }
 
@@ -493,7 +475,7 @@ gboolean lens_read_page_select_model(LensReadPage *self, const char *name) {
   return TRUE;
 }
 
-const char *lens_read_page_get_model_path(LensReadPage *self) { return self->model_path; }
+const char *lens_read_page_get_model_path(LensReadPage *self) { return self->reader.path; }
 
 void lens_read_page_set_story(LensReadPage *self, const char *story) {
   gtk_text_buffer_set_text(self->story_buffer, story, -1);
@@ -522,7 +504,7 @@ const attn_trace *lens_read_page_get_trace(LensReadPage *self) { return self->tr
 const char *lens_read_page_get_answer_text(LensReadPage *self) { return self->answer_text; }
 const char *lens_read_page_get_unknown_words(LensReadPage *self) { return self->unknown_words; }
 gboolean lens_read_page_is_busy(LensReadPage *self) {
-  return self->loading > 0 || self->reading > 0 || self->debounce_id != 0;
+  return self->reader.loading > 0 || self->reading > 0 || self->debounce_id != 0;
 }
 const char *lens_read_page_get_message(LensReadPage *self) { return self->message; }
 

@@ -17,8 +17,8 @@ struct _LensTranslatePage {
   GtkStringList *map_names, *hyp_names;
   GtkWidget *stack, *heads_grid;
   LensTraceView *view;
-  LensModelRef *model;
-  char *model_path, *message, *title;
+  LensModelSlot model; /* the translator */
+  char *message, *title;
   attn_trace *trace; /* as the model produced it */
   GCancellable *cancellable;
   guint64 generation;
@@ -26,7 +26,7 @@ struct _LensTranslatePage {
   LensPageSpinner spinner;
   gint64 edit_time;
   double last_ms;
-  int loading, translating, hyp_index, updating;
+  int translating, hyp_index, updating;
 };
 
 G_DEFINE_FINAL_TYPE(LensTranslatePage, lens_translate_page, GTK_TYPE_BOX)
@@ -44,7 +44,7 @@ static void show_message(LensTranslatePage *self, const char *text, GtkMessageTy
 }
 
 static void busy_changed(LensTranslatePage *self) {
-  lens_page_spinner_set_busy(&self->spinner, self->loading > 0 || self->translating > 0);
+  lens_page_spinner_set_busy(&self->spinner, self->model.loading > 0 || self->translating > 0);
 }
 
 /* ---- the worker ---- */
@@ -116,7 +116,7 @@ static void start_translation(LensTranslatePage *self) {
   self->generation++;
   g_cancellable_cancel(self->cancellable);
   g_clear_object(&self->cancellable);
-  if (!self->model) return; /* the model's load finishes and calls us again */
+  if (!self->model.model) return; /* the model's load finishes and calls us again */
   if (lens_page_is_blank(text)) {
     show_message(self, NULL, GTK_MESSAGE_INFO);
     clear_trace(self, "Type a sentence above to see where the model looks.");
@@ -124,7 +124,7 @@ static void start_translation(LensTranslatePage *self) {
   }
   self->cancellable = g_cancellable_new();
   job *j = g_new0(job, 1);
-  j->model = lens_model_ref_acquire(self->model);
+  j->model = lens_model_ref_acquire(self->model.model);
   j->text = g_steal_pointer(&text);
   attn_translate_opts_init(&j->opts);
   j->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
@@ -155,42 +155,24 @@ static void on_text_changed(GtkTextBuffer *buffer, gpointer data) { schedule_tra
 static void *load_translator(const char *path, attn_error *err) { return attn_translator_load(path, err); }
 static void free_translator(gpointer t) { attn_translator_free(t); }
 
-static void load_done(GObject *source, GAsyncResult *result, gpointer data) {
-  LensTranslatePage *self = LENS_TRANSLATE_PAGE(source);
-  const char *path = ((LensModelLoad *)g_task_get_task_data(G_TASK(result)))->path;
-  g_autoptr(GError) error = NULL;
-  LensModelRef *t = g_task_propagate_pointer(G_TASK(result), &error);
-  self->loading--;
+static void model_ready(gpointer page, gboolean loaded, const GError *error) {
+  LensTranslatePage *self = page;
   busy_changed(self);
-  if (g_strcmp0(path, self->model_path) != 0) { /* the user chose another meanwhile */
-    lens_model_ref_release(t);
-    return;
-  }
-  if (!t) {
+  if (error) {
     g_autofree char *msg = g_strdup_printf("The model could not be loaded: %s", error->message);
     show_message(self, msg, GTK_MESSAGE_ERROR);
     clear_trace(self, "No model loaded.");
-    return;
+  } else if (loaded) {
+    start_translation(self);
   }
-  lens_model_ref_release(self->model);
-  self->model = t;
-  start_translation(self);
 }
 
 void lens_translate_page_set_model(LensTranslatePage *self, const char *path) {
   g_return_if_fail(LENS_IS_TRANSLATE_PAGE(self));
-  if (g_strcmp0(path, self->model_path) == 0 && self->model) return;
-  g_free(self->model_path);
-  self->model_path = g_strdup(path);
-  lens_model_ref_release(self->model);
-  self->model = NULL;
-  self->loading++;
-  busy_changed(self);
-  lens_page_run_in_thread(self, NULL, load_done, NULL, lens_model_load_new(path, load_translator, free_translator),
-                          lens_model_load_free, lens_model_load_in_thread);
+  if (lens_model_slot_choose(&self->model, path)) busy_changed(self);
 }
 
-const char *lens_translate_page_get_model_path(LensTranslatePage *self) { return self->model_path; }
+const char *lens_translate_page_get_model_path(LensTranslatePage *self) { return self->model.path; }
 
 /* ---- what the view shows ---- */
 
@@ -496,6 +478,7 @@ static void connect_controls(LensTranslatePage *self) {
 }
 
 static void lens_translate_page_init(LensTranslatePage *self) {
+  lens_model_slot_init(&self->model, self, load_translator, free_translator, model_ready);
   lens_page_init_box(GTK_BOX(self));
   build_input(self);
   build_output(self);
@@ -515,9 +498,9 @@ static void lens_translate_page_dispose(GObject *object) {
 
 static void lens_translate_page_finalize(GObject *object) {
   LensTranslatePage *self = LENS_TRANSLATE_PAGE(object);
-  lens_model_ref_release(self->model);
+  lens_model_slot_clear(&self->model);
   attn_trace_free(self->trace);
-  g_free(self->model_path), g_free(self->message), g_free(self->title);
+  g_free(self->message), g_free(self->title);
   G_OBJECT_CLASS(lens_translate_page_parent_class)->finalize(object);
 }
 
@@ -545,7 +528,7 @@ char *lens_translate_page_get_text(LensTranslatePage *self) {
 LensTraceView *lens_translate_page_get_view(LensTranslatePage *self) { return self->view; }
 const attn_trace *lens_translate_page_get_trace(LensTranslatePage *self) { return self->trace; }
 gboolean lens_translate_page_is_busy(LensTranslatePage *self) {
-  return self->loading > 0 || self->translating > 0 || self->debounce_id != 0;
+  return self->model.loading > 0 || self->translating > 0 || self->debounce_id != 0;
 }
 const char *lens_translate_page_get_message(LensTranslatePage *self) { return self->message; }
 double lens_translate_page_get_last_ms(LensTranslatePage *self) { return self->last_ms; }
