@@ -27,6 +27,29 @@ gboolean golden_load(const char *model_dir, const char *golden_path, attn_model_
   return TRUE;
 }
 
+gboolean golden_fixture_load(golden_fixture *f, const char *model_dir, const char *golden_path,
+                             golden_model_loader load, void (*free_model)(void *m)) {
+  *f = (golden_fixture){NULL, NULL, NULL, free_model};
+  if (!golden_load(model_dir, golden_path, &f->dir, &f->golden)) return FALSE;
+  attn_error err = {0};
+  f->m = load(f->dir, &err);
+  if (!f->m) g_test_message("%s", err.message);
+  g_assert_nonnull(f->m);
+  return TRUE;
+}
+
+void golden_fixture_load_tiny(golden_fixture *f, const char *name, golden_model_loader load,
+                              void (*free_model)(void *m)) {
+  g_autofree char *dir = golden_fixture_path(name, NULL), *golden = golden_fixture_path(name, "golden.json");
+  g_assert_true(golden_fixture_load(f, dir, golden, load, free_model));
+}
+
+void golden_fixture_free(golden_fixture *f) {
+  if (f->m) f->free_model(f->m);
+  attn_model_dir_close(f->dir);
+  cJSON_Delete(f->golden);
+}
+
 int32_t *golden_int_array(const cJSON *a, int *n) {
   *n = cJSON_GetArraySize(a);
   int32_t *v = g_new(int32_t, *n + 1);

@@ -24,6 +24,22 @@ char *golden_shipped_path(const char *name);
  * not exist. Close *dir with attn_model_dir_close and free *golden with cJSON_Delete. */
 gboolean golden_load(const char *model_dir, const char *golden_path, attn_model_dir **dir, cJSON **golden);
 
+/* A model directory, the model loaded from it and its golden file, for the model tests. */
+typedef void *(*golden_model_loader)(const attn_model_dir *dir, attn_error *err);
+typedef struct golden_fixture {
+  attn_model_dir *dir;
+  void *m; /* the model (attn_rnn, attn_transformer, attn_sat, ...) */
+  cJSON *golden;
+  void (*free_model)(void *m);
+} golden_fixture;
+/* FALSE when golden_path does not exist; otherwise loads all three (asserted) and TRUE. */
+gboolean golden_fixture_load(golden_fixture *f, const char *model_dir, const char *golden_path,
+                             golden_model_loader load, void (*free_model)(void *m));
+/* $ATTN_FIXTURES/name and its golden.json (asserted). */
+void golden_fixture_load_tiny(golden_fixture *f, const char *name, golden_model_loader load,
+                              void (*free_model)(void *m));
+void golden_fixture_free(golden_fixture *f);
+
 /* A JSON array of numbers as int32_t (one spare slot); g_free the result. */
 int32_t *golden_int_array(const cJSON *a, int *n);
 

@@ -15,32 +15,18 @@
 #include "attn_trace_json.h"
 #include "golden.h"
 
-typedef struct fixture {
-  attn_model_dir *dir;
-  attn_sat *m;
-  cJSON *golden;
-} fixture;
+typedef golden_fixture fixture;
+
+static void *load_model(const attn_model_dir *dir, attn_error *err) { return attn_sat_load(dir, err); }
+static void free_model(void *m) { attn_sat_free(m); }
 
 static int load_fixture(fixture *f, const char *model_dir, const char *golden_path) {
-  if (!golden_load(model_dir, golden_path, &f->dir, &f->golden)) return 0;
-  attn_error err = {0};
-  f->m = attn_sat_load(f->dir, &err);
-  if (!f->m) g_test_message("%s", err.message);
-  g_assert_nonnull(f->m);
-  return 1;
+  return golden_fixture_load(f, model_dir, golden_path, load_model, free_model);
 }
 
-static void fixture_free(fixture *f) {
-  attn_sat_free(f->m);
-  attn_model_dir_close(f->dir);
-  cJSON_Delete(f->golden);
-}
+static void fixture_free(fixture *f) { golden_fixture_free(f); }
 
-static void load_tiny(fixture *f) {
-  g_autofree char *dir = golden_fixture_path("caption-tiny", NULL);
-  g_autofree char *golden = golden_fixture_path("caption-tiny", "golden.json");
-  g_assert_true(load_fixture(f, dir, golden));
-}
+static void load_tiny(fixture *f) { golden_fixture_load_tiny(f, "caption-tiny", load_model, free_model); }
 
 /* The case's image ([H][W][3]) and its size; g_free the result. */
 static float *case_image(const cJSON *c, int *w, int *h) {

@@ -9,42 +9,28 @@
 #include "attn_transformer.h"
 #include "golden.h"
 
-typedef struct fixture {
-  attn_model_dir *dir;
-  attn_transformer *tf;
-  cJSON *golden;
-} fixture;
+typedef golden_fixture fixture;
+
+static void *load_model(const attn_model_dir *dir, attn_error *err) { return attn_transformer_load(dir, err); }
+static void free_model(void *m) { attn_transformer_free(m); }
 
 static int load_fixture(fixture *f, const char *model_dir, const char *golden_path) {
-  if (!golden_load(model_dir, golden_path, &f->dir, &f->golden)) return 0;
-  attn_error err = {0};
-  f->tf = attn_transformer_load(f->dir, &err);
-  if (!f->tf) g_test_message("%s", err.message);
-  g_assert_nonnull(f->tf);
-  return 1;
+  return golden_fixture_load(f, model_dir, golden_path, load_model, free_model);
 }
 
-static void fixture_free(fixture *f) {
-  attn_transformer_free(f->tf);
-  attn_model_dir_close(f->dir);
-  cJSON_Delete(f->golden);
-}
+static void fixture_free(fixture *f) { golden_fixture_free(f); }
 
-static void load_tiny(fixture *f) {
-  g_autofree char *dir = golden_fixture_path("transformer-tiny", NULL);
-  g_autofree char *golden = golden_fixture_path("transformer-tiny", "golden.json");
-  g_assert_true(load_fixture(f, dir, golden));
-}
+static void load_tiny(fixture *f) { golden_fixture_load_tiny(f, "transformer-tiny", load_model, free_model); }
 
 /* Teacher-forced decoding through the incremental step; compares with the twin's batched
  * forward (so the KV cache is checked too). */
 static void check_forced(fixture *f, const cJSON *c) {
-  const attn_tf_dims *D = attn_transformer_dims(f->tf);
+  const attn_tf_dims *D = attn_transformer_dims(f->m);
   int n, T;
   g_autofree int32_t *src = golden_int_array(cJSON_GetObjectItem(c, "src"), &n);
   g_autofree int32_t *tgt = golden_int_array(cJSON_GetObjectItem(c, "tgt_in"), &T);
   attn_error err = {0};
-  attn_tf_run *run = attn_tf_run_new(f->tf, src, n, 1, T, &err);
+  attn_tf_run *run = attn_tf_run_new(f->m, src, n, 1, T, &err);
   g_assert_nonnull(run);
   int maps = D->dec_layers * D->dec_heads;
   g_autofree float *logits = g_new(float, (size_t)T * D->vocab);
@@ -78,15 +64,15 @@ static int check_decoding(fixture *f, const cJSON *c, int beam, int *near_ties) 
   int n;
   g_autofree int32_t *src = golden_int_array(cJSON_GetObjectItem(c, "src"), &n);
   attn_error err = {0};
-  int max_len = MIN(2 * n + 10, attn_transformer_dims(f->tf)->max_positions);
-  attn_tf_run *run = attn_tf_run_new(f->tf, src, n, beam, max_len, &err);
+  int max_len = MIN(2 * n + 10, attn_transformer_dims(f->m)->max_positions);
+  attn_tf_run *run = attn_tf_run_new(f->m, src, n, beam, max_len, &err);
   g_assert_nonnull(run);
   attn_s2s m = attn_tf_run_s2s(run);
   attn_s2s_hyp g = {0}, hyps[8] = {{0}};
   g_assert_cmpint(attn_greedy(&m, &g, &err), ==, ATTN_OK);
   golden_check_greedy(&g, c, near_ties);
   attn_tf_run_free(run);
-  run = attn_tf_run_new(f->tf, src, n, beam, max_len, &err);
+  run = attn_tf_run_new(f->m, src, n, beam, max_len, &err);
   m = attn_tf_run_s2s(run);
   int nh = 0;
   g_assert_cmpint(attn_beam(&m, beam, 1.0, hyps, &nh, &err), ==, ATTN_OK);
@@ -139,8 +125,8 @@ static void test_beam1_is_greedy(void) {
     int n;
     g_autofree int32_t *src = golden_int_array(cJSON_GetObjectItem(c, "src"), &n);
     attn_error err = {0};
-    attn_tf_run *r1 = attn_tf_run_new(f.tf, src, n, 1, 2 * n + 10, &err);
-    attn_tf_run *r2 = attn_tf_run_new(f.tf, src, n, 1, 2 * n + 10, &err);
+    attn_tf_run *r1 = attn_tf_run_new(f.m, src, n, 1, 2 * n + 10, &err);
+    attn_tf_run *r2 = attn_tf_run_new(f.m, src, n, 1, 2 * n + 10, &err);
     attn_s2s m1 = attn_tf_run_s2s(r1), m2 = attn_tf_run_s2s(r2);
     golden_check_beam1_is_greedy(&m1, &m2);
     attn_tf_run_free(r1), attn_tf_run_free(r2);
@@ -153,11 +139,11 @@ static void test_bad_inputs(void) {
   load_tiny(&f);
   attn_error err = {0};
   int32_t bad[2] = {5, 9999};
-  g_assert_null(attn_tf_run_new(f.tf, bad, 2, 1, 4, &err));
+  g_assert_null(attn_tf_run_new(f.m, bad, 2, 1, 4, &err));
   g_assert_nonnull(strstr(err.message, "9999"));
   int32_t ok[1] = {3};
-  g_assert_null(attn_tf_run_new(f.tf, ok, 0, 1, 4, &err));
-  g_assert_null(attn_tf_run_new(f.tf, ok, 1, 1, 100000, &err));
+  g_assert_null(attn_tf_run_new(f.m, ok, 0, 1, 4, &err));
+  g_assert_null(attn_tf_run_new(f.m, ok, 1, 1, 100000, &err));
   fixture_free(&f);
 }
 
