@@ -7,47 +7,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-void attn_matmul(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, B, N,
-              accumulate ? 1.0f : 0.0f, C, N);
-}
-
-void attn_matmul_bt(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, B, K,
-              accumulate ? 1.0f : 0.0f, C, N);
-}
-
-
 #include "attn_kernels.h"
 
 int attn_small_rows_enabled = 1;
 
-/* C = (accumulate ? C : 0) + b + A W^T for 2..8 rows of A through attn_rows4_bt; 0 when not taken. */
-static int small_rows_bt(float *C, int ldc, const float *A, int lda, const float *W, int ldw, const float *b, int M,
-                         int in, int out, int accumulate) {
 #ifdef ATTN_SMALL_ROWS
-  if (M < 2 || M > 8 || !attn_small_rows_enabled || !attn_kernels_have_avx2_fma()) return 0;
+/* y = (accumulate ? y : 0) + b + x W^T (W's rows ldw apart) for M rows, four at a time through
+ * the kernels: W as floats, or as halves when Wh is given. Missing rows of the last group
+ * repeat its first; their sums are not stored. */
+static void rows_in_fours(float *y, int ldy, const float *x, int ldx, const float *W, int ldw, const uint16_t *Wh,
+                          const float *b, int M, int in, int out, int accumulate) {
   for (int r0 = 0; r0 < M; r0 += 4) {
     int rows = M - r0 < 4 ? M - r0 : 4;
     const float *xs[4];
     float *ys[4];
-    for (int r = 0; r < 4; r++) { /* missing rows repeat the first; their sums are not stored */
+    for (int r = 0; r < 4; r++) {
       int rr = r < rows ? r0 + r : r0;
-      xs[r] = A + (int64_t)rr * lda, ys[r] = C + (int64_t)rr * ldc;
+      xs[r] = x + (int64_t)rr * ldx, ys[r] = y + (int64_t)rr * ldy;
     }
-    attn_rows4_bt(ys, xs, rows, W, ldw, b, in, out, accumulate);
+    if (!Wh) attn_rows4_bt(ys, xs, rows, W, ldw, b, in, out, accumulate);
+    else if (rows == 1) attn_rows1_h(ys, xs, 1, Wh, b, in, out, accumulate);
+    else attn_rows4_h(ys, xs, rows, Wh, b, in, out, accumulate);
   }
-  return 1;
-#else
-  return 0;
-#endif
 }
+#endif
 
 void attn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                const float *B, int ldb, float beta, float *C, int ldc) {
-  if (!trans_a && trans_b && alpha == 1.0f && (beta == 0.0f || beta == 1.0f) &&
-      small_rows_bt(C, ldc, A, lda, B, ldb, NULL, M, K, N, beta == 1.0f))
+#ifdef ATTN_SMALL_ROWS
+  if (!trans_a && trans_b && alpha == 1.0f && (beta == 0.0f || beta == 1.0f) && M >= 2 && M <= 8 &&
+      attn_small_rows_enabled && attn_kernels_have_avx2_fma()) {
+    rows_in_fours(C, ldc, A, lda, B, ldb, NULL, NULL, M, K, N, beta == 1.0f);
     return;
+  }
+#endif
   if (M == 1) { /* one query row (a decoder step's attention): sgemv, where sgemm would pack B */
     int incx = trans_a ? lda : 1;
     if (trans_b) cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, alpha, B, ldb, A, incx, beta, C, 1);
@@ -59,16 +52,7 @@ void attn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const
 }
 
 void attn_linear(float *y, const float *x, const float *W, const float *b, int M, int in, int out) {
-  if (M == 1) {
-    attn_matvec(y, W, x, b, out, in);
-    return;
-  }
-  if (small_rows_bt(y, out, x, in, W, in, b, M, in, out, 0)) return;
-  if (b) {
-    for (int r = 0; r < M; r++)
-      for (int o = 0; o < out; o++) y[(int64_t)r * out + o] = b[o];
-  }
-  attn_matmul_bt(y, x, W, M, out, in, b != NULL);
+  attn_linear_h(y, x, in, W, NULL, b, M, in, out);
 }
 
 /* f as a half, when it is exactly one (else 0 and *h untouched). */
@@ -115,30 +99,15 @@ void attn_linear_h(float *y, const float *x, int ldx, const float *W, const uint
                    int in, int out) {
 #ifdef ATTN_SMALL_ROWS
   if (Wh && M <= 8 && attn_small_rows_enabled) { /* Wh exists only where the CPU has F16C */
-    for (int r0 = 0; r0 < M; r0 += 4) {
-      int rows = M - r0 < 4 ? M - r0 : 4;
-      const float *xs[4];
-      float *ys[4];
-      for (int r = 0; r < 4; r++) {
-        int rr = r < rows ? r0 + r : r0;
-        xs[r] = x + (int64_t)rr * ldx, ys[r] = y + (int64_t)rr * out;
-      }
-      if (rows == 1) attn_rows1_h(ys, xs, 1, Wh, b, in, out, 0);
-      else attn_rows4_h(ys, xs, rows, Wh, b, in, out, 0);
-    }
+    rows_in_fours(y, out, x, ldx, NULL, 0, Wh, b, M, in, out, 0);
     return;
   }
 #else
   (void)Wh;
 #endif
-  if (ldx == in) {
-    attn_linear(y, x, W, b, M, in, out);
-    return;
-  }
-  for (int r = 0; r < M; r++)
-    for (int o = 0; o < out; o++) y[(int64_t)r * out + o] = b ? b[o] : 0.0f;
-  if (M == 1) cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, W, in, x, 1, 1.0f, y, 1);
-  else attn_gemm(0, 1, M, out, in, 1.0f, x, ldx, W, in, 1.0f, y, out);
+  if (b)
+    for (int r = 0; r < M; r++) memcpy(y + (int64_t)r * out, b, (size_t)out * sizeof(float));
+  attn_gemm(0, 1, M, out, in, 1.0f, x, ldx, W, in, b ? 1.0f : 0.0f, y, out); /* gemv, few-row kernel or sgemm */
 }
 
 void attn_matvec(float *y, const float *W, const float *x, const float *b, int out, int in) {

@@ -7,12 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* C[M,N] = A[M,K] @ B[K,N] (+ C if accumulate). */
-void attn_matmul(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
-
-/* C[M,N] = A[M,K] @ B[N,K]^T (+ C if accumulate): scores q @ k^T. */
-void attn_matmul_bt(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
-
 /* General strided product: C = alpha * op(A) @ op(B) + beta * C, row-major with leading
  * dimensions, for per-head slices of wider matrices. */
 void attn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,

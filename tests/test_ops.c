@@ -38,11 +38,11 @@ static void test_matmul(void) {
         for (int k = 0; k < K; k++) want[i * N + j] += (double)A[i * K + k] * B[k * N + j];
     for (int k = 0; k < K; k++)
       for (int j = 0; j < N; j++) Bt[j * K + k] = B[k * N + j];
-    attn_matmul(C, A, B, M, N, K, 0);
+    attn_gemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
     assert_close(C, want, M * N, 1e-5);
-    attn_matmul_bt(C, A, Bt, M, N, K, 0);
+    attn_gemm(0, 1, M, N, K, 1.0f, A, K, Bt, K, 0.0f, C, N);
     assert_close(C, want, M * N, 1e-5);
-    attn_matmul_bt(C, A, Bt, M, N, K, 1); /* accumulate doubles it */
+    attn_gemm(0, 1, M, N, K, 1.0f, A, K, Bt, K, 1.0f, C, N); /* accumulate doubles it */
     for (int i = 0; i < M * N; i++) want[i] *= 2;
     assert_close(C, want, M * N, 1e-5);
     g_free(A), g_free(B), g_free(Bt), g_free(C), g_free(want);
