@@ -9,6 +9,7 @@
 #ifdef ATTN_SMALL_ROWS
 #include <cpuid.h>
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 typedef float attn_v8 __attribute__((vector_size(32)));
@@ -58,25 +59,53 @@ __attribute__((target("avx2,fma,f16c"))) static inline float hsum8(__m256 v) {
   return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
 }
 
-/* One row: four accumulators over j, so that successive FMAs do not wait on each other. */
+/* One row. Four weight rows at a time share each load of x, with two accumulators per row so
+ * that eight FMA chains are in flight, and one shuffle tree sums all four: the conversions from
+ * half were the bound (not memory), and a per-row horizontal sum cost as much as the row. */
+__attribute__((target("avx2,fma,f16c"))) static inline __m128 hsum4x8(__m256 a, __m256 b, __m256 c, __m256 d) {
+  __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+  return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)); /* sum(a), sum(b), sum(c), sum(d) */
+}
+
 __attribute__((target("avx2,fma,f16c"))) void attn_rows1_h(float *const y[1], const float *const x[1], int rows,
                                                              const uint16_t *W, const float *b, int in, int out,
                                                              int accumulate) {
   const float *xr = x[0];
-  for (int o = 0; o < out; o++) {
-    const uint16_t *w = W + (int64_t)o * in;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  float *yr = y[0];
+  int o = 0;
+  for (; o + 4 <= out; o += 4) {
+    const uint16_t *w0 = W + (int64_t)o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     int j = 0;
-    for (; j + 32 <= in; j += 32) {
-      a0 = _mm256_fmadd_ps(HALF8(w + j), _mm256_loadu_ps(xr + j), a0);
-      a1 = _mm256_fmadd_ps(HALF8(w + j + 8), _mm256_loadu_ps(xr + j + 8), a1);
-      a2 = _mm256_fmadd_ps(HALF8(w + j + 16), _mm256_loadu_ps(xr + j + 16), a2);
-      a3 = _mm256_fmadd_ps(HALF8(w + j + 24), _mm256_loadu_ps(xr + j + 24), a3);
+    for (; j + 16 <= in; j += 16) {
+      __m256 xa = _mm256_loadu_ps(xr + j), xb = _mm256_loadu_ps(xr + j + 8);
+      a0 = _mm256_fmadd_ps(HALF8(w0 + j), xa, a0), b0 = _mm256_fmadd_ps(HALF8(w0 + j + 8), xb, b0);
+      a1 = _mm256_fmadd_ps(HALF8(w1 + j), xa, a1), b1 = _mm256_fmadd_ps(HALF8(w1 + j + 8), xb, b1);
+      a2 = _mm256_fmadd_ps(HALF8(w2 + j), xa, a2), b2 = _mm256_fmadd_ps(HALF8(w2 + j + 8), xb, b2);
+      a3 = _mm256_fmadd_ps(HALF8(w3 + j), xa, a3), b3 = _mm256_fmadd_ps(HALF8(w3 + j + 8), xb, b3);
     }
+    for (; j + 8 <= in; j += 8) {
+      __m256 xa = _mm256_loadu_ps(xr + j);
+      a0 = _mm256_fmadd_ps(HALF8(w0 + j), xa, a0), a1 = _mm256_fmadd_ps(HALF8(w1 + j), xa, a1);
+      a2 = _mm256_fmadd_ps(HALF8(w2 + j), xa, a2), a3 = _mm256_fmadd_ps(HALF8(w3 + j), xa, a3);
+    }
+    float s[4];
+    _mm_storeu_ps(s, hsum4x8(_mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1), _mm256_add_ps(a2, b2),
+                             _mm256_add_ps(a3, b3)));
+    for (; j < in; j++) {
+      s[0] += _cvtsh_ss(w0[j]) * xr[j], s[1] += _cvtsh_ss(w1[j]) * xr[j];
+      s[2] += _cvtsh_ss(w2[j]) * xr[j], s[3] += _cvtsh_ss(w3[j]) * xr[j];
+    }
+    for (int r = 0; r < 4; r++) yr[o + r] = (accumulate ? yr[o + r] : 0.0f) + s[r] + (b ? b[o + r] : 0.0f);
+  }
+  for (; o < out; o++) {
+    const uint16_t *w = W + (int64_t)o * in;
+    __m256 a0 = _mm256_setzero_ps();
+    int j = 0;
     for (; j + 8 <= in; j += 8) a0 = _mm256_fmadd_ps(HALF8(w + j), _mm256_loadu_ps(xr + j), a0);
-    float s = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    float s = hsum8(a0);
     for (; j < in; j++) s += _cvtsh_ss(w[j]) * xr[j];
-    y[0][o] = (accumulate ? y[0][o] : 0.0f) + s + (b ? b[o] : 0.0f);
+    yr[o] = (accumulate ? yr[o] : 0.0f) + s + (b ? b[o] : 0.0f);
   }
   (void)rows;
 }
@@ -113,6 +142,106 @@ int attn_kernels_have_f16c(void) {
     cached = attn_kernels_have_avx2_fma() && __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
   }
   return cached;
+}
+
+/* ---- elementwise tanh, exp and sigmoid, 8 at a time ----
+ * tanh: Eigen's rational approximation (ptanh_float; a few ulp from tanhf on [-9, 9], where
+ * it saturates), exactly the formula of attn_tanh_scalar in attn_ops.c. exp: Cephes' expf
+ * (x = n ln 2 + r, a degree-7 polynomial in r, times 2^n), within 2 ulp of expf up to 88 (where it
+ * stops growing; softmax inputs are at most 0); below -87.3
+ * it is 0, so masked (-inf) entries of a softmax stay exactly 0. The attention MLPs and the
+ * vocabulary softmax evaluate thousands of them per decoder step, and libm's scalar calls were
+ * a quarter of the RNN's decoding time. */
+__attribute__((target("avx2,fma"))) static inline __m256 tanh8(__m256 x) {
+  const __m256 c = _mm256_set1_ps(7.90531110763549805f);
+  __m256 v = _mm256_max_ps(_mm256_min_ps(x, c), _mm256_sub_ps(_mm256_setzero_ps(), c));
+  __m256 x2 = _mm256_mul_ps(v, v);
+  __m256 p = _mm256_fmadd_ps(x2, _mm256_set1_ps(-2.76076847742355e-16f), _mm256_set1_ps(2.00018790482477e-13f));
+  p = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-8.60467152213735e-11f));
+  p = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(5.12229709037114e-08f));
+  p = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(1.48572235717979e-05f));
+  p = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(6.37261928875436e-04f));
+  p = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(4.89352455891786e-03f));
+  __m256 q = _mm256_fmadd_ps(x2, _mm256_set1_ps(1.19825839466702e-06f), _mm256_set1_ps(1.18534705686654e-04f));
+  q = _mm256_fmadd_ps(x2, q, _mm256_set1_ps(2.26843463243900e-03f));
+  q = _mm256_fmadd_ps(x2, q, _mm256_set1_ps(4.89352518554385e-03f));
+  __m256 r = _mm256_div_ps(_mm256_mul_ps(v, p), q);
+  __m256 tiny = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), x), _mm256_set1_ps(0.0004f), _CMP_LT_OQ);
+  return _mm256_blendv_ps(r, x, tiny);
+}
+
+__attribute__((target("avx2,fma"))) static inline __m256 exp8(__m256 x) {
+  __m256 zero = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33654f), _CMP_LT_OQ); /* also catches -inf */
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33654f)), _mm256_set1_ps(88.0f));
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(1.9875691500e-4f), r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  /* 2^n for n in [-126, 127]: the exponent field. n = -127 (x near -87.3) would be a
+   * denormal; the result there is below 1e-38 and is flushed to the zero mask's side. */
+  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  __m256 y = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+  return _mm256_andnot_ps(zero, y);
+}
+
+/* Loads n < 8 floats into a vector (the rest 0) and stores them back. */
+__attribute__((target("avx2,fma"))) static inline __m256 load_tail(const float *x, int64_t n) {
+  float t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  memcpy(t, x, (size_t)n * sizeof *x);
+  return _mm256_loadu_ps(t);
+}
+
+__attribute__((target("avx2,fma"))) static inline void store_tail(float *x, __m256 v, int64_t n) {
+  float t[8];
+  _mm256_storeu_ps(t, v);
+  memcpy(x, t, (size_t)n * sizeof *x);
+}
+
+__attribute__((target("avx2,fma"))) void attn_vec_tanh(float *x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, tanh8(_mm256_loadu_ps(x + i)));
+  if (i < n) store_tail(x + i, tanh8(load_tail(x + i, n - i)), n - i);
+}
+
+__attribute__((target("avx2,fma"))) void attn_vec_sigmoid(float *x, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-0.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(x + i, _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_xor_ps(_mm256_loadu_ps(x + i), neg)))));
+  if (i < n) store_tail(x + i, _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_xor_ps(load_tail(x + i, n - i), neg)))),
+                        n - i);
+}
+
+/* The sum of exp(x[i] - shift), accumulated in double; dst (may be x, or NULL) receives the
+ * terms. */
+__attribute__((target("avx2,fma"))) double attn_vec_exp_sum(float *dst, const float *x, int64_t n, float shift) {
+  const __m256 s = _mm256_set1_ps(shift);
+  __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+    if (dst) _mm256_storeu_ps(dst + i, e);
+    acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+    acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+  }
+  if (i < n) {
+    /* the padding lanes hold exp(-inf) = 0 */
+    float t[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    memcpy(t, x + i, (size_t)(n - i) * sizeof *x);
+    __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(t), s));
+    if (dst) store_tail(dst + i, e, n - i);
+    acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+    acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+  }
+  double lanes[4];
+  _mm256_storeu_pd(lanes, _mm256_add_pd(acc0, acc1));
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
 }
 #endif
 typedef int attn_kernels_translation_unit; /* the file is otherwise empty off x86-64 */

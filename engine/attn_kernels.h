@@ -22,6 +22,12 @@ void attn_rows1_h(float *const y[1], const float *const x[1], int rows, const ui
                   int out, int accumulate);
 void attn_rows4_h(float *const y[4], const float *const x[4], int rows, const uint16_t *W, const float *b, int in,
                   int out, int accumulate);
+/* Elementwise, in place (AVX2+FMA): tanh, the logistic sigmoid, and exp(x - shift) with its sum
+ * (see attn_kernels.c for the approximations; the scalar fallbacks in attn_ops.c use the same
+ * tanh formula and libm's expf). */
+void attn_vec_tanh(float *x, int64_t n);
+void attn_vec_sigmoid(float *x, int64_t n);
+double attn_vec_exp_sum(float *dst, const float *x, int64_t n, float shift);
 #endif
 
 #endif

@@ -9,7 +9,7 @@
 
 #include "attn_kernels.h"
 
-int attn_small_rows_enabled = 1;
+int attn_simd_enabled = 1;
 
 #ifdef ATTN_SMALL_ROWS
 /* y = (accumulate ? y : 0) + b + x W^T (W's rows ldw apart) for M rows, four at a time through
@@ -36,7 +36,7 @@ void attn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const
                const float *B, int ldb, float beta, float *C, int ldc) {
 #ifdef ATTN_SMALL_ROWS
   if (!trans_a && trans_b && alpha == 1.0f && (beta == 0.0f || beta == 1.0f) && M >= 2 && M <= 8 &&
-      attn_small_rows_enabled && attn_kernels_have_avx2_fma()) {
+      attn_simd_enabled && attn_kernels_have_avx2_fma()) {
     rows_in_fours(C, ldc, A, lda, B, ldb, NULL, NULL, M, K, N, beta == 1.0f);
     return;
   }
@@ -80,7 +80,7 @@ static int exact_half(float f, uint16_t *h) {
 
 uint16_t *attn_half_copy(const float *w, size_t n) {
 #ifdef ATTN_SMALL_ROWS
-  if (!attn_small_rows_enabled || !attn_kernels_have_f16c()) return NULL;
+  if (!attn_simd_enabled || !attn_kernels_have_f16c()) return NULL;
   uint16_t *h = malloc(n * sizeof *h);
   if (!h) return NULL;
   for (size_t i = 0; i < n; i++)
@@ -98,7 +98,7 @@ uint16_t *attn_half_copy(const float *w, size_t n) {
 void attn_linear_h(float *y, const float *x, int ldx, const float *W, const uint16_t *Wh, const float *b, int M,
                    int in, int out) {
 #ifdef ATTN_SMALL_ROWS
-  if (Wh && M <= 8 && attn_small_rows_enabled) { /* Wh exists only where the CPU has F16C */
+  if (Wh && M <= 8 && attn_simd_enabled) { /* Wh exists only where the CPU has F16C */
     rows_in_fours(y, out, x, ldx, NULL, 0, Wh, b, M, in, out, 0);
     return;
   }
@@ -123,16 +123,26 @@ static float row_max(const float *x, int n) {
   return m;
 }
 
+/* sum_i exp(v[i] - m), and v[i] = that term where store is set. */
+static double exp_sum(float *v, int n, float m, int store) {
+#ifdef ATTN_SMALL_ROWS
+  if (attn_simd_enabled && attn_kernels_have_avx2_fma()) return attn_vec_exp_sum(store ? v : NULL, v, n, m);
+#endif
+  double sum = 0.0;
+  for (int i = 0; i < n; i++) {
+    float e = expf(v[i] - m);
+    if (store) v[i] = e;
+    sum += e;
+  }
+  return sum;
+}
+
 void attn_softmax(float *x, int rows, int cols) {
   for (int r = 0; r < rows; r++) {
     float *v = x + (int64_t)r * cols;
     float m = row_max(v, cols);
     if (m == -INFINITY) m = 0.0f; /* fully masked row: all exp() are 0 below */
-    double sum = 0.0;
-    for (int i = 0; i < cols; i++) {
-      v[i] = expf(v[i] - m);
-      sum += v[i];
-    }
+    double sum = exp_sum(v, cols, m, 1);
     float inv = sum > 0.0 ? (float)(1.0 / sum) : 0.0f;
     for (int i = 0; i < cols; i++) v[i] *= inv;
   }
@@ -142,9 +152,7 @@ void attn_log_softmax(float *x, int rows, int cols) {
   for (int r = 0; r < rows; r++) {
     float *v = x + (int64_t)r * cols;
     float m = row_max(v, cols);
-    double sum = 0.0;
-    for (int i = 0; i < cols; i++) sum += exp((double)(v[i] - m));
-    float lse = m + (float)log(sum);
+    float lse = m + (float)log(exp_sum(v, cols, m, 0));
     for (int i = 0; i < cols; i++) v[i] -= lse;
   }
 }
@@ -166,10 +174,22 @@ void attn_layer_norm(float *out, const float *x, const float *gamma, const float
 }
 
 void attn_tanh(float *x, int64_t n) {
-  for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
+#ifdef ATTN_SMALL_ROWS
+  if (attn_simd_enabled && attn_kernels_have_avx2_fma()) {
+    attn_vec_tanh(x, n);
+    return;
+  }
+#endif
+  for (int64_t i = 0; i < n; i++) x[i] = attn_tanh1(x[i]);
 }
 
 void attn_sigmoid(float *x, int64_t n) {
+#ifdef ATTN_SMALL_ROWS
+  if (attn_simd_enabled && attn_kernels_have_avx2_fma()) {
+    attn_vec_sigmoid(x, n);
+    return;
+  }
+#endif
   for (int64_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + expf(-x[i]));
 }
 

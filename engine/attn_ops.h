@@ -16,8 +16,9 @@ void attn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const
 void attn_linear(float *y, const float *x, const float *W, const float *b, int M, int in, int out);
 /* In attn_linear and attn_gemm(0, 1, ...) with alpha 1 and beta 0 or 1, 2..8 rows take a
  * kernel that reads the weights once (on AVX2+FMA CPUs): sgemm would pack them on every call,
- * which dominates a beam's decoder step. 0 forces sgemm (tests, benchmarks). */
-extern int attn_small_rows_enabled;
+ * which dominates a beam's decoder step. 0 forces sgemm and the scalar tanh, sigmoid and exp
+ * below (tests, benchmarks). */
+extern int attn_simd_enabled;
 
 /* A malloc'd half-precision copy of w[n] when every value is exactly a half (weights loaded
  * from an F16 file) and the CPU converts halves (F16C); else NULL. */
@@ -41,6 +42,24 @@ void attn_log_softmax(float *x, int rows, int cols);
 void attn_layer_norm(float *out, const float *x, const float *gamma, const float *beta,
                      int rows, int dim, float eps);
 
+/* tanh as Eigen's rational function (ptanh_float: within a few ulp of tanhf, exactly +-1 beyond
+ * +-7.9), one value or n in place; the sigmoid is 1 / (1 + exp(-x)). On AVX2+FMA CPUs (and
+ * attn_simd_enabled), these and the exponentials of the softmaxes run 8 at a time (attn_kernels.c):
+ * the attention MLPs and the vocabulary softmax evaluate thousands per decoder step. */
+static inline float attn_tanh1(float x) {
+  const float c = 7.90531110763549805f;
+  float v = x > c ? c : x < -c ? -c : x, x2 = v * v;
+  float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+  p = x2 * p + -8.60467152213735e-11f;
+  p = x2 * p + 5.12229709037114e-08f;
+  p = x2 * p + 1.48572235717979e-05f;
+  p = x2 * p + 6.37261928875436e-04f;
+  p = x2 * p + 4.89352455891786e-03f;
+  float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+  q = x2 * q + 2.26843463243900e-03f;
+  q = x2 * q + 4.89352518554385e-03f;
+  return (x < 0.0f ? -x : x) < 0.0004f ? x : v * p / q;
+}
 void attn_tanh(float *x, int64_t n);
 void attn_sigmoid(float *x, int64_t n);
 void attn_relu(float *x, int64_t n);

@@ -71,7 +71,7 @@ static void test_gemm_strided(void) {
     for (int j = N; j < ldc; j++) g_assert_cmpfloat(C[i * ldc + j], ==, C0[i * ldc + j]);
   /* alpha 1, beta 1 and 0: the few-row kernel (where the CPU has it), then sgemm */
   for (int small = 1; small >= 0; small--) {
-    attn_small_rows_enabled = small;
+    attn_simd_enabled = small;
     memcpy(C, C0, M * ldc * sizeof(float));
     attn_gemm(0, 1, M, N, K, 1.0f, A + 2, lda, B + 1, ldb, 1.0f, C, ldc);
     for (int i = 0; i < M; i++)
@@ -88,7 +88,7 @@ static void test_gemm_strided(void) {
       for (int j = N; j < ldc; j++) g_assert_cmpfloat(C[i * ldc + j], ==, C0[i * ldc + j]);
     g_free(half);
   }
-  attn_small_rows_enabled = 1;
+  attn_simd_enabled = 1;
   g_free(A), g_free(B), g_free(C), g_free(C0), g_free(want), g_free(got);
   g_rand_free(r);
 }
@@ -142,9 +142,9 @@ static void test_linear(void) {
       for (int o = 0; o < out; o++) want[i * out + o] -= b[o];
     attn_linear(y, x, W, NULL, M, in, out);
     assert_close(y, want, M * out, 1e-5);
-    attn_small_rows_enabled = 0; /* and the same through sgemm */
+    attn_simd_enabled = 0; /* and the same through sgemm */
     attn_linear(y, x, W, NULL, M, in, out);
-    attn_small_rows_enabled = 1;
+    attn_simd_enabled = 1;
     assert_close(y, want, M * out, 1e-5);
     g_free(x), g_free(W), g_free(b), g_free(y), g_free(want);
   }
@@ -180,7 +180,8 @@ static void test_linear_half(void) {
   probe[5] = 0.1f; /* not a half: no copy, so the float weights are used */
   g_assert_null(attn_half_copy(probe, 64));
   g_free(probe);
-  const int cases[][3] = {{1, 1, 1}, {1, 37, 64}, {2, 9, 8}, {3, 16, 13}, {4, 31, 67}, {5, 40, 256}, {8, 3, 17}};
+  /* one row: groups of 4 outputs and the rest, 16 inputs at a time, then 8, then single ones */
+  const int cases[][3] = {{1, 1, 1}, {1, 37, 64}, {1, 38, 29}, {1, 4, 8}, {1, 7, 45}, {2, 9, 8}, {3, 16, 13}, {4, 31, 67}, {5, 40, 256}, {8, 3, 17}};
   for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
     int M = cases[c][0], out = cases[c][1], in = cases[c][2];
     float *x = rand_vec(r, M * in, -2, 2), *W = half_vec(r, out * in), *b = rand_vec(r, out, -1, 1);
@@ -288,6 +289,59 @@ static void test_unary(void) {
   check_unary(attn_silu, ref_silu);
 }
 
+/* The 8-wide tanh, sigmoid and exp (attn_kernels.c) and their scalar fallbacks, against libm in
+ * double precision: relative error, at every length up to two vectors and a tail (so the
+ * partial-vector paths run), on wide ranges and on the special values. */
+static double max_rel(const float *got, const double *want, int n) {
+  double worst = 0.0;
+  for (int i = 0; i < n; i++) worst = fmax(worst, want[i] == 0.0 ? fabs(got[i]) : fabs(got[i] - want[i]) / fabs(want[i]));
+  return worst;
+}
+
+static void test_vector_math(void) {
+  static const float special[] = {0.0f, -0.0f, 1e-5f, -3e-4f, 4e-4f, 0.5f, -7.9f, 7.91f, 9.0f, -20.0f, 87.0f, -87.0f};
+  GRand *r = g_rand_new_with_seed(11);
+  for (int simd = 1; simd >= 0; simd--) {
+    attn_simd_enabled = simd;
+    for (int n = 1; n <= 1003; n = n < 20 ? n + 1 : n * 7 + 3) {
+      float *x = rand_vec(r, n, -25, 25);
+      for (int i = 0; i < n && i < (int)G_N_ELEMENTS(special); i += 2) x[i] = special[(i / 2 + n) % G_N_ELEMENTS(special)];
+      double *want = g_new(double, n);
+      float *y = g_memdup2(x, n * sizeof(float));
+      for (int i = 0; i < n; i++) want[i] = tanh(x[i]);
+      attn_tanh(y, n);
+      g_assert_cmpfloat(max_rel(y, want, n), <=, 1e-6);
+      for (int i = 0; i < n; i++) g_assert_cmpfloat(fabsf(y[i]), <=, 1.0f); /* never past +-1 */
+      memcpy(y, x, n * sizeof(float));
+      for (int i = 0; i < n; i++) want[i] = 1.0 / (1.0 + exp(-(double)x[i]));
+      attn_sigmoid(y, n);
+      g_assert_cmpfloat(max_rel(y, want, n), <=, 1e-6);
+      /* softmax: terms relative to the reference, masked entries exactly 0 */
+      if (n > 2) x[n / 2] = -INFINITY;
+      memcpy(y, x, n * sizeof(float));
+      double m = -INFINITY, sum = 0.0;
+      for (int i = 0; i < n; i++) m = fmax(m, x[i]);
+      for (int i = 0; i < n; i++) sum += exp((double)x[i] - m);
+      for (int i = 0; i < n; i++) want[i] = exp((double)x[i] - m) / sum;
+      attn_softmax(y, 1, n);
+      /* x - m is rounded to float first: exp's relative error grows by that rounding, |x - m| * 2^-24;
+       * terms below 1e-37 are denormal in float, so absolute there */
+      for (int i = 0; i < n; i++)
+        g_assert_cmpfloat(want[i] < 1e-37 ? fabs(y[i] - want[i]) : fabs(y[i] - want[i]) / want[i], <=,
+                          1e-6 + fabs(x[i] - m) * 6e-8);
+      if (n > 2) g_assert_true(y[n / 2] == 0.0f);
+      memcpy(y, x, n * sizeof(float));
+      attn_log_softmax(y, 1, n);
+      for (int i = 0; i < n; i++)
+        if (isfinite(x[i])) g_assert_cmpfloat(fabs(y[i] - ((double)x[i] - m - log(sum))), <=, 2e-6 * fmax(1.0, fabs(x[i] - m)));
+      if (n > 2) g_assert_true(isinf(y[n / 2]) && y[n / 2] < 0);
+      g_free(x), g_free(y), g_free(want);
+    }
+  }
+  attn_simd_enabled = 1;
+  g_rand_free(r);
+}
+
 static void test_embedding(void) {
   GRand *r = g_rand_new_with_seed(6);
   int vocab = 11, dim = 9;
@@ -349,6 +403,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/ops/softmax-extremes", test_softmax_extremes);
   g_test_add_func("/engine/ops/layer-norm", test_layer_norm);
   g_test_add_func("/engine/ops/unary", test_unary);
+  g_test_add_func("/engine/ops/vector-math", test_vector_math);
   g_test_add_func("/engine/ops/embedding", test_embedding);
   g_test_add_func("/engine/ops/argmax", test_argmax);
   g_test_add_func("/engine/ops/gru-update", test_gru_update);

@@ -30,9 +30,9 @@ struct attn_rnn {
   float *out_bias;           /* [V] */
   float *seg_start;          /* [V] 1: the piece starts a segment (only with dims.segments) */
   float *seg_alone;          /* [V] 1: the piece is a segment alone, e.g. punctuation */
-  /* half copies of the decoder's weights (attn_half_copy), or NULL: a decoder step reads
-     each of them once, and halves halve those bytes */
-  uint16_t *embed_h, *attn_w_h, *cell_w_ih_h, *cell_w_hh_h, *deep_w_h;
+  /* half copies of the weights read once per step (attn_half_copy), or NULL: a decoder step
+     reads each of them once, an encoder step its recurrent matrix, and halves halve those bytes */
+  uint16_t *embed_h, *attn_w_h, *cell_w_ih_h, *cell_w_hh_h, *deep_w_h, *enc_w_hh_h[2];
 };
 
 /* ---- loading ---- */
@@ -125,6 +125,7 @@ static attn_status read_config(attn_rnn *m, const cJSON *cfg, attn_error *err) {
 void attn_rnn_free(attn_rnn *m) {
   if (!m) return;
   free(m->embed_h), free(m->attn_w_h), free(m->cell_w_ih_h), free(m->cell_w_hh_h), free(m->deep_w_h);
+  free(m->enc_w_hh_h[0]), free(m->enc_w_hh_h[1]);
   free(m->data);
   free(m);
 }
@@ -148,6 +149,7 @@ attn_rnn *attn_rnn_load(const attn_model_dir *dir, attn_error *err) {
   m->cell_w_ih_h = attn_half_copy(m->cell_w_ih, 3 * Hd * (Em + He2));
   m->cell_w_hh_h = attn_half_copy(m->cell_w_hh, 3 * Hd * Hd);
   m->deep_w_h = attn_half_copy(m->deep_w, 2 * (size_t)D->maxout * (Hd + Em + He2));
+  for (int d = 0; d < 2; d++) m->enc_w_hh_h[d] = attn_half_copy(m->enc_w_hh[d], 3 * (He2 / 2) * (He2 / 2));
   return m;
 }
 
@@ -184,7 +186,7 @@ static void encode_direction(attn_rnn_run *r, int dir) {
     int pos = dir == 0 ? k : n - 1 - k;
     int restart = dir == 0 ? r->reset[pos] : (pos + 1 < n && r->reset[pos + 1]);
     if (restart) memset(h, 0, (size_t)He * sizeof(float));
-    attn_matvec(r->gh, m->enc_w_hh[dir], h, m->enc_b_hh[dir], 3 * He, He);
+    attn_linear_h(r->gh, h, He, m->enc_w_hh[dir], m->enc_w_hh_h[dir], m->enc_b_hh[dir], 1, He, 3 * He);
     attn_gru_update(h, r->gi + (size_t)pos * 3 * He, r->gh, He);
     memcpy(r->ann + (size_t)pos * 2 * He + (size_t)dir * He, h, (size_t)He * sizeof(float));
   }

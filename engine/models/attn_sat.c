@@ -318,23 +318,6 @@ const float *attn_sat_run_c0(const attn_sat_run *r) { return r->c0; }
 
 static float sigmoidf(float v) { return 1.0f / (1.0f + expf(-v)); }
 
-/* tanh as a rational function (Eigen's ptanh_float: a few ulp from tanhf), which the compiler
- * can vectorise; the attention MLP evaluates L x A of them per word, the decoder's hot spot. */
-static float tanh_fast(float x) {
-  const float c = 7.90531110763549805f;
-  float v = x > c ? c : x < -c ? -c : x, x2 = v * v;
-  float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
-  p = x2 * p + -8.60467152213735e-11f;
-  p = x2 * p + 5.12229709037114e-08f;
-  p = x2 * p + 1.48572235717979e-05f;
-  p = x2 * p + 6.37261928875436e-04f;
-  p = x2 * p + 4.89352455891786e-03f;
-  float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
-  q = x2 * q + 2.26843463243900e-03f;
-  q = x2 * q + 4.89352518554385e-03f;
-  return fabsf(x) < 0.0004f ? x : v * p / q;
-}
-
 /* alpha = softmax_i(v . tanh(q + W_a a_i)); beta = sigmoid(f_beta(h)); z = beta * sum_i alpha_i a_i. */
 static void attend(attn_sat_run *r, const float *h, const float *q, float *alpha, float *beta, float *z) {
   const attn_sat *m = r->m;
@@ -343,7 +326,7 @@ static void attend(attn_sat_run *r, const float *h, const float *q, float *alpha
   for (int i = 0; i < L; i++) {
     const float *key = r->keys + (size_t)i * A;
     float e = 0.0f;
-    for (int a = 0; a < A; a++) e += m->att_v[a] * tanh_fast(q[a] + key[a]);
+    for (int a = 0; a < A; a++) e += m->att_v[a] * attn_tanh1(q[a] + key[a]);
     alpha[i] = e;
   }
   attn_softmax(alpha, 1, L);
