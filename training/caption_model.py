@@ -24,6 +24,7 @@ DEFAULT_CONFIG = dict(
     bos_token_id=BOS_ID,
     eos_token_id=EOS_ID,
     decoder_start_token_id=BOS_ID,
+    batchnorm=False,  # training only: BatchNorm after each conv, folded into the conv by fold_batchnorm() on export
 )
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
 
@@ -50,6 +51,7 @@ class Encoder(nn.Module):
         super().__init__()
         chans = [3] + list(c["conv_channels"])
         self.convs = nn.ModuleList(nn.Conv2d(chans[k], chans[k + 1], 3, padding=1) for k in range(len(chans) - 1))
+        self.bns = nn.ModuleList(nn.BatchNorm2d(ch) for ch in chans[1:]) if c.get("batchnorm") else None
         g = grid_size(c)
         self.pos = nn.Parameter(torch.zeros(g * g, chans[-1]))
         self.register_buffer("mean", torch.tensor(c["image_mean"], dtype=torch.float32))
@@ -59,8 +61,9 @@ class Encoder(nn.Module):
     def forward(self, images):
         """images [B,3,S,S] in [0,1]. Returns annotations [B, L, D], L = grid*grid."""
         x = (images - self.mean.view(1, 3, 1, 1)) / self.std.view(1, 3, 1, 1)
-        for conv, pool in zip(self.convs, self.pool_after):
-            x = F.relu(conv(x))
+        for k, (conv, pool) in enumerate(zip(self.convs, self.pool_after)):
+            x = conv(x)
+            x = F.relu(self.bns[k](x) if self.bns is not None else x)
             if pool:
                 x = F.max_pool2d(x, 2)
         return x.flatten(2).transpose(1, 2) + self.pos
@@ -126,7 +129,9 @@ class ShowAttendTell(nn.Module):
         forget-gate bias starts at 1."""
         hd = self.config["hidden"]
         for name, p in self.named_parameters():
-            if name.startswith("encoder.convs") and name.endswith("weight"):
+            if name.startswith("encoder.bns"):
+                continue  # BatchNorm keeps its own initialisation (scale 1, shift 0)
+            elif name.startswith("encoder.convs") and name.endswith("weight"):
                 nn.init.kaiming_normal_(p, nonlinearity="relu")
             elif name == "encoder.pos":
                 nn.init.normal_(p, 0.0, 0.1)
@@ -181,6 +186,22 @@ class ShowAttendTell(nn.Module):
         lp = torch.log_softmax(lg, dim=-1)
         lp[:, self.config["pad_token_id"]] = float("-inf")
         return lp, state, alpha, beta
+
+
+def fold_batchnorm(state, config, eps=1e-5):
+    """(state dict, config) of the same network without BatchNorm: in eval mode BN after a conv is an affine map per
+    output channel, y = g (conv(x) - mu) / sqrt(var + eps) + b, so it folds exactly into the conv's weight and bias.
+    The C engine and the exported model see plain convolutions."""
+    if not config.get("batchnorm"):
+        return dict(state), dict(config)
+    out = {k: v for k, v in state.items() if not k.startswith("encoder.bns.")}
+    for k in range(len(config["conv_channels"])):
+        bn = f"encoder.bns.{k}."
+        scale = state[bn + "weight"] / torch.sqrt(state[bn + "running_var"] + eps)
+        w, b = state[f"encoder.convs.{k}.weight"], state[f"encoder.convs.{k}.bias"]
+        out[f"encoder.convs.{k}.weight"] = w * scale[:, None, None, None]
+        out[f"encoder.convs.{k}.bias"] = (b - state[bn + "running_mean"]) * scale + state[bn + "bias"]
+    return out, dict(config, batchnorm=False)
 
 
 def loss(model, images, tgt_in, labels, alpha_c):

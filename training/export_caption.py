@@ -76,6 +76,7 @@ def model_card(ck, result, train_hours):
 
 def export(ckpt_path, out_dir, result, train_hours=None):
     ck = torch.load(ckpt_path, map_location="cpu")
+    ck["model"], ck["config"] = caption_model.fold_batchnorm(ck["model"], ck["config"])
     os.makedirs(out_dir, exist_ok=True)
     meta = {"format": "pt", "source": "attnlens training/export_caption.py", "epoch": ck["epoch"]}
     safetensors_io.save_file(f16_tensors(ck["model"]), os.path.join(out_dir, "model.safetensors"), meta)

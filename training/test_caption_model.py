@@ -86,6 +86,28 @@ def test_vocabulary_covers_the_grammar():
             assert caption_model.UNK_ID not in caption_model.encode_caption(c, index), c
 
 
+def test_fold_batchnorm():
+    """A BatchNorm-trained encoder (eval mode, non-trivial running statistics) and its folded plain twin compute the
+    same annotations and the same logits."""
+    torch.manual_seed(3)
+    bn = ShowAttendTell(dict(SMALL, batchnorm=True))
+    bn.train()
+    for _ in range(3):  # collect running statistics from real forward passes
+        bn.encoder(images(4, seed=7))
+    with torch.no_grad():
+        for b in bn.encoder.bns:
+            b.weight.uniform_(0.5, 1.5), b.bias.uniform_(-0.3, 0.3)
+    bn.eval()
+    state, config = caption_model.fold_batchnorm(bn.state_dict(), bn.config)
+    assert not config["batchnorm"] and not any(k.startswith("encoder.bns") for k in state)
+    plain = ShowAttendTell(config).eval()
+    plain.load_state_dict(state)
+    x = images(3, seed=9)
+    assert torch.allclose(bn.encoder(x), plain.encoder(x), atol=1e-5)
+    tgt = torch.tensor([[BOS_ID, 5, 6, 7]] * 3)
+    assert torch.allclose(bn(x, tgt)[0], plain(x, tgt)[0], atol=1e-5)
+
+
 if __name__ == "__main__":
     golden_common.run_tests([test_names_and_shapes, test_attention_rows_and_beta, test_incremental_equals_forced,
-                             test_greedy_equals_beam1, test_loss, test_vocabulary_covers_the_grammar])
+                             test_greedy_equals_beam1, test_loss, test_vocabulary_covers_the_grammar, test_fold_batchnorm])

@@ -29,12 +29,14 @@ def parse_args(argv=None):
     ap.add_argument("--epochs", type=int, default=40, help="target number of epochs (resumable)")
     ap.add_argument("--steps-per-epoch", type=int, default=500)
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=4e-4, help="initial Adam learning rate")
+    ap.add_argument("--lr", type=float, default=1e-3, help="initial Adam learning rate")
     ap.add_argument("--lr-factor", type=float, default=0.5, help="lr multiplier when val accuracy stops improving")
     ap.add_argument("--lr-patience", type=int, default=2)
     ap.add_argument("--min-lr", type=float, default=1e-5)
     ap.add_argument("--alpha-c", type=float, default=0.05, help="weight of the doubly stochastic regulariser")
     ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--no-batchnorm", dest="batchnorm", action="store_false",
+                    help="train the CNN without BatchNorm (with it, export folds BN into the convolutions)")
     ap.add_argument("--clip", type=float, default=5.0, help="gradient norm clip")
     ap.add_argument("--canonical", type=float, default=0.5, help="chance of the canonical phrasing")
     ap.add_argument("--seed", type=int, default=1234)
@@ -75,7 +77,8 @@ class SceneBatches(torch.utils.data.Dataset):
 
 
 def build(args, vocab):
-    model = ShowAttendTell({"vocab_size": len(vocab), "dropout": args.dropout}).to(args.device)
+    config = {"vocab_size": len(vocab), "dropout": args.dropout, "batchnorm": args.batchnorm}
+    model = ShowAttendTell(config).to(args.device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=args.lr_factor,
                                                        patience=args.lr_patience, min_lr=args.min_lr)

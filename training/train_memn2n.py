@@ -90,6 +90,9 @@ def parse_args(argv=None, adapter_name="memn2n"):
     ap.add_argument("--limit", type=int, default=0, help="first N training questions per task (smoke tests)")
     ap.add_argument("--test-limit", type=int, default=0, help="first N test questions per task (smoke tests)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop each epoch after N steps (smoke tests)")
+    ap.add_argument("--task3-repeat", type=int, default=1,
+                    help="show each task-3 training question N times per epoch: task 3 has 1k training questions "
+                         "here against 10k for the other tasks (see ../shared/data/README.md)")
     ap.add_argument("--out-dir", default=os.path.join(HERE, "work", adapter_name))
     if adapter_name == "memn2n":
         ap.add_argument("--embed-dim", type=int, default=50)
@@ -111,6 +114,7 @@ def parse_args(argv=None, adapter_name="memn2n"):
 def load_data(args):
     train_all = babi.load_all("train", args.data, limit=args.limit)
     train, val = babi.split_validation(train_all, 0.1, args.seed)
+    train += [e for e in train if e.task == 3] * (getattr(args, "task3_repeat", 1) - 1)
     test = babi.load_all("test", args.data, limit=args.test_limit)
     vocab = babi.build_vocab(train_all, extra=[babi.SEPARATOR])
     return train, val, test, vocab
