@@ -12,7 +12,6 @@
 #include "lens_models.h"
 #include "lens_page_util.h"
 
-#define DEBOUNCE_MS 40
 #define DRAG_DEBOUNCE_MS 10
 #define LOAD_SIDE 512     /* opened images are read at most this large */
 #define COMPOSE_SIDE 384  /* the composed scene, in pixels */
@@ -125,19 +124,18 @@ struct _LensCaptionPage {
   int selected, dragging;
   double drag_dx, drag_dy, drag_x0, drag_y0;
   int pinned_word;      /* the clicked word, -1 for none; hovering shows another for a while */
-  GCancellable *cancellable;
-  guint64 generation, load_generation;
-  guint debounce_id, n_results;
+  LensRunner runner;
+  guint64 load_generation;
+  guint n_results;
   LensPageSpinner spinner;
-  gint64 edit_time;
   double last_ms;
-  int loading, captioning, updating; /* loading: image files being read */
+  int loading, updating; /* loading: image files being read */
 };
 
 G_DEFINE_FINAL_TYPE(LensCaptionPage, lens_caption_page, GTK_TYPE_BOX)
 
-static void start_captioning(LensCaptionPage *self);
-static void schedule_captioning(LensCaptionPage *self, guint delay_ms);
+static void start_captioning(gpointer page);
+static void schedule_captioning(LensCaptionPage *self, guint delay_ms) { lens_runner_schedule(&self->runner, delay_ms); }
 
 /* ---- messages and the spinner ---- */
 
@@ -145,8 +143,10 @@ static void show_message(LensCaptionPage *self, const char *text, GtkMessageType
   lens_page_show_message(self->info_bar, self->info_label, &self->message, text, type);
 }
 
-static void busy_changed(LensCaptionPage *self) {
-  lens_page_spinner_set_busy(&self->spinner, self->loading > 0 || self->captioner.loading > 0 || self->captioning > 0);
+static void busy_changed(gpointer page) {
+  LensCaptionPage *self = page;
+  lens_page_spinner_set_busy(&self->spinner,
+                             self->loading > 0 || self->captioner.loading > 0 || self->runner.running > 0);
 }
 
 /* ---- the image ---- */
@@ -288,86 +288,49 @@ static void warnings_to_message(LensCaptionPage *self) {
 
 /* ---- the worker ---- */
 
-typedef struct job {
-  LensModelRef *captioner;
+typedef struct caption_input {
   float *rgb;
   int width, height;
   attn_caption_opts opts;
-  guint64 generation;
-  double model_ms; /* measured in the worker */
-} job;
+} caption_input;
 
-static void job_free(gpointer data) {
-  job *j = data;
-  lens_model_ref_release(j->captioner);
-  g_free(j->rgb);
-  g_free(j);
+static void caption_input_free(gpointer data) {
+  caption_input *in = data;
+  g_free(in->rgb);
+  g_free(in);
 }
 
-static void caption_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
-  job *j = data;
-  if (lens_page_task_superseded(task, cancellable)) return;
-  attn_error err = {0};
-  gint64 t0 = g_get_monotonic_time();
-  attn_trace *t = attn_caption(lens_model_ref_get(j->captioner), j->rgb, j->width, j->height, &j->opts, &err);
-  j->model_ms = (g_get_monotonic_time() - t0) / 1000.0;
-  if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
-  else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
+static attn_trace *caption_in_thread(gpointer captioner, gpointer input, attn_error *err) {
+  caption_input *in = input;
+  return attn_caption(captioner, in->rgb, in->width, in->height, &in->opts, err);
 }
 
-static void captioning_done(GObject *source, GAsyncResult *result, gpointer data) {
-  LensCaptionPage *self = LENS_CAPTION_PAGE(source);
-  job *j = g_task_get_task_data(G_TASK(result));
-  g_autoptr(GError) error = NULL;
-  attn_trace *t = g_task_propagate_pointer(G_TASK(result), &error);
-  self->captioning--;
-  busy_changed(self);
-  if (j->generation != self->generation) { /* a newer image is on its way */
-    attn_trace_free(t);
-    return;
-  }
-  self->last_ms = j->model_ms;
+static void captioning_done(gpointer page, attn_trace *t, const GError *error, gpointer input, double model_ms) {
+  LensCaptionPage *self = page;
+  const caption_input *in = input;
+  self->last_ms = model_ms;
   self->n_results++;
   set_trace(self, t);
   if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
   else warnings_to_message(self);
-  lens_page_show_timing(self->status, t ? (j->opts.beam > 1 ? "beam search" : "greedy") : NULL, j->model_ms,
-                        self->edit_time, DEBOUNCE_MS);
+  lens_runner_show_timing(&self->runner, self->status, t ? (in->opts.beam > 1 ? "beam search" : "greedy") : NULL,
+                          model_ms);
 }
 
-static void start_captioning(LensCaptionPage *self) {
-  self->generation++;
-  g_cancellable_cancel(self->cancellable);
-  g_clear_object(&self->cancellable);
+static void start_captioning(gpointer page) {
+  LensCaptionPage *self = page;
+  lens_runner_supersede(&self->runner);
   if (!self->captioner.model) return; /* the model's load finishes and calls us again */
   if (!self->rgb) {
     set_trace(self, NULL);
     return;
   }
-  self->cancellable = g_cancellable_new();
-  job *j = g_new0(job, 1);
-  j->captioner = lens_model_ref_acquire(self->captioner.model);
-  j->rgb = g_memdup2(self->rgb, (gsize)self->width * self->height * 3 * sizeof(float));
-  j->width = self->width, j->height = self->height;
-  attn_caption_opts_init(&j->opts);
-  j->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
-  j->generation = self->generation;
-  self->captioning++;
-  busy_changed(self);
-  lens_page_run_in_thread(self, self->cancellable, captioning_done, NULL, j, job_free, caption_in_thread);
-}
-
-static gboolean debounce_fired(gpointer data) {
-  LensCaptionPage *self = data;
-  self->debounce_id = 0;
-  start_captioning(self);
-  return G_SOURCE_REMOVE;
-}
-
-static void schedule_captioning(LensCaptionPage *self, guint delay_ms) {
-  self->edit_time = g_get_monotonic_time();
-  g_clear_handle_id(&self->debounce_id, g_source_remove);
-  self->debounce_id = g_timeout_add(delay_ms, debounce_fired, self);
+  caption_input *in = g_new0(caption_input, 1);
+  in->rgb = g_memdup2(self->rgb, (gsize)self->width * self->height * 3 * sizeof(float));
+  in->width = self->width, in->height = self->height;
+  attn_caption_opts_init(&in->opts);
+  in->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
+  lens_runner_submit(&self->runner, self->captioner.model, in);
 }
 
 /* ---- opening images ---- */
@@ -1022,6 +985,8 @@ static void connect_controls(LensCaptionPage *self) {
 
 static void lens_caption_page_init(LensCaptionPage *self) {
   lens_model_slot_init(&self->captioner, self, load_captioner, free_captioner, model_ready);
+  lens_runner_init(&self->runner, self, start_captioning, busy_changed, caption_in_thread, caption_input_free,
+                   captioning_done);
   self->models = lens_page_models_new();
   self->shapes = g_array_new(FALSE, FALSE, sizeof(ComposeShape));
   self->selected = -1, self->pinned_word = -1;
@@ -1038,10 +1003,8 @@ static void lens_caption_page_init(LensCaptionPage *self) {
 
 static void lens_caption_page_dispose(GObject *object) {
   LensCaptionPage *self = LENS_CAPTION_PAGE(object);
-  g_clear_handle_id(&self->debounce_id, g_source_remove);
+  lens_runner_dispose(&self->runner);
   lens_page_spinner_clear(&self->spinner);
-  if (self->cancellable) g_cancellable_cancel(self->cancellable);
-  g_clear_object(&self->cancellable);
   G_OBJECT_CLASS(lens_caption_page_parent_class)->dispose(object);
 }
 
@@ -1069,7 +1032,7 @@ GtkWidget *lens_caption_page_new(void) { return g_object_new(LENS_TYPE_CAPTION_P
 const attn_trace *lens_caption_page_get_trace(LensCaptionPage *self) { return self->trace; }
 guint lens_caption_page_get_n_results(LensCaptionPage *self) { return self->n_results; }
 gboolean lens_caption_page_is_busy(LensCaptionPage *self) {
-  return self->loading > 0 || self->captioner.loading > 0 || self->captioning > 0 || self->debounce_id != 0;
+  return self->loading > 0 || self->captioner.loading > 0 || lens_runner_busy(&self->runner);
 }
 const char *lens_caption_page_get_message(LensCaptionPage *self) { return self->message; }
 double lens_caption_page_get_last_ms(LensCaptionPage *self) { return self->last_ms; }

@@ -37,7 +37,7 @@ char *lens_page_join_warnings(const attn_trace *t) {
   return g_string_free(joined, FALSE);
 }
 
-void lens_page_show_timing(GtkWidget *status, const char *what, double model_ms, gint64 edit_time, int debounce_ms) {
+static void show_timing(GtkWidget *status, const char *what, double model_ms, gint64 edit_time, int debounce_ms) {
   if (!what) {
     gtk_label_set_text(GTK_LABEL(status), "");
     gtk_widget_set_tooltip_text(status, NULL);
@@ -129,10 +129,105 @@ void lens_page_run_in_thread(gpointer page, GCancellable *cancellable, GAsyncRea
   g_object_unref(task);
 }
 
-gboolean lens_page_task_superseded(GTask *task, GCancellable *cancellable) {
+static gboolean task_superseded(GTask *task, GCancellable *cancellable) {
   if (!g_cancellable_is_cancelled(cancellable)) return FALSE;
   g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "superseded");
   return TRUE;
+}
+
+/* ---- the live loop ---- */
+
+typedef struct runner_job {
+  LensModelRef *model;
+  gpointer input;
+  GDestroyNotify input_free;
+  LensRunnerWork work;
+  guint64 generation;
+  double model_ms; /* measured in the worker */
+} runner_job;
+
+static void runner_job_free(gpointer data) {
+  runner_job *j = data;
+  lens_model_ref_release(j->model);
+  if (j->input_free) j->input_free(j->input);
+  g_free(j);
+}
+
+void lens_runner_init(LensRunner *r, gpointer page, void (*start)(gpointer), void (*busy_changed)(gpointer),
+                      LensRunnerWork work, GDestroyNotify input_free, LensRunnerDone done) {
+  *r = (LensRunner){.page = page, .start = start, .busy_changed = busy_changed, .work = work, .done = done,
+                    .input_free = input_free};
+}
+
+static gboolean runner_timer_fired(gpointer data) {
+  LensRunner *r = data;
+  r->timer = 0;
+  r->start(r->page);
+  return G_SOURCE_REMOVE;
+}
+
+void lens_runner_schedule(LensRunner *r, guint delay_ms) {
+  r->edit_time = g_get_monotonic_time();
+  r->delay_ms = delay_ms;
+  g_clear_handle_id(&r->timer, g_source_remove);
+  r->timer = g_timeout_add(delay_ms, runner_timer_fired, r);
+}
+
+void lens_runner_supersede(LensRunner *r) {
+  r->generation++;
+  g_cancellable_cancel(r->cancellable);
+  g_clear_object(&r->cancellable);
+}
+
+static void runner_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  runner_job *j = data;
+  if (task_superseded(task, cancellable)) return;
+  attn_error err = {0};
+  gint64 t0 = g_get_monotonic_time();
+  attn_trace *t = j->work(lens_model_ref_get(j->model), j->input, &err);
+  j->model_ms = (g_get_monotonic_time() - t0) / 1000.0;
+  if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
+  else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
+}
+
+static void runner_job_done(GObject *source, GAsyncResult *result, gpointer data) {
+  LensRunner *r = data; /* inside the page, which the task kept alive */
+  runner_job *j = g_task_get_task_data(G_TASK(result));
+  g_autoptr(GError) error = NULL;
+  attn_trace *t = g_task_propagate_pointer(G_TASK(result), &error);
+  r->running--;
+  r->busy_changed(r->page);
+  if (j->generation != r->generation) { /* a newer edit is on its way */
+    attn_trace_free(t);
+    return;
+  }
+  r->done(r->page, t, error, j->input, j->model_ms);
+}
+
+void lens_runner_submit(LensRunner *r, LensModelRef *model, gpointer input) {
+  lens_runner_supersede(r);
+  r->cancellable = g_cancellable_new();
+  runner_job *j = g_new0(runner_job, 1);
+  j->model = lens_model_ref_acquire(model);
+  j->input = input;
+  j->input_free = r->input_free;
+  j->work = r->work;
+  j->generation = r->generation;
+  r->running++;
+  r->busy_changed(r->page);
+  lens_page_run_in_thread(r->page, r->cancellable, runner_job_done, r, j, runner_job_free, runner_thread);
+}
+
+gboolean lens_runner_busy(const LensRunner *r) { return r->running > 0 || r->timer != 0; }
+
+void lens_runner_show_timing(const LensRunner *r, GtkWidget *status, const char *what, double model_ms) {
+  show_timing(status, what, model_ms, r->edit_time, (int)r->delay_ms);
+}
+
+void lens_runner_dispose(LensRunner *r) {
+  g_clear_handle_id(&r->timer, g_source_remove);
+  if (r->cancellable) g_cancellable_cancel(r->cancellable);
+  g_clear_object(&r->cancellable);
 }
 
 /* ---- small builders ---- */

@@ -1,11 +1,12 @@
-/* Pieces every page (Translate, Read, Caption) and the window build the same way: the
- * message bar, the delayed spinner, the model-card button, export and the clipboard picture. */
+/* Pieces every page (Translate, Read, Caption) and the window build the same way: the live loop,
+ * the message bar, the delayed spinner, the model-card button, export and the clipboard picture. */
 #ifndef LENS_PAGE_UTIL_H
 #define LENS_PAGE_UTIL_H
 
 #include <gtk/gtk.h>
 
 #include "attn_trace.h"
+#include "lens_models.h"
 #include "lens_render.h"
 
 G_BEGIN_DECLS
@@ -16,11 +17,6 @@ GtkWidget *lens_page_info_bar_new(GtkWidget **label, int width_chars);
 void lens_page_show_message(GtkWidget *info_bar, GtkWidget *label, char **message, const char *text, GtkMessageType type);
 /* A trace's warnings, one per line; NULL when there are none (or no trace). Caller frees. */
 char *lens_page_join_warnings(const attn_trace *t);
-
-/* The readout beside a result: the model's own time (measured in the worker) and what ran
- * (what: "greedy", "" for nothing more, NULL clears it); its tooltip adds the time since the
- * edit at edit_time (monotonic microseconds), which includes the debounce and any loading. */
-void lens_page_show_timing(GtkWidget *status, const char *what, double model_ms, gint64 edit_time, int debounce_ms);
 
 /* A model a page offers in its own list: its folder, the folder's name and its MODEL.md text. */
 typedef struct LensPageModel {
@@ -52,8 +48,45 @@ void lens_page_spinner_clear(LensPageSpinner *s);
  * the main thread with done_data. task_data is freed with free_task_data. */
 void lens_page_run_in_thread(gpointer page, GCancellable *cancellable, GAsyncReadyCallback done, gpointer done_data,
                              gpointer task_data, GDestroyNotify free_task_data, GTaskThreadFunc fn);
-/* In a worker: TRUE (and the task returns G_IO_ERROR_CANCELLED) when a newer edit cancelled it. */
-gboolean lens_page_task_superseded(GTask *task, GCancellable *cancellable);
+
+/* The live loop of a page: an edit (re)starts a short timer; when it fires, the page starts a
+ * job on a worker with the model and a copy of its input, cancelling the job before; only the
+ * newest job's result reaches the page. Embedded in the page (which a running job keeps alive). */
+/* In the worker: the trace for input, or NULL with err set. */
+typedef attn_trace *(*LensRunnerWork)(gpointer model, gpointer input, attn_error *err);
+/* On the main thread, for the newest job only: its trace (now the page's; NULL with error),
+ * its input and the model's own time. */
+typedef void (*LensRunnerDone)(gpointer page, attn_trace *t, const GError *error, gpointer input, double model_ms);
+typedef struct LensRunner {
+  gpointer page;
+  void (*start)(gpointer page);        /* the timer fired: the page submits a job, or shows why not */
+  void (*busy_changed)(gpointer page); /* a job started or ended */
+  LensRunnerWork work;
+  LensRunnerDone done;
+  GDestroyNotify input_free;
+  GCancellable *cancellable;
+  guint64 generation;
+  guint timer;
+  gint64 edit_time; /* of the last edit, monotonic microseconds */
+  guint delay_ms;   /* of the last schedule */
+  int running;
+} LensRunner;
+void lens_runner_init(LensRunner *r, gpointer page, void (*start)(gpointer), void (*busy_changed)(gpointer),
+                      LensRunnerWork work, GDestroyNotify input_free, LensRunnerDone done);
+/* An edit: start() after delay_ms without another. */
+void lens_runner_schedule(LensRunner *r, guint delay_ms);
+/* What runs is stale now: cancel it; its result will be dropped. */
+void lens_runner_supersede(LensRunner *r);
+/* Supersedes, then runs work(model, input) on a worker; takes input, holds a model reference. */
+void lens_runner_submit(LensRunner *r, LensModelRef *model, gpointer input);
+/* A job running or an edit waiting for its timer. */
+gboolean lens_runner_busy(const LensRunner *r);
+/* The readout beside a result: the model's own time (measured in the worker) and what ran
+ * (what: "greedy", "" for nothing more, NULL clears it); its tooltip adds the time since the
+ * last edit, which includes the timer's delay and any loading. */
+void lens_runner_show_timing(const LensRunner *r, GtkWidget *status, const char *what, double model_ms);
+/* Removes the timer and cancels the job (dispose). */
+void lens_runner_dispose(LensRunner *r);
 
 /* The model-card button: MODEL.md text in a popover; *card_label receives its label. */
 GtkWidget *lens_page_card_button_new(GtkWidget **card_label);

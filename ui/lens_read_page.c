@@ -45,17 +45,14 @@ struct _LensReadPage {
   LensModelSlot reader;
   char *message, *answer_text, *unknown_words;
   attn_trace *trace; /* as the model produced it */
-  GCancellable *cancellable;
-  guint64 generation;
-  guint debounce_id;
+  LensRunner runner;
   LensPageSpinner spinner;
-  gint64 edit_time;
-  int reading, updating;
+  int updating;
 };
 
 G_DEFINE_FINAL_TYPE(LensReadPage, lens_read_page, GTK_TYPE_BOX)
 
-static void start_reading(LensReadPage *self);
+static void start_reading(gpointer page);
 
 /* ---- messages and the spinner ---- */
 
@@ -63,8 +60,9 @@ static void show_message(LensReadPage *self, const char *text, GtkMessageType ty
   lens_page_show_message(self->info_bar, self->info_label, &self->message, text, type);
 }
 
-static void busy_changed(LensReadPage *self) {
-  lens_page_spinner_set_busy(&self->spinner, self->reader.loading > 0 || self->reading > 0);
+static void busy_changed(gpointer page) {
+  LensReadPage *self = page;
+  lens_page_spinner_set_busy(&self->spinner, self->reader.loading > 0 || self->runner.running > 0);
 }
 
 /* ---- unknown words, marked in the editor and the question ---- */
@@ -190,54 +188,34 @@ static void set_trace(LensReadPage *self, attn_trace *t, const char *placeholder
 
 /* ---- the worker ---- */
 
-typedef struct job {
-  LensModelRef *reader;
+typedef struct read_input {
   char *story, *question;
-  guint64 generation;
-  double model_ms; /* measured in the worker */
-} job;
+} read_input;
 
-static void job_free(gpointer data) {
-  job *j = data;
-  lens_model_ref_release(j->reader);
-  g_free(j->story), g_free(j->question);
-  g_free(j);
+static void read_input_free(gpointer data) {
+  read_input *in = data;
+  g_free(in->story), g_free(in->question);
+  g_free(in);
 }
 
-static void read_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
-  job *j = data;
-  if (lens_page_task_superseded(task, cancellable)) return;
-  attn_error err = {0};
-  gint64 t0 = g_get_monotonic_time();
-  attn_trace *t = attn_read(lens_model_ref_get(j->reader), j->story, j->question, &err);
-  j->model_ms = (g_get_monotonic_time() - t0) / 1000.0;
-  if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
-  else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
+static attn_trace *read_in_thread(gpointer reader, gpointer input, attn_error *err) {
+  read_input *in = input;
+  return attn_read(reader, in->story, in->question, err);
 }
 
-static void reading_done(GObject *source, GAsyncResult *result, gpointer data) {
-  LensReadPage *self = LENS_READ_PAGE(source);
-  job *j = g_task_get_task_data(G_TASK(result));
-  g_autoptr(GError) error = NULL;
-  attn_trace *t = g_task_propagate_pointer(G_TASK(result), &error);
-  self->reading--;
-  busy_changed(self);
-  if (j->generation != self->generation) { /* a newer edit is on its way */
-    attn_trace_free(t);
-    return;
-  }
+static void reading_done(gpointer page, attn_trace *t, const GError *error, gpointer input, double model_ms) {
+  LensReadPage *self = page;
   set_trace(self, t, t ? NULL : "Nothing to show: see the message above.");
   if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
   else warnings_to_message(self);
-  lens_page_show_timing(self->status, t ? "" : NULL, j->model_ms, self->edit_time, DEBOUNCE_MS);
+  lens_runner_show_timing(&self->runner, self->status, t ? "" : NULL, model_ms);
 }
 
-static void start_reading(LensReadPage *self) {
+static void start_reading(gpointer page) {
+  LensReadPage *self = page;
   g_autofree char *story = lens_read_page_get_story(self);
   const char *question = gtk_editable_get_text(GTK_EDITABLE(self->question_entry));
-  self->generation++;
-  g_cancellable_cancel(self->cancellable);
-  g_clear_object(&self->cancellable);
+  lens_runner_supersede(&self->runner);
   if (!self->reader.model) return; /* the model's load finishes and calls us again */
   if (lens_page_is_blank(story) || lens_page_is_blank(question)) {
     show_message(self, NULL, GTK_MESSAGE_INFO);
@@ -246,31 +224,16 @@ static void start_reading(LensReadPage *self) {
     gtk_label_set_text(GTK_LABEL(self->status), "");
     return;
   }
-  self->cancellable = g_cancellable_new();
-  job *j = g_new0(job, 1);
-  j->reader = lens_model_ref_acquire(self->reader.model);
-  j->story = g_steal_pointer(&story);
-  j->question = g_strdup(question);
-  j->generation = self->generation;
-  self->reading++;
-  busy_changed(self);
-  lens_page_run_in_thread(self, self->cancellable, reading_done, NULL, j, job_free, read_in_thread);
+  read_input *in = g_new0(read_input, 1);
+  in->story = g_steal_pointer(&story);
+  in->question = g_strdup(question);
+  lens_runner_submit(&self->runner, self->reader.model, in);
 }
 
-static gboolean debounce_fired(gpointer data) {
+static void on_text_changed(gpointer object, gpointer data) {
   LensReadPage *self = data;
-  self->debounce_id = 0;
-  start_reading(self);
-  return G_SOURCE_REMOVE;
+  lens_runner_schedule(&self->runner, DEBOUNCE_MS);
 }
-
-static void schedule_reading(LensReadPage *self) {
-  self->edit_time = g_get_monotonic_time();
-  g_clear_handle_id(&self->debounce_id, g_source_remove);
-  self->debounce_id = g_timeout_add(DEBOUNCE_MS, debounce_fired, self);
-}
-
-static void on_text_changed(gpointer object, gpointer data) { schedule_reading(data); }
 
 /* ---- loading a model ---- */
 
@@ -413,6 +376,7 @@ static void build_body(LensReadPage *self) {
 
 static void lens_read_page_init(LensReadPage *self) {
   lens_model_slot_init(&self->reader, self, load_reader, free_reader, model_ready);
+  lens_runner_init(&self->runner, self, start_reading, busy_changed, read_in_thread, read_input_free, reading_done);
   self->models = lens_page_models_new();
   self->answer_text = g_strdup("");
   self->unknown_words = g_strdup("");
@@ -429,10 +393,8 @@ static void lens_read_page_init(LensReadPage *self) {
 
 static void lens_read_page_dispose(GObject *object) {
   LensReadPage *self = LENS_READ_PAGE(object);
-  g_clear_handle_id(&self->debounce_id, g_source_remove);
+  lens_runner_dispose(&self->runner);
   lens_page_spinner_clear(&self->spinner);
-  if (self->cancellable) g_cancellable_cancel(self->cancellable);
-  g_clear_object(&self->cancellable);
   G_OBJECT_CLASS(lens_read_page_parent_class)->dispose(object);
 }
 
@@ -504,7 +466,7 @@ const attn_trace *lens_read_page_get_trace(LensReadPage *self) { return self->tr
 const char *lens_read_page_get_answer_text(LensReadPage *self) { return self->answer_text; }
 const char *lens_read_page_get_unknown_words(LensReadPage *self) { return self->unknown_words; }
 gboolean lens_read_page_is_busy(LensReadPage *self) {
-  return self->reader.loading > 0 || self->reading > 0 || self->debounce_id != 0;
+  return self->reader.loading > 0 || lens_runner_busy(&self->runner);
 }
 const char *lens_read_page_get_message(LensReadPage *self) { return self->message; }
 

@@ -20,13 +20,10 @@ struct _LensTranslatePage {
   LensModelSlot model; /* the translator */
   char *message, *title;
   attn_trace *trace; /* as the model produced it */
-  GCancellable *cancellable;
-  guint64 generation;
-  guint debounce_id;
+  LensRunner runner;
   LensPageSpinner spinner;
-  gint64 edit_time;
   double last_ms;
-  int translating, hyp_index, updating;
+  int hyp_index, updating;
 };
 
 G_DEFINE_FINAL_TYPE(LensTranslatePage, lens_translate_page, GTK_TYPE_BOX)
@@ -34,7 +31,7 @@ G_DEFINE_FINAL_TYPE(LensTranslatePage, lens_translate_page, GTK_TYPE_BOX)
 enum { SIGNAL_TRACE_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-static void start_translation(LensTranslatePage *self);
+static void start_translation(gpointer page);
 static void refresh_display(LensTranslatePage *self);
 
 /* ---- messages ---- */
@@ -43,37 +40,27 @@ static void show_message(LensTranslatePage *self, const char *text, GtkMessageTy
   lens_page_show_message(self->info_bar, self->info_label, &self->message, text, type);
 }
 
-static void busy_changed(LensTranslatePage *self) {
-  lens_page_spinner_set_busy(&self->spinner, self->model.loading > 0 || self->translating > 0);
+static void busy_changed(gpointer page) {
+  LensTranslatePage *self = page;
+  lens_page_spinner_set_busy(&self->spinner, self->model.loading > 0 || self->runner.running > 0);
 }
 
 /* ---- the worker ---- */
 
-typedef struct job {
-  LensModelRef *model;
+typedef struct translate_input {
   char *text;
   attn_translate_opts opts;
-  guint64 generation;
-  gint64 started;
-  double model_ms; /* the model's own time, measured in the worker */
-} job;
+} translate_input;
 
-static void job_free(gpointer data) {
-  job *j = data;
-  lens_model_ref_release(j->model);
-  g_free(j->text);
-  g_free(j);
+static void translate_input_free(gpointer data) {
+  translate_input *in = data;
+  g_free(in->text);
+  g_free(in);
 }
 
-static void translate_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
-  job *j = data;
-  if (lens_page_task_superseded(task, cancellable)) return;
-  attn_error err = {0};
-  gint64 t0 = g_get_monotonic_time();
-  attn_trace *t = attn_translate(lens_model_ref_get(j->model), j->text, strlen(j->text), &j->opts, &err);
-  j->model_ms = (g_get_monotonic_time() - t0) / 1000.0;
-  if (t) g_task_return_pointer(task, t, (GDestroyNotify)attn_trace_free);
-  else g_task_return_new_error(task, LENS_ERROR, err.code, "%s", err.message);
+static attn_trace *translate_in_thread(gpointer translator, gpointer input, attn_error *err) {
+  translate_input *in = input;
+  return attn_translate(translator, in->text, strlen(in->text), &in->opts, err);
 }
 
 static void warnings_to_message(LensTranslatePage *self) {
@@ -81,24 +68,16 @@ static void warnings_to_message(LensTranslatePage *self) {
   show_message(self, joined, joined ? GTK_MESSAGE_WARNING : GTK_MESSAGE_INFO);
 }
 
-static void translation_done(GObject *source, GAsyncResult *result, gpointer data) {
-  LensTranslatePage *self = LENS_TRANSLATE_PAGE(source);
-  job *j = g_task_get_task_data(G_TASK(result));
-  g_autoptr(GError) error = NULL;
-  attn_trace *t = g_task_propagate_pointer(G_TASK(result), &error);
-  self->translating--;
-  busy_changed(self);
-  if (j->generation != self->generation) { /* a newer edit is on its way */
-    attn_trace_free(t);
-    return;
-  }
-  self->last_ms = j->model_ms;
+static void translation_done(gpointer page, attn_trace *t, const GError *error, gpointer input, double model_ms) {
+  LensTranslatePage *self = page;
+  const translate_input *in = input;
+  self->last_ms = model_ms;
   attn_trace_free(self->trace);
   self->trace = t;
   if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
   else warnings_to_message(self);
-  lens_page_show_timing(self->status, t ? (j->opts.beam > 1 ? "beam search" : "greedy") : NULL, j->model_ms,
-                        self->edit_time, DEBOUNCE_MS);
+  lens_runner_show_timing(&self->runner, self->status, t ? (in->opts.beam > 1 ? "beam search" : "greedy") : NULL,
+                          model_ms);
   refresh_display(self);
   g_signal_emit(self, signals[SIGNAL_TRACE_CHANGED], 0);
 }
@@ -111,44 +90,28 @@ static void clear_trace(LensTranslatePage *self, const char *placeholder) {
   refresh_display(self);
 }
 
-static void start_translation(LensTranslatePage *self) {
+static void start_translation(gpointer page) {
+  LensTranslatePage *self = page;
   g_autofree char *text = lens_translate_page_get_text(self);
-  self->generation++;
-  g_cancellable_cancel(self->cancellable);
-  g_clear_object(&self->cancellable);
+  lens_runner_supersede(&self->runner);
   if (!self->model.model) return; /* the model's load finishes and calls us again */
   if (lens_page_is_blank(text)) {
     show_message(self, NULL, GTK_MESSAGE_INFO);
     clear_trace(self, "Type a sentence above to see where the model looks.");
     return;
   }
-  self->cancellable = g_cancellable_new();
-  job *j = g_new0(job, 1);
-  j->model = lens_model_ref_acquire(self->model.model);
-  j->text = g_steal_pointer(&text);
-  attn_translate_opts_init(&j->opts);
-  j->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
-  j->opts.self_attention = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->self_check));
-  j->generation = self->generation;
-  self->translating++;
-  busy_changed(self);
-  lens_page_run_in_thread(self, self->cancellable, translation_done, NULL, j, job_free, translate_in_thread);
+  translate_input *in = g_new0(translate_input, 1);
+  in->text = g_steal_pointer(&text);
+  attn_translate_opts_init(&in->opts);
+  in->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
+  in->opts.self_attention = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->self_check));
+  lens_runner_submit(&self->runner, self->model.model, in);
 }
 
-static gboolean debounce_fired(gpointer data) {
+static void on_text_changed(GtkTextBuffer *buffer, gpointer data) {
   LensTranslatePage *self = data;
-  self->debounce_id = 0;
-  start_translation(self);
-  return G_SOURCE_REMOVE;
+  lens_runner_schedule(&self->runner, DEBOUNCE_MS);
 }
-
-static void schedule_translation(LensTranslatePage *self) {
-  self->edit_time = g_get_monotonic_time();
-  g_clear_handle_id(&self->debounce_id, g_source_remove);
-  self->debounce_id = g_timeout_add(DEBOUNCE_MS, debounce_fired, self);
-}
-
-static void on_text_changed(GtkTextBuffer *buffer, gpointer data) { schedule_translation(data); }
 
 /* ---- loading a model ---- */
 
@@ -337,8 +300,7 @@ static void on_display_changed(GObject *object, GParamSpec *pspec, gpointer data
 static void on_retranslate(GObject *object, GParamSpec *pspec, gpointer data) {
   LensTranslatePage *self = data;
   if (self->updating) return;
-  self->edit_time = g_get_monotonic_time();
-  start_translation(self);
+  lens_runner_schedule(&self->runner, 0);
 }
 
 static void on_heads_toggled(GtkToggleButton *b, gpointer data) {
@@ -479,6 +441,8 @@ static void connect_controls(LensTranslatePage *self) {
 
 static void lens_translate_page_init(LensTranslatePage *self) {
   lens_model_slot_init(&self->model, self, load_translator, free_translator, model_ready);
+  lens_runner_init(&self->runner, self, start_translation, busy_changed, translate_in_thread, translate_input_free,
+                   translation_done);
   lens_page_init_box(GTK_BOX(self));
   build_input(self);
   build_output(self);
@@ -489,10 +453,8 @@ static void lens_translate_page_init(LensTranslatePage *self) {
 
 static void lens_translate_page_dispose(GObject *object) {
   LensTranslatePage *self = LENS_TRANSLATE_PAGE(object);
-  g_clear_handle_id(&self->debounce_id, g_source_remove);
+  lens_runner_dispose(&self->runner);
   lens_page_spinner_clear(&self->spinner);
-  if (self->cancellable) g_cancellable_cancel(self->cancellable);
-  g_clear_object(&self->cancellable);
   G_OBJECT_CLASS(lens_translate_page_parent_class)->dispose(object);
 }
 
@@ -528,7 +490,7 @@ char *lens_translate_page_get_text(LensTranslatePage *self) {
 LensTraceView *lens_translate_page_get_view(LensTranslatePage *self) { return self->view; }
 const attn_trace *lens_translate_page_get_trace(LensTranslatePage *self) { return self->trace; }
 gboolean lens_translate_page_is_busy(LensTranslatePage *self) {
-  return self->model.loading > 0 || self->translating > 0 || self->debounce_id != 0;
+  return self->model.loading > 0 || lens_runner_busy(&self->runner);
 }
 const char *lens_translate_page_get_message(LensTranslatePage *self) { return self->message; }
 double lens_translate_page_get_last_ms(LensTranslatePage *self) { return self->last_ms; }
