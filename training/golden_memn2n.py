@@ -170,12 +170,18 @@ def babi_typed(shared, per_task=10):
     return pairs
 
 
-def load_shipped(model_dir):
+def load_shipped(model_dir, model_class=MemN2N,
+                 keys=("vocab_size", "embed_dim", "hops", "memory_size", "max_sentence_words")):
+    """(twin in eval mode on the F16 weights of model_dir, vocabulary)."""
     config = json.load(open(os.path.join(model_dir, "config.json"), encoding="utf-8"))
     arrays, _ = safetensors_io.load_file(os.path.join(model_dir, "model.safetensors"))
-    model = MemN2N({k: config[k] for k in ("vocab_size", "embed_dim", "hops", "memory_size", "max_sentence_words")})
+    model = model_class({k: config[k] for k in keys if k in config})
     model.load_state_dict({k: torch.from_numpy(a.astype(np.float32)) for k, a in arrays.items()})
     return model.eval(), babi.read_vocab(os.path.join(model_dir, "vocab.txt"))
+
+
+def default_shared():
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared")
 
 
 def write_shipped(model_dir, out, shared):
@@ -194,7 +200,6 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "tiny":
         write_tiny(sys.argv[2])
     elif len(sys.argv) in (4, 5) and sys.argv[1] == "shipped":
-        write_shipped(sys.argv[2], sys.argv[3],
-                      sys.argv[4] if len(sys.argv) == 5 else os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+        write_shipped(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) == 5 else default_shared())
     else:
         sys.exit(__doc__)
