@@ -36,7 +36,7 @@ def main():
                    "question. It reads the 50 most recent sentences, each closed by \".\".")
     result = export_memn2n.export(ck, args.out, config(ck["config"], len(ck["vocab"])), args.data,
                                   AttentiveReaderAdapter(argparse.Namespace()), "Attentive reader on bAbI (joint, 10k)",
-                                  description, reproduce, floor=25.0, reference=None)
+                                  description, reproduce, floor=25.0)  # next to MemN2N's figures
     print(train_memn2n.error_table(result))
     print(args.out)
 

@@ -15,7 +15,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import babi  # noqa: E402
-from export_common import f16_tensors, write_text  # noqa: E402
+from export_common import f16_tensors, training_time, write_text  # noqa: E402
 import safetensors_io  # noqa: E402
 import train_memn2n  # noqa: E402
 
@@ -48,6 +48,16 @@ def quality_table(result, reference=MATLAB_1K_JOINT):
     return "\n".join(lines)
 
 
+def training_time_lines(ck):
+    """The time the checkpoint took, from train.log beside it (its out_dir), when that log is there."""
+    out_dir = ck.get("args", {}).get("out_dir")
+    took = training_time(os.path.join(out_dir, "train.log"), ck["epoch"]) if out_dir else None
+    if not took:
+        return []
+    return [f"Training time: {took[0] * 60:.0f} min for {took[1]} epochs on one CPU thread (2-core machine shared "
+            "with other runs; `epoch_s` in train.log).", ""]
+
+
 def model_card(title, description, ck, result, reproduce, floor, reference=MATLAB_1K_JOINT):
     v = ck["val"]
     meets = "meets" if result["error"] <= floor else "does NOT meet"
@@ -62,10 +72,12 @@ def model_card(title, description, ck, result, reproduce, floor, reference=MATLA
         "../shared/data/babi and is not part of this repository.", "",
         "## Reproduce", "", "```", *reproduce, "```", "",
         f"Training arguments: `{json.dumps(ck.get('args', {}))}`", "",
+        *training_time_lines(ck),
         "## Quality", "",
         f"Checkpoint of epoch {ck['epoch']} (best validation error {v['error']:.2f}%). Test mean error "
-        f"**{result['error']:.2f}%**, which {meets} the project's floor of {floor:.0f}%. For comparison: the paper "
-        "reports about 13% mean error for 3 hops with PE and LS on 1k and 4.2% for its best 10k configuration.", "",
+        f"**{result['error']:.2f}%**, which {meets} the project's floor of {floor:.0f}%. For comparison: the MemN2N "
+        "paper (Sukhbaatar et al. 2015) reports about 13% mean error for 3 hops with PE and LS on 1k and 4.2% for its "
+        "best 10k configuration.", "",
         quality_table(result, reference), "",
         "\"Strongest hop on a supporting fact\": how often the single highest attention weight over all hops falls on "
         "one of the sentences bAbI labels as supporting the answer (for the attentive reader: the sentence whose words "
