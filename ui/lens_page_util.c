@@ -226,8 +226,7 @@ void lens_runner_show_timing(const LensRunner *r, GtkWidget *status, const char 
 
 void lens_runner_dispose(LensRunner *r) {
   g_clear_handle_id(&r->timer, g_source_remove);
-  if (r->cancellable) g_cancellable_cancel(r->cancellable);
-  g_clear_object(&r->cancellable);
+  lens_runner_supersede(r); /* a job still running ends without touching the page's widgets */
 }
 
 /* ---- small builders ---- */

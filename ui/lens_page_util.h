@@ -85,7 +85,7 @@ gboolean lens_runner_busy(const LensRunner *r);
  * (what: "greedy", "" for nothing more, NULL clears it); its tooltip adds the time since the
  * last edit, which includes the timer's delay and any loading. */
 void lens_runner_show_timing(const LensRunner *r, GtkWidget *status, const char *what, double model_ms);
-/* Removes the timer and cancels the job (dispose). */
+/* Removes the timer and supersedes the job (dispose): its result is dropped. */
 void lens_runner_dispose(LensRunner *r);
 
 /* The model-card button: MODEL.md text in a popover; *card_label receives its label. */
