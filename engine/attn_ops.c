@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "attn_kernels.h"
 
@@ -93,6 +94,45 @@ uint16_t *attn_half_copy(const float *w, size_t n) {
   (void)w, (void)n;
   return NULL;
 #endif
+}
+
+/* ---- a pool of half copies ---- */
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+int attn_half_pool_init(attn_half_pool *p, size_t max_values) {
+  memset(p, 0, sizeof *p);
+#ifdef ATTN_SMALL_ROWS
+  if (!attn_simd_enabled || !attn_kernels_have_f16c() || max_values == 0) return -1;
+  size_t cap = (max_values * sizeof(uint16_t) + 64 * 64 + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+  size_t len = cap + HUGE_PAGE; /* room to start on a 2 MB boundary */
+  void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED) return -1;
+  unsigned char *base = (unsigned char *)(((uintptr_t)map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+#ifdef MADV_HUGEPAGE
+  madvise(base, cap, MADV_HUGEPAGE); /* a hint: without it the pool is still one block */
+#endif
+  p->map = map, p->map_len = len, p->base = base, p->cap = cap;
+  return 0;
+#else
+  (void)max_values;
+  return -1;
+#endif
+}
+
+uint16_t *attn_half_pool_copy(attn_half_pool *p, const float *w, size_t n) {
+  size_t bytes = (n * sizeof(uint16_t) + 63) & ~(size_t)63;
+  if (!p->base || n == 0 || bytes > p->cap - p->used) return NULL;
+  uint16_t *h = (uint16_t *)(void *)(p->base + p->used);
+  for (size_t i = 0; i < n; i++)
+    if (!exact_half(w[i], &h[i])) return NULL; /* the space is reused by the next copy */
+  p->used += bytes;
+  return h;
+}
+
+void attn_half_pool_release(attn_half_pool *p) {
+  if (p->map) munmap(p->map, p->map_len);
+  memset(p, 0, sizeof *p);
 }
 
 void attn_linear_h(float *y, const float *x, int ldx, const float *W, const uint16_t *Wh, const float *b, int M,

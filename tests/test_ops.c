@@ -207,6 +207,41 @@ static void test_linear_half(void) {
   g_rand_free(r);
 }
 
+/* The pool holds exact copies, 64-byte aligned, refuses weights that are not halves (without
+ * using room), runs out cleanly, and its copies feed attn_linear_h like malloc'd ones. */
+static void test_half_pool(void) {
+  attn_half_pool pool;
+  if (attn_half_pool_init(&pool, 1000) != 0) {
+    g_test_skip("no F16C/AVX2 on this CPU: there are no half copies");
+    return;
+  }
+  GRand *r = g_rand_new_with_seed(21);
+  float *a = half_vec(r, 300), *b = half_vec(r, 64 * 33);
+  uint16_t *ha = attn_half_pool_copy(&pool, a, 300);
+  g_assert_nonnull(ha);
+  g_assert_cmpuint((uintptr_t)ha % 64, ==, 0);
+  size_t used = pool.used;
+  float not_half[3] = {0.5f, 0.1f, 2.0f};
+  g_assert_null(attn_half_pool_copy(&pool, not_half, 3));
+  g_assert_cmpuint(pool.used, ==, used);
+  uint16_t *hb = attn_half_pool_copy(&pool, b, 64 * 33);
+  g_assert_nonnull(hb);
+  g_assert_cmpuint((uintptr_t)hb % 64, ==, 0);
+  for (int i = 0; i < 300; i++) g_assert_cmpfloat(attn_f16_to_f32(ha[i]), ==, a[i]); /* a's copy is intact */
+  float x[33], y[64];
+  for (int i = 0; i < 33; i++) x[i] = (float)g_rand_double_range(r, -1, 1);
+  float bias[64] = {0};
+  double *want = linear_reference(x, b, bias, 1, 33, 64);
+  attn_linear_h(y, x, 33, b, hb, NULL, 1, 33, 64);
+  assert_close(y, want, 64, 1e-5);
+  g_assert_null(attn_half_pool_copy(&pool, b, pool.cap)); /* more than the room left */
+  attn_half_pool_release(&pool);
+  g_assert_null(pool.base);
+  attn_half_pool_release(&pool); /* twice is harmless */
+  g_free(a), g_free(b), g_free(want);
+  g_rand_free(r);
+}
+
 static void test_softmax(void) {
   GRand *r = g_rand_new_with_seed(3);
   int rows = 7, cols = 53;
@@ -397,6 +432,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/ops/matmul", test_matmul);
   g_test_add_func("/engine/ops/linear", test_linear);
   g_test_add_func("/engine/ops/linear-half", test_linear_half);
+  g_test_add_func("/engine/ops/half-pool", test_half_pool);
   g_test_add_func("/engine/ops/gemm-strided", test_gemm_strided);
   g_test_add_func("/engine/ops/gemm-one-row", test_gemm_one_row);
   g_test_add_func("/engine/ops/softmax", test_softmax);

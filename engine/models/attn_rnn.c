@@ -33,6 +33,7 @@ struct attn_rnn {
   /* half copies of the weights read once per step (attn_half_copy), or NULL: a decoder step
      reads each of them once, an encoder step its recurrent matrix, and halves halve those bytes */
   uint16_t *embed_h, *attn_w_h, *cell_w_ih_h, *cell_w_hh_h, *deep_w_h, *enc_w_hh_h[2];
+  attn_half_pool halves; /* where they live */
 };
 
 /* ---- loading ---- */
@@ -124,8 +125,7 @@ static attn_status read_config(attn_rnn *m, const cJSON *cfg, attn_error *err) {
 
 void attn_rnn_free(attn_rnn *m) {
   if (!m) return;
-  free(m->embed_h), free(m->attn_w_h), free(m->cell_w_ih_h), free(m->cell_w_hh_h), free(m->deep_w_h);
-  free(m->enc_w_hh_h[0]), free(m->enc_w_hh_h[1]);
+  attn_half_pool_release(&m->halves);
   free(m->data);
   free(m);
 }
@@ -144,12 +144,17 @@ attn_rnn *attn_rnn_load(const attn_model_dir *dir, attn_error *err) {
   }
   const attn_rnn_dims *D = &m->dims;
   size_t V = (size_t)D->vocab, Em = (size_t)D->embed, He2 = 2 * (size_t)D->enc_hidden, Hd = (size_t)D->dec_hidden;
-  m->embed_h = attn_half_copy(m->embed, V * Em);
-  m->attn_w_h = attn_half_copy(m->attn_w, (size_t)D->attn_dim * Hd);
-  m->cell_w_ih_h = attn_half_copy(m->cell_w_ih, 3 * Hd * (Em + He2));
-  m->cell_w_hh_h = attn_half_copy(m->cell_w_hh, 3 * Hd * Hd);
-  m->deep_w_h = attn_half_copy(m->deep_w, 2 * (size_t)D->maxout * (Hd + Em + He2));
-  for (int d = 0; d < 2; d++) m->enc_w_hh_h[d] = attn_half_copy(m->enc_w_hh[d], 3 * (He2 / 2) * (He2 / 2));
+  size_t n_embed = V * Em, n_attn = (size_t)D->attn_dim * Hd, n_ih = 3 * Hd * (Em + He2), n_hh = 3 * Hd * Hd;
+  size_t n_deep = 2 * (size_t)D->maxout * (Hd + Em + He2), n_enc = 3 * (He2 / 2) * (He2 / 2);
+  attn_half_pool *p = &m->halves;
+  if (attn_half_pool_init(p, n_embed + n_attn + n_ih + n_hh + n_deep + 2 * n_enc) == 0) {
+    m->embed_h = attn_half_pool_copy(p, m->embed, n_embed);
+    m->attn_w_h = attn_half_pool_copy(p, m->attn_w, n_attn);
+    m->cell_w_ih_h = attn_half_pool_copy(p, m->cell_w_ih, n_ih);
+    m->cell_w_hh_h = attn_half_pool_copy(p, m->cell_w_hh, n_hh);
+    m->deep_w_h = attn_half_pool_copy(p, m->deep_w, n_deep);
+    for (int d = 0; d < 2; d++) m->enc_w_hh_h[d] = attn_half_pool_copy(p, m->enc_w_hh[d], n_enc);
+  }
   return m;
 }
 

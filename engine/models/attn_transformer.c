@@ -39,6 +39,7 @@ struct attn_transformer {
   float *positions;   /* [max_positions,d], sinusoids, Marian order (sin half, cos half) */
   tf_layer *enc, *dec;
   float **owned;      /* every loaded tensor, for freeing */
+  attn_half_pool halves; /* the decoder's half copies */
   int n_owned;
 };
 
@@ -108,14 +109,12 @@ static int load_top(attn_transformer *tf, const attn_model_dir *dir, int tied, a
 
 /* A half copy of a decoder weight, when the weights came from an F16 file (see attn_half_copy):
  * a decoder step reads every decoder weight once, and halves halve those bytes. */
-static uint16_t *half(attn_transformer *tf, const float *w, size_t n) {
-  uint16_t *h = attn_half_copy(w, n);
-  if (h) tf->owned[tf->n_owned++] = (float *)(void *)h;
-  return h;
-}
+static uint16_t *half(attn_transformer *tf, const float *w, size_t n) { return attn_half_pool_copy(&tf->halves, w, n); }
 
 static void make_halves(attn_transformer *tf) {
   size_t d = (size_t)tf->dims.d_model, ffn = (size_t)tf->dims.dec_ffn;
+  if (attn_half_pool_init(&tf->halves, (size_t)tf->dims.vocab * d + tf->dims.dec_layers * (6 * d * d + 2 * d * ffn)))
+    return;
   tf->lm_head_h = half(tf, tf->lm_head, (size_t)tf->dims.vocab * d);
   for (int i = 0; i < tf->dims.dec_layers; i++) {
     tf_layer *L = &tf->dec[i];
@@ -180,6 +179,7 @@ static int read_config(attn_transformer *tf, const cJSON *cfg, attn_error *err) 
 void attn_transformer_free(attn_transformer *tf) {
   if (!tf) return;
   for (int i = 0; i < tf->n_owned; i++) free(tf->owned[i]);
+  attn_half_pool_release(&tf->halves);
   free(tf->owned);
   free(tf->positions);
   free(tf->enc);
