@@ -35,6 +35,10 @@ def parse_args(argv=None):
     ap.add_argument("--min-lr", type=float, default=1e-5)
     ap.add_argument("--alpha-c", type=float, default=0.05, help="weight of the doubly stochastic regulariser")
     ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--conv-channels", default="32,64,96,128,128",
+                    help="output channels of the 3x3 convolutions, comma-separated")
+    ap.add_argument("--pool-after", default="1,1,1,0,0",
+                    help="1 where a 2x2 max-pooling follows that convolution (three pools: a 12x12 grid)")
     ap.add_argument("--no-batchnorm", dest="batchnorm", action="store_false",
                     help="train the CNN without BatchNorm (with it, export folds BN into the convolutions)")
     ap.add_argument("--clip", type=float, default=5.0, help="gradient norm clip")
@@ -77,7 +81,9 @@ class SceneBatches(torch.utils.data.Dataset):
 
 
 def build(args, vocab):
-    config = {"vocab_size": len(vocab), "dropout": args.dropout, "batchnorm": args.batchnorm}
+    config = {"vocab_size": len(vocab), "dropout": args.dropout, "batchnorm": args.batchnorm,
+              "conv_channels": [int(v) for v in args.conv_channels.split(",")],
+              "pool_after": [int(v) for v in args.pool_after.split(",")]}
     model = ShowAttendTell(config).to(args.device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=args.lr_factor,
