@@ -146,7 +146,7 @@ int attn_kernels_have_f16c(void) {
 
 /* ---- elementwise tanh, exp and sigmoid, 8 at a time ----
  * tanh: Eigen's rational approximation (ptanh_float; a few ulp from tanhf on [-9, 9], where
- * it saturates), exactly the formula of attn_tanh_scalar in attn_ops.c. exp: Cephes' expf
+ * it saturates), exactly the formula of attn_tanh1 in attn_ops.h. exp: Cephes' expf
  * (x = n ln 2 + r, a degree-7 polynomial in r, times 2^n), within 2 ulp of expf up to 88 (where it
  * stops growing; softmax inputs are at most 0); below -87.3
  * it is 0, so masked (-inf) entries of a softmax stay exactly 0. The attention MLPs and the

@@ -1,5 +1,6 @@
 /* Internal to libattn: the SIMD kernels behind attn_linear, attn_linear_h and attn_gemm for
- * a few rows against a weight matrix read once (see attn_ops.h). x86-64 with GCC or clang
+ * a few rows against a weight matrix read once, and behind attn_tanh, attn_sigmoid and the
+ * softmaxes (see attn_ops.h). x86-64 with GCC or clang
  * only (-DATTN_NO_SIMD leaves them out); each is built for AVX2+FMA (and F16C) and called
  * only after the run-time check. */
 #ifndef ATTN_KERNELS_H
@@ -23,7 +24,7 @@ void attn_rows1_h(float *const y[1], const float *const x[1], int rows, const ui
 void attn_rows4_h(float *const y[4], const float *const x[4], int rows, const uint16_t *W, const float *b, int in,
                   int out, int accumulate);
 /* Elementwise, in place (AVX2+FMA): tanh, the logistic sigmoid, and exp(x - shift) with its sum
- * (see attn_kernels.c for the approximations; the scalar fallbacks in attn_ops.c use the same
+ * (see attn_kernels.c for the approximations; the scalar fallbacks in attn_ops use the same
  * tanh formula and libm's expf). */
 void attn_vec_tanh(float *x, int64_t n);
 void attn_vec_sigmoid(float *x, int64_t n);

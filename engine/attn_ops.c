@@ -4,7 +4,6 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -77,23 +76,6 @@ static int exact_half(float f, uint16_t *h) {
   if (shift > 24 || (full & ((1u << shift) - 1u))) return 0;
   *h = (uint16_t)(sign | (full >> shift));
   return 1;
-}
-
-uint16_t *attn_half_copy(const float *w, size_t n) {
-#ifdef ATTN_SMALL_ROWS
-  if (!attn_simd_enabled || !attn_kernels_have_f16c()) return NULL;
-  uint16_t *h = malloc(n * sizeof *h);
-  if (!h) return NULL;
-  for (size_t i = 0; i < n; i++)
-    if (!exact_half(w[i], &h[i])) {
-      free(h);
-      return NULL;
-    }
-  return h;
-#else
-  (void)w, (void)n;
-  return NULL;
-#endif
 }
 
 /* ---- a pool of half copies ---- */

@@ -20,15 +20,13 @@ void attn_linear(float *y, const float *x, const float *W, const float *b, int M
  * below (tests, benchmarks). */
 extern int attn_simd_enabled;
 
-/* A malloc'd half-precision copy of w[n] when every value is exactly a half (weights loaded
- * from an F16 file) and the CPU converts halves (F16C); else NULL. */
-uint16_t *attn_half_copy(const float *w, size_t n);
-/* The same copies packed into one block that the kernel may back with 2 MB pages (a hint,
- * madvise): a decoder step reads every copy once, and 10 MB of 4 KB pages overflow the TLB.
- * init reserves room for max_values halves (0, or -1 where halves are not used: no F16C, or
- * attn_simd_enabled is 0; it adds room for the 64-byte alignment of up to 64 copies); copy
- * returns NULL when w is not all halves or the room is used up;
- * release frees every copy at once. */
+/* Half-precision copies of weights, packed into one block that the kernel may back with 2 MB
+ * pages (a hint, madvise): a decoder step reads every copy once, and 10 MB of 4 KB pages
+ * overflow the TLB. A copy exists only when every value of w is exactly a half (weights loaded
+ * from an F16 file) and the CPU converts halves (F16C). init reserves room for max_values
+ * halves (0, or -1 where halves are not used: no F16C, or attn_simd_enabled is 0; it adds room
+ * for the 64-byte alignment of up to 64 copies); copy returns NULL when w is not all halves
+ * or the room is used up; release frees every copy at once. */
 typedef struct attn_half_pool {
   void *map;
   size_t map_len;
@@ -39,7 +37,7 @@ int attn_half_pool_init(attn_half_pool *p, size_t max_values);
 uint16_t *attn_half_pool_copy(attn_half_pool *p, const float *w, size_t n);
 void attn_half_pool_release(attn_half_pool *p);
 /* attn_linear with x's rows ldx >= in floats apart, reading the weights from Wh
- * (attn_half_copy(W), may be NULL) for 1..8 rows: the same values in half the bytes, for
+ * (attn_half_pool_copy(W), may be NULL) for 1..8 rows: the same values in half the bytes, for
  * decoder steps, which are bound by reading their weights. */
 void attn_linear_h(float *y, const float *x, int ldx, const float *W, const uint16_t *Wh, const float *b, int M,
                    int in, int out);

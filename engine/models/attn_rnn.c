@@ -30,8 +30,8 @@ struct attn_rnn {
   float *out_bias;           /* [V] */
   float *seg_start;          /* [V] 1: the piece starts a segment (only with dims.segments) */
   float *seg_alone;          /* [V] 1: the piece is a segment alone, e.g. punctuation */
-  /* half copies of the weights read once per step (attn_half_copy), or NULL: a decoder step
-     reads each of them once, an encoder step its recurrent matrix, and halves halve those bytes */
+  /* half copies of the weights read once per step (in `halves`), or NULL: a decoder step reads
+     each of them once, an encoder step its recurrent matrix, and halves halve those bytes */
   uint16_t *embed_h, *attn_w_h, *cell_w_ih_h, *cell_w_hh_h, *deep_w_h, *enc_w_hh_h[2];
   attn_half_pool halves; /* where they live */
 };

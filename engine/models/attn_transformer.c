@@ -14,7 +14,7 @@ typedef enum act_kind { ACT_RELU, ACT_GELU, ACT_SILU } act_kind;
 
 typedef struct mha {
   float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *o_w, *o_b; /* [d,d] and [d] */
-  uint16_t *q_h, *k_h, *v_h, *o_h; /* half copies for decoder steps (attn_half_copy), or NULL */
+  uint16_t *q_h, *k_h, *v_h, *o_h; /* half copies for decoder steps (attn_half_pool), or NULL */
 } mha;
 
 typedef struct tf_layer {
@@ -107,7 +107,7 @@ static int load_top(attn_transformer *tf, const attn_model_dir *dir, int tied, a
   return 0;
 }
 
-/* A half copy of a decoder weight, when the weights came from an F16 file (see attn_half_copy):
+/* A half copy of a decoder weight, when the weights came from an F16 file (see attn_half_pool):
  * a decoder step reads every decoder weight once, and halves halve those bytes. */
 static uint16_t *half(attn_transformer *tf, const float *w, size_t n) { return attn_half_pool_copy(&tf->halves, w, n); }
 
