@@ -204,16 +204,51 @@ def fold_batchnorm(state, config, eps=1e-5):
     return out, dict(config, batchnorm=False)
 
 
-def loss(model, images, tgt_in, labels, alpha_c):
+def loss(model, images, tgt_in, labels, alpha_c, attn_target=None, attn_weight=0.0):
     """Cross-entropy summed over each caption's tokens, plus alpha_c * sum_i (1 - sum_t alpha_ti)^2 (doubly
     stochastic attention, Xu et al. eq. 14), both averaged over the batch. Padded steps attend nowhere.
+    With attn_target [B,T,L] (rows summing to 1 where a step is supervised, zero elsewhere) and attn_weight > 0,
+    plus attn_weight * the cross-entropy -sum_i target_ti log alpha_ti summed over the supervised steps (attention
+    supervision, Liu et al. 2017, "Attention Correctness in Neural Image Captioning").
     Returns (loss, summed cross-entropy, tokens)."""
     logits, alphas, _ = model(images, tgt_in)
     mask = labels != PAD_ID
     ce = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=PAD_ID, reduction="sum")
     cover = (alphas * mask[..., None]).sum(1)
     reg = ((1.0 - cover) ** 2).sum(1).mean()
-    return ce / images.shape[0] + alpha_c * reg, float(ce), int(mask.sum())
+    total = ce / images.shape[0] + alpha_c * reg
+    if attn_target is not None and attn_weight > 0:
+        total = total - attn_weight * (attn_target * torch.log(alphas + 1e-9)).sum() / images.shape[0]
+    return total, float(ce), int(mask.sum())
+
+
+def attention_targets(words, objects, masks, grid):
+    """[len(words) + 1, grid*grid] float32 supervision targets of one caption (the last row, </s>, stays zero): for
+    each noun phrase (count or article, size, colour, shape word), every one of its steps gets the named objects'
+    visible pixels per grid cell, normalised to sum 1. Objects are matched by size, colour and shape."""
+    import numpy as np
+    import scenes
+    out = np.zeros((len(words) + 1, grid * grid), dtype=np.float32)
+    for i, _, size, colour, shape in scenes.parse_caption(words):
+        named = [k for k, o in enumerate(objects) if o["shape"] == shape and size in (None, o["size"]) and
+                 colour in (None, o["colour"])]
+        if not named:
+            continue
+        union = np.any(np.stack([masks[k] for k in named]), axis=0)
+        h, w = union.shape
+        rr, cc = np.nonzero(union)
+        cells = np.zeros(grid * grid, dtype=np.float64)
+        np.add.at(cells, (rr * grid // h) * grid + cc * grid // w, 1.0)
+        if cells.sum() == 0:
+            continue
+        cells /= cells.sum()
+        j = i
+        while j > 0 and (words[j - 1] in scenes.COLOURS or words[j - 1] in scenes.SIZES):
+            j -= 1
+        if j > 0 and words[j - 1] in scenes.COUNT_WORDS:
+            j -= 1
+        out[j:i + 1] = cells
+    return out
 
 
 def area_weights(n_in, n_out):

@@ -3,6 +3,7 @@
 import os
 import sys
 
+import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -76,6 +77,43 @@ def test_loss():
     assert n == 5 and abs(float(total) - ce / 2) < 1e-4
     with_reg, _, _ = caption_model.loss(m, images(2), tgt_in, labels, alpha_c=1.0)
     assert float(with_reg) > float(total)
+    # attention supervision adds weight * -sum target log alpha, computed here from the model's own alphas
+    _, alphas, _ = m(images(2), tgt_in)
+    target = torch.zeros_like(alphas)
+    target[0, 1, 3] = 1.0
+    target[1, 0, :4] = 0.25
+    sup, _, _ = caption_model.loss(m, images(2), tgt_in, labels, 0.0, target, 2.0)
+    expect = -2.0 * (torch.log(alphas[0, 1, 3]) + 0.25 * torch.log(alphas[1, 0, :4]).sum()) / 2
+    assert abs(float(sup) - float(total) - float(expect)) < 1e-3, (float(sup), float(total), float(expect))
+    off, _, _ = caption_model.loss(m, images(2), tgt_in, labels, 0.0, target, 0.0)
+    assert abs(float(off) - float(total)) < 1e-5
+
+
+def test_attention_targets():
+    """Every step of a noun phrase (article or count, size, colour, shape) targets the named objects' visible pixels
+    per grid cell; relation words and </s> get no target; each supervised row sums to 1 and lies on the masks."""
+    for i in range(40):
+        s = scenes.make_scene("train", i, size=48)
+        for text in s["captions"]:
+            w = text.split()
+            t = caption_model.attention_targets(w, s["objects"], s["masks"], 6)
+            assert t.shape == (len(w) + 1, 36)
+            assert not t[-1].any()
+            phrases = scenes.parse_caption(w)
+            supervised = set()
+            for k, _, size, colour, shape in phrases:
+                first = k - (size is not None) - (colour is not None)
+                first -= first > 0 and w[first - 1] in scenes.COUNT_WORDS
+                supervised |= set(range(first, k + 1))
+                named = [j for j, o in enumerate(s["objects"]) if o["shape"] == shape and
+                         size in (None, o["size"]) and colour in (None, o["colour"])]
+                cells = np.zeros((6, 6), dtype=bool)
+                for j in named:
+                    cells |= scenes.grid_mask(s["masks"][j], 6)
+                for r in range(first, k + 1):
+                    assert abs(t[r].sum() - 1.0) < 1e-5 and not (t[r].reshape(6, 6) > 0)[~cells].any(), (text, r)
+            for r in range(len(w)):
+                assert (r in supervised) == bool(t[r].any()), (text, w[r])
 
 
 def test_vocabulary_covers_the_grammar():
@@ -110,4 +148,4 @@ def test_fold_batchnorm():
 
 if __name__ == "__main__":
     golden_common.run_tests([test_names_and_shapes, test_attention_rows_and_beta, test_incremental_equals_forced,
-                             test_greedy_equals_beam1, test_loss, test_vocabulary_covers_the_grammar, test_fold_batchnorm])
+                             test_greedy_equals_beam1, test_loss, test_attention_targets, test_vocabulary_covers_the_grammar, test_fold_batchnorm])

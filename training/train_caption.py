@@ -34,6 +34,9 @@ def parse_args(argv=None):
     ap.add_argument("--lr-patience", type=int, default=2)
     ap.add_argument("--min-lr", type=float, default=1e-5)
     ap.add_argument("--alpha-c", type=float, default=0.05, help="weight of the doubly stochastic regulariser")
+    ap.add_argument("--attn-supervision", type=float, default=0.0,
+                    help="weight of the attention supervision term (0: plain Show, Attend and Tell); each noun "
+                         "phrase's steps are pulled towards the named objects' pixels (caption_model.loss)")
     ap.add_argument("--dropout", type=float, default=0.3)
     ap.add_argument("--conv-channels", default="32,64,96,128,128",
                     help="output channels of the 3x3 convolutions, comma-separated")
@@ -56,13 +59,14 @@ class SceneBatches(torch.utils.data.Dataset):
     """Item g is global batch g: images uint8 [B,S,S,3], decoder inputs and labels [B,T] (padded)."""
 
     def __init__(self, args, config, index):
-        self.args, self.size, self.index = args, config["image_size"], index
+        self.args, self.config, self.size, self.index = args, config, config["image_size"], index
 
     def __len__(self):
         return 1 << 30
 
     def __getitem__(self, g):
-        imgs, caps = [], []
+        imgs, caps, targets = [], [], []
+        grid = caption_model.grid_size(self.config)
         for j in range(self.args.batch):
             i = g * self.args.batch + j
             s = scenes.make_scene("train", i, self.size)
@@ -70,14 +74,19 @@ class SceneBatches(torch.utils.data.Dataset):
             phr = s["captions"]
             text = phr[0] if pick.uniform() < self.args.canonical or len(phr) == 1 else phr[1 + pick.integers(len(phr) - 1)]
             imgs.append(s["image"]), caps.append(caption_model.encode_caption(text, self.index))
+            if self.args.attn_supervision > 0:
+                targets.append(caption_model.attention_targets(text.split(), s["objects"], s["masks"], grid))
         t = max(len(c) for c in caps)
+        attn = torch.zeros((len(caps), t, grid * grid)) if targets else torch.zeros(0)
+        for b, tg in enumerate(targets):
+            attn[b, :len(tg)] = torch.from_numpy(tg)
         labels = torch.full((len(caps), t), PAD_ID, dtype=torch.long)
         tgt_in = torch.full((len(caps), t), PAD_ID, dtype=torch.long)
         for b, c in enumerate(caps):
             labels[b, :len(c)] = torch.tensor(c)
             tgt_in[b, 0] = BOS_ID
             tgt_in[b, 1:len(c)] = torch.tensor(c[:-1])
-        return torch.from_numpy(np.stack(imgs)), tgt_in, labels
+        return torch.from_numpy(np.stack(imgs)), tgt_in, labels, attn
 
 
 def build(args, vocab):
@@ -106,9 +115,10 @@ def resume(path, model, opt, sched):
 def train_epoch(model, opt, loader, args, epoch, step, log):
     model.train()
     total_ce, total_tok, t0 = 0.0, 0, time.time()
-    for k, (imgs, tgt_in, labels) in enumerate(loader):
+    for k, (imgs, tgt_in, labels, attn) in enumerate(loader):
         imgs = caption_model.images_tensor(imgs).to(args.device)
-        loss, ce, n = caption_model.loss(model, imgs, tgt_in.to(args.device), labels.to(args.device), args.alpha_c)
+        loss, ce, n = caption_model.loss(model, imgs, tgt_in.to(args.device), labels.to(args.device), args.alpha_c,
+                                         attn.to(args.device) if attn.numel() else None, args.attn_supervision)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
