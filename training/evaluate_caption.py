@@ -34,8 +34,10 @@ def scene_set(split, count, size, grid, first=0):
     return out
 
 
-def pointing(words, alphas, objects, cells, grid):
-    """(hits, shape words) of one caption: alphas [T, grid*grid] row t belongs to output word t."""
+def pointing(words, alphas, objects, cells, grid, betas=None, extra=None):
+    """(hits, shape words) of one caption: alphas [T, grid*grid] row t belongs to output word t. With extra (a dict),
+    also adds up diagnostics: beta at shape words ("beta_sum") and the pointing game of the word just before each
+    shape word when that is a colour or size ("pre_hits", "pre_words")."""
     hits = total = 0
     for i, count, size, colour, shape in scenes.parse_caption(words):
         total += 1
@@ -43,6 +45,13 @@ def pointing(words, alphas, objects, cells, grid):
         named = [k for k, o in enumerate(objects) if o["shape"] == shape and size in (None, o["size"]) and
                  colour in (None, o["colour"])]
         hits += any(cells[k][r, c] for k in named)
+        if extra is not None:
+            if betas is not None:
+                extra["beta_sum"] = extra.get("beta_sum", 0.0) + float(betas[i])
+            if i > 0 and (words[i - 1] in scenes.COLOURS or words[i - 1] in scenes.SIZES):
+                r, c = divmod(int(alphas[i - 1].argmax()), grid)
+                extra["pre_hits"] = extra.get("pre_hits", 0) + any(cells[k][r, c] for k in named)
+                extra["pre_words"] = extra.get("pre_words", 0) + 1
     return hits, total
 
 
@@ -52,7 +61,7 @@ def score(model, data, vocab, device="cpu", batch=100, beam=1, examples=0):
     model.eval()
     grid = caption_model.grid_size(model.config)
     right = hits = words = 0
-    shown = []
+    shown, extra = [], {}
     for b in range(0, len(data), batch):
         chunk = data[b:b + batch]
         imgs = caption_model.images_tensor(np.stack([d[0] for d in chunk])).to(device)
@@ -61,18 +70,20 @@ def score(model, data, vocab, device="cpu", batch=100, beam=1, examples=0):
             for img in imgs:
                 h = caption_model.beam_search(model, img.cpu(), beam=beam)[0]
                 att = torch.stack([x.reshape(-1)[:-1] for x in h.cross])
-                outs.append((h.ids_without_eos(), att, None))
+                outs.append((h.ids_without_eos(), att, torch.stack([x.reshape(-1)[-1] for x in h.cross])))
         else:
             outs = caption_model.greedy_batch(model, imgs, with_attention=True)
-        for (ids, alphas, _), (_, objects, cells) in zip(outs, chunk):
+        for (ids, alphas, betas), (_, objects, cells) in zip(outs, chunk):
             w = caption_model.words_of(ids, vocab)
             right += scenes.content_correct(w, objects)
-            h, n = pointing(w, alphas, objects, cells, grid)
+            h, n = pointing(w, alphas, objects, cells, grid, betas, extra)
             hits, words = hits + h, words + n
             if len(shown) < examples:
                 shown.append(" ".join(w))
     return {"content_accuracy": right / max(1, len(data)), "pointing": hits / max(1, words), "scenes": len(data),
-            "shape_words": words, "examples": shown}
+            "shape_words": words, "examples": shown,
+            "beta_at_shape_words": extra.get("beta_sum", 0.0) / max(1, words),
+            "pointing_word_before": extra.get("pre_hits", 0) / max(1, extra.get("pre_words", 0))}
 
 
 def load(path):
@@ -108,8 +119,12 @@ def main():
     data = scene_set(args.split, args.count, c["image_size"], caption_model.grid_size(c))
     result = score(model, data, vocab, beam=args.beam, examples=5)
     result.update(split=args.split, beam=args.beam, model=os.path.abspath(args.model), seconds=time.time() - t0)
+    if not os.path.isdir(args.model):
+        result["epoch"] = torch.load(args.model, map_location="cpu").get("epoch")
     for k, floor in FLOORS.items():
         print(f"{k}: {result[k]:.4f} (floor {floor:.2f}) {'ok' if result[k] >= floor else 'BELOW THE FLOOR'}")
+    print(f"mean beta at shape words {result['beta_at_shape_words']:.3f}; pointing game at the colour or size word "
+          f"before each shape word {result['pointing_word_before']:.4f}")
     print(f"{result['scenes']} {args.split} scenes, {result['shape_words']} shape words; e.g. {result['examples'][:3]}")
     if args.json:
         with open(args.json + ".tmp", "w") as f:
