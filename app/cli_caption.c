@@ -28,6 +28,7 @@ typedef struct caption_args {
 static int parse_caption(caption_args *a, int argc, char **argv) {
   *a = (caption_args){.model = DEFAULT_CAPTION_MODEL, .word = -1, .view = LENS_VIEW_STORYBOARD};
   attn_caption_opts_init(&a->opts);
+  a->opts.beam = 0; /* the model's own (config num_beams) unless --beam is given */
   for (int i = 1; i < argc; i++) {
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     int takes = 1;
@@ -122,6 +123,7 @@ int cli_caption(int argc, char **argv) {
     cli_error("%s", err.message);
     return 1;
   }
+  if (a.opts.beam == 0) a.opts.beam = attn_captioner_default_beam(cap);
   g_autofree float *rgb = lens_image_rgb(pb);
   attn_trace *t = attn_caption(cap, rgb, gdk_pixbuf_get_width(pb), gdk_pixbuf_get_height(pb), &a.opts, &err);
   int rc = t ? print_result(&a, t, file_w, file_h) : 1;

@@ -19,6 +19,7 @@ struct attn_captioner {
   char *name, *display_name;
   attn_model_dir *dir;
   attn_sat *model;
+  int default_beam;
   char *vocab_text; /* the file, with NULs where the newlines were */
   char **vocab;     /* [vocab] entries pointing into vocab_text */
 };
@@ -88,6 +89,7 @@ attn_captioner *attn_captioner_load(const char *dir, attn_error *err) {
   c->dir = attn_model_dir_open(dir, err);
   attn_status st = c->dir ? load_model(c, err) : (err ? err->code : ATTN_E_IO);
   if (st == ATTN_OK) st = load_vocab(c, err);
+  if (st == ATTN_OK) st = attn_config_int(attn_model_dir_config(c->dir), "num_beams", 1, 1, 8, &c->default_beam, err);
   if (st == ATTN_OK) {
     c->name = attn_strdup(attn_path_base(dir));
     c->display_name = attn_strdup(attn_model_dir_display_name(c->dir));
@@ -103,6 +105,7 @@ attn_captioner *attn_captioner_load(const char *dir, attn_error *err) {
 const char *attn_captioner_name(const attn_captioner *c) { return c->name; }
 const char *attn_captioner_display_name(const attn_captioner *c) { return c->display_name; }
 const char *attn_captioner_architecture(const attn_captioner *c) { (void)c; return "show-attend-tell"; }
+int attn_captioner_default_beam(const attn_captioner *c) { return c->default_beam; }
 int attn_captioner_input_size(const attn_captioner *c) { return attn_sat_model_dims(c->model)->image_size; }
 
 void attn_captioner_grid(const attn_captioner *c, int *rows, int *cols) {

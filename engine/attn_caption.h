@@ -37,6 +37,9 @@ const char *attn_captioner_display_name(const attn_captioner *c);
 const char *attn_captioner_architecture(const attn_captioner *c); /* "show-attend-tell" */
 int attn_captioner_input_size(const attn_captioner *c);           /* side of the square the model reads */
 void attn_captioner_grid(const attn_captioner *c, int *rows, int *cols);
+/* The decoding the model card's scores were measured with: config.json "num_beams" (1..8,
+ * default 1 = greedy). attnlens caption and the Caption page start from it. */
+int attn_captioner_default_beam(const attn_captioner *c);
 
 /* Captions an image: width x height pixels of interleaved RGB floats (row-major, 3 per pixel,
  * 0 = black, 1 = full intensity; values outside [0, 1] are clamped). An image of another size

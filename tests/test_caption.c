@@ -302,6 +302,9 @@ static void test_bad_models(void) {
       {"config.json", "\"image_size\": 16", "\"image_size\": 15", "halve"},
       {"config.json", "\"pool_after\": [\n  1,\n  1,\n  0\n ]", "\"pool_after\": [1, 1]", "pool_after"},
       {"config.json", "\"conv_channels\": [\n  4,", "\"conv_channels\": [\n  -4,", "conv_channels"},
+      {"config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"num_beams\": 0,", "num_beams"},
+      {"config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"num_beams\": 9,", "num_beams"},
+      {"config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"num_beams\": \"3\",", "num_beams"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree char *dir = copy_tiny();
@@ -311,6 +314,15 @@ static void test_bad_models(void) {
   }
   g_autofree char *dir = copy_tiny();
   g_autofree char *st = g_build_filename(dir, "model.safetensors", NULL), *data = NULL;
+  attn_error err = {0};
+  attn_captioner *cap = attn_captioner_load(dir, &err);
+  g_assert_cmpint(attn_captioner_default_beam(cap), ==, 1); /* no num_beams: greedy */
+  attn_captioner_free(cap);
+  replace_in_file(dir, "config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"num_beams\": 3,");
+  cap = attn_captioner_load(dir, &err);
+  g_assert_nonnull(cap);
+  g_assert_cmpint(attn_captioner_default_beam(cap), ==, 3);
+  attn_captioner_free(cap);
   gsize len;
   g_assert_true(g_file_get_contents(st, &data, &len, NULL));
   g_assert_true(g_file_set_contents(st, data, (gssize)(len / 2), NULL)); /* truncated */
@@ -489,6 +501,9 @@ static void test_shipped_quality(void) {
   g_assert_nonnull(cap);
   int side = attn_captioner_input_size(cap), grid, cols, count = 200;
   attn_captioner_grid(cap, &grid, &cols);
+  attn_caption_opts opts; /* the decoding MODEL.md's scores were measured with */
+  attn_caption_opts_init(&opts);
+  opts.beam = attn_captioner_default_beam(cap);
   g_autofree char *tmp = g_dir_make_tmp("attn-scenes-XXXXXX", NULL);
   g_autofree char *script = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "training", "scenes.py", NULL);
   g_autofree char *size = g_strdup_printf("%d", side), *g = g_strdup_printf("%d", grid), *n = g_strdup_printf("%d", count);
@@ -510,7 +525,7 @@ static void test_shipped_quality(void) {
     g_assert_cmpuint(len, ==, (gsize)side * side * 3);
     g_autofree float *rgb = g_new(float, len);
     for (gsize i = 0; i < len; i++) rgb[i] = (unsigned char)bytes[i] / 255.0f;
-    attn_trace *t = attn_caption(cap, rgb, side, side, NULL, &err);
+    attn_trace *t = attn_caption(cap, rgb, side, side, &opts, &err);
     g_assert_nonnull(t);
     scene_object objs[8];
     int n_obj;
@@ -521,8 +536,8 @@ static void test_shipped_quality(void) {
     g_unlink(path);
   }
   double acc = (double)right / count, pointing = (double)hits / (words ? words : 1);
-  g_test_message("caption-scenes on %d test scenes: content %.3f (floor 0.90), pointing %.3f of %d shape words "
-                 "(floor 0.80)", count, acc, pointing, words);
+  g_test_message("caption-scenes on %d test scenes, beam %d: content %.3f (floor 0.90), pointing %.3f of %d shape "
+                 "words (floor 0.80)", count, opts.beam, acc, pointing, words);
   g_assert_cmpfloat(acc, >=, 0.90);
   g_assert_cmpfloat(pointing, >=, 0.80);
   cJSON_Delete(doc);

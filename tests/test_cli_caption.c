@@ -145,6 +145,52 @@ static void test_cli_images(void) {
   g_rmdir(dir);
 }
 
+/* Without --beam, attnlens caption decodes as the model's config says (num_beams: the decoding its
+ * card was measured with); --beam overrides it. */
+static void test_cli_default_beam(void) {
+  g_autofree char *dir = g_dir_make_tmp("attn-cli-beam-XXXXXX", NULL);
+  const char *files[] = {"config.json", "model.safetensors", "vocab.txt"};
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *from = fixture("caption-tiny", files[i]), *to = g_build_filename(dir, files[i], NULL);
+    g_autofree char *data = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(from, &data, &len, NULL));
+    if (i == 0) {
+      char *at = strstr(data, "\"dropout\"");
+      g_assert_nonnull(at);
+      g_autofree char *edited = g_strdup_printf("%.*s\"num_beams\": 3, %s", (int)(at - data), data, at);
+      g_free(data), data = g_steal_pointer(&edited), len = strlen(data);
+    }
+    g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
+  }
+  g_autofree char *img = fixture("images", "rgb.png");
+  char *default_hyps = NULL;
+  for (int k = 0; k < 3; k++) {
+    const char *beam = k == 2 ? "1" : "3";
+    run_result r = k == 0 ? cli_run((const char *[]){"caption", "-m", dir, "--json", img, NULL}, NULL)
+                          : cli_run((const char *[]){"caption", "-m", dir, "--beam", beam, "--json", img, NULL}, NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    cJSON *doc = cJSON_Parse(r.out);
+    g_assert_nonnull(doc);
+    const cJSON *hyps = cJSON_GetObjectItem(doc, "hypotheses");
+    g_test_message("run %d: %d other hypotheses", k, hyps ? cJSON_GetArraySize(hyps) : 0);
+    if (k < 2) g_assert_true(hyps && cJSON_GetArraySize(hyps) >= 1); /* beam search keeps the other beams */
+    else g_assert_null(hyps);
+    char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(doc, "hypotheses"));
+    if (k == 0) default_hyps = text;
+    else if (k == 1) g_assert_cmpstr(text, ==, default_hyps); /* the default is --beam 3 */
+    if (k > 0) free(text);
+    cJSON_Delete(doc);
+    run_clear(&r);
+  }
+  free(default_hyps);
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *p = g_build_filename(dir, files[i], NULL);
+    g_unlink(p);
+  }
+  g_rmdir(dir);
+}
+
 static void test_cli_pictures(void) {
   g_autofree char *model = fixture("caption-tiny", NULL);
   g_autofree char *scene = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "assets", "scenes", "scene-0006.png", NULL);
@@ -207,6 +253,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/image/broken", test_loader_broken);
   g_test_add_func("/cli/caption/images", test_cli_images);
   g_test_add_func("/cli/caption/pictures", test_cli_pictures);
+  g_test_add_func("/cli/caption/default-beam", test_cli_default_beam);
   g_test_add_func("/cli/caption/broken", test_cli_broken);
   g_test_add_func("/cli/caption/args", test_cli_args);
   return g_test_run();

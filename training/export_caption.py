@@ -27,11 +27,11 @@ CONFIG_KEYS = ["vocab_size", "image_size", "conv_channels", "pool_after", "embed
                "eos_token_id", "decoder_start_token_id", "dropout"]
 
 
-def model_config(c):
+def model_config(c, beam=1):
     g = caption_model.grid_size(c)
     cfg = {"architectures": ["ShowAttendTell"], "model_type": "show-attend-tell"}
     cfg.update({k: c[k] for k in CONFIG_KEYS})
-    cfg.update(num_beams=1, length_penalty=1.0)
+    cfg.update(num_beams=beam, length_penalty=1.0)  # the decoding MODEL.md's scores were measured with
     cfg["attnlens"] = {"task": "caption", "display_name": "Show, Attend and Tell (generated scenes)",
                        "vocab": "vocab.txt", "grid": [g, g], "examples": "assets/scenes"}
     return cfg
@@ -84,7 +84,8 @@ def model_card(ck, result, train_hours, plain=None):
         "## Quality", "",
         f"- epoch {ck['epoch']} (step {ck['step']}); validation content accuracy "
         f"{ck['val']['content_accuracy']:.4f}, pointing {ck['val']['pointing']:.4f}",
-        f"- {result['split']} ({result['scenes']} scenes, greedy): exact caption content "
+        f"- {result['split']} ({result['scenes']} scenes, "
+        f"{'greedy' if result.get('beam', 1) == 1 else 'beam search, ' + str(result['beam']) + ' beams'}): exact caption content "
         f"{100 * result['content_accuracy']:.1f}% (floor 90%), pointing game {100 * result['pointing']:.1f}% of "
         f"{result['shape_words']} shape words (floor 80%)",
     ]
@@ -123,7 +124,7 @@ def export(ckpt_path, out_dir, result, train_hours=None, plain=None, supervised_
     os.makedirs(out_dir, exist_ok=True)
     meta = {"format": "pt", "source": "attnlens training/export_caption.py", "epoch": ck["epoch"]}
     safetensors_io.save_file(f16_tensors(ck["model"]), os.path.join(out_dir, "model.safetensors"), meta)
-    write_text(os.path.join(out_dir, "config.json"), json.dumps(model_config(ck["config"]), indent=2) + "\n")
+    write_text(os.path.join(out_dir, "config.json"), json.dumps(model_config(ck["config"], result.get("beam", 1)), indent=2) + "\n")
     write_text(os.path.join(out_dir, "vocab.txt"), "".join(w + "\n" for w in ck.get("vocab", caption_model.vocabulary())))
     write_text(os.path.join(out_dir, "MODEL.md"), model_card(ck, result, train_hours, plain))
     return out_dir

@@ -778,6 +778,11 @@ static void model_ready(gpointer page, gboolean loaded, const GError *error) {
     show_message(self, msg, GTK_MESSAGE_ERROR);
     set_trace(self, NULL);
   } else if (loaded) {
+    /* the decoding the model card measured; setting the spin starts captioning when it changes */
+    int beam = attn_captioner_default_beam(lens_model_ref_get(self->captioner.model));
+    self->updating++;
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin), beam);
+    self->updating--;
     start_captioning(self);
   }
 }
@@ -963,7 +968,10 @@ static void on_display_changed(GObject *object, GParamSpec *pspec, gpointer data
 
 static void on_opacity_changed(GtkRange *range, gpointer data) { on_display_changed(NULL, NULL, data); }
 
-static void on_beam_changed(GObject *object, GParamSpec *pspec, gpointer data) { schedule_captioning(data, 0); }
+static void on_beam_changed(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensCaptionPage *self = data;
+  if (!self->updating) schedule_captioning(self, 0);
+}
 
 static void connect_controls(LensCaptionPage *self) {
   g_signal_connect(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_selected), self);
