@@ -29,8 +29,22 @@ static void fixture_free(fixture *f) { golden_fixture_free(f); }
 static void load_tiny(fixture *f) { golden_fixture_load_tiny(f, "caption-tiny", load_model, free_model); }
 
 /* The case's image ([H][W][3]) and its size; g_free the result. */
+/* A case's image: "image" (floats) or "image_b64" (RGB bytes in base64, divided by 255 as the
+ * twin did). */
 static float *case_image(const cJSON *c, int *w, int *h) {
-  GArray *px = golden_floats(c, "image");
+  const cJSON *b64 = cJSON_GetObjectItem(c, "image_b64");
+  GArray *px;
+  if (cJSON_IsString(b64)) {
+    gsize n = 0;
+    g_autofree guchar *bytes = g_base64_decode(b64->valuestring, &n);
+    px = g_array_sized_new(FALSE, FALSE, sizeof(float), (guint)n);
+    for (gsize i = 0; i < n; i++) {
+      float v = (float)bytes[i] / 255.0f;
+      g_array_append_val(px, v);
+    }
+  } else {
+    px = golden_floats(c, "image");
+  }
   *w = (int)cJSON_GetObjectItem(c, "width")->valuedouble;
   *h = (int)cJSON_GetObjectItem(c, "height")->valuedouble;
   g_assert_cmpuint(px->len, ==, (guint)(*w * *h * 3));
@@ -499,7 +513,7 @@ static void test_shipped_quality(void) {
   attn_error err = {0};
   attn_captioner *cap = attn_captioner_load(model, &err);
   g_assert_nonnull(cap);
-  int side = attn_captioner_input_size(cap), grid, cols, count = 200;
+  int side = attn_captioner_input_size(cap), grid, cols, count = 2000;
   attn_captioner_grid(cap, &grid, &cols);
   attn_caption_opts opts; /* the decoding MODEL.md's scores were measured with */
   attn_caption_opts_init(&opts);

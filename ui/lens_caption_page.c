@@ -130,6 +130,7 @@ struct _LensCaptionPage {
   LensPageSpinner spinner;
   double last_ms;
   int loading, updating; /* loading: image files being read */
+  gboolean beam_chosen;  /* the user set the beam: a model's own (config num_beams) no longer replaces it */
 };
 
 G_DEFINE_FINAL_TYPE(LensCaptionPage, lens_caption_page, GTK_TYPE_BOX)
@@ -778,11 +779,12 @@ static void model_ready(gpointer page, gboolean loaded, const GError *error) {
     show_message(self, msg, GTK_MESSAGE_ERROR);
     set_trace(self, NULL);
   } else if (loaded) {
-    /* the decoding the model card measured; setting the spin starts captioning when it changes */
-    int beam = attn_captioner_default_beam(lens_model_ref_get(self->captioner.model));
-    self->updating++;
-    gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin), beam);
-    self->updating--;
+    if (!self->beam_chosen) { /* the decoding the model card measured, until the user picks one */
+      self->updating++;
+      gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin),
+                                attn_captioner_default_beam(lens_model_ref_get(self->captioner.model)));
+      self->updating--;
+    }
     start_captioning(self);
   }
 }
@@ -970,7 +972,9 @@ static void on_opacity_changed(GtkRange *range, gpointer data) { on_display_chan
 
 static void on_beam_changed(GObject *object, GParamSpec *pspec, gpointer data) {
   LensCaptionPage *self = data;
-  if (!self->updating) schedule_captioning(self, 0);
+  if (self->updating) return;
+  self->beam_chosen = TRUE;
+  schedule_captioning(self, 0);
 }
 
 static void connect_controls(LensCaptionPage *self) {
@@ -1072,5 +1076,6 @@ void lens_caption_page_set_blur(LensCaptionPage *self, double cells) {
   gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->blur_spin), cells);
 }
 void lens_caption_page_set_beam(LensCaptionPage *self, int beam) {
+  self->beam_chosen = TRUE;
   gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin), beam);
 }
