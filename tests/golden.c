@@ -1,11 +1,47 @@
 /* Fixture paths, golden-file reading and the engine-vs-twin checks shared by the model tests. */
 #include "golden.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
 char *golden_fixture_path(const char *a, const char *b) {
   return g_build_filename(g_getenv("ATTN_FIXTURES"), a, b, NULL);
+}
+
+static const char *const model_files[] = {"config.json", "model.safetensors", "vocab.txt"};
+
+char *golden_copy_model(const char *name) {
+  char *tmp = g_dir_make_tmp("attn-model-XXXXXX", NULL);
+  g_assert_nonnull(tmp);
+  for (size_t i = 0; i < G_N_ELEMENTS(model_files); i++) {
+    g_autofree char *from = golden_fixture_path(name, model_files[i]), *to = g_build_filename(tmp, model_files[i], NULL);
+    g_autofree char *data = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(from, &data, &len, NULL));
+    g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
+  }
+  return tmp;
+}
+
+void golden_remove_model_copy(const char *dir) {
+  for (size_t i = 0; i < G_N_ELEMENTS(model_files); i++) {
+    g_autofree char *p = g_build_filename(dir, model_files[i], NULL);
+    g_unlink(p);
+  }
+  g_rmdir(dir);
+}
+
+void golden_replace_in_file(const char *dir, const char *file, const char *from, const char *to) {
+  g_autofree char *path = g_build_filename(dir, file, NULL), *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  char *at = strstr(text, from);
+  g_assert_nonnull(at);
+  GString *s = g_string_new_len(text, at - text);
+  g_string_append(s, to);
+  g_string_append(s, at + strlen(from));
+  g_assert_true(g_file_set_contents(path, s->str, (gssize)s->len, NULL));
+  g_string_free(s, TRUE);
 }
 
 char *golden_shipped_path(const char *name) {

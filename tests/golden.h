@@ -17,6 +17,14 @@
 /* $ATTN_FIXTURES/a/b (b may be NULL); g_free the result. */
 char *golden_fixture_path(const char *a, const char *b);
 
+/* A copy of the fixture model directory `name` (config.json, model.safetensors, vocab.txt) in a
+ * new temporary directory, for editing or breaking; g_free the path, golden_remove_model_copy
+ * the directory. */
+char *golden_copy_model(const char *name);
+void golden_remove_model_copy(const char *dir);
+/* Replaces the first `from` (which must be there) in dir/file by `to`. */
+void golden_replace_in_file(const char *dir, const char *file, const char *from, const char *to);
+
 /* $ATTN_SOURCE_DIR/data/models/name; g_free the result. */
 char *golden_shipped_path(const char *name);
 

@@ -263,47 +263,12 @@ static void test_bad_images(void) {
   attn_captioner_free(cap);
 }
 
-/* A copy of caption-tiny in a temporary directory, for breaking; g_free the path. */
-static char *copy_tiny(void) {
-  char *tmp = g_dir_make_tmp("attn-caption-XXXXXX", NULL);
-  const char *files[] = {"config.json", "model.safetensors", "vocab.txt"};
-  for (int i = 0; i < 3; i++) {
-    g_autofree char *from = golden_fixture_path("caption-tiny", files[i]), *to = g_build_filename(tmp, files[i], NULL);
-    g_autofree char *data = NULL;
-    gsize len;
-    g_assert_true(g_file_get_contents(from, &data, &len, NULL));
-    g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
-  }
-  return tmp;
-}
-
-static void replace_in_file(const char *dir, const char *file, const char *from, const char *to) {
-  g_autofree char *path = g_build_filename(dir, file, NULL), *text = NULL;
-  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-  g_assert_nonnull(strstr(text, from));
-  char *at = strstr(text, from);
-  GString *s = g_string_new_len(text, at - text);
-  g_string_append(s, to);
-  g_string_append(s, at + strlen(from));
-  g_assert_true(g_file_set_contents(path, s->str, (gssize)s->len, NULL));
-  g_string_free(s, TRUE);
-}
-
 static void expect_load_error(const char *dir, const char *words) {
   attn_error err = {0};
   attn_captioner *c = attn_captioner_load(dir, &err);
   g_test_message("%s", err.message);
   g_assert_null(c);
   g_assert_nonnull(strstr(err.message, words));
-}
-
-static void remove_dir(const char *dir) {
-  const char *files[] = {"config.json", "model.safetensors", "vocab.txt"};
-  for (int i = 0; i < 3; i++) {
-    g_autofree char *p = g_build_filename(dir, files[i], NULL);
-    g_unlink(p);
-  }
-  g_rmdir(dir);
 }
 
 static void test_bad_models(void) {
@@ -321,18 +286,18 @@ static void test_bad_models(void) {
       {"config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"num_beams\": \"3\",", "num_beams"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-    g_autofree char *dir = copy_tiny();
-    replace_in_file(dir, cases[i].file, cases[i].from, cases[i].to);
+    g_autofree char *dir = golden_copy_model("caption-tiny");
+    golden_replace_in_file(dir, cases[i].file, cases[i].from, cases[i].to);
     expect_load_error(dir, cases[i].words);
-    remove_dir(dir);
+    golden_remove_model_copy(dir);
   }
-  g_autofree char *dir = copy_tiny();
+  g_autofree char *dir = golden_copy_model("caption-tiny");
   g_autofree char *st = g_build_filename(dir, "model.safetensors", NULL), *data = NULL;
   attn_error err = {0};
   attn_captioner *cap = attn_captioner_load(dir, &err);
   g_assert_cmpint(attn_captioner_default_beam(cap), ==, 1); /* no num_beams: greedy */
   attn_captioner_free(cap);
-  replace_in_file(dir, "config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"num_beams\": 3,");
+  golden_replace_in_file(dir, "config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"num_beams\": 3,");
   cap = attn_captioner_load(dir, &err);
   g_assert_nonnull(cap);
   g_assert_cmpint(attn_captioner_default_beam(cap), ==, 3);
@@ -341,7 +306,7 @@ static void test_bad_models(void) {
   g_assert_true(g_file_get_contents(st, &data, &len, NULL));
   g_assert_true(g_file_set_contents(st, data, (gssize)(len / 2), NULL)); /* truncated */
   expect_load_error(dir, "model.safetensors");
-  remove_dir(dir);
+  golden_remove_model_copy(dir);
 }
 
 /* beta in a trace: copied with a hypothesis, written and read as JSON, validated. */

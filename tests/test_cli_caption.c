@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli_util.h"
+#include "golden.h"
 #include "lens_image.h"
 
 static char *fixture(const char *a, const char *b) { return g_build_filename(g_getenv("ATTN_FIXTURES"), a, b, NULL); }
@@ -148,21 +149,8 @@ static void test_cli_images(void) {
 /* Without --beam, attnlens caption decodes as the model's config says (num_beams: the decoding its
  * card was measured with); --beam overrides it. */
 static void test_cli_default_beam(void) {
-  g_autofree char *dir = g_dir_make_tmp("attn-cli-beam-XXXXXX", NULL);
-  const char *files[] = {"config.json", "model.safetensors", "vocab.txt"};
-  for (int i = 0; i < 3; i++) {
-    g_autofree char *from = fixture("caption-tiny", files[i]), *to = g_build_filename(dir, files[i], NULL);
-    g_autofree char *data = NULL;
-    gsize len;
-    g_assert_true(g_file_get_contents(from, &data, &len, NULL));
-    if (i == 0) {
-      char *at = strstr(data, "\"dropout\"");
-      g_assert_nonnull(at);
-      g_autofree char *edited = g_strdup_printf("%.*s\"num_beams\": 3, %s", (int)(at - data), data, at);
-      g_free(data), data = g_steal_pointer(&edited), len = strlen(data);
-    }
-    g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
-  }
+  g_autofree char *dir = golden_copy_model("caption-tiny");
+  golden_replace_in_file(dir, "config.json", "\"dropout\"", "\"num_beams\": 3, \"dropout\"");
   g_autofree char *img = fixture("images", "rgb.png");
   char *default_hyps = NULL;
   for (int k = 0; k < 3; k++) {
@@ -184,11 +172,7 @@ static void test_cli_default_beam(void) {
     run_clear(&r);
   }
   free(default_hyps);
-  for (int i = 0; i < 3; i++) {
-    g_autofree char *p = g_build_filename(dir, files[i], NULL);
-    g_unlink(p);
-  }
-  g_rmdir(dir);
+  golden_remove_model_copy(dir);
 }
 
 static void test_cli_pictures(void) {
