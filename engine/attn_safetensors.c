@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,8 +45,7 @@ typedef struct meta_entry {
 
 struct attn_safetensors {
   char *name;
-  void *map; /* our read-only mapping, or NULL when reading caller memory */
-  size_t map_size;
+  void *owned; /* the file's bytes read into memory, or NULL when reading caller memory */
   const unsigned char *bytes; /* the whole file */
   size_t size;
   const unsigned char *data; /* the data buffer after the header */
@@ -435,20 +433,20 @@ static attn_status parse(attn_safetensors *st, attn_error *err) {
 
 /* ---- opening and closing ---- */
 
-/* Takes ownership of map (may be NULL); closes everything on failure. */
-static attn_safetensors *create(const void *bytes, size_t size, void *map, const char *name,
+/* Takes ownership of owned (may be NULL); closes everything on failure. */
+static attn_safetensors *create(const void *bytes, size_t size, void *owned, const char *name,
                                 attn_error *err) {
   static const unsigned char empty[1];
   attn_safetensors *st = calloc(1, sizeof *st);
   char *copy = attn_strdup(name ? name : "(memory)");
   if (!st || !copy) {
-    if (map) munmap(map, size);
+    free(owned);
     free(st);
     free(copy);
     attn_error_set(err, ATTN_E_NOMEM, "%s: out of memory", name ? name : "(memory)");
     return NULL;
   }
-  *st = (attn_safetensors){.name = copy, .map = map, .map_size = size,
+  *st = (attn_safetensors){.name = copy, .owned = owned,
                            .bytes = bytes ? bytes : empty, .size = size};
   if (parse(st, err) != ATTN_OK) {
     attn_safetensors_close(st);
@@ -466,29 +464,13 @@ attn_safetensors *attn_safetensors_from_memory(const void *data, size_t size, co
   return create(data, size, NULL, name, err);
 }
 
+/* The file is read, not mapped: a mapped file that shrinks while in use (a model being
+ * rewritten while the window loads it) would kill the process with SIGBUS. */
 attn_safetensors *attn_safetensors_open(const char *path, attn_error *err) {
-  /* O_NONBLOCK: opening a FIFO by mistake must fail below, not wait for a writer. */
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  struct stat sb;
-  if (fd < 0 || fstat(fd, &sb) != 0) {
-    attn_error_set(err, ATTN_E_IO, "%s: %s", path, strerror(errno));
-    if (fd >= 0) close(fd);
-    return NULL;
-  }
-  if (!S_ISREG(sb.st_mode) || (uintmax_t)sb.st_size != (size_t)sb.st_size) {
-    attn_error_set(err, ATTN_E_IO, "%s: not a regular file", path);
-    close(fd);
-    return NULL;
-  }
-  size_t size = (size_t)sb.st_size;
-  void *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-  int saved = errno;
-  close(fd);
-  if (map == MAP_FAILED) {
-    attn_error_set(err, ATTN_E_IO, "%s: cannot map the file: %s", path, strerror(saved));
-    return NULL;
-  }
-  return create(map, size, map, path, err);
+  size_t size = 0;
+  char *bytes = attn_read_file(path, ATTN_SAFETENSORS_MAX_FILE, &size, err);
+  if (!bytes) return NULL;
+  return create(bytes, size, bytes, path, err);
 }
 
 void attn_safetensors_close(attn_safetensors *st) {
@@ -500,7 +482,7 @@ void attn_safetensors_close(attn_safetensors *st) {
   }
   free(st->tensors);
   free(st->meta);
-  if (st->map) munmap(st->map, st->map_size);
+  free(st->owned);
   free(st->name);
   free(st);
 }

@@ -16,6 +16,8 @@
 /* Limits on what a header may declare; larger values are rejected as corrupt. */
 #define ATTN_SAFETENSORS_MAX_HEADER (100u * 1000u * 1000u) /* bytes */
 #define ATTN_SAFETENSORS_MAX_DIM ((int64_t)1 << 40)
+/* Largest file attn_safetensors_open reads (it reads the file into memory). */
+#define ATTN_SAFETENSORS_MAX_FILE ((size_t)2 << 30)
 
 typedef enum attn_dtype {
   ATTN_DTYPE_F32, /* the three float types can be loaded as float32 */
@@ -63,7 +65,8 @@ typedef struct attn_tensor_info {
 
 typedef struct attn_safetensors attn_safetensors;
 
-/* Maps path read-only and validates it. Returns NULL on failure. */
+/* Reads path into memory (at most ATTN_SAFETENSORS_MAX_FILE bytes) and validates it, so
+ * later changes to the file cannot affect it. Returns NULL on failure. */
 attn_safetensors *attn_safetensors_open(const char *path, attn_error *err);
 /* The same on bytes in memory, which are not copied and must outlive the result.
  * name stands for the file in messages. Returns NULL on failure. */

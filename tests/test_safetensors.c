@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "attn_model_dir.h"
 #include "attn_safetensors.h"
@@ -278,6 +279,55 @@ static void test_open_missing(void) {
   g_free(tmp);
   attn_safetensors_close(NULL);
   attn_model_dir_close(NULL);
+}
+
+/* A model file rewritten while it is open (a user model being replaced while the window
+ * loads it): the tensors must still read as they were, never SIGBUS as a mapped file
+ * that shrank would give; the same through a model directory. */
+static void test_file_shrinks_while_open(void) {
+  g_autofree char *tmp = g_dir_make_tmp("attn-shrink-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(tmp, "model.safetensors", NULL);
+  GBytes *bytes = read_fixture("good_f32.safetensors");
+  g_assert_true(g_file_set_contents(path, g_bytes_get_data(bytes, NULL), (gssize)g_bytes_get_size(bytes), NULL));
+  attn_error err = {0};
+  attn_safetensors *st = attn_safetensors_open(path, &err);
+  g_assert_nonnull(st);
+  g_assert_cmpint(truncate(path, 0), ==, 0);
+  check_against_expected(st, "good_f32.safetensors");
+  attn_safetensors_close(st);
+  g_remove(path);
+  g_rmdir(tmp);
+  g_bytes_unref(bytes);
+
+  g_autofree char *src = fixture("tiny_model");
+  g_autofree char *dir = g_dir_make_tmp("attn-shrink-XXXXXX", NULL);
+  const char *files[] = {"config.json", "model.safetensors", "vocab.txt"};
+  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *from = g_build_filename(src, files[i], NULL), *to = g_build_filename(dir, files[i], NULL);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(from, &data, &len, NULL));
+    g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
+  }
+  attn_model_dir *d = attn_model_dir_open(dir, &err);
+  g_assert_nonnull(d);
+  g_autofree char *model = g_build_filename(dir, "model.safetensors", NULL);
+  g_assert_cmpint(truncate(model, 16), ==, 0);
+  attn_safetensors *orig = open_fixture("tiny_model/model.safetensors");
+  const attn_safetensors *now = attn_model_dir_tensors(d);
+  g_assert_cmpint(attn_safetensors_count(now), ==, attn_safetensors_count(orig));
+  for (int i = 0; i < attn_safetensors_count(orig); i++) {
+    const attn_tensor_info *t = attn_safetensors_tensor(orig, i), *u = attn_safetensors_tensor(now, i);
+    g_assert_cmpstr(t->name, ==, u->name);
+    g_assert_cmpmem(t->data, t->nbytes, u->data, u->nbytes);
+  }
+  attn_safetensors_close(orig);
+  attn_model_dir_close(d);
+  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *to = g_build_filename(dir, files[i], NULL);
+    g_remove(to);
+  }
+  g_rmdir(dir);
 }
 
 /* ---- malformed files ---- */
@@ -761,6 +811,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/model_dir/file", test_dir_file);
   g_test_add_func("/engine/model_dir/bad_config", test_dir_bad_config);
   g_test_add_func("/engine/model_dir/display_name_fallback", test_dir_display_name_fallback);
+  g_test_add_func("/engine/safetensors/file-shrinks-while-open", test_file_shrinks_while_open);
   g_test_add_func("/engine/inspect/dir", test_inspect_dir);
   g_test_add_func("/engine/inspect/file", test_inspect_file);
   g_test_add_func("/engine/inspect/errors", test_inspect_errors);

@@ -45,20 +45,25 @@ static attn_status export_size(const attn_trace *t, const LensRenderOptions *o, 
   return ATTN_OK;
 }
 
-static cairo_surface_t *export_surface(ExportFormat fmt, const char *tmp, const double size[2]) {
+static cairo_status_t write_out(void *closure, const unsigned char *data, unsigned int len) {
+  return attn_out_write(closure, data, len) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+/* Every format streams into out, so the file appears only when complete (attn_out_file). */
+static cairo_surface_t *export_surface(ExportFormat fmt, attn_out_file *out, const double size[2]) {
   switch (fmt) {
   case EXPORT_PNG:
     return cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)size[0], (int)size[1]);
   case EXPORT_SVG:
-    return cairo_svg_surface_create(tmp, size[0], size[1]);
+    return cairo_svg_surface_create_for_stream(write_out, out, size[0], size[1]);
   case EXPORT_PDF:
     break;
   }
-  return cairo_pdf_surface_create(tmp, size[0], size[1]);
+  return cairo_pdf_surface_create_for_stream(write_out, out, size[0], size[1]);
 }
 
-/* Draws into the surface and finishes it; for PNG also writes the file. */
-static cairo_status_t export_draw(cairo_surface_t *s, ExportFormat fmt, const char *tmp,
+/* Draws into the surface and finishes it; for PNG also encodes the picture. */
+static cairo_status_t export_draw(cairo_surface_t *s, ExportFormat fmt, attn_out_file *out,
                                   const attn_trace *t, const LensRenderOptions *o, double scale,
                                   const double size[2]) {
   cairo_status_t st = cairo_surface_status(s);
@@ -70,7 +75,7 @@ static cairo_status_t export_draw(cairo_surface_t *s, ExportFormat fmt, const ch
   st = drawn == ATTN_OK ? cairo_status(cr) : CAIRO_STATUS_NO_MEMORY; /* the map was checked */
   cairo_destroy(cr);
   if (st != CAIRO_STATUS_SUCCESS) return st;
-  if (fmt == EXPORT_PNG) return cairo_surface_write_to_png(s, tmp);
+  if (fmt == EXPORT_PNG) return cairo_surface_write_to_png_stream(s, write_out, out);
   cairo_surface_finish(s); /* vector surfaces write the file here */
   return cairo_surface_status(s);
 }
@@ -90,20 +95,19 @@ attn_status lens_export(const attn_trace *t, const LensRenderOptions *o, const c
   if (!m || m->rows <= 0 || m->cols <= 0)
     return attn_error_set(err, ATTN_E_ARG, "%s: the trace has no non-empty map %d to export",
                           path, o->map_index);
+  attn_status rc = lens_render_check(t, o, err);
+  if (rc != ATTN_OK) return rc;
   if (export_size(t, o, path, fmt, scale, size, err) != ATTN_OK) return ATTN_E_ARG;
-  char *tmp = attn_temp_path_for(path);
-  if (!tmp) return attn_error_set(err, ATTN_E_NOMEM, "%s: out of memory", path);
-  cairo_surface_t *s = export_surface(fmt, tmp, size);
-  cairo_status_t st = export_draw(s, fmt, tmp, t, o, scale, size);
+  attn_out_file out;
+  if (attn_out_open(&out, path, err) != ATTN_OK) return ATTN_E_IO;
+  cairo_surface_t *s = export_surface(fmt, &out, size);
+  cairo_status_t st = export_draw(s, fmt, &out, t, o, scale, size);
   cairo_surface_destroy(s);
-  attn_status rc = ATTN_OK;
+  if (out.error) return attn_out_commit(&out, err); /* says why the write failed */
   if (st != CAIRO_STATUS_SUCCESS) {
-    unlink(tmp);
-    rc = attn_error_set(err, st == CAIRO_STATUS_NO_MEMORY ? ATTN_E_NOMEM : ATTN_E_IO,
-                        "%s: cannot write the picture: %s", path, cairo_status_to_string(st));
-  } else {
-    rc = attn_commit_temp(tmp, path, err);
+    attn_out_abort(&out);
+    return attn_error_set(err, st == CAIRO_STATUS_NO_MEMORY ? ATTN_E_NOMEM : ATTN_E_IO,
+                          "%s: cannot draw the picture: %s", path, cairo_status_to_string(st));
   }
-  free(tmp);
-  return rc;
+  return attn_out_commit(&out, err);
 }

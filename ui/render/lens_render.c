@@ -205,6 +205,21 @@ void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *w
   else lens_matrix_size(t, m, o, width, height);
 }
 
+attn_status lens_render_check(const attn_trace *t, const LensRenderOptions *o, attn_error *err) {
+  const attn_map *m = chosen_map(t, o);
+  if (!m) return attn_error_set(err, ATTN_E_ARG, "the trace has no non-empty map %d to show", o->map_index);
+  double w, h;
+  attn_status st = ATTN_OK;
+  if (o->view == LENS_VIEW_STORY) st = lens_story_size(t, m, o, &w, &h);
+  else if (o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD) st = lens_overlay_size(t, m, o, &w, &h);
+  if (st == ATTN_E_ARG)
+    return attn_error_set(err, st, "a %s trace has no %s to show in the %s view: use the matrix or flow view",
+                          attn_task_name(t->task), o->view == LENS_VIEW_STORY ? "story" : "image grid",
+                          lens_view_name(o->view));
+  if (st != ATTN_OK) return attn_error_set(err, st, "out of memory while laying out the picture");
+  return ATTN_OK;
+}
+
 static void draw_message(cairo_t *cr, const LensRenderOptions *o, const LensTheme *th,
                          double width, double height, const char *text) {
   LensText *tx = lens_text_new(lens_font_pt(o));

@@ -90,6 +90,10 @@ void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *w
 attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOptions *o,
                         double width, double height, LensLayout *layout);
 
+/* ATTN_OK if the view o->view can show map o->map_index of t; else ATTN_E_ARG saying why
+ * (a story view of a translation, an overlay without an image grid) or ATTN_E_NOMEM. */
+attn_status lens_render_check(const attn_trace *t, const LensRenderOptions *o, attn_error *err);
+
 /* Cell under (x, y) in a matrix layout: returns 1 and sets row/col, else 0. */
 int lens_layout_hit(const LensLayout *layout, double x, double y, int *row, int *col);
 /* Token label under (x, y) in either view: returns 1 and sets row (a query label, col = -1)
