@@ -33,6 +33,7 @@ struct attn_translator {
   attn_model_dir *dir;
   attn_spm *spm;
   backend be;
+  int default_beam; /* config num_beams: the decoding the model card measured */
 };
 
 void attn_translate_opts_init(attn_translate_opts *o) {
@@ -155,6 +156,7 @@ attn_translator *attn_translator_load(const char *dir, attn_error *err) {
   t->dir = attn_model_dir_open(dir, err);
   attn_status st = t->dir ? load_backend(t, err) : ATTN_E_IO;
   if (st == ATTN_OK) st = load_tokenizer(t, err);
+  if (st == ATTN_OK) st = attn_config_int(attn_model_dir_config(t->dir), "num_beams", 1, 1, 8, &t->default_beam, err);
   if (st == ATTN_OK) {
     t->name = attn_strdup(attn_path_base(dir));
     t->display_name = attn_strdup(attn_model_dir_display_name(t->dir));
@@ -171,6 +173,7 @@ const char *attn_translator_name(const attn_translator *t) { return t->name; }
 const char *attn_translator_display_name(const attn_translator *t) { return t->display_name; }
 const char *attn_translator_architecture(const attn_translator *t) { return t->be.arch; }
 int attn_translator_max_source(const attn_translator *t) { return t->be.max_positions; }
+int attn_translator_default_beam(const attn_translator *t) { return t->default_beam; }
 
 /* ---- translating ---- */
 

@@ -27,6 +27,9 @@ const char *attn_translator_name(const attn_translator *t);         /* directory
 const char *attn_translator_display_name(const attn_translator *t);
 const char *attn_translator_architecture(const attn_translator *t); /* "transformer", "rnn-attn" */
 int attn_translator_max_source(const attn_translator *t);          /* pieces, </s> included */
+/* The decoding the model card's scores were measured with: config.json "num_beams" (1..8,
+ * default 1 = greedy). The Translate page starts from it. */
+int attn_translator_default_beam(const attn_translator *t);
 
 /* Translates text (len bytes of UTF-8). Empty or blank text, invalid UTF-8 and a beam
  * outside 1..8 are errors; text longer than the model's limit is truncated, and pieces

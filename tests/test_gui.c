@@ -33,6 +33,29 @@ static void type_text(const char *text) {
 
 static gboolean drawn(gpointer view) { return lens_trace_view_get_layout(view)->rows > 0; }
 
+/* The keyboard is in the text field when the window opens, and on each page in its input. */
+static void test_focus_at_start(void) {
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  GtkWidget *focus = gtk_window_get_focus(GTK_WINDOW(window));
+  g_assert_nonnull(focus);
+  g_assert_true(GTK_IS_TEXT_VIEW(focus));
+  g_assert_true(focus == lens_page_get_focus_widget(LENS_PAGE(page())));
+  g_assert_true(gtk_widget_is_ancestor(focus, GTK_WIDGET(page())));
+  GtkStack *stack = GTK_STACK(gtk_window_get_child(GTK_WINDOW(window)));
+  const char *pages[] = {"read", "caption", "translate"};
+  for (int i = 0; i < 3; i++) {
+    gtk_stack_set_visible_child_name(stack, pages[i]);
+    while (g_main_context_iteration(NULL, FALSE)) {}
+    GtkWidget *shown = gtk_stack_get_visible_child(stack);
+    focus = gtk_window_get_focus(GTK_WINDOW(window));
+    g_test_message("%s: focus on a %s", pages[i], focus ? G_OBJECT_TYPE_NAME(focus) : "(nothing)");
+    g_assert_true(focus == lens_page_get_focus_widget(LENS_PAGE(shown)));
+    g_assert_true(gtk_widget_is_ancestor(focus, shown));
+    g_assert_false(GTK_IS_DROP_DOWN(focus) || gtk_widget_get_ancestor(focus, GTK_TYPE_DROP_DOWN));
+  }
+  g_assert_true(GTK_IS_TEXT_VIEW(gtk_window_get_focus(GTK_WINDOW(window))));
+}
+
 static void test_typing(void) {
   type_text("abc dag fe");
   const attn_trace *t = lens_translate_page_get_trace(page());
@@ -50,7 +73,7 @@ static void test_typing(void) {
   g_test_message("hover text: %s", hover);
   g_assert_nonnull(strstr(hover, weight));
   g_assert_nonnull(strstr(hover, "→"));
-  g_assert_null(lens_translate_page_get_message(page()));
+  g_assert_null(lens_page_get_message(LENS_PAGE(page())));
   g_assert_cmpfloat(lens_translate_page_get_last_ms(page()), >, 0.0);
 }
 
@@ -120,6 +143,34 @@ static void test_switch_model_and_view(void) {
   g_assert_true(wait_for(model_is, "transformer-tiny"));
 }
 
+/* The beam starts at the model's config num_beams (its card's decoding) until the user picks one. */
+static void test_model_beam(void) {
+  type_text("abc");
+  g_assert_cmpint(lens_translate_page_get_beam(page()), ==, 1); /* the fixture has no num_beams: greedy */
+  g_autofree char *tmp = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  g_autofree char *beamy = g_build_filename(tmp, "beam-model", NULL);
+  g_autofree char *from = g_build_filename(g_getenv("ATTN_FIXTURES"), "transformer-tiny", NULL);
+  copy_dir(from, beamy);
+  g_autofree char *cfg_path = g_build_filename(beamy, "config.json", NULL);
+  g_autofree char *cfg = NULL;
+  g_assert_true(g_file_get_contents(cfg_path, &cfg, NULL, NULL));
+  g_autofree char *edited = g_strdup(cfg);
+  char *brace = strchr(edited, '{');
+  g_autofree char *with_beam = g_strdup_printf("{\"num_beams\": 3,%s", brace + 1);
+  g_assert_true(g_file_set_contents(cfg_path, with_beam, -1, NULL));
+  g_autoptr(GError) error = NULL;
+  g_assert_true(lens_window_add_model(window, beamy, &error));
+  g_assert_true(wait_for(model_is, "beam-model"));
+  g_assert_cmpint(lens_translate_page_get_beam(page()), ==, 3);
+  g_assert_cmpint(lens_translate_page_get_trace(page())->n_hyps, >, 0); /* beam search ran */
+  lens_translate_page_set_beam(page(), 2); /* the user's choice stays across models */
+  g_assert_true(lens_window_select_model(window, "transformer-tiny"));
+  g_assert_true(wait_for(model_is, "transformer-tiny"));
+  g_assert_cmpint(lens_translate_page_get_beam(page()), ==, 2);
+  lens_translate_page_set_beam(page(), 1);
+  g_assert_true(wait_for(page_idle, page()));
+}
+
 static void test_export(void) {
   type_text("fed cab");
   g_autofree char *dir = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
@@ -128,7 +179,7 @@ static void test_export(void) {
   for (int i = 0; i < 3; i++) {
     g_autofree char *p = g_build_filename(dir, names[i], NULL);
     g_autoptr(GError) error = NULL;
-    g_assert_true(lens_translate_page_export(page(), p, 2.0, &error));
+    g_assert_true(lens_page_export(LENS_PAGE(page()), p, 2.0, &error));
     char *data = NULL;
     gsize len = 0;
     g_assert_true(g_file_get_contents(p, &data, &len, NULL));
@@ -142,11 +193,11 @@ static void test_export(void) {
   lens_render_size(lens_trace_view_get_trace(view), lens_trace_view_get_options(view), &w, &h);
   g_assert_cmpint(cairo_image_surface_get_width(s), ==, (int)ceil(w * 2 - 1e-9));
   cairo_surface_destroy(s);
-  g_autoptr(GdkTexture) tex = lens_translate_page_texture(page(), 1.0);
+  g_autoptr(GdkTexture) tex = lens_page_texture(LENS_PAGE(page()), 1.0);
   g_assert_nonnull(tex);
   g_autofree char *bad = g_build_filename(dir, "nope", "a.png", NULL);
   g_autoptr(GError) error = NULL;
-  g_assert_false(lens_translate_page_export(page(), bad, 1.0, &error));
+  g_assert_false(lens_page_export(LENS_PAGE(page()), bad, 1.0, &error));
   g_assert_nonnull(error);
 }
 
@@ -190,16 +241,16 @@ static void test_bad_input(void) {
   for (int i = 0; i < 1500; i++) g_string_append(big, "abc dah ");
   lens_translate_page_set_text(page(), big->str);
   g_assert_true(wait_for(page_idle, page()));
-  g_assert_nonnull(lens_translate_page_get_message(page()));
-  g_assert_nonnull(strstr(lens_translate_page_get_message(page()), "cut"));
+  g_assert_nonnull(lens_page_get_message(LENS_PAGE(page())));
+  g_assert_nonnull(strstr(lens_page_get_message(LENS_PAGE(page())), "cut"));
   g_autofree char *kept = lens_translate_page_get_text(page());
   g_assert_cmpstr(kept, ==, big->str); /* never lose the user's text */
   g_string_free(big, TRUE);
   type_text("abc xyz");
-  g_assert_nonnull(strstr(lens_translate_page_get_message(page()), "not in the vocabulary"));
+  g_assert_nonnull(strstr(lens_page_get_message(LENS_PAGE(page())), "not in the vocabulary"));
   type_text("   ");
   g_assert_null(lens_translate_page_get_trace(page()));
-  g_assert_null(lens_translate_page_get_message(page()));
+  g_assert_null(lens_page_get_message(LENS_PAGE(page())));
   /* a broken model: a message, no crash, the text stays */
   g_autofree char *tmp = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
   g_autofree char *broken = g_build_filename(tmp, "broken", NULL);
@@ -219,9 +270,11 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   gui_show_page(&window, "translate"); /* the first page: shown already */
   g_assert_true(lens_window_select_model(window, "transformer-tiny"));
+  g_test_add_func("/gui/window/focus-at-start", test_focus_at_start);
   g_test_add_func("/gui/translate/typing", test_typing);
   g_test_add_func("/gui/translate/pixels", test_pixels);
   g_test_add_func("/gui/translate/switch-model-and-view", test_switch_model_and_view);
+  g_test_add_func("/gui/translate/model-beam", test_model_beam);
   g_test_add_func("/gui/translate/export", test_export);
   g_test_add_func("/gui/translate/export-in-background", test_export_in_background);
   g_test_add_func("/gui/translate/bad-input", test_bad_input);

@@ -124,7 +124,7 @@ static void test_example(void) {
   g_assert_nonnull(t->beta);
   for (int i = 0; i < t->output.n; i++) g_assert_nonnull(lens_caption_page_get_word_button(page, i));
   g_assert_null(lens_caption_page_get_word_button(page, t->output.n));
-  g_assert_null(lens_caption_page_get_message(page));
+  g_assert_null(lens_page_get_message(LENS_PAGE(page)));
   g_assert_cmpfloat(lens_caption_page_get_last_ms(page), >, 0.0);
   attn_trace_free(want);
   for (int w = 0; w < t->output.n; w++) { /* hovering or clicking a word shows where it looked */
@@ -251,14 +251,14 @@ static void test_export(void) {
     for (int i = 0; i < 3; i++) {
       g_autofree char *p = g_build_filename(dir, names[i], NULL), *data = NULL;
       g_autoptr(GError) error = NULL;
-      g_assert_true(lens_caption_page_export(page, p, 2.0, &error));
+      g_assert_true(lens_page_export(LENS_PAGE(page), p, 2.0, &error));
       gsize len = 0;
       g_assert_true(g_file_get_contents(p, &data, &len, NULL));
       g_assert_cmpmem(data, strlen(magic[i]), magic[i], strlen(magic[i]));
       g_unlink(p);
     }
   }
-  g_autoptr(GdkTexture) tex = lens_caption_page_texture(page, 1.0);
+  g_autoptr(GdkTexture) tex = lens_page_texture(LENS_PAGE(page), 1.0);
   g_assert_nonnull(tex);
   g_rmdir(dir);
   lens_caption_page_set_view(page, LENS_VIEW_OVERLAY);
@@ -279,7 +279,7 @@ static void test_paste(void) {
   g_assert_true(wait_for(image_is_64, page));
 }
 
-static gboolean has_message(gpointer p) { return !lens_caption_page_is_busy(p) && lens_caption_page_get_message(p); }
+static gboolean has_message(gpointer p) { return !lens_caption_page_is_busy(p) && lens_page_get_message(LENS_PAGE(p)); }
 
 static void test_bad_files(void) {
   lens_caption_page_show_example(page, 0);
@@ -292,15 +292,15 @@ static void test_bad_files(void) {
     g_autofree char *p = g_build_filename(g_getenv("ATTN_FIXTURES"), "images", files[i], NULL);
     lens_caption_page_open_file(page, p);
     g_assert_true(wait_for(has_message, page));
-    g_test_message("%s", lens_caption_page_get_message(page));
-    g_assert_nonnull(strstr(lens_caption_page_get_message(page), words[i]));
+    g_test_message("%s", lens_page_get_message(LENS_PAGE(page)));
+    g_assert_nonnull(strstr(lens_page_get_message(LENS_PAGE(page)), words[i]));
     g_assert_cmpstr(lens_caption_page_get_trace(page)->output.text, ==, text); /* the image stays */
   }
   screenshot(GTK_WIDGET(window), "gui-caption-bad-file.png");
   g_autofree char *good = g_build_filename(g_getenv("ATTN_FIXTURES"), "images", "cmyk.jpg", NULL);
   lens_caption_page_open_file(page, good);
   g_assert_true(wait_for(image_is_64, page));
-  g_assert_null(lens_caption_page_get_message(page));
+  g_assert_null(lens_page_get_message(LENS_PAGE(page)));
 }
 
 int main(int argc, char **argv) {

@@ -85,7 +85,7 @@ static void test_typing(void) {
   for (int k = 0; k < t->n_maps; k++)
     for (int i = 0; i < t->maps[k].cols; i++) g_assert_cmpfloat(fabs(t->maps[k].weights[i] - want->maps[k].weights[i]), <, 1e-6);
   attn_trace_free(want);
-  g_assert_null(lens_read_page_get_message(page));
+  g_assert_null(lens_page_get_message(LENS_PAGE(page)));
   g_assert_cmpstr(lens_read_page_get_unknown_words(page), ==, "");
 }
 
@@ -132,8 +132,8 @@ static void test_unknown_words(void) {
   type_story("Alice went to the kitchen.\nMary went to the garden.\n", "Where is Alice?");
   g_assert_cmpstr(lens_read_page_get_unknown_words(page), ==, "alice");
   g_assert_nonnull(strstr(lens_read_page_get_answer_text(page), "unreliable"));
-  g_assert_nonnull(lens_read_page_get_message(page));
-  g_assert_nonnull(strstr(lens_read_page_get_message(page), "\"alice\""));
+  g_assert_nonnull(lens_page_get_message(LENS_PAGE(page)));
+  g_assert_nonnull(strstr(lens_page_get_message(LENS_PAGE(page)), "\"alice\""));
   /* "Alice" is underlined in the editor, "Mary" is not */
   GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(find_text_view(GTK_WIDGET(page))));
   GtkTextTag *tag = gtk_text_tag_table_lookup(gtk_text_buffer_get_tag_table(buffer), "unknown");
@@ -172,10 +172,10 @@ static void test_export_and_examples(void) {
   g_autofree char *dir = g_dir_make_tmp("attn-gui-read-XXXXXX", NULL);
   g_autofree char *png = g_build_filename(dir, "story.png", NULL), *pdf = g_build_filename(dir, "story.pdf", NULL);
   g_autoptr(GError) error = NULL;
-  g_assert_true(lens_read_page_export(page, png, 2.0, &error));
-  g_assert_true(lens_read_page_export(page, pdf, 1.0, &error));
+  g_assert_true(lens_page_export(LENS_PAGE(page), png, 2.0, &error));
+  g_assert_true(lens_page_export(LENS_PAGE(page), pdf, 1.0, &error));
   g_assert_true(g_file_test(png, G_FILE_TEST_EXISTS) && g_file_test(pdf, G_FILE_TEST_EXISTS));
-  g_autoptr(GdkTexture) tex = lens_read_page_texture(page, 1.0);
+  g_autoptr(GdkTexture) tex = lens_page_texture(LENS_PAGE(page), 1.0);
   g_assert_nonnull(tex);
   g_unlink(png), g_unlink(pdf);
   g_rmdir(dir);
@@ -192,12 +192,12 @@ static void test_bad_input(void) {
   lens_read_page_set_question(page, "Where is Mary?");
   g_assert_true(wait_for(page_idle, page));
   g_assert_nonnull(lens_read_page_get_trace(page));
-  g_assert_nonnull(strstr(lens_read_page_get_message(page), "remembers the last"));
+  g_assert_nonnull(strstr(lens_page_get_message(LENS_PAGE(page)), "remembers the last"));
   g_string_free(huge, TRUE);
   g_autoptr(GError) error = NULL;
   lens_read_page_set_story(page, "");
   g_assert_true(wait_for(page_idle, page));
-  g_assert_false(lens_read_page_export(page, "/tmp/never.png", 1.0, &error));
+  g_assert_false(lens_page_export(LENS_PAGE(page), "/tmp/never.png", 1.0, &error));
   g_assert_false(g_file_test("/tmp/never.png", G_FILE_TEST_EXISTS));
 }
 

@@ -100,8 +100,8 @@ static void *load_captioner(const char *path, attn_error *err) { return attn_cap
 static void free_captioner(gpointer c) { attn_captioner_free(c); }
 
 struct _LensCaptionPage {
-  GtkBox parent_instance;
-  GtkWidget *info_bar, *info_label, *model_dropdown, *card_label, *example_dropdown, *compose_toggle, *compose_bar;
+  LensPage parent_instance;
+  GtkWidget *model_dropdown, *card_label, *example_dropdown, *compose_toggle, *compose_bar;
   GtkWidget *shape_dropdown, *colour_dropdown, *size_dropdown, *delete_button, *words_box, *status;
   GtkWidget *overlay_button, *board_button, *opacity_scale, *upsample_dropdown, *blur_spin, *cmap_dropdown;
   GtkWidget *beam_spin, *canvas;
@@ -110,7 +110,6 @@ struct _LensCaptionPage {
   cJSON *examples;      /* scenes.json of the examples folder */
   char *examples_dir;
   LensModelSlot captioner;
-  char *message;
   attn_trace *trace;    /* as the model produced it */
   LensRenderOptions options;
   LensLayout *layout;   /* where the last drawing put things (large: allocated) */
@@ -133,7 +132,7 @@ struct _LensCaptionPage {
   gboolean beam_chosen;  /* the user set the beam: a model's own (config num_beams) no longer replaces it */
 };
 
-G_DEFINE_FINAL_TYPE(LensCaptionPage, lens_caption_page, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE(LensCaptionPage, lens_caption_page, LENS_TYPE_PAGE)
 
 static void start_captioning(gpointer page);
 static void schedule_captioning(LensCaptionPage *self, guint delay_ms) { lens_runner_schedule(&self->runner, delay_ms); }
@@ -141,7 +140,7 @@ static void schedule_captioning(LensCaptionPage *self, guint delay_ms) { lens_ru
 /* ---- messages and the spinner ---- */
 
 static void show_message(LensCaptionPage *self, const char *text, GtkMessageType type) {
-  lens_page_show_message(self->info_bar, self->info_label, &self->message, text, type);
+  lens_page_set_message(LENS_PAGE(self), text, type);
 }
 
 static void busy_changed(gpointer page) {
@@ -282,11 +281,6 @@ static void set_trace(LensCaptionPage *self, attn_trace *t) {
   apply_options(self);
 }
 
-static void warnings_to_message(LensCaptionPage *self) {
-  g_autofree char *joined = lens_page_join_warnings(self->trace);
-  show_message(self, joined, joined ? GTK_MESSAGE_WARNING : GTK_MESSAGE_INFO);
-}
-
 /* ---- the worker ---- */
 
 typedef struct caption_input {
@@ -313,7 +307,7 @@ static void captioning_done(gpointer page, attn_trace *t, const GError *error, g
   self->n_results++;
   set_trace(self, t);
   if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
-  else warnings_to_message(self);
+  else lens_page_show_warnings(LENS_PAGE(self), self->trace);
   lens_runner_show_timing(&self->runner, self->status, t ? (in->opts.beam > 1 ? "beam search" : "greedy") : NULL,
                           model_ms);
 }
@@ -835,23 +829,15 @@ void lens_caption_page_select_default(LensCaptionPage *self) {
 
 /* ---- export ---- */
 
-LensExportJob *lens_caption_page_export_job(LensCaptionPage *self, GError **error) {
+static LensExportJob *caption_export_job(LensPage *page, GError **error) {
+  LensCaptionPage *self = LENS_CAPTION_PAGE(page);
   LensRenderOptions o = self->options;
   o.image = self->argb ? &self->image : NULL;
   return lens_export_job_new(self->trace, &o, "There is nothing to export yet: open an image and let the model caption it.",
                              error);
 }
 
-gboolean lens_caption_page_export(LensCaptionPage *self, const char *path, double scale, GError **error) {
-  g_autoptr(LensExportJob) snap = lens_caption_page_export_job(self, error);
-  return snap && lens_export_job_run(snap, path, scale, error);
-}
 
-GdkTexture *lens_caption_page_texture(LensCaptionPage *self, double scale) {
-  LensRenderOptions o = self->options;
-  o.image = self->argb ? &self->image : NULL;
-  return lens_page_texture(self->trace, &o, scale);
-}
 
 /* ---- building the page ---- */
 
@@ -867,8 +853,7 @@ static void add_all(GtkWidget *box, GtkWidget **items, size_t n) {
 }
 
 static void build_input_bar(LensCaptionPage *self) {
-  self->info_bar = lens_page_info_bar_new(&self->info_label, -1);
-  gtk_box_append(GTK_BOX(self), self->info_bar);
+  gtk_box_append(GTK_BOX(self), lens_page_get_info_bar(LENS_PAGE(self)));
   GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
   self->model_dropdown = lens_page_dropdown(&self->model_names, NULL);
   gtk_accessible_update_property(GTK_ACCESSIBLE(self->model_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Caption model", -1);
@@ -939,6 +924,7 @@ static void build_words_and_display(LensCaptionPage *self) {
 
 static void build_canvas(LensCaptionPage *self) {
   self->canvas = gtk_drawing_area_new();
+  lens_page_set_focus_widget(LENS_PAGE(self), self->canvas); /* Ctrl+V pastes, Delete removes a shape */
   gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(self->canvas), draw_canvas, self, NULL);
   gtk_widget_set_hexpand(self->canvas, TRUE);
   gtk_widget_set_vexpand(self->canvas, TRUE);
@@ -1004,7 +990,6 @@ static void lens_caption_page_init(LensCaptionPage *self) {
   self->selected = -1, self->pinned_word = -1;
   self->layout = g_new0(LensLayout, 1);
   lens_render_options_init(&self->options);
-  lens_page_init_box(GTK_BOX(self));
   build_input_bar(self);
   build_compose_bar(self);
   build_words_and_display(self);
@@ -1027,12 +1012,13 @@ static void lens_caption_page_finalize(GObject *object) {
   cJSON_Delete(self->examples);
   g_ptr_array_unref(self->models);
   g_array_unref(self->shapes);
-  g_free(self->argb), g_free(self->rgb), g_free(self->message), g_free(self->examples_dir);
+  g_free(self->argb), g_free(self->rgb), g_free(self->examples_dir);
   g_free(self->layout);
   G_OBJECT_CLASS(lens_caption_page_parent_class)->finalize(object);
 }
 
 static void lens_caption_page_class_init(LensCaptionPageClass *klass) {
+  LENS_PAGE_CLASS(klass)->export_job = caption_export_job;
   G_OBJECT_CLASS(klass)->dispose = lens_caption_page_dispose;
   G_OBJECT_CLASS(klass)->finalize = lens_caption_page_finalize;
 }
@@ -1046,7 +1032,6 @@ guint lens_caption_page_get_n_results(LensCaptionPage *self) { return self->n_re
 gboolean lens_caption_page_is_busy(LensCaptionPage *self) {
   return self->loading > 0 || self->captioner.loading > 0 || lens_runner_busy(&self->runner);
 }
-const char *lens_caption_page_get_message(LensCaptionPage *self) { return self->message; }
 double lens_caption_page_get_last_ms(LensCaptionPage *self) { return self->last_ms; }
 GtkWidget *lens_caption_page_get_canvas(LensCaptionPage *self) { return self->canvas; }
 const LensLayout *lens_caption_page_get_layout(LensCaptionPage *self) { return self->layout; }

@@ -8,14 +8,14 @@
 
 #include <gtk/gtk.h>
 
-#include "lens_page_util.h"
+#include "lens_page.h"
 
 #include "lens_trace_view.h"
 
 G_BEGIN_DECLS
 
 #define LENS_TYPE_CAPTION_PAGE (lens_caption_page_get_type())
-G_DECLARE_FINAL_TYPE(LensCaptionPage, lens_caption_page, LENS, CAPTION_PAGE, GtkBox)
+G_DECLARE_FINAL_TYPE(LensCaptionPage, lens_caption_page, LENS, CAPTION_PAGE, LensPage)
 
 /* The shapes, colours and sizes of Compose mode: training/scenes.py's, drawn with the same
  * polygons, so that a composed scene looks like the scenes the model learned from. */
@@ -72,7 +72,6 @@ const attn_trace *lens_caption_page_get_trace(LensCaptionPage *self);
 /* Number of traces the page has shown since it was made (each new caption adds one). */
 guint lens_caption_page_get_n_results(LensCaptionPage *self);
 gboolean lens_caption_page_is_busy(LensCaptionPage *self);
-const char *lens_caption_page_get_message(LensCaptionPage *self); /* error or warning, or NULL */
 double lens_caption_page_get_last_ms(LensCaptionPage *self);
 /* The word whose overlay is shown (-1: all words), as a hover or click on the word row does. */
 void lens_caption_page_select_word(LensCaptionPage *self, int word);
@@ -91,15 +90,6 @@ const LensRenderOptions *lens_caption_page_get_options(LensCaptionPage *self);
 /* The canvas and where its last drawing put things (layout.grid is the image). */
 GtkWidget *lens_caption_page_get_canvas(LensCaptionPage *self);
 const LensLayout *lens_caption_page_get_layout(LensCaptionPage *self);
-
-/* Writes exactly what the canvas shows (the overlay of the chosen word, or the storyboard)
- * to path (.png/.svg/.pdf) with ui/render. */
-/* What the page shows, snapshotted for lens_export_job_run(_async); NULL (and error) when there
- * is nothing to export yet. */
-LensExportJob *lens_caption_page_export_job(LensCaptionPage *self, GError **error);
-gboolean lens_caption_page_export(LensCaptionPage *self, const char *path, double scale, GError **error);
-/* The picture as a texture (for the clipboard); NULL when nothing is shown. */
-GdkTexture *lens_caption_page_texture(LensCaptionPage *self, double scale);
 
 G_END_DECLS
 

@@ -5,31 +5,6 @@
 
 #define SPINNER_DELAY_MS 150
 
-GtkWidget *lens_page_info_bar_new(GtkWidget **label, int width_chars) {
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  GtkWidget *bar = gtk_info_bar_new();
-  *label = gtk_label_new("");
-  gtk_label_set_wrap(GTK_LABEL(*label), TRUE);
-  if (width_chars >= 0) gtk_label_set_width_chars(GTK_LABEL(*label), width_chars);
-  gtk_label_set_xalign(GTK_LABEL(*label), 0);
-  gtk_info_bar_add_child(GTK_INFO_BAR(bar), *label);
-  gtk_info_bar_set_revealed(GTK_INFO_BAR(bar), FALSE);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  return bar;
-}
-
-void lens_page_show_message(GtkWidget *info_bar, GtkWidget *label, char **message, const char *text, GtkMessageType type) {
-  g_free(*message);
-  *message = g_strdup(text);
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  if (text) {
-    gtk_label_set_text(GTK_LABEL(label), text);
-    gtk_info_bar_set_message_type(GTK_INFO_BAR(info_bar), type);
-  }
-  gtk_info_bar_set_revealed(GTK_INFO_BAR(info_bar), text != NULL);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-}
-
 char *lens_page_join_warnings(const attn_trace *t) {
   if (!t || t->n_warnings == 0) return NULL;
   GString *joined = g_string_new(NULL); /* trace->warnings is counted, not NULL-terminated */
@@ -364,10 +339,9 @@ gboolean lens_export_job_finish(GAsyncResult *result, char **path_out, GError **
   return path != NULL;
 }
 
-GdkTexture *lens_page_texture(const attn_trace *t, const LensRenderOptions *o, double scale) {
-  if (!t || t->n_maps == 0) return NULL;
-  LensRenderOptions light = *o;
-  light.dark = 0;
+GdkTexture *lens_export_job_texture(const LensExportJob *job, double scale) {
+  const attn_trace *t = job->trace;
+  const LensRenderOptions light = job->options; /* already the light style */
   double w, h;
   lens_render_size(t, &light, &w, &h);
   int pw = (int)(w * scale + 0.5), ph = (int)(h * scale + 0.5);

@@ -11,10 +11,6 @@
 
 G_BEGIN_DECLS
 
-/* The message bar at a page's top; *label receives its label. width_chars < 0: natural width. */
-GtkWidget *lens_page_info_bar_new(GtkWidget **label, int width_chars);
-/* Shows text (copied into *message, which is replaced) in the bar, or hides the bar for NULL. */
-void lens_page_show_message(GtkWidget *info_bar, GtkWidget *label, char **message, const char *text, GtkMessageType type);
 /* A trace's warnings, one per line; NULL when there are none (or no trace). Caller frees. */
 char *lens_page_join_warnings(const attn_trace *t);
 
@@ -117,8 +113,8 @@ void lens_export_job_run_async(LensExportJob *job, const char *path, double scal
                                GAsyncReadyCallback done, gpointer done_data);
 /* TRUE when the export succeeded; *path_out (if asked) receives the path written. */
 gboolean lens_export_job_finish(GAsyncResult *result, char **path_out, GError **error);
-/* t drawn in the light style at scale, for the clipboard; NULL when there is nothing to draw. */
-GdkTexture *lens_page_texture(const attn_trace *t, const LensRenderOptions *o, double scale);
+/* The job's picture drawn now at scale, for the clipboard. */
+GdkTexture *lens_export_job_texture(const LensExportJob *job, double scale);
 
 G_END_DECLS
 

@@ -34,8 +34,8 @@ static void *load_reader(const char *path, attn_error *err) { return attn_reader
 static void free_reader(gpointer r) { attn_reader_free(r); }
 
 struct _LensReadPage {
-  GtkBox parent_instance;
-  GtkWidget *info_bar, *info_label, *model_dropdown, *card_label, *example_dropdown, *values_check, *cmap_dropdown;
+  LensPage parent_instance;
+  GtkWidget *model_dropdown, *card_label, *example_dropdown, *values_check, *cmap_dropdown;
   GtkWidget *story_view, *question_entry, *answer_label, *status;
   GtkStringList *model_names;
   GPtrArray *models; /* LensPageModel, in the order of the dropdown */
@@ -43,21 +43,21 @@ struct _LensReadPage {
   GtkTextTag *unknown_tag;
   LensTraceView *view;
   LensModelSlot reader;
-  char *message, *answer_text, *unknown_words;
+  char *answer_text, *unknown_words;
   attn_trace *trace; /* as the model produced it */
   LensRunner runner;
   LensPageSpinner spinner;
   int updating;
 };
 
-G_DEFINE_FINAL_TYPE(LensReadPage, lens_read_page, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE(LensReadPage, lens_read_page, LENS_TYPE_PAGE)
 
 static void start_reading(gpointer page);
 
 /* ---- messages and the spinner ---- */
 
 static void show_message(LensReadPage *self, const char *text, GtkMessageType type) {
-  lens_page_show_message(self->info_bar, self->info_label, &self->message, text, type);
+  lens_page_set_message(LENS_PAGE(self), text, type);
 }
 
 static void busy_changed(gpointer page) {
@@ -163,11 +163,6 @@ static void show_answer(LensReadPage *self, const attn_trace *t) {
   gtk_label_set_markup(GTK_LABEL(self->answer_label), closed);
 }
 
-static void warnings_to_message(LensReadPage *self) {
-  g_autofree char *joined = lens_page_join_warnings(self->trace);
-  show_message(self, joined, joined ? GTK_MESSAGE_WARNING : GTK_MESSAGE_INFO);
-}
-
 static void apply_options(LensReadPage *self) {
   LensRenderOptions o = *lens_trace_view_get_options(self->view);
   o.view = LENS_VIEW_STORY;
@@ -207,7 +202,7 @@ static void reading_done(gpointer page, attn_trace *t, const GError *error, gpoi
   LensReadPage *self = page;
   set_trace(self, t, t ? NULL : "Nothing to show: see the message above.");
   if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
-  else warnings_to_message(self);
+  else lens_page_show_warnings(LENS_PAGE(self), self->trace);
   lens_runner_show_timing(&self->runner, self->status, t ? "" : NULL, model_ms);
 }
 
@@ -262,19 +257,13 @@ static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data)
 
 /* ---- export ---- */
 
-LensExportJob *lens_read_page_export_job(LensReadPage *self, GError **error) {
+static LensExportJob *read_export_job(LensPage *page, GError **error) {
+  LensReadPage *self = LENS_READ_PAGE(page);
   return lens_export_job_new(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view),
                              "There is nothing to export yet: write a story and a question first.", error);
 }
 
-gboolean lens_read_page_export(LensReadPage *self, const char *path, double scale, GError **error) {
-  g_autoptr(LensExportJob) snap = lens_read_page_export_job(self, error);
-  return snap && lens_export_job_run(snap, path, scale, error);
-}
 
-GdkTexture *lens_read_page_texture(LensReadPage *self, double scale) {
-  return lens_page_texture(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view), scale);
-}
 
 /* ---- building the page ---- */
 
@@ -313,8 +302,7 @@ static void build_toolbar(LensReadPage *self) {
 }
 
 static void build_info_bar(LensReadPage *self) {
-  self->info_bar = lens_page_info_bar_new(&self->info_label, 60);
-  gtk_box_append(GTK_BOX(self), self->info_bar);
+  gtk_box_append(GTK_BOX(self), lens_page_get_info_bar(LENS_PAGE(self)));
 }
 
 static GtkWidget *heading(const char *text) {
@@ -328,6 +316,7 @@ static GtkWidget *heading(const char *text) {
 static GtkWidget *build_input(LensReadPage *self) {
   GtkWidget *col = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
   self->story_view = gtk_text_view_new();
+  lens_page_set_focus_widget(LENS_PAGE(self), self->story_view);
   self->story_buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->story_view));
   gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(self->story_view), GTK_WRAP_WORD_CHAR);
   gtk_text_view_set_left_margin(GTK_TEXT_VIEW(self->story_view), 8);
@@ -380,7 +369,6 @@ static void lens_read_page_init(LensReadPage *self) {
   self->models = lens_page_models_new();
   self->answer_text = g_strdup("");
   self->unknown_words = g_strdup("");
-  lens_page_init_box(GTK_BOX(self));
   build_toolbar(self);
   build_info_bar(self);
   build_body(self);
@@ -403,11 +391,12 @@ static void lens_read_page_finalize(GObject *object) {
   lens_model_slot_clear(&self->reader);
   attn_trace_free(self->trace);
   g_ptr_array_unref(self->models);
-  g_free(self->message), g_free(self->answer_text), g_free(self->unknown_words);
+  g_free(self->answer_text), g_free(self->unknown_words);
   G_OBJECT_CLASS(lens_read_page_parent_class)->finalize(object);
 }
 
 static void lens_read_page_class_init(LensReadPageClass *klass) {
+  LENS_PAGE_CLASS(klass)->export_job = read_export_job;
   G_OBJECT_CLASS(klass)->dispose = lens_read_page_dispose;
   G_OBJECT_CLASS(klass)->finalize = lens_read_page_finalize;
 }
@@ -468,7 +457,6 @@ const char *lens_read_page_get_unknown_words(LensReadPage *self) { return self->
 gboolean lens_read_page_is_busy(LensReadPage *self) {
   return self->reader.loading > 0 || lens_runner_busy(&self->runner);
 }
-const char *lens_read_page_get_message(LensReadPage *self) { return self->message; }
 
 void lens_read_page_select_default(LensReadPage *self) {
   if (self->models->len == 0) {

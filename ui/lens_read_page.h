@@ -7,14 +7,14 @@
 
 #include <gtk/gtk.h>
 
-#include "lens_page_util.h"
+#include "lens_page.h"
 
 #include "lens_trace_view.h"
 
 G_BEGIN_DECLS
 
 #define LENS_TYPE_READ_PAGE (lens_read_page_get_type())
-G_DECLARE_FINAL_TYPE(LensReadPage, lens_read_page, LENS, READ_PAGE, GtkBox)
+G_DECLARE_FINAL_TYPE(LensReadPage, lens_read_page, LENS, READ_PAGE, LensPage)
 
 GtkWidget *lens_read_page_new(void);
 
@@ -48,16 +48,6 @@ const char *lens_read_page_get_unknown_words(LensReadPage *self);
 
 /* TRUE while a model load or a reading is pending (tests wait on this). */
 gboolean lens_read_page_is_busy(LensReadPage *self);
-/* The message shown to the user (error or warnings), or NULL. */
-const char *lens_read_page_get_message(LensReadPage *self);
-
-/* Writes exactly what the view shows to path (.png/.svg/.pdf) with ui/render. */
-/* What the page shows, snapshotted for lens_export_job_run(_async); NULL (and error) when there
- * is nothing to export yet. */
-LensExportJob *lens_read_page_export_job(LensReadPage *self, GError **error);
-gboolean lens_read_page_export(LensReadPage *self, const char *path, double scale, GError **error);
-/* The picture as a texture (for the clipboard); NULL when nothing is shown. */
-GdkTexture *lens_read_page_texture(LensReadPage *self, double scale);
 
 G_END_DECLS
 

@@ -8,8 +8,7 @@
 #define DEBOUNCE_MS 60
 
 struct _LensTranslatePage {
-  GtkBox parent_instance;
-  GtkWidget *info_bar, *info_label;
+  LensPage parent_instance;
   GtkTextBuffer *buffer;
   GtkWidget *text_view, *tokens_box, *status;
   GtkWidget *matrix_button, *flow_button, *map_dropdown, *heads_toggle, *cmap_dropdown;
@@ -18,15 +17,16 @@ struct _LensTranslatePage {
   GtkWidget *stack, *heads_grid;
   LensTraceView *view;
   LensModelSlot model; /* the translator */
-  char *message, *title;
+  char *title;
   attn_trace *trace; /* as the model produced it */
   LensRunner runner;
   LensPageSpinner spinner;
   double last_ms;
   int hyp_index, updating;
+  gboolean beam_chosen; /* the user set the beam: a model's own (config num_beams) no longer replaces it */
 };
 
-G_DEFINE_FINAL_TYPE(LensTranslatePage, lens_translate_page, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE(LensTranslatePage, lens_translate_page, LENS_TYPE_PAGE)
 
 enum { SIGNAL_TRACE_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
@@ -37,7 +37,7 @@ static void refresh_display(LensTranslatePage *self);
 /* ---- messages ---- */
 
 static void show_message(LensTranslatePage *self, const char *text, GtkMessageType type) {
-  lens_page_show_message(self->info_bar, self->info_label, &self->message, text, type);
+  lens_page_set_message(LENS_PAGE(self), text, type);
 }
 
 static void busy_changed(gpointer page) {
@@ -63,11 +63,6 @@ static attn_trace *translate_in_thread(gpointer translator, gpointer input, attn
   return attn_translate(translator, in->text, strlen(in->text), &in->opts, err);
 }
 
-static void warnings_to_message(LensTranslatePage *self) {
-  g_autofree char *joined = lens_page_join_warnings(self->trace);
-  show_message(self, joined, joined ? GTK_MESSAGE_WARNING : GTK_MESSAGE_INFO);
-}
-
 static void translation_done(gpointer page, attn_trace *t, const GError *error, gpointer input, double model_ms) {
   LensTranslatePage *self = page;
   const translate_input *in = input;
@@ -75,7 +70,7 @@ static void translation_done(gpointer page, attn_trace *t, const GError *error, 
   attn_trace_free(self->trace);
   self->trace = t;
   if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
-  else warnings_to_message(self);
+  else lens_page_show_warnings(LENS_PAGE(self), self->trace);
   lens_runner_show_timing(&self->runner, self->status, t ? (in->opts.beam > 1 ? "beam search" : "greedy") : NULL,
                           model_ms);
   refresh_display(self);
@@ -126,6 +121,12 @@ static void model_ready(gpointer page, gboolean loaded, const GError *error) {
     show_message(self, msg, GTK_MESSAGE_ERROR);
     clear_trace(self, "No model loaded.");
   } else if (loaded) {
+    if (!self->beam_chosen) { /* the decoding the model card measured, until the user picks one */
+      self->updating++;
+      gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin),
+                                attn_translator_default_beam(lens_model_ref_get(self->model.model)));
+      self->updating--;
+    }
     start_translation(self);
   }
 }
@@ -303,6 +304,13 @@ static void on_retranslate(GObject *object, GParamSpec *pspec, gpointer data) {
   lens_runner_schedule(&self->runner, 0);
 }
 
+static void on_beam_changed(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensTranslatePage *self = data;
+  if (self->updating) return;
+  self->beam_chosen = TRUE;
+  lens_runner_schedule(&self->runner, 0);
+}
+
 static void on_heads_toggled(GtkToggleButton *b, gpointer data) {
   LensTranslatePage *self = data;
   gboolean all = gtk_toggle_button_get_active(b);
@@ -312,26 +320,20 @@ static void on_heads_toggled(GtkToggleButton *b, gpointer data) {
 
 /* ---- export ---- */
 
-LensExportJob *lens_translate_page_export_job(LensTranslatePage *self, GError **error) {
+static LensExportJob *translate_export_job(LensPage *page, GError **error) {
+  LensTranslatePage *self = LENS_TRANSLATE_PAGE(page);
   return lens_export_job_new(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view),
                              "There is no attention to export yet: type a sentence first.", error);
 }
 
-gboolean lens_translate_page_export(LensTranslatePage *self, const char *path, double scale, GError **error) {
-  g_autoptr(LensExportJob) snap = lens_translate_page_export_job(self, error);
-  return snap && lens_export_job_run(snap, path, scale, error);
-}
 
-GdkTexture *lens_translate_page_texture(LensTranslatePage *self, double scale) {
-  return lens_page_texture(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view), scale);
-}
 
 /* ---- building the page ---- */
 
 static void build_input(LensTranslatePage *self) {
-  self->info_bar = lens_page_info_bar_new(&self->info_label, -1);
-  gtk_box_append(GTK_BOX(self), self->info_bar);
+  gtk_box_append(GTK_BOX(self), lens_page_get_info_bar(LENS_PAGE(self)));
   self->text_view = gtk_text_view_new();
+  lens_page_set_focus_widget(LENS_PAGE(self), self->text_view); /* typing works at once */
   self->buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->text_view));
   gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(self->text_view), GTK_WRAP_WORD_CHAR);
   gtk_text_view_set_left_margin(GTK_TEXT_VIEW(self->text_view), 8);
@@ -434,7 +436,7 @@ static void connect_controls(LensTranslatePage *self) {
   g_signal_connect(self->map_dropdown, "notify::selected", G_CALLBACK(on_option_changed), self);
   g_signal_connect(self->words_check, "notify::active", G_CALLBACK(on_display_changed), self);
   g_signal_connect(self->hyp_dropdown, "notify::selected", G_CALLBACK(on_display_changed), self);
-  g_signal_connect(self->beam_spin, "notify::value", G_CALLBACK(on_retranslate), self);
+  g_signal_connect(self->beam_spin, "notify::value", G_CALLBACK(on_beam_changed), self);
   g_signal_connect(self->self_check, "notify::active", G_CALLBACK(on_retranslate), self);
   g_signal_connect(self->heads_toggle, "toggled", G_CALLBACK(on_heads_toggled), self);
 }
@@ -443,7 +445,6 @@ static void lens_translate_page_init(LensTranslatePage *self) {
   lens_model_slot_init(&self->model, self, load_translator, free_translator, model_ready);
   lens_runner_init(&self->runner, self, start_translation, busy_changed, translate_in_thread, translate_input_free,
                    translation_done);
-  lens_page_init_box(GTK_BOX(self));
   build_input(self);
   build_output(self);
   build_toolbar(self);
@@ -462,11 +463,12 @@ static void lens_translate_page_finalize(GObject *object) {
   LensTranslatePage *self = LENS_TRANSLATE_PAGE(object);
   lens_model_slot_clear(&self->model);
   attn_trace_free(self->trace);
-  g_free(self->message), g_free(self->title);
+  g_free(self->title);
   G_OBJECT_CLASS(lens_translate_page_parent_class)->finalize(object);
 }
 
 static void lens_translate_page_class_init(LensTranslatePageClass *klass) {
+  LENS_PAGE_CLASS(klass)->export_job = translate_export_job;
   G_OBJECT_CLASS(klass)->dispose = lens_translate_page_dispose;
   G_OBJECT_CLASS(klass)->finalize = lens_translate_page_finalize;
   signals[SIGNAL_TRACE_CHANGED] =
@@ -492,11 +494,14 @@ const attn_trace *lens_translate_page_get_trace(LensTranslatePage *self) { retur
 gboolean lens_translate_page_is_busy(LensTranslatePage *self) {
   return self->model.loading > 0 || lens_runner_busy(&self->runner);
 }
-const char *lens_translate_page_get_message(LensTranslatePage *self) { return self->message; }
 double lens_translate_page_get_last_ms(LensTranslatePage *self) { return self->last_ms; }
 
 void lens_translate_page_set_beam(LensTranslatePage *self, int beam) {
+  self->beam_chosen = TRUE;
   gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin), beam);
+}
+int lens_translate_page_get_beam(LensTranslatePage *self) {
+  return gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
 }
 void lens_translate_page_set_merge_words(LensTranslatePage *self, gboolean merge) {
   gtk_check_button_set_active(GTK_CHECK_BUTTON(self->words_check), merge);

@@ -194,11 +194,12 @@ static void on_export_done(GObject *source, GAsyncResult *result, gpointer data)
   g_object_unref(self);
 }
 
+static LensPage *visible_page(LensWindow *self) {
+  return LENS_PAGE(gtk_stack_get_visible_child(GTK_STACK(self->stack)));
+}
+
 LensExportJob *lens_window_export_job(LensWindow *self, GError **error) {
-  const char *page = gtk_stack_get_visible_child_name(GTK_STACK(self->stack));
-  if (g_strcmp0(page, "caption") == 0) return lens_caption_page_export_job(self->caption, error);
-  if (g_strcmp0(page, "read") == 0) return lens_read_page_export_job(self->read, error);
-  return lens_translate_page_export_job(self->translate, error);
+  return lens_page_export_job(visible_page(self), error);
 }
 
 void lens_window_export(LensWindow *self, const char *path, double scale) {
@@ -249,10 +250,7 @@ static void export_action(GSimpleAction *a, GVariant *p, gpointer data) {
 
 static void copy_action(GSimpleAction *a, GVariant *p, gpointer data) {
   LensWindow *self = data;
-  gboolean reading = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(self->stack)), "read") == 0;
-  gboolean captioning = g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(self->stack)), "caption") == 0;
-  g_autoptr(GdkTexture) tex = captioning ? lens_caption_page_texture(self->caption, 2.0)
-                              : reading ? lens_read_page_texture(self->read, 2.0) : lens_translate_page_texture(self->translate, 2.0);
+  g_autoptr(GdkTexture) tex = lens_page_texture(visible_page(self), 2.0);
   if (tex) gdk_clipboard_set_texture(gtk_widget_get_clipboard(GTK_WIDGET(self)), tex);
 }
 
@@ -300,6 +298,12 @@ static const GActionEntry win_actions[] = {
 };
 
 /* ---- building ---- */
+
+/* The keyboard goes to the page's text field (or image), never to the model chooser first. */
+static void focus_page(LensWindow *self) {
+  LensPage *page = visible_page(self);
+  if (page) lens_page_focus(page);
+}
 
 static GtkWidget *build_menu_button(void) {
   GMenu *menu = g_menu_new();
@@ -353,6 +357,7 @@ static void lens_window_init(LensWindow *self) {
   gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->read), "read", "Read");
   self->caption = LENS_CAPTION_PAGE(lens_caption_page_new());
   gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->caption), "caption", "Caption");
+  g_signal_connect_swapped(self->stack, "notify::visible-child", G_CALLBACK(focus_page), self);
   GtkWidget *switcher = gtk_stack_switcher_new();
   gtk_stack_switcher_set_stack(GTK_STACK_SWITCHER(switcher), GTK_STACK(self->stack));
   build_header(self, switcher);
@@ -392,5 +397,6 @@ LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {
   }
   lens_caption_page_select_default(self->caption);
   if (lens_caption_page_get_n_examples(self->caption) > 0) lens_caption_page_show_example(self->caption, 0);
+  focus_page(self);
   return self;
 }

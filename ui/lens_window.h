@@ -1,5 +1,5 @@
-/* The main window: a page per task (Translate now; Caption and Read join later), the
- * model chooser with each model's card, export and the clipboard. */
+/* The main window: a page per task (Translate, Read, Caption; each a LensPage), the
+ * translation model chooser with each model's card, export and the clipboard. */
 #ifndef LENS_WINDOW_H
 #define LENS_WINDOW_H
 
@@ -20,7 +20,6 @@ LensTranslatePage *lens_window_get_translate_page(LensWindow *self);
 /* Model chooser: the models offered for the current page, and choosing one by name. */
 GPtrArray *lens_window_get_models(LensWindow *self); /* of LensModelEntry, owned by the window */
 gboolean lens_window_select_model(LensWindow *self, const char *name);
-/* Adds a model directory (as "Open model folder…" does); FALSE with error if unusable. */
 /* What the visible page shows, snapshotted for export; NULL (and error) when there is nothing. */
 LensExportJob *lens_window_export_job(LensWindow *self, GError **error);
 /* Exports the visible page to path on a worker thread; the header says when it is saved,
@@ -28,6 +27,7 @@ LensExportJob *lens_window_export_job(LensWindow *self, GError **error);
 void lens_window_export(LensWindow *self, const char *path, double scale);
 /* Exports started and not yet finished. */
 int lens_window_exports_running(LensWindow *self);
+/* Adds a model directory (as "Open model folder…" does); FALSE with error if unusable. */
 gboolean lens_window_add_model(LensWindow *self, const char *path, GError **error);
 
 G_END_DECLS

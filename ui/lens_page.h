@@ -1,0 +1,46 @@
+/* LensPage: what every task page (Translate, Read, Caption) is, as sysprof's SysprofSection is
+ * for its panes. The base owns the message bar, the widget that takes the keyboard when the page
+ * is shown, and export; a page subclass says what it shows (export_job). */
+#ifndef LENS_PAGE_H
+#define LENS_PAGE_H
+
+#include <gtk/gtk.h>
+
+#include "lens_page_util.h"
+
+G_BEGIN_DECLS
+
+#define LENS_TYPE_PAGE (lens_page_get_type())
+G_DECLARE_DERIVABLE_TYPE(LensPage, lens_page, LENS, PAGE, GtkBox)
+
+struct _LensPageClass {
+  GtkBoxClass parent_class;
+  /* What the page shows, snapshotted for export; NULL with error when there is nothing yet. */
+  LensExportJob *(*export_job)(LensPage *self, GError **error);
+  gpointer padding[8];
+};
+
+/* The message bar: the subclass places it (lens_page_get_info_bar) where it belongs. */
+GtkWidget *lens_page_get_info_bar(LensPage *self);
+/* Shows text in the bar (an error, a warning, a note), or hides the bar for NULL. */
+void lens_page_set_message(LensPage *self, const char *text, GtkMessageType type);
+/* The message shown, or NULL. */
+const char *lens_page_get_message(LensPage *self);
+/* The page's trace warnings (one per line) as a warning, or no message when there are none. */
+void lens_page_show_warnings(LensPage *self, const attn_trace *t);
+
+/* The widget that takes the keyboard when the page is shown (its text field, its image). */
+void lens_page_set_focus_widget(LensPage *self, GtkWidget *widget);
+GtkWidget *lens_page_get_focus_widget(LensPage *self);
+/* Moves the keyboard focus there. */
+void lens_page_focus(LensPage *self);
+
+/* Export of what the page shows (export_job), now on this thread. */
+LensExportJob *lens_page_export_job(LensPage *self, GError **error);
+gboolean lens_page_export(LensPage *self, const char *path, double scale, GError **error);
+/* The picture as a texture at scale (for the clipboard); NULL when nothing is shown. */
+GdkTexture *lens_page_texture(LensPage *self, double scale);
+
+G_END_DECLS
+
+#endif
