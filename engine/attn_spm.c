@@ -141,9 +141,13 @@ static int parse_trainer(attn_spm *s, pb r) {
 }
 
 /* Precompiled char map blob: u32 trie size, the darts-clone units, then NUL-terminated
- * replacement strings addressed by the trie's values. */
+ * replacement strings addressed by the trie's values. A field given twice is replaced, as
+ * protobuf says (the last one wins), so the earlier one is freed first. */
 static int parse_charsmap(attn_spm *s, pb blob) {
   size_t n = (size_t)(blob.end - blob.p);
+  free(s->trie);
+  free(s->norm_strings);
+  s->trie = NULL, s->norm_strings = NULL, s->trie_units = 0, s->norm_len = 0;
   if (n == 0) return 0;
   if (n < 4) return -1;
   uint32_t trie_bytes = (uint32_t)blob.p[0] | (uint32_t)blob.p[1] << 8 | (uint32_t)blob.p[2] << 16 |

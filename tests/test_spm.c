@@ -1,6 +1,7 @@
 /* The C SentencePiece tokenizer against the sentencepiece library on Multi30k val. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attn_spm.h"
@@ -128,11 +129,63 @@ static void test_malformed(void) {
   g_assert_nonnull(strstr(err.message, "/nonexistent.model"));
 }
 
+/* The byte range of the first top-level field `number` (length-delimited) in a protobuf. */
+static gboolean find_field(const guint8 *p, gsize n, guint number, gsize *begin, gsize *end) {
+  gsize i = 0;
+  while (i < n) {
+    gsize start = i;
+    guint64 key = 0, len = 0;
+    for (int shift = 0; i < n; shift += 7) {
+      key |= (guint64)(p[i] & 0x7f) << shift;
+      if (!(p[i++] & 0x80)) break;
+    }
+    g_assert_cmpint(key & 7, ==, 2); /* ModelProto's top-level fields are all messages */
+    for (int shift = 0; i < n; shift += 7) {
+      len |= (guint64)(p[i] & 0x7f) << shift;
+      if (!(p[i++] & 0x80)) break;
+    }
+    i += len;
+    if ((key >> 3) == number) {
+      *begin = start, *end = i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* A model whose normalizer (with its precompiled_charsmap) comes twice: protobuf merges
+ * them and the last charsmap wins; the first must not leak (LeakSanitizer checks). */
+static void test_charsmap_twice(void) {
+  g_autofree char *path = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", "transformer-en-de",
+                                           "source.spm", NULL);
+  g_autofree guint8 *data = NULL;
+  gsize len = 0, b = 0, e = 0;
+  g_assert_true(g_file_get_contents(path, (char **)&data, &len, NULL));
+  g_assert_true(find_field(data, len, 3, &b, &e));
+  g_assert_cmpuint(e - b, >, 1000); /* it holds a charsmap */
+  GByteArray *twice = g_byte_array_new();
+  g_byte_array_append(twice, data, (guint)len);
+  g_byte_array_append(twice, data + b, (guint)(e - b));
+  attn_error err = {0};
+  attn_spm *one = attn_spm_from_memory(data, len, "once.spm", &err);
+  attn_spm *two = attn_spm_from_memory(twice->data, twice->len, "twice.spm", &err);
+  g_assert_nonnull(one);
+  g_assert_nonnull(two);
+  const char *text = "\xef\xbc\xa1 full-width \xef\xbd\x82 and  spaces";
+  char *n1 = attn_spm_normalize(one, text, strlen(text), NULL), *n2 = attn_spm_normalize(two, text, strlen(text), NULL);
+  g_assert_cmpstr(n1, ==, n2);
+  free(n1), free(n2);
+  attn_spm_free(one);
+  attn_spm_free(two);
+  g_byte_array_unref(twice);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/spm/matches-sentencepiece", test_tiny_model);
   g_test_add_func("/engine/spm/shipped-model", test_shipped_model);
   g_test_add_func("/engine/spm/offsets-and-flags", test_offsets_and_flags);
   g_test_add_func("/engine/spm/malformed", test_malformed);
+  g_test_add_func("/engine/spm/charsmap-twice", test_charsmap_twice);
   return g_test_run();
 }
