@@ -61,6 +61,40 @@ def corpus_bleu(hyps, refs, order=4):
     return bleu_from_stats(total, order)
 
 
+def char_ngrams(text, n):
+    """Character n-grams of a line with all whitespace removed (sacreBLEU chrF's default)."""
+    s = "".join(text.split())
+    return Counter(s[i:i + n] for i in range(len(s) - n + 1))
+
+
+def corpus_chrf(hyps, refs, order=6, beta=2.0):
+    """Corpus chrF (sacreBLEU 2's definition: character n-grams 1..6, no word n-grams, beta 2).
+    Match, hypothesis and reference n-gram counts are summed over the corpus per order; each
+    order gives a precision and a recall; they are averaged over the orders that have both
+    hypothesis and reference n-grams, and chrF = 100 x F-beta of the two averages."""
+    if len(hyps) != len(refs):
+        raise ValueError(f"{len(hyps)} hypotheses but {len(refs)} references")
+    stats = [[0, 0, 0] for _ in range(order)]  # hyp, ref, match
+    for h, r in zip(hyps, refs):
+        for n in range(1, order + 1):
+            hc, rc = char_ngrams(h, n), char_ngrams(r, n)
+            st = stats[n - 1]
+            st[0] += sum(hc.values())
+            st[1] += sum(rc.values())
+            st[2] += sum(min(c, rc[g]) for g, c in hc.items())
+    eps, prec, rec, eff = 1e-16, 0.0, 0.0, 0
+    for n_hyp, n_ref, n_match in stats:
+        prec += n_match / n_hyp if n_hyp > 0 else eps
+        rec += n_match / n_ref if n_ref > 0 else eps
+        eff += n_hyp > 0 and n_ref > 0
+    if eff == 0:
+        return 0.0
+    prec, rec = prec / eff, rec / eff
+    if prec + rec == 0:
+        return 0.0
+    return 100.0 * (1 + beta ** 2) * prec * rec / (beta ** 2 * prec + rec)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: bleu.py HYP_FILE REF_FILE")

@@ -25,7 +25,7 @@ sys.path.insert(0, HERE)
 import safetensors_io  # noqa: E402
 from export_transformer import f16_tensors, write_text  # noqa: E402
 from rnn_attn import BOS_ID, EOS_ID, PAD_ID, BahdanauRNN, greedy_batch  # noqa: E402
-from train_transformer import collate as collate_marian, make_batches, save_atomic  # noqa: E402
+from train_common import collate as collate_marian, make_batches, save_atomic  # noqa: E402
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]

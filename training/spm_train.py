@@ -1,4 +1,6 @@
-# Trains the joint En+De SentencePiece unigram model (vocab 8000) on Multi30k train.
+# Trains a joint SentencePiece unigram model (vocab 8000): En+De on Multi30k train (the
+# image-description models), or `--corpus general-de|general-fr` on both sides of the general
+# training domains of mt_corpus.py (everyday + news (+ Multi30k)), for the general models.
 import argparse
 import gzip
 import json
@@ -48,12 +50,33 @@ def train(data_dir, out_dir):
     return prefix + ".model"
 
 
+def train_general(lang, out_dir, name):
+    import mt_corpus
+    os.makedirs(out_dir, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "corpus.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            for line in mt_corpus.spm_corpus_lines(lang):
+                f.write(line.replace("\n", " ") + "\n")
+        prefix = os.path.join(out_dir, name)
+        spm.SentencePieceTrainer.train(input=path, model_prefix=prefix, **SPM_ARGS)
+    with open(os.path.join(out_dir, name + ".json"), "w") as f:
+        json.dump(dict(SPM_ARGS, inputs=f"mt_corpus.spm_corpus_lines({lang!r})",
+                       data_fingerprint=mt_corpus.fingerprint(lang)), f, indent=2)
+    return prefix + ".model"
+
+
 def main():
-    ap = argparse.ArgumentParser(description="Train the joint En-De SentencePiece model.")
+    ap = argparse.ArgumentParser(description="Train a joint SentencePiece model.")
     ap.add_argument("--data", default=DATA)
     ap.add_argument("--out", default=OUT)
+    ap.add_argument("--corpus", default="multi30k", choices=["multi30k", "general-de", "general-fr"])
     args = ap.parse_args()
-    model = train(args.data, args.out)
+    if args.corpus == "multi30k":
+        model = train(args.data, args.out)
+    else:
+        lang = args.corpus[-2:]
+        model = train_general(lang, args.out, "en" + lang + "-general")
     sp = spm.SentencePieceProcessor(model_file=model)
     print(model, "vocab", sp.get_piece_size(), sp.encode("A man rides a bike.", out_type=str))
 

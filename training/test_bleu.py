@@ -7,7 +7,7 @@ import warnings
 from nltk.translate.bleu_score import corpus_bleu as nltk_corpus_bleu
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bleu import corpus_bleu, tokenize_13a  # noqa: E402
+from bleu import corpus_bleu, corpus_chrf, tokenize_13a  # noqa: E402
 
 TOKENIZE_CASES = [
     ("Hello, world.", "Hello , world ."),
@@ -58,6 +58,16 @@ def corpus_cases():
     return cases
 
 
+CHRF_CASES = [
+    (["The relationship between Obama and Netanyahu is not exactly friendly."],
+     ["The ties between Obama and Netanyahu are not particularly friendly."], 61.576379378113785),
+    (["The relationship between cats and dogs is not exactly friendly.",
+      "a good bookshop is just a genteel black hole that knows how to read."],
+     ["The relationship between dogs and cats is not exactly friendly.",
+      "A good bookshop is just a genteel Black Hole that knows how to read."], 84.64214891738334),
+]
+
+
 def main():
     failures = []
     for text, want in TOKENIZE_CASES:
@@ -70,6 +80,12 @@ def main():
     check(abs(corpus_bleu(["a b c d e"], ["a b c d e"]) - 100.0) < 1e-9, "identity != 100", failures)
     check(corpus_bleu(["x y z w"], ["a b c d"]) == 0.0, "no match != 0", failures)
     check(corpus_bleu([""], ["a b c d"]) == 0.0, "empty hypothesis != 0", failures)
+    # chrF: the two examples of the chrF metric card of huggingface/datasets (metrics/chrf/README.md),
+    # whose printed scores came from sacreBLEU's CHRF (char order 6, word order 0, beta 2).
+    for hyps, refs, want in CHRF_CASES:
+        got = corpus_chrf(hyps, refs)
+        print(f"chrF ours {got:.10f} sacreBLEU {want:.10f}")
+        check(abs(got - want) < 1e-9, f"chrF {got} vs sacreBLEU {want}", failures)
     for f in failures:
         print("FAIL:", f)
     print("test_bleu:", "FAILED" if failures else "ok")

@@ -18,7 +18,7 @@ import caption_model  # noqa: E402
 import evaluate_caption  # noqa: E402
 import scenes  # noqa: E402
 from caption_model import BOS_ID, PAD_ID, ShowAttendTell  # noqa: E402
-from train_transformer import make_logger, rng_states, save_atomic, set_rng_states  # noqa: E402
+from train_common import make_logger, rng_states, save_atomic, set_rng_states  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_DIR = os.path.join(HERE, "work", "caption")

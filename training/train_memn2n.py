@@ -27,7 +27,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import babi  # noqa: E402
 from memn2n import MemN2N, pad_batch  # noqa: E402
-from train_transformer import make_logger, save_atomic  # noqa: E402
+from train_common import make_logger, save_atomic  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
