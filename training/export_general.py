@@ -1,0 +1,157 @@
+# Exports a general translation checkpoint (Transformer or RNN with attention, trained with
+# --corpus general-de|general-fr) as a model directory: F16 safetensors, config.json (with the
+# attnlens domain, training data and measured scores that the window's chooser and card show),
+# source.spm and MODEL.md.
+#
+#   /usr/bin/python3 training/export_general.py training/work/transformer-general-de/ckpt_best.pt \
+#       --name transformer-en-de-general --eval-json training/work/transformer-general-de/test_eval.json
+import argparse
+import json
+import os
+
+import torch
+
+import export_common
+import export_rnn
+import export_transformer
+import mt_corpus
+
+LANG_NAMES = {"de": ("German", "De"), "fr": ("French", "Fr")}
+EXAMPLES = {"de": "Where is the train station?",
+            # Bahdanau et al. 2015, Figure 3 (a): the paper's alignment example, En->Fr
+            "fr": "The agreement on the European Economic Area was signed in August 1992."}
+SET_LABELS = {"tatoeba-test-v2021-dedup": "Tatoeba test v2021-08-07 (de-duplicated)",
+              "newstest2013": "newstest2013 (news)",
+              "multi30k-test2016": "Multi30k test_2016_flickr (image descriptions)"}
+
+
+def training_data_text(lang):
+    doms = mt_corpus.training_domains(lang)
+    parts = [f"Tatoeba {len(doms['tatoeba']):,} pairs", f"WMT newstest2009-2012 {len(doms['news']):,} pairs "
+             f"x{mt_corpus.MIX['news']}"]
+    if "multi30k" in doms:
+        parts.append(f"Multi30k {len(doms['multi30k']):,} pairs")
+    return "everyday + news: " + ", ".join(parts)
+
+
+def scores(eval_result):
+    out = []
+    for name, r in (eval_result or {}).get("sets", {}).items():
+        for metric in ("bleu", "chrf"):
+            out.append({"set": SET_LABELS.get(name, name), "metric": "BLEU" if metric == "bleu" else "chrF",
+                        "value": r[metric], "decoding": f"beam {eval_result['beam']}"})
+    return out
+
+
+def make_config(ck, lang, arch, eval_result, display_name):
+    c = ck["config"]
+    cfg = export_transformer.hf_config(c) if arch == "transformer" else export_rnn.model_config(c)
+    a = cfg["attnlens"]
+    a.update({"display_name": display_name, "target_lang": lang, "example": EXAMPLES[lang],
+              "domain": "everyday + news", "training_data": training_data_text(lang)})
+    if eval_result:
+        a["scores"] = scores(eval_result)
+    return cfg
+
+
+def model_card(ck, eval_result, name, arch, lang, work):
+    c = ck["config"]
+    lang_name = LANG_NAMES[lang][0]
+    if arch == "transformer":
+        desc = ("Transformer encoder-decoder (Vaswani et al. 2017; Marian/opus-mt layout, post-norm, tied "
+                f"embeddings), d_model {c['d_model']}, {c['encoder_layers']}+{c['decoder_layers']} layers, "
+                f"{c['encoder_attention_heads']} heads, FFN {c['encoder_ffn_dim']}")
+        script = "train_transformer.py"
+    else:
+        desc = ("RNN encoder-decoder with additive attention (Bahdanau, Cho, Bengio 2015): bidirectional GRU "
+                f"encoder ({c['enc_hidden']} per direction), GRU decoder ({c['dec_hidden']}), attention dim "
+                f"{c['attn_dim']}, maxout deep output ({c['maxout_dim']})")
+        script = "train_rnn.py"
+    desc += f"; joint English+{lang_name} SentencePiece unigram vocabulary of {c['vocab_size']} (source.spm)."
+    doms = mt_corpus.training_domains(lang)
+    vals = mt_corpus.validation_sets(lang)
+    kept, total = mt_corpus.tatoeba_test(lang)
+    args = ck.get("args", {})
+    lines = [f"# {name}", "", f"General-domain English → {lang_name} translation. " + desc,
+             f"Parameters: {sum(t.numel() for t in ck['model'].values())}. Weights stored as F16.", "",
+             "## Data", "",
+             "Training mix, one epoch (`training/mt_corpus.py`):", "",
+             "| domain | source | pairs | repeated |", "|---|---|---|---|",
+             f"| everyday | Tatoeba `{mt_corpus.LANGS[lang]['tatoeba']}.txt` (manythings.org Anki export), "
+             f"minus {len(vals['tatoeba'])} held-out English sentences | {len(doms['tatoeba']):,} | "
+             f"x{mt_corpus.MIX['tatoeba']} |",
+             f"| news | WMT newstest2009-2012 | {len(doms['news']):,} | x{mt_corpus.MIX['news']} |"]
+    if "multi30k" in doms:
+        lines.append(f"| image descriptions | Multi30k task 1 train | {len(doms['multi30k']):,} | "
+                     f"x{mt_corpus.MIX['multi30k']} |")
+    lines += ["", "News is oversampled because it is the smallest domain and the hardest; pairs with more than "
+              f"{mt_corpus.MAX_PIECES} pieces on either side are left out. Validation (model selection): "
+              + ", ".join(f"{d} {len(p)}" for d, p in vals.items())
+              + " sentences, greedy BLEU averaged over the domains.", "",
+              f"Test: Tatoeba test v2021-08-07 En-{LANG_NAMES[lang][1]}, with every pair whose English side "
+              f"occurs in the training or validation data removed: {len(kept):,} of {total:,} pairs remain; "
+              "newstest2013 (3,000 news sentences, never trained on)"
+              + ("; Multi30k test_2016_flickr (1,000)." if "multi30k" in doms else "."), "",
+              "**Attribution.** Tatoeba sentences: Creative Commons Attribution 2.0, from tatoeba.org via "
+              "www.manythings.org/anki. WMT news test sets are distributed for research."
+              + (" Multi30k: research / educational use only (Flickr30k terms)." if "multi30k" in doms else ""),
+              "", "## Reproduce", "", "```",
+              f"/usr/bin/python3 training/spm_train.py --corpus general-{lang}",
+              f"/usr/bin/python3 training/{script} --corpus general-{lang} --epochs {ck['epoch']} --threads 1"
+              "   # resumable; stops at this epoch",
+              f"/usr/bin/python3 training/evaluate_general.py {work}/ckpt_best.pt --beam 4 --json {work}/test_eval.json",
+              f"/usr/bin/python3 training/export_general.py {work}/ckpt_best.pt --name {name} "
+              f"--eval-json {work}/test_eval.json", "```", "",
+              f"Training arguments: `{json.dumps({k: v for k, v in args.items() if k not in ('out_dir', 'spm', 'data')})}`",
+              ""]
+    took = export_common.training_time(os.path.join(export_common.REPO, work, "train.log"), ck["epoch"])
+    if took:
+        lines += [f"Training time: {took[0]:.1f} h for {took[1]} epochs on one CPU thread (2-core machine, "
+                  "shared with other work; `epoch_s` in train.log).", ""]
+    lines += ["## Quality", "", f"Epoch {ck['epoch']} (step {ck['step']}); validation BLEU (greedy, mean of "
+              f"domains) {ck.get('val_bleu') or ck['best_bleu']:.2f}"
+              + (" (" + ", ".join(f"{d} {s:.2f}" for d, s in ck["val_scores"].items()) + ")"
+                 if ck.get("val_scores") else "") + ".", ""]
+    if eval_result:
+        lines += [f"Test, beam {eval_result['beam']} (alpha {eval_result['alpha']}), sacreBLEU-compatible BLEU "
+                  "(13a, case-sensitive) and chrF (`training/bleu.py`), measured on the twin with "
+                  "`evaluate_general.py` as above:", "", "| set | sentences | BLEU | chrF |", "|---|---|---|---|"]
+        for set_name, r in eval_result["sets"].items():
+            lines.append(f"| {SET_LABELS.get(set_name, set_name)} | {r['sentences']:,} | {r['bleu']:.2f} | "
+                         f"{r['chrf']:.2f} |")
+        lines.append("")
+    lines += ["## What it cannot do", "",
+              f"A small model ({sum(t.numel() for t in ck['model'].values()) / 1e6:.1f} M parameters) trained on "
+              f"about {sum(len(p) for p in doms.values()) // 1000}k sentence pairs, most of them short everyday "
+              "sentences. It translates everyday language and simple descriptions well, news and technical text "
+              "much less well (see newstest2013), and it has never seen long documents, dialogue markup, code or "
+              "rare names: those come out garbled or copied. Sentences are translated one at a time, without "
+              "context.", ""]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Export a general translation checkpoint as a model directory.")
+    ap.add_argument("checkpoint")
+    ap.add_argument("--name", required=True, help="directory name under data/models")
+    ap.add_argument("--eval-json", help="result of evaluate_general.py --json")
+    ap.add_argument("--display-name", help="default: from architecture and language pair")
+    ap.add_argument("--out", help="default data/models/NAME")
+    args = ap.parse_args()
+    ck = torch.load(args.checkpoint, map_location="cpu")
+    corpus = ck["args"]["corpus"]
+    assert corpus.startswith("general-"), corpus
+    lang = corpus[-2:]
+    arch = "transformer" if "d_model" in ck["config"] else "rnn"
+    work = os.path.relpath(os.path.dirname(os.path.abspath(args.checkpoint)), export_common.REPO)
+    ev = json.load(open(args.eval_json)) if args.eval_json else None
+    display = args.display_name or ("Transformer" if arch == "transformer" else "RNN with attention (Bahdanau)") + \
+        f" En→{LANG_NAMES[lang][1]} (everyday + news)"
+    out = args.out or os.path.join(export_common.REPO, "data", "models", args.name)
+    print(export_common.export(args.checkpoint, out, ck["args"]["spm"], args.eval_json, arch,
+                               lambda c: make_config(ck, lang, arch, ev, display),
+                               lambda ck2, result: model_card(ck2, result, args.name, arch, lang, work)))
+
+
+if __name__ == "__main__":
+    main()
