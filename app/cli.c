@@ -14,13 +14,49 @@
 #include "attn_util.h"
 #include "lens_render.h"
 
+/* The message as printf would format it, made printable; malloc'd (NULL when out of memory). */
+static char *format_printable(const char *fmt, va_list ap) {
+  va_list again;
+  va_copy(again, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (s) vsnprintf(s, (size_t)n + 1, fmt, again);
+  va_end(again);
+  if (s) attn_make_printable(s);
+  return s;
+}
+
 void cli_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("attnlens: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  char *msg = format_printable(fmt, ap);
   va_end(ap);
+  fprintf(stderr, "attnlens: %s\n", msg ? msg : "out of memory");
+  free(msg);
+}
+
+void cli_print_warnings(const attn_trace *t) {
+  for (int i = 0; i < t->n_warnings; i++) cli_error("warning: %s", t->warnings[i]);
+}
+
+void cli_put_text(const char *text) { attn_fput_printable(text ? text : "", stdout); }
+
+void cli_put_json(const char *json) {
+  for (const unsigned char *p = (const unsigned char *)json; *p; p++) {
+    if (*p == 0x7f) fputs("\\u007f", stdout);
+    else if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0) printf("\\u%04x", p[1]), p++;
+    else putchar(*p);
+  }
+}
+
+int cli_finish_stdout(int status) {
+  errno = 0;
+  int failed = fflush(stdout) != 0 || ferror(stdout);
+  int e = errno;
+  if (fclose(stdout) != 0 && !failed) failed = 1, e = errno;
+  if (!failed) return status;
+  cli_error("cannot write to standard output: %s", e ? strerror(e) : "write error");
+  return 1;
 }
 
 void cli_usage(FILE *out) {

@@ -25,7 +25,23 @@ char *cli_find_data(const char *relative);
  * and returns -1. */
 int cli_number_arg(const char *flag, const char *val, int lo, int hi, int *out);
 
-/* Prints "attnlens: <message>" on stderr. */
+/* Prints "attnlens: <message>" on stderr, made printable (attn_make_printable): messages
+ * quote names and words from files, which must not drive the terminal. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "attnlens: warning: <w>" on stderr for each warning of t, made printable. */
+struct attn_trace;
+void cli_print_warnings(const struct attn_trace *t);
+
+/* Writes text to standard output made printable (no newline added): for text from model
+ * files (translations, captions, answers, names), which must not drive the terminal. */
+void cli_put_text(const char *text);
+/* Writes JSON text to standard output with DEL and the C1 controls escaped as \u007f,
+ * \u0080.. (cJSON escapes only those below 0x20): the same JSON, safe on a terminal. */
+void cli_put_json(const char *json);
+
+/* What main returns: status, or 1 with a message when standard output could not be
+ * written (a full disk, /dev/full): the output is then incomplete. */
+int cli_finish_stdout(int status);
 
 #endif

@@ -90,13 +90,15 @@ static int export_picture(const caption_args *a, const attn_trace *t, GdkPixbuf 
 
 static int print_result(const caption_args *a, attn_trace *t, int file_w, int file_h) {
   t->image_width = file_w, t->image_height = file_h; /* the grid covers the whole file */
-  for (int i = 0; i < t->n_warnings; i++) fprintf(stderr, "attnlens: warning: %s\n", t->warnings[i]);
+  cli_print_warnings(t);
   char *json = a->json ? attn_trace_to_json(t, 1) : NULL;
   if (a->json && !json) {
     cli_error("out of memory writing JSON");
     return 1;
   }
-  printf("%s\n", json ? json : t->output.text ? t->output.text : "");
+  if (json) cli_put_json(json);
+  else cli_put_text(t->output.text);
+  putchar('\n');
   free(json);
   return 0;
 }

@@ -71,17 +71,19 @@ static char *read_story(const char *path, attn_error *err) {
 }
 
 static int print_result(const attn_trace *t, const read_args *a) {
-  for (int i = 0; i < t->n_warnings; i++) fprintf(stderr, "attnlens: warning: %s\n", t->warnings[i]);
+  cli_print_warnings(t);
   if (a->json) {
     char *json = attn_trace_to_json(t, 1);
     if (!json) {
       cli_error("out of memory");
       return 1;
     }
-    printf("%s\n", json);
+    cli_put_json(json);
+    putchar('\n');
     free(json);
   } else {
-    printf("%s\t%.4f\n", t->output.text ? t->output.text : "", t->output.probs ? (double)t->output.probs[0] : 0.0);
+    cli_put_text(t->output.text);
+    printf("\t%.4f\n", t->output.probs ? (double)t->output.probs[0] : 0.0);
   }
   if (!a->out_path) return 0;
   LensRenderOptions ro;

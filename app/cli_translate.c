@@ -8,6 +8,7 @@
 #include "attn_model_dir.h"
 #include "attn_trace_json.h"
 #include "attn_translate.h"
+#include "attn_util.h"
 #include "cli.h"
 #include "lens_render.h"
 
@@ -86,9 +87,7 @@ char *cli_resolve_model(const char *name) {
   return found ? found : strdup(name);
 }
 
-static void print_warnings(const attn_trace *t) {
-  for (int i = 0; i < t->n_warnings; i++) fprintf(stderr, "attnlens: warning: %s\n", t->warnings[i]);
-}
+
 
 int cli_translate(int argc, char **argv) {
   translate_args a;
@@ -107,10 +106,11 @@ int cli_translate(int argc, char **argv) {
     cli_error("%s", err.message);
     rc = 1;
   } else {
-    print_warnings(t);
+    cli_print_warnings(t);
     char *json = a.json ? attn_trace_to_json(t, 1) : NULL;
-    if (json) printf("%s\n", json);
-    else printf("%s\n", t->output.text ? t->output.text : "");
+    if (json) cli_put_json(json);
+    else cli_put_text(t->output.text);
+    putchar('\n');
     free(json);
     LensRenderOptions ro;
     lens_render_options_init(&ro);
@@ -146,13 +146,19 @@ static void list_folder(const char *folder, const char *where) {
     g_autofree char *path = g_build_filename(folder, n, NULL);
     attn_error err = {0};
     attn_model_dir *m = attn_model_dir_open(path, &err);
+    g_autofree char *shown = g_strdup(n); /* folder names and configs are the user's files */
+    attn_make_printable(shown);
     if (!m) {
-      printf("%-22s (%s) cannot be used: %s\n", n, where, err.message);
+      attn_make_printable(err.message);
+      printf("%-22s (%s) cannot be used: %s\n", shown, where, err.message);
       continue;
     }
     const char *task = "?";
     attn_config_string(attn_model_dir_config(m), "attnlens.task", "?", &task, NULL);
-    printf("%-22s %-10s %s (%s)\n", n, task, attn_model_dir_display_name(m), where);
+    g_autofree char *task_shown = g_strdup(task), *display = g_strdup(attn_model_dir_display_name(m));
+    attn_make_printable(task_shown);
+    attn_make_printable(display);
+    printf("%-22s %-10s %s (%s)\n", shown, task_shown, display, where);
     attn_model_dir_close(m);
   }
 }
@@ -167,6 +173,7 @@ int cli_models(int argc, char **argv) {
   if (xdg && xdg[0]) snprintf(user, sizeof user, "%s/attnlens/models", xdg);
   else snprintf(user, sizeof user, "%s/.local/share/attnlens/models", home ? home : "");
   list_folder(user, "user");
+  attn_make_printable(user); /* $HOME and $XDG_DATA_HOME could hold anything */
   printf("shipped models: %s\nuser models:    %s\n", shipped ? shipped : "(not found)", user);
   free(shipped);
   return 0;

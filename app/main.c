@@ -23,8 +23,7 @@ static const command commands[] = {
     {"sample", cli_sample},
 };
 
-int main(int argc, char **argv) {
-  attn_set_threads(1);
+static int run(int argc, char **argv) {
   if (argc < 2) {
 #ifdef ATTN_HAVE_GUI
     return cli_gui(argc, argv);
@@ -46,4 +45,9 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
   cli_error("unknown command '%s' (try 'attnlens --help')", argv[1]);
   return 2;
+}
+
+int main(int argc, char **argv) {
+  attn_set_threads(1);
+  return cli_finish_stdout(run(argc, argv));
 }

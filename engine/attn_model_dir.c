@@ -325,11 +325,15 @@ attn_status attn_model_dir_load_all(const attn_model_dir *dir, const attn_tensor
 
 /* ---- inspect ---- */
 
-/* Names come from the file: control characters could drive the terminal, so print '?'. */
+/* Names come from the file: control characters could drive the terminal, so they are
+ * shown as '?' (attn_make_printable, as everywhere file text meets a terminal). */
 static void put_clean(FILE *out, const char *s, size_t width) {
-  size_t shown = attn_utf8_length(s, strlen(s));
-  for (; *s; s++) fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
-  for (; shown < width; shown++) fputc(' ', out);
+  char *shown = attn_strdup(s);
+  if (!shown) return;
+  attn_make_printable(shown);
+  fputs(shown, out);
+  for (size_t n = attn_utf8_length(shown, strlen(shown)); n < width; n++) fputc(' ', out);
+  free(shown);
 }
 
 static void print_tensor(FILE *out, const attn_tensor_info *t, size_t name_w, size_t shape_w) {

@@ -102,6 +102,56 @@ static void test_models(void) {
   run_clear(&r);
 }
 
+/* Every command that prints checks that standard output took it (a full disk). */
+static void test_stdout_write_errors(void) {
+  g_autofree char *model = g_build_filename(g_getenv("ATTN_FIXTURES"), "safetensors", "tiny_model", NULL);
+  g_autofree char *rnn = g_build_filename(g_getenv("ATTN_FIXTURES"), "rnn-tiny", NULL);
+  cli_expect_write_error((const char *[]){"models", NULL}, NULL);
+  cli_expect_write_error((const char *[]){"--version", NULL}, NULL);
+  cli_expect_write_error((const char *[]){"--help", NULL}, NULL);
+  cli_expect_write_error((const char *[]){"inspect", model, NULL}, NULL);
+  cli_expect_write_error((const char *[]){"translate", "-m", rnn, "a b", NULL}, NULL);
+  cli_expect_write_error((const char *[]){"translate", "-m", rnn, "--json", "a b", NULL}, NULL);
+}
+
+/* A model folder whose display name and task carry terminal escapes (retitle the window,
+ * colour the text): `models` shows them as '?', never raw. */
+static void test_models_control_chars(void) {
+  g_autofree char *data = g_dir_make_tmp("attn-cli-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename(data, "attnlens", "models", "evil\x1b[31m", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+  g_autofree char *src = g_build_filename(g_getenv("ATTN_FIXTURES"), "safetensors", "tiny_model", NULL);
+  const char *files[] = {"config.json", "model.safetensors", "vocab.txt"};
+  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *from = g_build_filename(src, files[i], NULL), *to = g_build_filename(dir, files[i], NULL);
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(from, &text, &len, NULL));
+    if (i == 0) {
+      g_autofree char *evil = g_strjoinv("\"\\u001b]0;owned\\u0007Tiny \\u001b[5m\\u009b", g_strsplit(text, "\"Tiny ", 2));
+      g_free(text), text = g_steal_pointer(&evil), len = strlen(text);
+    }
+    g_assert_true(g_file_set_contents(to, text, (gssize)len, NULL));
+  }
+  g_autofree char *env = g_strdup_printf("XDG_DATA_HOME=%s", data);
+  run_result r = cli_run_with((const char *[]){"models", NULL}, NULL, NULL, (const char *[]){env, NULL});
+  g_test_message("%s", r.out);
+  g_assert_cmpint(r.status, ==, 0);
+  g_assert_nonnull(strstr(r.out, "evil?[31m"));
+  g_assert_nonnull(strstr(r.out, "?]0;owned?Tiny ?[5m?test model"));
+  g_assert_null(strchr(r.out, '\x1b'));
+  g_assert_null(strchr(r.out, '\x07'));
+  g_assert_null(strstr(r.out, "\xc2\x9b"));
+  run_clear(&r);
+  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *to = g_build_filename(dir, files[i], NULL);
+    g_unlink(to);
+  }
+  g_rmdir(dir);
+  g_autofree char *models = g_path_get_dirname(dir), *top = g_path_get_dirname(models);
+  g_rmdir(models), g_rmdir(top), g_rmdir(data);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/cli/render/formats", test_render_formats);
@@ -109,5 +159,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/inspect/errors", test_inspect_errors);
   g_test_add_func("/cli/unknown-command", test_unknown_command);
   g_test_add_func("/cli/models", test_models);
+  g_test_add_func("/cli/models/control-chars", test_models_control_chars);
+  g_test_add_func("/cli/stdout-write-errors", test_stdout_write_errors);
   return g_test_run();
 }
