@@ -201,6 +201,118 @@ static void test_export(void) {
   g_assert_nonnull(error);
 }
 
+/* The cell colours in the widget's pixels are where the layout says (so hover and click, which
+ * read the layout, hit the cell that is drawn there). */
+static void assert_cells_drawn(LensTraceView *view) {
+  cairo_surface_t *s = gui_render_widget(GTK_WIDGET(view));
+  const LensLayout *l = lens_trace_view_get_layout(view);
+  const attn_trace *t = lens_trace_view_get_trace(view);
+  const attn_map *m = &t->maps[lens_trace_view_get_options(view)->map_index];
+  float vmax = 0;
+  for (int i = 0; i < m->rows * m->cols; i++) vmax = fmaxf(vmax, m->weights[i]);
+  unsigned char *px = cairo_image_surface_get_data(s);
+  int stride = cairo_image_surface_get_stride(s), checked = 0;
+  for (int i = 0; i < l->rows; i += 3)
+    for (int j = 0; j < l->cols; j += 3) {
+      double cx = l->grid.x + (j + 0.5) * l->cell_w, cy = l->grid.y + (i + 0.5) * l->cell_h;
+      int r = -1, c = -1;
+      g_assert_true(lens_layout_hit(l, cx, cy, &r, &c));
+      g_assert_cmpint(r, ==, i);
+      g_assert_cmpint(c, ==, j);
+      int x = (int)cx, y = (int)cy;
+      if (x >= cairo_image_surface_get_width(s) || y >= cairo_image_surface_get_height(s)) continue;
+      double rgb[3];
+      lens_colormap_rgb(lens_trace_view_get_options(view)->colormap, m->weights[i * m->cols + j] / vmax, rgb);
+      const unsigned char *p = px + y * stride + 4 * x; /* BGRA */
+      for (int k = 0; k < 3; k++) g_assert_cmpint(abs((int)p[2 - k] - (int)lround(rgb[k] * 255)), <=, 2);
+      checked++;
+    }
+  g_assert_cmpint(checked, >, 4);
+  cairo_surface_destroy(s);
+}
+
+static gboolean cell_is(gpointer target) {
+  LensTraceView *view = lens_translate_page_get_view(page());
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  return fabs(lens_trace_view_get_layout(view)->cell_w - *(double *)target) < 0.01;
+}
+
+#define LONG_SENTENCE "abc dag fe bad cafe fed abc dag fe bad cafe fed abc dag fe bad cafe fed " \
+                      "abc dag fe bad cafe fed abc dag fe bad cafe fed"
+
+/* A 30-word sentence: labels stay legible (the view scrolls instead of shrinking), Ctrl+plus and
+ * Ctrl+minus zoom, Ctrl+0 fits, the layout follows the zoom, and exports use it. */
+static void test_zoom_long_sentence(void) {
+  type_text(LONG_SENTENCE);
+  LensTraceView *view = lens_translate_page_get_view(page());
+  g_assert_true(wait_for(drawn, view));
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  const LensLayout *l = lens_trace_view_get_layout(view);
+  g_test_message("%d x %d cells of %.1f px, scale %.2f, view %d x %d", l->rows, l->cols, l->cell_w,
+                 lens_trace_view_get_scale(view), gtk_widget_get_width(GTK_WIDGET(view)),
+                 gtk_widget_get_height(GTK_WIDGET(view)));
+  g_assert_cmpint(l->cols, >=, 30);
+  g_assert_cmpfloat(lens_trace_view_get_zoom(view), ==, 0); /* fit mode */
+  g_assert_cmpfloat(lens_trace_view_get_scale(view), >=, LENS_LEGIBLE_ZOOM - 1e-9);
+  g_assert_cmpfloat(l->cell_w, >=, 22 * LENS_LEGIBLE_ZOOM - 0.01); /* labels of >= 9 pt fit a cell */
+  assert_cells_drawn(view);
+
+  double before = l->cell_w, k = lens_trace_view_get_scale(view);
+  gtk_widget_activate_action(GTK_WIDGET(page()), "page.zoom-in", NULL); /* Ctrl+plus */
+  g_assert_cmpfloat(fabs(lens_trace_view_get_zoom(view) - k * LENS_ZOOM_STEP), <, 1e-9);
+  double want = before * LENS_ZOOM_STEP;
+  g_assert_true(wait_for(cell_is, &want));
+  assert_cells_drawn(view);
+  GtkScrolledWindow *sw = GTK_SCROLLED_WINDOW(gtk_widget_get_ancestor(GTK_WIDGET(view), GTK_TYPE_SCROLLED_WINDOW));
+  GtkAdjustment *ha = gtk_scrolled_window_get_hadjustment(sw);
+  g_test_message("horizontal scroll: %.0f of %.0f", gtk_adjustment_get_page_size(ha), gtk_adjustment_get_upper(ha));
+  g_assert_cmpfloat(gtk_adjustment_get_upper(ha), >, gtk_adjustment_get_page_size(ha) + 1); /* it scrolls */
+  gtk_adjustment_set_value(ha, gtk_adjustment_get_upper(ha)); /* the last cells, scrolled into view */
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  int r = -1, c = -1;
+  g_assert_true(lens_layout_hit(l, l->grid.x + l->grid.w - 1, l->grid.y + 1, &r, &c));
+  g_assert_cmpint(c, ==, l->cols - 1);
+  const char *shots = g_getenv("ATTN_SCREENSHOT_DIR");
+  if (shots) {
+    cairo_surface_t *s = gui_render_widget(GTK_WIDGET(view));
+    g_autofree char *p = g_build_filename(shots, "gui-translate-zoomed.png", NULL);
+    cairo_surface_write_to_png(s, p);
+    cairo_surface_destroy(s);
+  }
+  /* exports: PNG at the view's zoom, PDF fit to an A4 page */
+  g_autofree char *dir = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename(dir, "zoomed.png", NULL), *pdf = g_build_filename(dir, "zoomed.pdf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(lens_page_export(LENS_PAGE(page()), png, 1.0, &error));
+  g_assert_true(lens_page_export(LENS_PAGE(page()), pdf, 1.0, &error));
+  LensRenderOptions o = *lens_trace_view_get_options(view);
+  double w1, h1;
+  o.zoom = 1;
+  lens_render_size(lens_trace_view_get_trace(view), &o, &w1, &h1);
+  cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+  g_assert_cmpint(cairo_image_surface_get_width(s), ==, (int)ceil(w1 * lens_trace_view_get_zoom(view) - 1e-9));
+  cairo_surface_destroy(s);
+  g_autofree char *pdf_text = NULL;
+  gsize pdf_len = 0;
+  g_assert_true(g_file_get_contents(pdf, &pdf_text, &pdf_len, NULL));
+  const char *box = NULL; /* the file has binary streams: no strstr */
+  for (gsize i = 0; !box && i + 11 <= pdf_len; i++)
+    if (memcmp(pdf_text + i, "/MediaBox [", 11) == 0) box = pdf_text + i;
+  g_assert_nonnull(box);
+  double pw = 0, ph = 0;
+  g_assert_cmpint(sscanf(box, "/MediaBox [ 0 0 %lf %lf", &pw, &ph) == 2 || sscanf(box, "/MediaBox [0 0 %lf %lf", &pw, &ph) == 2, ==, 1);
+  g_test_message("natural %.0f x %.0f, PDF page %.0f x %.0f", w1, h1, pw, ph);
+  g_assert_true((pw <= 595.5 && ph <= 842.5) || (pw <= 842.5 && ph <= 595.5));
+
+  gtk_widget_activate_action(GTK_WIDGET(page()), "page.zoom-out", NULL); /* Ctrl+minus */
+  g_assert_true(wait_for(cell_is, &before));
+  for (int i = 0; i < 5; i++) gtk_widget_activate_action(GTK_WIDGET(page()), "page.zoom-out", NULL);
+  g_assert_cmpfloat(lens_trace_view_get_zoom(view), ==, LENS_LEGIBLE_ZOOM); /* never smaller */
+  gtk_widget_activate_action(GTK_WIDGET(page()), "page.zoom-fit", NULL); /* Ctrl+0 */
+  g_assert_cmpfloat(lens_trace_view_get_zoom(view), ==, 0);
+  g_assert_true(wait_for(page_idle, page()));
+}
+
 static gboolean exports_done(gpointer w) { return lens_window_exports_running(w) == 0; }
 
 static gboolean tick(gpointer counter) {
@@ -276,6 +388,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/gui/translate/switch-model-and-view", test_switch_model_and_view);
   g_test_add_func("/gui/translate/model-beam", test_model_beam);
   g_test_add_func("/gui/translate/export", test_export);
+  g_test_add_func("/gui/translate/zoom-long-sentence", test_zoom_long_sentence);
   g_test_add_func("/gui/translate/export-in-background", test_export_in_background);
   g_test_add_func("/gui/translate/bad-input", test_bad_input);
   int rc = g_test_run();

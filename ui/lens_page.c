@@ -3,6 +3,7 @@
 
 typedef struct {
   GtkWidget *info_bar, *info_label, *focus;
+  GPtrArray *zoom_views; /* LensTraceView, not owned (children of the page) */
   char *message;
 } LensPagePrivate;
 
@@ -66,6 +67,18 @@ void lens_page_focus(LensPage *self) {
   if (priv->focus) gtk_widget_grab_focus(priv->focus);
 }
 
+void lens_page_add_zoom_view(LensPage *self, LensTraceView *view) {
+  LensPagePrivate *priv = lens_page_get_instance_private(self);
+  lens_trace_view_set_legible(view, TRUE);
+  g_ptr_array_add(priv->zoom_views, view);
+}
+
+static void zoom_action(GtkWidget *widget, const char *name, GVariant *param) {
+  LensPagePrivate *priv = lens_page_get_instance_private(LENS_PAGE(widget));
+  int direction = g_str_equal(name, "page.zoom-in") ? 1 : g_str_equal(name, "page.zoom-out") ? -1 : 0;
+  for (guint i = 0; i < priv->zoom_views->len; i++) lens_trace_view_zoom_step(g_ptr_array_index(priv->zoom_views, i), direction);
+}
+
 LensExportJob *lens_page_export_job(LensPage *self, GError **error) {
   g_return_val_if_fail(LENS_IS_PAGE(self), NULL);
   LensPageClass *klass = LENS_PAGE_GET_CLASS(self);
@@ -89,13 +102,28 @@ GdkTexture *lens_page_texture(LensPage *self, double scale) {
 static void lens_page_finalize(GObject *object) {
   LensPagePrivate *priv = lens_page_get_instance_private(LENS_PAGE(object));
   g_free(priv->message);
+  g_ptr_array_unref(priv->zoom_views);
   G_OBJECT_CLASS(lens_page_parent_class)->finalize(object);
 }
 
-static void lens_page_class_init(LensPageClass *klass) { G_OBJECT_CLASS(klass)->finalize = lens_page_finalize; }
+static void lens_page_class_init(LensPageClass *klass) {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  G_OBJECT_CLASS(klass)->finalize = lens_page_finalize;
+  const char *names[] = {"page.zoom-in", "page.zoom-out", "page.zoom-fit"};
+  for (int i = 0; i < 3; i++) gtk_widget_class_install_action(widget_class, names[i], NULL, zoom_action);
+  const struct {
+    guint key;
+    const char *action;
+  } keys[] = {{GDK_KEY_plus, "page.zoom-in"},       {GDK_KEY_equal, "page.zoom-in"}, {GDK_KEY_KP_Add, "page.zoom-in"},
+              {GDK_KEY_minus, "page.zoom-out"},     {GDK_KEY_KP_Subtract, "page.zoom-out"},
+              {GDK_KEY_0, "page.zoom-fit"},         {GDK_KEY_KP_0, "page.zoom-fit"}};
+  for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+    gtk_widget_class_add_binding_action(widget_class, keys[i].key, GDK_CONTROL_MASK, keys[i].action, NULL);
+}
 
 static void lens_page_init(LensPage *self) {
   LensPagePrivate *priv = lens_page_get_instance_private(self);
+  priv->zoom_views = g_ptr_array_new();
   lens_page_init_box(GTK_BOX(self));
   priv->info_bar = info_bar_new(&priv->info_label);
 }

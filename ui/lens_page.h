@@ -7,6 +7,7 @@
 #include <gtk/gtk.h>
 
 #include "lens_page_util.h"
+#include "lens_trace_view.h"
 
 G_BEGIN_DECLS
 
@@ -34,6 +35,10 @@ void lens_page_set_focus_widget(LensPage *self, GtkWidget *widget);
 GtkWidget *lens_page_get_focus_widget(LensPage *self);
 /* Moves the keyboard focus there. */
 void lens_page_focus(LensPage *self);
+
+/* The views the page's zoom acts on (Ctrl+plus, Ctrl+minus, Ctrl+0, or the actions
+ * page.zoom-in, page.zoom-out, page.zoom-fit); each becomes legible (see LensTraceView). */
+void lens_page_add_zoom_view(LensPage *self, LensTraceView *view);
 
 /* Export of what the page shows (export_job), now on this thread. */
 LensExportJob *lens_page_export_job(LensPage *self, GError **error);

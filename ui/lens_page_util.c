@@ -1,6 +1,8 @@
 /* Pieces every page and the window build the same way (see lens_page_util.h). */
 #include "lens_page_util.h"
 
+#include <math.h>
+
 #include "lens_models.h"
 
 #define SPINNER_DELAY_MS 150
@@ -306,9 +308,23 @@ LensExportJob *lens_export_job_new(const attn_trace *t, const LensRenderOptions 
   return job;
 }
 
+/* A PDF is for printing: a picture larger than an A4 page (either way round) shrinks to fit it;
+ * PNG and SVG keep the view's zoom. */
+static void fit_pdf_page(const LensExportJob *job, const char *path, LensRenderOptions *o) {
+  if (!g_str_has_suffix(path, ".pdf") && !g_str_has_suffix(path, ".PDF")) return;
+  const double a4_w = 595.0, a4_h = 842.0; /* points */
+  double w, h;
+  o->zoom = 1.0;
+  lens_render_size(job->trace, o, &w, &h);
+  double k = fmax(fmin(a4_w / w, a4_h / h), fmin(a4_h / w, a4_w / h));
+  o->zoom = fmin(1.0, k);
+}
+
 gboolean lens_export_job_run(const LensExportJob *job, const char *path, double scale, GError **error) {
   attn_error err = {0};
-  if (lens_export(job->trace, &job->options, path, scale, &err) != ATTN_OK) {
+  LensRenderOptions o = job->options;
+  fit_pdf_page(job, path, &o);
+  if (lens_export(job->trace, &o, path, scale, &err) != ATTN_OK) {
     g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
     return FALSE;
   }

@@ -105,7 +105,8 @@ LensExportJob *lens_export_job_new(const attn_trace *t, const LensRenderOptions 
                                    GError **error);
 void lens_export_job_free(LensExportJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LensExportJob, lens_export_job_free)
-/* Writes the picture to path (PNG/SVG/PDF by extension) now, on this thread. */
+/* Writes the picture to path (PNG/SVG/PDF by extension) now, on this thread: PNG and SVG at the
+ * view's zoom, a PDF fit to an A4 page when it is larger. */
 gboolean lens_export_job_run(const LensExportJob *job, const char *path, double scale, GError **error);
 /* The same on a worker thread; takes job. done runs on the main thread; its result is read
  * with lens_export_job_finish. A file appears only once complete (see lens_export). */

@@ -349,6 +349,7 @@ static void build_body(LensReadPage *self) {
   lens_trace_view_set_placeholder(self->view, "Write a story on the left, one sentence per line.");
   gtk_widget_set_hexpand(GTK_WIDGET(self->view), TRUE);
   gtk_widget_set_vexpand(GTK_WIDGET(self->view), TRUE);
+  lens_page_add_zoom_view(LENS_PAGE(self), self->view);
   GtkWidget *right = gtk_scrolled_window_new();
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(right), GTK_WIDGET(self->view));
   GtkWidget *paned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);

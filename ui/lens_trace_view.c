@@ -1,6 +1,8 @@
 /* LensTraceView: ui/render in a GtkWidget, with hover explanations and click selection. */
 #include "lens_trace_view.h"
 
+#include <math.h>
+
 #include "lens_page_util.h"
 
 struct _LensTraceView {
@@ -9,6 +11,7 @@ struct _LensTraceView {
   LensRenderOptions options;
   LensLayout *layout;
   char *placeholder;
+  gboolean legible; /* never drawn smaller than LENS_LEGIBLE_ZOOM: asks for room, scrolls */
 };
 
 G_DEFINE_FINAL_TYPE(LensTraceView, lens_trace_view, GTK_TYPE_WIDGET)
@@ -38,14 +41,37 @@ static void lens_trace_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   cairo_destroy(cr);
 }
 
+/* The picture at zoom 1 (the options' zoom left out). */
+static void natural_size(LensTraceView *self, double *w, double *h) {
+  LensRenderOptions o = self->options;
+  o.zoom = 1.0;
+  *w = 320, *h = 240;
+  if (self->trace && self->trace->n_maps > 0) lens_render_size(self->trace, &o, w, h);
+}
+
+/* The scale the picture is drawn at: the zoom, or in fit mode as large as the box allows up to
+ * 1 (the renderer then grows cells instead), never under the legible zoom when asked. */
+double lens_trace_view_get_scale(LensTraceView *self) {
+  g_return_val_if_fail(LENS_IS_TRACE_VIEW(self), 1.0);
+  if (self->options.zoom > 0) return self->options.zoom;
+  double w, h, bw = gtk_widget_get_width(GTK_WIDGET(self)), bh = gtk_widget_get_height(GTK_WIDGET(self));
+  natural_size(self, &w, &h);
+  double k = bw > 0 && bh > 0 ? fmin(1.0, fmin(bw / w, bh / h)) : 1.0;
+  return self->legible ? fmax(k, LENS_LEGIBLE_ZOOM) : k;
+}
+
+/* Asks for the picture at the zoom (fit mode: at the legible zoom), so that a scrolled window
+ * around the view scrolls instead of shrinking the labels. */
 static void lens_trace_view_measure(GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
                                     int *natural, int *min_baseline, int *nat_baseline) {
   LensTraceView *self = LENS_TRACE_VIEW(widget);
-  double w = 320, h = 240;
-  if (self->trace && self->trace->n_maps > 0) lens_render_size(self->trace, &self->options, &w, &h);
-  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 160 : 120;
-  *natural = (int)(orientation == GTK_ORIENTATION_HORIZONTAL ? w : h);
-  if (*natural < *minimum) *natural = *minimum;
+  double w, h;
+  natural_size(self, &w, &h);
+  gboolean horizontal = orientation == GTK_ORIENTATION_HORIZONTAL;
+  double size = horizontal ? w : h, z = self->options.zoom;
+  *minimum = horizontal ? 160 : 120;
+  if (z > 0 || self->legible) *minimum = MAX(*minimum, (int)ceil(size * (z > 0 ? z : LENS_LEGIBLE_ZOOM) - 1e-9));
+  *natural = MAX(*minimum, (int)size);
   *min_baseline = *nat_baseline = -1;
 }
 
@@ -139,7 +165,9 @@ const LensLayout *lens_trace_view_get_layout(LensTraceView *self) { return self-
 
 void lens_trace_view_set_options(LensTraceView *self, const LensRenderOptions *options) {
   g_return_if_fail(LENS_IS_TRACE_VIEW(self));
+  double zoom = self->options.zoom; /* the user's, changed only with set_zoom */
   self->options = *options;
+  self->options.zoom = zoom;
   if (self->trace && (self->options.map_index < 0 || self->options.map_index >= self->trace->n_maps)) self->options.map_index = 0;
   update_accessible(self);
   gtk_widget_queue_resize(GTK_WIDGET(self));
@@ -150,6 +178,53 @@ void lens_trace_view_set_placeholder(LensTraceView *self, const char *text) {
   self->placeholder = g_strdup(text);
   update_accessible(self);
   gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void lens_trace_view_set_legible(LensTraceView *self, gboolean legible) {
+  g_return_if_fail(LENS_IS_TRACE_VIEW(self));
+  self->legible = legible;
+  gtk_widget_queue_resize(GTK_WIDGET(self));
+}
+
+double lens_trace_view_get_zoom(LensTraceView *self) { return self->options.zoom; }
+
+void lens_trace_view_set_zoom(LensTraceView *self, double zoom) {
+  g_return_if_fail(LENS_IS_TRACE_VIEW(self));
+  if (zoom > 0) zoom = CLAMP(zoom, self->legible ? LENS_LEGIBLE_ZOOM : LENS_ZOOM_MIN, LENS_ZOOM_MAX);
+  else zoom = 0;
+  if (zoom == self->options.zoom) return;
+  self->options.zoom = zoom;
+  gtk_widget_queue_resize(GTK_WIDGET(self));
+  g_object_notify(G_OBJECT(self), "zoom");
+}
+
+/* One step (+1 larger, -1 smaller) from what is shown now; 0 goes back to fitting the box. */
+void lens_trace_view_zoom_step(LensTraceView *self, int direction) {
+  g_return_if_fail(LENS_IS_TRACE_VIEW(self));
+  if (direction == 0) {
+    lens_trace_view_set_zoom(self, 0);
+    return;
+  }
+  double k = lens_trace_view_get_scale(self);
+  lens_trace_view_set_zoom(self, direction > 0 ? k * LENS_ZOOM_STEP : k / LENS_ZOOM_STEP);
+}
+
+/* Ctrl+scroll zooms; a plain scroll is left to the scrolled window around the view. */
+static gboolean on_scroll(GtkEventControllerScroll *c, double dx, double dy, gpointer data) {
+  GdkModifierType state = gtk_event_controller_get_current_event_state(GTK_EVENT_CONTROLLER(c));
+  if (!(state & GDK_CONTROL_MASK) || dy == 0) return FALSE;
+  lens_trace_view_zoom_step(data, dy < 0 ? 1 : -1);
+  return TRUE;
+}
+
+static void lens_trace_view_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec) {
+  if (id == 1) g_value_set_double(value, LENS_TRACE_VIEW(object)->options.zoom);
+  else G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+}
+
+static void lens_trace_view_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec) {
+  if (id == 1) lens_trace_view_set_zoom(LENS_TRACE_VIEW(object), g_value_get_double(value));
+  else G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
 }
 
 static void lens_trace_view_finalize(GObject *object) {
@@ -163,6 +238,11 @@ static void lens_trace_view_finalize(GObject *object) {
 static void lens_trace_view_class_init(LensTraceViewClass *klass) {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
   G_OBJECT_CLASS(klass)->finalize = lens_trace_view_finalize;
+  G_OBJECT_CLASS(klass)->get_property = lens_trace_view_get_property;
+  G_OBJECT_CLASS(klass)->set_property = lens_trace_view_set_property;
+  g_object_class_install_property(G_OBJECT_CLASS(klass), 1,
+                                  g_param_spec_double("zoom", NULL, NULL, 0, LENS_ZOOM_MAX, 0,
+                                                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
   widget_class->snapshot = lens_trace_view_snapshot;
   widget_class->measure = lens_trace_view_measure;
   gtk_widget_class_set_accessible_role(widget_class, GTK_ACCESSIBLE_ROLE_IMG);
@@ -179,6 +259,9 @@ static void lens_trace_view_init(LensTraceView *self) {
   GtkGesture *click = gtk_gesture_click_new();
   g_signal_connect(click, "pressed", G_CALLBACK(on_click), self);
   gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(click));
+  GtkEventController *scroll = gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  g_signal_connect(scroll, "scroll", G_CALLBACK(on_scroll), self);
+  gtk_widget_add_controller(GTK_WIDGET(self), scroll);
   gtk_widget_set_focusable(GTK_WIDGET(self), TRUE);
 }
 

@@ -35,6 +35,23 @@ char *lens_trace_view_describe_cell(LensTraceView *self, int row, int col);
 /* Selects a query row or key column to highlight (-1 for none). Emits "selection-changed". */
 void lens_trace_view_select(LensTraceView *self, int row, int col);
 
+/* Zoom: 0 fits the box (cells grow to use the room, up to a comfortable size); > 0 draws
+ * text and cells that many times their natural size, clamped to LENS_ZOOM_MIN..MAX (and to
+ * LENS_LEGIBLE_ZOOM for a legible view). The view's options carry it, so exports use it. The
+ * "zoom" property notifies changes; Ctrl+scroll on the view steps it. */
+#define LENS_ZOOM_MIN 0.25
+#define LENS_ZOOM_MAX 4.0
+#define LENS_ZOOM_STEP 1.25
+void lens_trace_view_set_zoom(LensTraceView *self, double zoom);
+double lens_trace_view_get_zoom(LensTraceView *self);
+/* One step larger (+1) or smaller (-1) from the scale shown now; 0 fits the box again. */
+void lens_trace_view_zoom_step(LensTraceView *self, int direction);
+/* The scale the picture is drawn at now (the zoom, or what fitting the box gives). */
+double lens_trace_view_get_scale(LensTraceView *self);
+/* A legible view never draws labels under ~9 pt: it asks for the room (a scrolled window
+ * around it scrolls) and does not zoom out further. Off by default (thumbnails). */
+void lens_trace_view_set_legible(LensTraceView *self, gboolean legible);
+
 /* Text shown when nothing is there to draw. */
 void lens_trace_view_set_placeholder(LensTraceView *self, const char *text);
 

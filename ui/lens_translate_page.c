@@ -415,6 +415,7 @@ static void build_views(LensTranslatePage *self) {
   lens_trace_view_set_placeholder(self->view, "Type a sentence above to see where the model looks.");
   gtk_widget_set_hexpand(GTK_WIDGET(self->view), TRUE);
   gtk_widget_set_vexpand(GTK_WIDGET(self->view), TRUE);
+  lens_page_add_zoom_view(LENS_PAGE(self), self->view);
   GtkWidget *single = gtk_scrolled_window_new();
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(single), GTK_WIDGET(self->view));
   self->heads_grid = gtk_grid_new();

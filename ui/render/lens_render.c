@@ -188,6 +188,12 @@ static const attn_map *chosen_map(const attn_trace *t, const LensRenderOptions *
   return m;
 }
 
+/* Sane bounds: a zoom is a viewing choice, not a way to ask for a gigapixel surface. */
+static double zoom_of(const LensRenderOptions *o) {
+  if (!(o->zoom > 0) || !isfinite(o->zoom)) return 1.0;
+  return fmin(fmax(o->zoom, 0.05), 16.0);
+}
+
 void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *width,
                       double *height) {
   LensRenderOptions def;
@@ -198,11 +204,13 @@ void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *w
   *width = 480;
   *height = 320;
   const attn_map *m = chosen_map(t, o);
-  if (!m) return;
-  if (o->view == LENS_VIEW_FLOW) lens_flow_size(t, m, o, width, height);
-  else if (o->view == LENS_VIEW_STORY) lens_story_size(t, m, o, width, height);
-  else if (o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD) lens_overlay_size(t, m, o, width, height);
-  else lens_matrix_size(t, m, o, width, height);
+  if (m && o->view == LENS_VIEW_FLOW) lens_flow_size(t, m, o, width, height);
+  else if (m && o->view == LENS_VIEW_STORY) lens_story_size(t, m, o, width, height);
+  else if (m && (o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD)) lens_overlay_size(t, m, o, width, height);
+  else if (m) lens_matrix_size(t, m, o, width, height);
+  double z = zoom_of(o);
+  *width = ceil(*width * z - 1e-9);
+  *height = ceil(*height * z - 1e-9);
 }
 
 attn_status lens_render_check(const attn_trace *t, const LensRenderOptions *o, attn_error *err) {
@@ -247,6 +255,10 @@ attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOption
   LensTheme th;
   lens_theme_get(o->dark, &th);
   cairo_save(cr);
+  double z = zoom_of(o);
+  cairo_scale(cr, z, z); /* everything larger; the box is the same on the page */
+  width /= z;
+  height /= z;
   lens_set_rgb(cr, th.bg, 1.0);
   cairo_rectangle(cr, 0, 0, width, height);
   cairo_fill(cr);
@@ -262,6 +274,7 @@ attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOption
   else if (o->view != LENS_VIEW_STORY && o->view != LENS_VIEW_OVERLAY && o->view != LENS_VIEW_STORYBOARD)
     st = lens_matrix_draw(cr, t, m, o, width, height, layout);
   cairo_restore(cr);
+  if (layout && z != 1.0) lens_layout_transform(layout, z, 0, 0);
   return st;
 }
 

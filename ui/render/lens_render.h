@@ -47,7 +47,11 @@ typedef struct LensRenderOptions {
   double overlay_opacity; /* of the heat over the image, 0..1 (default 0.6) */
   LensUpsample upsample;  /* grid to pixels (default bilinear) */
   double blur;            /* Gaussian blur of the heat, sigma in grid cells; 0 = none */
+  double zoom;            /* text and cells times this (the window's zoom; <= 0 means 1) */
 } LensRenderOptions;
+
+/* The smallest zoom at which token labels (11 pt at zoom 1) stay legible, about 9 pt. */
+#define LENS_LEGIBLE_ZOOM (9.0 / 11.0)
 
 typedef struct LensRect { double x, y, w, h; } LensRect;
 
@@ -78,12 +82,13 @@ const char *lens_view_name(LensView view);
 
 /* Natural size (user units at scale 1, whole numbers) that fits all labels without
  * overlap; a matrix cell is at least 22 units. Text is set at 96 dpi: an 11 pt font is
- * 14.7 units high, the size GTK uses on a standard screen. */
+ * 14.7 units high, the size GTK uses on a standard screen. o->zoom multiplies it. */
 void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *width,
                       double *height);
 
 /* Draws the chosen view of map o->map_index into the box (0,0)-(width,height), filling the
- * background. layout may be NULL. Returns ATTN_OK, ATTN_E_ARG (no such map, or an empty
+ * background; with o->zoom the picture is drawn that much larger (as into a box 1/zoom the
+ * size), and layout is in the box's units either way. layout may be NULL. Returns ATTN_OK, ATTN_E_ARG (no such map, or an empty
  * one; a short message is drawn instead) or ATTN_E_NOMEM. A box smaller than the natural size shrinks the
  * whole picture uniformly; a larger box gives the matrix bigger cells (up to 96 units) or
  * the flow more room, at the same text size, centred. o may be NULL (defaults). */
