@@ -215,6 +215,7 @@ static char *dir_of(const char *path) {
   const char *base = attn_path_base(path);
   size_t n = (size_t)(base - path);
   if (n == 0) return attn_strdup(".");
+  if (n > 1) n--; /* without the '/' before the base, unless it is the root */
   char *d = malloc(n + 1);
   if (d) memcpy(d, path, n), d[n] = '\0';
   return d;

@@ -670,6 +670,7 @@ static void test_export_failures(void) {
   expect_export_fails(t, xyz, 1, ATTN_E_ARG, "unsupported format '.xyz' (use .png, .svg or .pdf)");
   expect_export_fails(t, none, 1, ATTN_E_ARG, "unsupported format");
   expect_export_fails(t, missing, 1, ATTN_E_IO, missing);
+  expect_export_fails(t, missing, 1, ATTN_E_IO, "no-such-dir: No such file or directory"); /* why, not cairo's words */
   expect_export_fails(t, big, 60, ATTN_E_ARG, "limit");
   expect_export_fails(t, big, 0, ATTN_E_ARG, "scale");
   expect_export_fails(t, big, NAN, ATTN_E_ARG, "scale");
@@ -689,6 +690,31 @@ static void test_export_failures(void) {
   g_free(xyz);
   g_free(none);
   g_free(missing);
+  g_free(big);
+  remove_dir(dir);
+  attn_trace_free(t);
+}
+
+/* A trace of 100k source tokens: every size is computed without overflowing an int (the
+ * 1/1024-unit widths Pango takes overflowed before the size limit was checked; UBSan's
+ * float-cast-overflow check fails this test then), and the export is refused as too big. */
+static void test_huge_trace(void) {
+  attn_trace *t = trace_long(1, 100000);
+  char *dir = tmp_dir(), *big = g_build_filename(dir, "big.svg", NULL);
+  LensView views[] = {LENS_VIEW_MATRIX, LENS_VIEW_FLOW};
+  for (size_t i = 0; i < G_N_ELEMENTS(views); i++) {
+    LensRenderOptions o;
+    lens_render_options_init(&o);
+    o.view = views[i];
+    double w = 0, h = 0;
+    lens_render_size(t, &o, &w, &h);
+    g_test_message("%s: %.0f x %.0f", lens_view_name(views[i]), w, h);
+    g_assert_cmpfloat(fmax(w, h), >, 2.1e6); /* past INT_MAX / PANGO_SCALE */
+    attn_error err = {0};
+    g_assert_cmpint(lens_export(t, &o, big, 1, &err), ==, ATTN_E_ARG);
+    g_assert_nonnull(strstr(err.message, "more than the limit"));
+  }
+  g_assert_cmpint(dir_entries(dir), ==, 0);
   g_free(big);
   remove_dir(dir);
   attn_trace_free(t);
@@ -726,5 +752,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/render/export/formats", test_export_formats);
   g_test_add_func("/render/export/failures", test_export_failures);
   g_test_add_func("/render/export/hidpi", test_export_hidpi);
+  g_test_add_func("/render/huge-trace", test_huge_trace);
   return g_test_run();
 }

@@ -197,8 +197,68 @@ static void test_formats_and_no_story(void) {
   g_assert_cmpint(lens_render(cr, tr, &o, width, height, NULL), ==, ATTN_E_ARG);
   cairo_destroy(cr);
   cairo_surface_destroy(s);
+  /* exporting it says what is wrong (it said "out of memory") and writes nothing */
+  g_autofree char *out = g_build_filename(dir, "mt.png", NULL);
+  attn_error err = {0};
+  g_assert_cmpint(lens_export(tr, &o, out, 1.0, &err), ==, ATTN_E_ARG);
+  g_assert_cmpstr(err.message, ==, "a translate trace has no story to show in the story view: use the matrix or flow view");
+  g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+  g_rmdir(dir);
   attn_trace_free(tr);
   attn_trace_free(t);
+}
+
+/* A one-sentence story trace whose line is `line` (its words as tokens: `unknown` ones as
+ * <unk:w>), one hop. */
+static attn_trace *line_trace(const char *line, int unknown) {
+  attn_trace *t = attn_trace_new(ATTN_TASK_READ, "memn2n-test");
+  g_auto(GStrv) words = g_strsplit(line, " ", -1);
+  GPtrArray *toks = g_ptr_array_new_with_free_func(g_free);
+  for (int i = 0; words[i]; i++) g_ptr_array_add(toks, unknown ? g_strdup_printf("<unk:%s>", words[i]) : g_strdup(words[i]));
+  g_ptr_array_add(toks, g_strdup("."));
+  g_assert_cmpint(attn_trace_set_sentences(t, 1, &line), ==, 0);
+  g_assert_cmpint(attn_tokens_set(&t->source, (int)toks->len, (const char *const *)toks->pdata, NULL, NULL, NULL), ==, 0);
+  const char *answer[] = {"kitchen"};
+  float p = 0.5f, w = 1.0f;
+  g_assert_cmpint(attn_tokens_set(&t->output, 1, answer, NULL, &p, "kitchen"), ==, 0);
+  t->question = g_strdup("Where is Mary?");
+  g_assert_nonnull(attn_trace_add_map(t, "hop 1", ATTN_MAP_HOP, -1, -1, 1, 1, &w));
+  g_ptr_array_unref(toks);
+  return t;
+}
+
+/* Drawing cost must not grow faster than the input: a story line of thousands of unknown
+ * (underlined) words and one unbroken word of 64k characters took 54 s and 20 s. A line is
+ * shown up to LENS_LABEL_MAX_BYTES and ends in "…", so such lines measure exactly as a
+ * line of a few thousand bytes does, and drawing them costs what that costs. */
+static void test_long_lines(void) {
+  LensRenderOptions o;
+  lens_render_options_init(&o);
+  o.view = LENS_VIEW_STORY;
+  GString *words = g_string_new(NULL), *few = g_string_new(NULL);
+  for (int i = 0; i < 8000; i++) g_string_append_printf(words, i ? " zork%d" : "zork%d", i % 7);
+  g_string_append_len(few, words->str, 4000);
+  g_autofree char *long_word = g_strnfill(65536, 'a'), *short_word = g_strnfill(3000, 'a');
+  const char *lines[][2] = {{words->str, few->str}, {long_word, short_word}};
+  for (int k = 0; k < 2; k++) {
+    attn_trace *big = line_trace(lines[k][0], 1), *small = line_trace(lines[k][1], 1);
+    double bw, bh, sw, sh;
+    gint64 t0 = g_get_monotonic_time();
+    lens_render_size(big, &o, &bw, &bh);
+    picture p = export_png(big, &o, 1.0);
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    lens_render_size(small, &o, &sw, &sh);
+    g_test_message("%s: %.0f x %.0f (the short line: %.0f x %.0f), measured and drawn in %.2f s",
+                   k ? "one 64k-character word" : "8000 unknown words", bw, bh, sw, sh, secs);
+    g_assert_cmpfloat(bw, ==, sw);
+    g_assert_cmpfloat(bh, ==, sh);
+    g_assert_cmpfloat(bh, <, 1000); /* a few lines of text, not hundreds */
+    cairo_surface_destroy(p.png);
+    attn_trace_free(big);
+    attn_trace_free(small);
+  }
+  g_string_free(words, TRUE);
+  g_string_free(few, TRUE);
 }
 
 int main(int argc, char **argv) {
@@ -207,5 +267,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/render/story/words", test_words);
   g_test_add_func("/render/story/highlight-dark", test_highlight_and_dark);
   g_test_add_func("/render/story/formats-no-story", test_formats_and_no_story);
+  g_test_add_func("/render/story/long-lines", test_long_lines);
   return g_test_run();
 }

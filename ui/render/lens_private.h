@@ -35,6 +35,11 @@ typedef struct LensLabel {
   PangoRectangle ink; /* ink extents relative to the layout origin */
 } LensLabel;
 
+/* The most bytes of text a label shows; longer text is cut (at a character) and ends in
+ * "…". lens_label_cut gives the length of text that is shown. */
+#define LENS_LABEL_MAX_BYTES 1024
+size_t lens_label_cut(const char *text);
+
 int lens_label_set(LensLabel *l, LensText *tx, const char *text, LensFont font);
 /* A subword piece for display; muted colours the continuation mark of a piece. */
 int lens_label_token(LensLabel *l, LensText *tx, const char *token, int word_start,

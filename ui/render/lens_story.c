@@ -44,35 +44,37 @@ static int is_sentence_map(const attn_trace *t, const attn_map *m) {
 
 static int is_separator(const char *tok) { return strcmp(tok, ".") == 0; }
 
-/* Unknown words of sentence i, from the source tokens (sentences are closed by "."). */
-static void unknown_words(const attn_trace *t, int i, const char **out, int *n, int max) {
-  int s = 0;
+/* Unknown words of the sentence whose tokens start at source token *at (sentences are
+ * closed by "."); moves *at past it, so all sentences together cost one pass. */
+static void unknown_words(const attn_trace *t, int *at, const char **out, int *n, int max) {
+  int k = *at;
   *n = 0;
-  for (int k = 0; k < t->source.n && s <= i; k++) {
-    const char *tok = t->source.tokens[k];
-    if (is_separator(tok)) s++;
-    else if (s == i && strncmp(tok, "<unk:", 5) == 0 && *n < max) out[(*n)++] = tok;
-  }
+  for (; k < t->source.n && !is_separator(t->source.tokens[k]); k++)
+    if (strncmp(t->source.tokens[k], "<unk:", 5) == 0 && *n < max) out[(*n)++] = t->source.tokens[k];
+  *at = k < t->source.n ? k + 1 : k;
 }
 
-/* Underlines, with a wavy error line, every occurrence of an unknown word in the
- * sentence's text (ASCII case-insensitive, whole words). */
+static int is_word_byte(unsigned char c) { return c >= 0x80 || isalnum(c); }
+
+/* Underlines, with a wavy error line, every occurrence of an unknown word in the shown part
+ * of the sentence's text (ASCII case-insensitive, whole words). Attributes are added in
+ * text order, which Pango appends in constant time. */
 static void mark_unknown(LensLabel *l, const char *text, const char *const *unk, int n_unk) {
   PangoAttrList *attrs = pango_attr_list_new();
-  size_t len = strlen(text);
-  for (int u = 0; u < n_unk; u++) {
-    const char *w = unk[u] + 5;
-    size_t wl = strlen(w) - 1; /* without the closing '>' */
-    for (size_t i = 0; wl > 0 && i + wl <= len; i++) {
-      int before = i == 0 || !((unsigned char)text[i - 1] >= 0x80 || isalnum((unsigned char)text[i - 1]));
-      int after = i + wl == len || !((unsigned char)text[i + wl] >= 0x80 || isalnum((unsigned char)text[i + wl]));
-      if (!before || !after || strncasecmp(text + i, w, wl) != 0) continue;
+  size_t len = lens_label_cut(text), wl[16];
+  for (int u = 0; u < n_unk && u < 16; u++) wl[u] = strlen(unk[u] + 5) - 1; /* without '>' */
+  for (size_t i = 0; i < len; i++) {
+    if (i > 0 && is_word_byte((unsigned char)text[i - 1])) continue; /* not a word start */
+    for (int u = 0; u < n_unk && u < 16; u++) {
+      if (wl[u] == 0 || i + wl[u] > len || strncasecmp(text + i, unk[u] + 5, wl[u]) != 0) continue;
+      if (i + wl[u] < len && is_word_byte((unsigned char)text[i + wl[u]])) continue;
       PangoAttribute *a = pango_attr_underline_new(PANGO_UNDERLINE_ERROR);
       PangoAttribute *c = pango_attr_underline_color_new(0xc000, 0x1800, 0x1800);
       a->start_index = c->start_index = (guint)i;
-      a->end_index = c->end_index = (guint)(i + wl);
+      a->end_index = c->end_index = (guint)(i + wl[u]);
       pango_attr_list_insert(attrs, a);
       pango_attr_list_insert(attrs, c);
+      break;
     }
   }
   pango_layout_set_attributes(l->layout, attrs);
@@ -119,14 +121,14 @@ static int measure_sentences(Story *S) {
   S->sent = calloc((size_t)S->n, sizeof *S->sent);
   S->num = calloc((size_t)S->n, sizeof *S->num);
   if (!S->sent || !S->num) return -1;
-  for (int i = 0; i < S->n; i++) {
+  for (int i = 0, at = 0; i < S->n; i++) {
     char num[16];
     const char *unk[16];
     int n_unk;
     snprintf(num, sizeof num, "%d", i + 1);
     if (lens_label_set(&S->num[i], S->tx, num, LENS_FONT_SMALL) || lens_label_set(&S->sent[i], S->tx, t->sentences[i], LENS_FONT_BODY))
       return -1;
-    unknown_words(t, i, unk, &n_unk, 16);
+    unknown_words(t, &at, unk, &n_unk, 16);
     if (n_unk) mark_unknown(&S->sent[i], t->sentences[i], unk, n_unk);
     lens_label_wrap(&S->sent[i], TEXT_MAX_W);
     S->num_w = fmax(S->num_w, S->num[i].w);

@@ -1,4 +1,5 @@
 /* Text for the renderers: one Pango set-up for measuring and drawing, and token labels. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,9 +77,37 @@ static int label_new_layout(LensLabel *l, LensText *tx, LensFont font) {
   return 0;
 }
 
+size_t lens_label_cut(const char *text) {
+  size_t n = strnlen(text, LENS_LABEL_MAX_BYTES + 1);
+  if (n <= LENS_LABEL_MAX_BYTES) return n;
+  n = LENS_LABEL_MAX_BYTES;
+  while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--; /* not inside a character */
+  return n;
+}
+
+/* Pango's cost grows faster than the length of a paragraph (wrapping one long word, many
+ * attributes), so a label shows at most LENS_LABEL_MAX_BYTES and says so with "…": drawing
+ * then costs at most a constant per label, linear in the trace. */
+static void label_set_text(LensLabel *l, const char *text) {
+  size_t n = lens_label_cut(text);
+  if (text[n] == '\0') {
+    pango_layout_set_text(l->layout, text, (int)n);
+    return;
+  }
+  char *cut = malloc(n + 4);
+  if (!cut) {
+    pango_layout_set_text(l->layout, "\xe2\x80\xa6", -1);
+    return;
+  }
+  memcpy(cut, text, n);
+  memcpy(cut + n, "\xe2\x80\xa6", 4); /* … and the NUL */
+  pango_layout_set_text(l->layout, cut, -1);
+  free(cut);
+}
+
 int lens_label_set(LensLabel *l, LensText *tx, const char *text, LensFont font) {
   if (label_new_layout(l, tx, font) != 0) return -1;
-  pango_layout_set_text(l->layout, text ? text : "", -1);
+  label_set_text(l, text ? text : "");
   label_measure(l);
   return 0;
 }
@@ -106,8 +135,8 @@ int lens_label_token(LensLabel *l, LensText *tx, const char *token, int word_sta
     free(shown);
     return -1;
   }
-  pango_layout_set_text(l->layout, shown, -1);
-  size_t end = is_special(shown + mark) ? strlen(shown) : mark;
+  label_set_text(l, shown);
+  size_t end = is_special(shown + mark) ? lens_label_cut(shown) : mark;
   if (end > 0) {
     PangoAttrList *attrs = pango_attr_list_new();
     pango_attr_list_insert(attrs, muted_attr(muted, 0, end));
@@ -121,7 +150,10 @@ int lens_label_token(LensLabel *l, LensText *tx, const char *token, int word_sta
 
 void lens_label_wrap(LensLabel *l, double width) {
   pango_layout_set_wrap(l->layout, PANGO_WRAP_WORD_CHAR);
-  pango_layout_set_width(l->layout, width > 0 ? (int)floor(width * PANGO_SCALE) : -1);
+  /* Pango widths are ints of 1/PANGO_SCALE unit: a wider box (a trace of 100k tokens,
+   * refused later as too big) cannot be expressed and needs no wrapping anyway. */
+  int fits = width > 0 && width < (double)(INT_MAX / PANGO_SCALE);
+  pango_layout_set_width(l->layout, fits ? (int)floor(width * PANGO_SCALE) : -1);
   label_measure(l);
 }
 
