@@ -171,6 +171,53 @@ static void test_model_beam(void) {
   g_assert_true(wait_for(page_idle, page()));
 }
 
+/* The chooser and card read the optional attnlens keys (domain, training data, scores) and
+ * group translation models by language pair; a config without them still works. */
+static void test_model_facts(void) {
+  g_autofree char *tmp = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename(tmp, "facts-model", NULL);
+  g_autofree char *from = g_build_filename(g_getenv("ATTN_FIXTURES"), "transformer-tiny", NULL);
+  copy_dir(from, dir);
+  g_autofree char *cfg_path = g_build_filename(dir, "config.json", NULL);
+  g_autofree char *cfg = NULL;
+  g_assert_true(g_file_get_contents(cfg_path, &cfg, NULL, NULL));
+  char *at = strstr(cfg, "\"attnlens\": {");
+  g_assert_nonnull(at);
+  at += strlen("\"attnlens\": {");
+  g_autofree char *edited = g_strdup_printf("%.*s\"source_lang\": \"xx\", \"target_lang\": \"yy\", \"domain\": \"toy sentences\", "
+                                            "\"training_data\": \"nothing at all\", \"scores\": [{\"set\": \"dev\", \"metric\": "
+                                            "\"BLEU\", \"value\": 12.3, \"decoding\": \"beam 2\"}, {\"set\": 3}],%s",
+                                            (int)(at - cfg), cfg, at);
+  g_assert_true(g_file_set_contents(cfg_path, edited, -1, NULL));
+  g_autoptr(GError) error = NULL;
+  g_assert_true(lens_window_add_model(window, dir, &error));
+  const LensModelEntry *e = lens_page_get_selected_model(LENS_PAGE(page()));
+  g_assert_cmpstr(e->name, ==, "facts-model");
+  g_assert_cmpstr(e->pair, ==, "xx→yy");
+  g_assert_cmpstr(e->domain, ==, "toy sentences");
+  g_assert_nonnull(strstr(e->card, "Trained on: nothing at all"));
+  g_assert_nonnull(strstr(e->card, "Measured: dev BLEU 12.30 (beam 2)")); /* the malformed score is left out */
+  g_assert_true(wait_for(model_is, "facts-model"));
+  g_assert_true(lens_window_select_model(window, "transformer-tiny"));
+  e = lens_page_get_selected_model(LENS_PAGE(page()));
+  g_assert_null(e->domain); /* absent keys: nothing invented */
+  g_assert_null(e->facts);
+  g_assert_true(wait_for(model_is, "transformer-tiny"));
+  /* the shipped translation models say what they were trained on and how well they do */
+  const char *shipped[] = {"transformer-en-de", "rnn-attn-en-de"};
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *path = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", shipped[i], NULL);
+    LensModelEntry *s = lens_model_entry_read(path, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(s->pair, ==, "en→de");
+    g_assert_cmpstr(s->domain, ==, "image descriptions");
+    g_assert_nonnull(strstr(s->display_name, "image descriptions"));
+    g_assert_nonnull(strstr(s->card, "Trained on: Multi30k (29,000 Flickr image descriptions)"));
+    g_assert_nonnull(strstr(s->card, i == 0 ? "test_2016_flickr BLEU 37.38 (beam 4)" : "test_2016_flickr BLEU 34.54 (beam 4)"));
+    lens_model_entry_free(s);
+  }
+}
+
 static void test_export(void) {
   type_text("fed cab");
   g_autofree char *dir = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
@@ -387,6 +434,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/gui/translate/pixels", test_pixels);
   g_test_add_func("/gui/translate/switch-model-and-view", test_switch_model_and_view);
   g_test_add_func("/gui/translate/model-beam", test_model_beam);
+  g_test_add_func("/gui/translate/model-facts", test_model_facts);
   g_test_add_func("/gui/translate/export", test_export);
   g_test_add_func("/gui/translate/zoom-long-sentence", test_zoom_long_sentence);
   g_test_add_func("/gui/translate/export-in-background", test_export_in_background);

@@ -67,7 +67,7 @@ static gboolean model_loaded(gpointer name) {
 }
 
 static void use_model(const char *name) {
-  g_assert_true(lens_read_page_select_model(page, name));
+  g_assert_true(lens_page_select_model(LENS_PAGE(page), name));
   g_assert_true(wait_for(model_loaded, (gpointer)name));
 }
 
@@ -204,7 +204,7 @@ static void test_bad_input(void) {
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   page = LENS_READ_PAGE(gui_show_page(&window, "read"));
-  g_assert_cmpint(lens_read_page_get_n_models(page), ==, 2); /* the two reading fixtures */
+  g_assert_cmpint((int)lens_page_get_n_models(LENS_PAGE(page)), ==, 2); /* the two reading fixtures */
   g_test_add_func("/gui/read/typing", test_typing);
   g_test_add_func("/gui/read/hop-shading", test_hop_shading);
   g_test_add_func("/gui/read/unknown-words", test_unknown_words);

@@ -101,12 +101,11 @@ static void free_captioner(gpointer c) { attn_captioner_free(c); }
 
 struct _LensCaptionPage {
   LensPage parent_instance;
-  GtkWidget *model_dropdown, *card_label, *example_dropdown, *compose_toggle, *compose_bar;
+  GtkWidget *example_dropdown, *compose_toggle, *compose_bar;
   GtkWidget *shape_dropdown, *colour_dropdown, *size_dropdown, *delete_button, *words_box, *status;
   GtkWidget *overlay_button, *board_button, *opacity_scale, *upsample_dropdown, *blur_spin, *cmap_dropdown;
   GtkWidget *beam_spin, *canvas;
-  GtkStringList *model_names, *example_names;
-  GPtrArray *models;    /* LensPageModel, in the order of the dropdown */
+  GtkStringList *example_names;
   cJSON *examples;      /* scenes.json of the examples folder */
   char *examples_dir;
   LensModelSlot captioner;
@@ -783,49 +782,13 @@ static void model_ready(gpointer page, gboolean loaded, const GError *error) {
   }
 }
 
-static void load_model(LensCaptionPage *self, const LensPageModel *m) {
-  lens_page_show_card(self->card_label, self->model_dropdown, m);
-  if (lens_model_slot_choose(&self->captioner, m->path)) busy_changed(self);
-}
-
-static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
-  LensCaptionPage *self = data;
-  guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->model_dropdown));
-  if (!self->updating && i < self->models->len) load_model(self, g_ptr_array_index(self->models, i));
-}
-
-int lens_caption_page_add_model(LensCaptionPage *self, const char *path, const char *display_name, const char *card) {
-  self->updating++;
-  int i = lens_page_models_add(self->models, self->model_names, path, display_name, card);
-  self->updating--;
-  return i;
-}
-
-int lens_caption_page_get_n_models(LensCaptionPage *self) { return (int)self->models->len; }
-
-gboolean lens_caption_page_select_model(LensCaptionPage *self, const char *name) {
-  int i = lens_page_models_find(self->models, name);
-  if (i < 0) return FALSE;
-  self->updating++;
-  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->model_dropdown), (guint)i);
-  self->updating--;
-  load_model(self, g_ptr_array_index(self->models, i));
-  return TRUE;
+static void caption_model_selected(LensPage *page, const LensModelEntry *e) {
+  LensCaptionPage *self = LENS_CAPTION_PAGE(page);
+  if (lens_model_slot_choose(&self->captioner, e->path)) busy_changed(self);
 }
 
 const char *lens_caption_page_get_model_path(LensCaptionPage *self) { return self->captioner.path; }
 
-void lens_caption_page_select_default(LensCaptionPage *self) {
-  if (lens_caption_page_select_model(self, DEFAULT_CAPTION_MODEL)) return;
-  if (self->models->len > 0) {
-    lens_caption_page_select_model(self, ((LensPageModel *)g_ptr_array_index(self->models, 0))->path);
-    return;
-  }
-  gtk_label_set_text(GTK_LABEL(self->card_label), "No caption model was found.");
-  show_message(self, "No caption model was found: caption-scenes is trained with training/train_caption.py "
-               "(see training/README.md), or open a model folder (Ctrl+O). Compose still draws scenes.", GTK_MESSAGE_INFO);
-  gtk_widget_queue_draw(self->canvas);
-}
 
 /* ---- export ---- */
 
@@ -855,8 +818,6 @@ static void add_all(GtkWidget *box, GtkWidget **items, size_t n) {
 static void build_input_bar(LensCaptionPage *self) {
   gtk_box_append(GTK_BOX(self), lens_page_get_info_bar(LENS_PAGE(self)));
   GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
-  self->model_dropdown = lens_page_dropdown(&self->model_names, NULL);
-  gtk_accessible_update_property(GTK_ACCESSIBLE(self->model_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Caption model", -1);
   self->example_dropdown = lens_page_dropdown(&self->example_names, (const char *const[]){"Examples…", NULL});
   gtk_widget_set_sensitive(self->example_dropdown, FALSE);
   self->compose_toggle = gtk_toggle_button_new_with_mnemonic("_Compose");
@@ -865,7 +826,7 @@ static void build_input_bar(LensCaptionPage *self) {
   lens_page_spinner_init(&self->spinner);
   self->status = gtk_label_new("");
   gtk_widget_add_css_class(self->status, "dim-label");
-  GtkWidget *items[] = {lens_page_labelled("Model", self->model_dropdown), lens_page_card_button_new(&self->card_label),
+  GtkWidget *items[] = {lens_page_get_model_row(LENS_PAGE(self)),
                         button("_Open Image…", "Open an image file (PNG, JPEG, …); or drop one here, or paste (Ctrl+V)",
                                G_CALLBACK(on_open_clicked), self),
                         button("_Paste", "Paste an image from the clipboard (Ctrl+V)", G_CALLBACK(on_paste_clicked), self),
@@ -964,7 +925,6 @@ static void on_beam_changed(GObject *object, GParamSpec *pspec, gpointer data) {
 }
 
 static void connect_controls(LensCaptionPage *self) {
-  g_signal_connect(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_selected), self);
   g_signal_connect(self->example_dropdown, "notify::selected", G_CALLBACK(on_example_selected), self);
   g_signal_connect(self->compose_toggle, "toggled", G_CALLBACK(on_compose_toggled), self);
   g_signal_connect(self->shape_dropdown, "notify::selected", G_CALLBACK(on_compose_choice), self);
@@ -985,7 +945,6 @@ static void lens_caption_page_init(LensCaptionPage *self) {
   lens_model_slot_init(&self->captioner, self, load_captioner, free_captioner, model_ready);
   lens_runner_init(&self->runner, self, start_captioning, busy_changed, caption_in_thread, caption_input_free,
                    captioning_done);
-  self->models = lens_page_models_new();
   self->shapes = g_array_new(FALSE, FALSE, sizeof(ComposeShape));
   self->selected = -1, self->pinned_word = -1;
   self->layout = g_new0(LensLayout, 1);
@@ -1010,7 +969,6 @@ static void lens_caption_page_finalize(GObject *object) {
   lens_model_slot_clear(&self->captioner);
   attn_trace_free(self->trace);
   cJSON_Delete(self->examples);
-  g_ptr_array_unref(self->models);
   g_array_unref(self->shapes);
   g_free(self->argb), g_free(self->rgb), g_free(self->examples_dir);
   g_free(self->layout);
@@ -1018,7 +976,14 @@ static void lens_caption_page_finalize(GObject *object) {
 }
 
 static void lens_caption_page_class_init(LensCaptionPageClass *klass) {
-  LENS_PAGE_CLASS(klass)->export_job = caption_export_job;
+  static const char *const defaults[] = {DEFAULT_CAPTION_MODEL, NULL};
+  LensPageClass *page_class = LENS_PAGE_CLASS(klass);
+  page_class->export_job = caption_export_job;
+  page_class->model_selected = caption_model_selected;
+  page_class->task = "caption";
+  page_class->default_models = defaults;
+  page_class->no_model_message = "No caption model was found: caption-scenes is trained with training/train_caption.py "
+                                 "(see training/README.md), or open a model folder (Ctrl+O). Compose still draws scenes.";
   G_OBJECT_CLASS(klass)->dispose = lens_caption_page_dispose;
   G_OBJECT_CLASS(klass)->finalize = lens_caption_page_finalize;
 }

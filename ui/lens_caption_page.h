@@ -26,16 +26,9 @@ extern const char *const lens_compose_colour_names[LENS_COMPOSE_COLOURS + 1]; /*
 
 GtkWidget *lens_caption_page_new(void);
 
-/* Offers a caption model in the page's own model list (card: MODEL.md text, may be NULL);
- * returns its index. */
-int lens_caption_page_add_model(LensCaptionPage *self, const char *path, const char *display_name, const char *card);
-int lens_caption_page_get_n_models(LensCaptionPage *self);
-/* Chooses the model whose path or directory name is `name`: loads it on a worker thread, then
- * captions the current image. FALSE if there is no such model in the list. */
-gboolean lens_caption_page_select_model(LensCaptionPage *self, const char *name);
+/* The models are the base's (lens_page_add_model, lens_page_select_model): caption-scenes by
+ * default. The folder of the model loaded last (or loading). */
 const char *lens_caption_page_get_model_path(LensCaptionPage *self);
-/* Chooses caption-scenes when it is in the list, else the first; with none, says how to get one. */
-void lens_caption_page_select_default(LensCaptionPage *self);
 
 /* The example scenes: dir holds scenes.json and the PNGs (training/scenes.py --examples). */
 void lens_caption_page_set_examples_dir(LensCaptionPage *self, const char *dir);

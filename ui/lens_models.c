@@ -1,6 +1,8 @@
 /* Finding model directories and sharing loaded translators between threads. */
 #include "lens_models.h"
 
+#include <cjson/cJSON.h>
+
 #include "attn_model_dir.h"
 
 G_DEFINE_QUARK(lens-error-quark, lens_error)
@@ -8,7 +10,17 @@ G_DEFINE_QUARK(lens-error-quark, lens_error)
 void lens_model_entry_free(LensModelEntry *e) {
   if (!e) return;
   g_free(e->name), g_free(e->display_name), g_free(e->path), g_free(e->task), g_free(e->card), g_free(e->example);
+  g_free(e->pair), g_free(e->domain), g_free(e->facts);
   g_free(e);
+}
+
+LensModelEntry *lens_model_entry_copy(const LensModelEntry *e) {
+  LensModelEntry *c = g_new0(LensModelEntry, 1);
+  c->name = g_strdup(e->name), c->display_name = g_strdup(e->display_name), c->path = g_strdup(e->path);
+  c->task = g_strdup(e->task), c->card = g_strdup(e->card), c->example = g_strdup(e->example);
+  c->pair = g_strdup(e->pair), c->domain = g_strdup(e->domain), c->facts = g_strdup(e->facts);
+  c->user = e->user;
+  return c;
 }
 
 char *lens_models_user_dir(void) {
@@ -25,6 +37,42 @@ static char *read_card(const char *path) {
   return text;
 }
 
+/* An optional string of the config's "attnlens" object; NULL when absent or not a string. */
+static char *config_text(const cJSON *cfg, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg, "attnlens"), key);
+  return cJSON_IsString(v) && v->valuestring && *v->valuestring && g_utf8_validate(v->valuestring, -1, NULL)
+             ? g_strdup(v->valuestring)
+             : NULL;
+}
+
+/* "test_2016_flickr BLEU 37.38 (beam 4)" for each well-formed entry of attnlens.scores. */
+static void append_scores(GString *out, const cJSON *cfg) {
+  const cJSON *scores = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg, "attnlens"), "scores");
+  const cJSON *s;
+  if (!cJSON_IsArray(scores)) return;
+  cJSON_ArrayForEach(s, scores) {
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(s, "set"), *metric = cJSON_GetObjectItemCaseSensitive(s, "metric");
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(s, "value"), *dec = cJSON_GetObjectItemCaseSensitive(s, "decoding");
+    if (!cJSON_IsString(set) || !cJSON_IsString(metric) || !cJSON_IsNumber(value)) continue;
+    g_string_append_printf(out, "\nMeasured: %s %s %.2f", set->valuestring, metric->valuestring, value->valuedouble);
+    if (cJSON_IsString(dec)) g_string_append_printf(out, " (%s)", dec->valuestring);
+  }
+}
+
+/* What the chooser and the card show beside MODEL.md: domain, training data, scores. */
+static void read_facts(LensModelEntry *e, const cJSON *cfg) {
+  g_autofree char *src = config_text(cfg, "source_lang"), *tgt = config_text(cfg, "target_lang");
+  if (src && tgt) e->pair = g_strdup_printf("%s→%s", src, tgt);
+  e->domain = config_text(cfg, "domain");
+  g_autofree char *data = config_text(cfg, "training_data");
+  GString *facts = g_string_new(NULL);
+  if (e->domain) g_string_append_printf(facts, "\nDomain: %s", e->domain);
+  if (data) g_string_append_printf(facts, "\nTrained on: %s", data);
+  append_scores(facts, cfg);
+  e->facts = facts->len ? g_strdup(facts->str + 1) : NULL;
+  g_string_free(facts, TRUE);
+}
+
 LensModelEntry *lens_model_entry_read(const char *path, gboolean user, GError **error) {
   attn_error err = {0};
   attn_model_dir *dir = attn_model_dir_open(path, &err);
@@ -39,7 +87,9 @@ LensModelEntry *lens_model_entry_read(const char *path, gboolean user, GError **
   e->display_name = g_strdup(attn_model_dir_display_name(dir));
   e->path = g_strdup(path);
   e->task = g_strdup(task);
-  e->card = read_card(path);
+  read_facts(e, attn_model_dir_config(dir));
+  g_autofree char *md = read_card(path);
+  e->card = e->facts ? g_strdup_printf("%s\n\n%s", e->facts, md) : g_steal_pointer(&md);
   const char *example = NULL;
   attn_config_string(attn_model_dir_config(dir), "attnlens.example", NULL, &example, NULL);
   e->example = g_strdup(example);
@@ -51,6 +101,7 @@ LensModelEntry *lens_model_entry_read(const char *path, gboolean user, GError **
 static int compare_entries(gconstpointer a, gconstpointer b) {
   const LensModelEntry *x = *(LensModelEntry *const *)a, *y = *(LensModelEntry *const *)b;
   int c = g_strcmp0(x->task, y->task);
+  if (!c) c = g_strcmp0(x->pair, y->pair);
   return c ? c : g_strcmp0(x->name, y->name);
 }
 

@@ -14,10 +14,14 @@ typedef struct LensModelEntry {
   char *task;         /* "translate", "caption", "read" */
   char *card;         /* MODEL.md text, or a note that there is none */
   char *example;      /* config attnlens.example: an input to show first, or NULL */
+  char *pair;         /* "en→de" from attnlens.source_lang/target_lang, or NULL */
+  char *domain;       /* attnlens.domain ("image descriptions"), or NULL */
+  char *facts;        /* training data and measured scores (attnlens.training_data, .scores), or NULL */
   gboolean user;      /* from the user's folder */
 } LensModelEntry;
 
 void lens_model_entry_free(LensModelEntry *e);
+LensModelEntry *lens_model_entry_copy(const LensModelEntry *e);
 
 /* The user's models folder (not created). Caller frees. */
 char *lens_models_user_dir(void);
@@ -25,7 +29,8 @@ char *lens_models_user_dir(void);
 /* Reads one model directory's config and card; NULL with error set if it is not usable. */
 LensModelEntry *lens_model_entry_read(const char *path, gboolean user, GError **error);
 
-/* Every usable model in the folders (NULL entries are skipped), sorted by task then name. */
+/* Every usable model in the folders (NULL entries are skipped), sorted by task, language pair
+ * and name. */
 GPtrArray *lens_models_scan(const char *const *folders, const gboolean *user_flags, int n_folders);
 
 /* A loaded model (translator, reader, captioner) shared by a page and its worker threads:

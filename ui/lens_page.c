@@ -5,6 +5,10 @@ typedef struct {
   GtkWidget *info_bar, *info_label, *focus;
   GPtrArray *zoom_views; /* LensTraceView, not owned (children of the page) */
   char *message;
+  GPtrArray *models;     /* LensModelEntry, in the order of the chooser */
+  GtkStringList *names;  /* the chooser's model */
+  GtkWidget *model_row, *chooser, *card_label;
+  int updating;
 } LensPagePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE(LensPage, lens_page, GTK_TYPE_BOX)
@@ -50,6 +54,151 @@ void lens_page_show_warnings(LensPage *self, const attn_trace *t) {
   g_autofree char *joined = lens_page_join_warnings(t);
   lens_page_set_message(self, joined, joined ? GTK_MESSAGE_WARNING : GTK_MESSAGE_INFO);
 }
+
+/* ---- the model chooser ---- */
+
+const char *lens_page_get_task(LensPage *self) { return LENS_PAGE_GET_CLASS(self)->task; }
+
+static LensPagePrivate *private_of(LensPage *self) { return lens_page_get_instance_private(self); }
+
+int lens_page_add_model(LensPage *self, const LensModelEntry *e) {
+  g_return_val_if_fail(LENS_IS_PAGE(self) && e && e->path, -1);
+  LensPagePrivate *priv = private_of(self);
+  for (guint i = 0; i < priv->models->len; i++)
+    if (g_strcmp0(((LensModelEntry *)g_ptr_array_index(priv->models, i))->path, e->path) == 0) return (int)i;
+  g_ptr_array_add(priv->models, lens_model_entry_copy(e));
+  g_autofree char *label = g_strdup_printf("%s%s", e->display_name ? e->display_name : e->name, e->user ? " (yours)" : "");
+  priv->updating++;
+  gtk_string_list_append(priv->names, label);
+  priv->updating--;
+  return (int)priv->models->len - 1;
+}
+
+guint lens_page_get_n_models(LensPage *self) { return private_of(self)->models->len; }
+
+const LensModelEntry *lens_page_get_model_entry(LensPage *self, guint i) {
+  LensPagePrivate *priv = private_of(self);
+  return i < priv->models->len ? g_ptr_array_index(priv->models, i) : NULL;
+}
+
+const LensModelEntry *lens_page_get_selected_model(LensPage *self) {
+  return lens_page_get_model_entry(self, gtk_drop_down_get_selected(GTK_DROP_DOWN(private_of(self)->chooser)));
+}
+
+static void model_chosen(LensPage *self, const LensModelEntry *e) {
+  LensPagePrivate *priv = private_of(self);
+  gtk_label_set_text(GTK_LABEL(priv->card_label), e->card ? e->card : "This model has no MODEL.md.");
+  gtk_widget_set_tooltip_text(priv->chooser, e->path);
+  if (LENS_PAGE_GET_CLASS(self)->model_selected) LENS_PAGE_GET_CLASS(self)->model_selected(self, e);
+}
+
+static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensPage *self = data;
+  const LensModelEntry *e = lens_page_get_selected_model(self);
+  if (!private_of(self)->updating && e) model_chosen(self, e);
+}
+
+gboolean lens_page_select_model(LensPage *self, const char *name) {
+  g_return_val_if_fail(LENS_IS_PAGE(self), FALSE);
+  LensPagePrivate *priv = private_of(self);
+  for (guint i = 0; name && i < priv->models->len; i++) {
+    const LensModelEntry *e = g_ptr_array_index(priv->models, i);
+    if (g_strcmp0(e->name, name) != 0 && g_strcmp0(e->path, name) != 0) continue;
+    priv->updating++;
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(priv->chooser), i);
+    priv->updating--;
+    model_chosen(self, e);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean lens_page_select_default(LensPage *self) {
+  LensPagePrivate *priv = private_of(self);
+  const char *const *defaults = LENS_PAGE_GET_CLASS(self)->default_models;
+  for (int i = 0; defaults && defaults[i]; i++)
+    if (lens_page_select_model(self, defaults[i])) return TRUE;
+  if (priv->models->len > 0) return lens_page_select_model(self, ((LensModelEntry *)g_ptr_array_index(priv->models, 0))->path);
+  g_autofree char *none = g_strdup_printf("No %s model was found.", lens_page_get_task(self));
+  gtk_label_set_text(GTK_LABEL(priv->card_label), none);
+  const char *why = LENS_PAGE_GET_CLASS(self)->no_model_message;
+  lens_page_set_message(self, why ? why : none, GTK_MESSAGE_INFO);
+  return FALSE;
+}
+
+GtkWidget *lens_page_get_model_row(LensPage *self) { return private_of(self)->model_row; }
+
+/* A chooser row: the language pair as a heading above the first model of each pair, the name,
+ * and the domain in small print. */
+static void setup_row(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data) {
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *heading = gtk_label_new(""), *name = gtk_label_new(""), *domain = gtk_label_new("");
+  gtk_widget_add_css_class(heading, "heading");
+  gtk_widget_add_css_class(domain, "dim-label");
+  gtk_widget_add_css_class(domain, "caption");
+  GtkWidget *labels[] = {heading, name, domain};
+  for (int i = 0; i < 3; i++) {
+    gtk_label_set_xalign(GTK_LABEL(labels[i]), 0);
+    gtk_box_append(GTK_BOX(box), labels[i]);
+  }
+  gtk_list_item_set_child(item, box);
+}
+
+static void bind_row(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data) {
+  LensPage *self = data;
+  guint i = gtk_list_item_get_position(item);
+  const LensModelEntry *e = lens_page_get_model_entry(self, i), *before = i ? lens_page_get_model_entry(self, i - 1) : NULL;
+  GtkWidget *heading = gtk_widget_get_first_child(gtk_list_item_get_child(item));
+  GtkWidget *name = gtk_widget_get_next_sibling(heading), *domain = gtk_widget_get_next_sibling(name);
+  GtkStringObject *so = gtk_list_item_get_item(item);
+  gboolean new_pair = e && e->pair && (!before || g_strcmp0(before->pair, e->pair) != 0);
+  g_autofree char *pair = new_pair ? g_ascii_strup(e->pair, -1) : NULL;
+  gtk_label_set_text(GTK_LABEL(heading), pair ? pair : "");
+  gtk_widget_set_visible(heading, new_pair);
+  gtk_label_set_text(GTK_LABEL(name), gtk_string_object_get_string(so));
+  gtk_label_set_text(GTK_LABEL(domain), e && e->domain ? e->domain : "");
+  gtk_widget_set_visible(domain, e && e->domain);
+}
+
+/* The model card: the facts and MODEL.md in a popover. */
+static GtkWidget *card_button_new(GtkWidget **card_label) {
+  GtkWidget *label = *card_label = gtk_label_new("");
+  gtk_label_set_wrap(GTK_LABEL(label), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(label), 70);
+  gtk_label_set_selectable(GTK_LABEL(label), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(label), 0);
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), label);
+  gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroll), 420);
+  gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroll), TRUE);
+  gtk_scrolled_window_set_propagate_natural_width(GTK_SCROLLED_WINDOW(scroll), TRUE);
+  GtkWidget *pop = gtk_popover_new();
+  gtk_popover_set_child(GTK_POPOVER(pop), scroll);
+  GtkWidget *b = gtk_menu_button_new();
+  gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "dialog-information-symbolic");
+  gtk_menu_button_set_popover(GTK_MENU_BUTTON(b), pop);
+  gtk_widget_set_tooltip_text(b, "About this model: training data and measured quality");
+  return b;
+}
+
+static void build_model_row(LensPage *self) {
+  LensPagePrivate *priv = private_of(self);
+  priv->names = gtk_string_list_new(NULL);
+  priv->chooser = gtk_drop_down_new(G_LIST_MODEL(priv->names), NULL);
+  GtkListItemFactory *f = gtk_signal_list_item_factory_new();
+  g_signal_connect(f, "setup", G_CALLBACK(setup_row), self);
+  g_signal_connect(f, "bind", G_CALLBACK(bind_row), self);
+  gtk_drop_down_set_list_factory(GTK_DROP_DOWN(priv->chooser), f);
+  g_object_unref(f);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(priv->chooser), GTK_ACCESSIBLE_PROPERTY_LABEL, "Model", -1);
+  g_signal_connect(priv->chooser, "notify::selected", G_CALLBACK(on_model_selected), self);
+  priv->model_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append(GTK_BOX(priv->model_row), gtk_label_new("Model"));
+  gtk_box_append(GTK_BOX(priv->model_row), priv->chooser);
+  gtk_box_append(GTK_BOX(priv->model_row), card_button_new(&priv->card_label));
+}
+
+/* ---- focus ---- */
 
 void lens_page_set_focus_widget(LensPage *self, GtkWidget *widget) {
   LensPagePrivate *priv = lens_page_get_instance_private(self);
@@ -103,6 +252,7 @@ static void lens_page_finalize(GObject *object) {
   LensPagePrivate *priv = lens_page_get_instance_private(LENS_PAGE(object));
   g_free(priv->message);
   g_ptr_array_unref(priv->zoom_views);
+  g_ptr_array_unref(priv->models);
   G_OBJECT_CLASS(lens_page_parent_class)->finalize(object);
 }
 
@@ -124,6 +274,8 @@ static void lens_page_class_init(LensPageClass *klass) {
 static void lens_page_init(LensPage *self) {
   LensPagePrivate *priv = lens_page_get_instance_private(self);
   priv->zoom_views = g_ptr_array_new();
+  priv->models = g_ptr_array_new_with_free_func((GDestroyNotify)lens_model_entry_free);
+  build_model_row(self);
   lens_page_init_box(GTK_BOX(self));
   priv->info_bar = info_bar_new(&priv->info_label);
 }

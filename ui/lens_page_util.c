@@ -31,40 +31,6 @@ static void show_timing(GtkWidget *status, const char *what, double model_ms, gi
   gtk_widget_set_tooltip_text(status, tip);
 }
 
-/* ---- the page's own model list ---- */
-
-static void page_model_free(gpointer data) {
-  LensPageModel *m = data;
-  g_free(m->path), g_free(m->name), g_free(m->card);
-  g_free(m);
-}
-
-GPtrArray *lens_page_models_new(void) { return g_ptr_array_new_with_free_func(page_model_free); }
-
-int lens_page_models_add(GPtrArray *models, GtkStringList *names, const char *path, const char *display_name,
-                         const char *card) {
-  for (guint i = 0; i < models->len; i++)
-    if (g_strcmp0(((LensPageModel *)g_ptr_array_index(models, i))->path, path) == 0) return (int)i;
-  LensPageModel *m = g_new0(LensPageModel, 1);
-  m->path = g_strdup(path), m->name = g_path_get_basename(path), m->card = g_strdup(card);
-  g_ptr_array_add(models, m);
-  gtk_string_list_append(names, display_name ? display_name : m->name);
-  return (int)models->len - 1;
-}
-
-int lens_page_models_find(GPtrArray *models, const char *name) {
-  for (guint i = 0; i < models->len; i++) {
-    const LensPageModel *m = g_ptr_array_index(models, i);
-    if (g_strcmp0(m->name, name) == 0 || g_strcmp0(m->path, name) == 0) return (int)i;
-  }
-  return -1;
-}
-
-void lens_page_show_card(GtkWidget *card_label, GtkWidget *dropdown, const LensPageModel *m) {
-  gtk_label_set_text(GTK_LABEL(card_label), m->card ? m->card : "This model has no MODEL.md.");
-  gtk_widget_set_tooltip_text(dropdown, m->path);
-}
-
 /* ---- the spinner ---- */
 
 void lens_page_spinner_init(LensPageSpinner *s) {
@@ -207,26 +173,6 @@ void lens_runner_dispose(LensRunner *r) {
 }
 
 /* ---- small builders ---- */
-
-GtkWidget *lens_page_card_button_new(GtkWidget **card_label) {
-  GtkWidget *label = *card_label = gtk_label_new("");
-  gtk_label_set_wrap(GTK_LABEL(label), TRUE);
-  gtk_label_set_max_width_chars(GTK_LABEL(label), 70);
-  gtk_label_set_selectable(GTK_LABEL(label), TRUE);
-  gtk_label_set_xalign(GTK_LABEL(label), 0);
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), label);
-  gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroll), 420);
-  gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroll), TRUE);
-  gtk_scrolled_window_set_propagate_natural_width(GTK_SCROLLED_WINDOW(scroll), TRUE);
-  GtkWidget *pop = gtk_popover_new();
-  gtk_popover_set_child(GTK_POPOVER(pop), scroll);
-  GtkWidget *b = gtk_menu_button_new();
-  gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "dialog-information-symbolic");
-  gtk_menu_button_set_popover(GTK_MENU_BUTTON(b), pop);
-  gtk_widget_set_tooltip_text(b, "About this model: training data and measured quality");
-  return b;
-}
 
 GtkWidget *lens_page_labelled(const char *label, GtkWidget *w) {
   GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);

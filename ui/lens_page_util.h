@@ -1,5 +1,5 @@
 /* Pieces every page (Translate, Read, Caption) and the window build the same way: the live loop,
- * the message bar, the delayed spinner, the model-card button, export and the clipboard picture. */
+ * the delayed spinner, small builders, export and the clipboard picture. */
 #ifndef LENS_PAGE_UTIL_H
 #define LENS_PAGE_UTIL_H
 
@@ -13,21 +13,6 @@ G_BEGIN_DECLS
 
 /* A trace's warnings, one per line; NULL when there are none (or no trace). Caller frees. */
 char *lens_page_join_warnings(const attn_trace *t);
-
-/* A model a page offers in its own list: its folder, the folder's name and its MODEL.md text. */
-typedef struct LensPageModel {
-  char *path, *name, *card;
-} LensPageModel;
-/* An empty list of LensPageModel (freed with the array). */
-GPtrArray *lens_page_models_new(void);
-/* Appends a model to models and its display_name (else its folder name) to names, unless its
- * path is there already; returns its index either way. */
-int lens_page_models_add(GPtrArray *models, GtkStringList *names, const char *path, const char *display_name,
-                         const char *card);
-/* The index of the model whose path or folder name is name; -1 if none. */
-int lens_page_models_find(GPtrArray *models, const char *name);
-/* Shows m's card in card_label and its folder as the dropdown's tooltip. */
-void lens_page_show_card(GtkWidget *card_label, GtkWidget *dropdown, const LensPageModel *m);
 
 /* A spinner that appears only when work lasts longer than a moment. */
 typedef struct LensPageSpinner {
@@ -84,8 +69,6 @@ void lens_runner_show_timing(const LensRunner *r, GtkWidget *status, const char 
 /* Removes the timer and supersedes the job (dispose): its result is dropped. */
 void lens_runner_dispose(LensRunner *r);
 
-/* The model-card button: MODEL.md text in a popover; *card_label receives its label. */
-GtkWidget *lens_page_card_button_new(GtkWidget **card_label);
 /* A label before a control, in a row. */
 GtkWidget *lens_page_labelled(const char *label, GtkWidget *w);
 /* A drop-down over a new string list of items (may be NULL); *model receives the list if asked. */

@@ -35,10 +35,8 @@ static void free_reader(gpointer r) { attn_reader_free(r); }
 
 struct _LensReadPage {
   LensPage parent_instance;
-  GtkWidget *model_dropdown, *card_label, *example_dropdown, *values_check, *cmap_dropdown;
+  GtkWidget *example_dropdown, *values_check, *cmap_dropdown;
   GtkWidget *story_view, *question_entry, *answer_label, *status;
-  GtkStringList *model_names;
-  GPtrArray *models; /* LensPageModel, in the order of the dropdown */
   GtkTextBuffer *story_buffer;
   GtkTextTag *unknown_tag;
   LensTraceView *view;
@@ -244,15 +242,9 @@ static void model_ready(gpointer page, gboolean loaded, const GError *error) {
   }
 }
 
-static void load_model(LensReadPage *self, const LensPageModel *m) {
-  lens_page_show_card(self->card_label, self->model_dropdown, m);
-  if (lens_model_slot_choose(&self->reader, m->path)) busy_changed(self);
-}
-
-static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
-  LensReadPage *self = data;
-  guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->model_dropdown));
-  if (!self->updating && i < self->models->len) load_model(self, g_ptr_array_index(self->models, i));
+static void read_model_selected(LensPage *page, const LensModelEntry *e) {
+  LensReadPage *self = LENS_READ_PAGE(page);
+  if (lens_model_slot_choose(&self->reader, e->path)) busy_changed(self);
 }
 
 /* ---- export ---- */
@@ -278,9 +270,6 @@ static void on_option_changed(GObject *object, GParamSpec *pspec, gpointer data)
 static void build_toolbar(LensReadPage *self) {
   GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_widget_add_css_class(bar, "toolbar");
-  self->model_names = gtk_string_list_new(NULL);
-  self->model_dropdown = gtk_drop_down_new(G_LIST_MODEL(self->model_names), NULL);
-  gtk_accessible_update_property(GTK_ACCESSIBLE(self->model_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Reading model", -1);
   GtkStringList *ex = gtk_string_list_new(NULL);
   gtk_string_list_append(ex, "Choose an example…");
   for (size_t i = 0; i < G_N_ELEMENTS(examples); i++) gtk_string_list_append(ex, examples[i].title);
@@ -292,7 +281,7 @@ static void build_toolbar(LensReadPage *self) {
   lens_page_spinner_init(&self->spinner);
   self->status = gtk_label_new("");
   gtk_widget_add_css_class(self->status, "dim-label");
-  GtkWidget *items[] = {lens_page_labelled("Model", self->model_dropdown), lens_page_card_button_new(&self->card_label), lens_page_labelled("Example", self->example_dropdown),
+  GtkWidget *items[] = {lens_page_get_model_row(LENS_PAGE(self)), lens_page_labelled("Example", self->example_dropdown),
                         self->values_check, lens_page_labelled("Colours", self->cmap_dropdown), self->spinner.widget, self->status};
   for (size_t i = 0; i < G_N_ELEMENTS(items); i++) gtk_box_append(GTK_BOX(bar), items[i]);
   GtkWidget *scroll = gtk_scrolled_window_new();
@@ -367,14 +356,12 @@ static void build_body(LensReadPage *self) {
 static void lens_read_page_init(LensReadPage *self) {
   lens_model_slot_init(&self->reader, self, load_reader, free_reader, model_ready);
   lens_runner_init(&self->runner, self, start_reading, busy_changed, read_in_thread, read_input_free, reading_done);
-  self->models = lens_page_models_new();
   self->answer_text = g_strdup("");
   self->unknown_words = g_strdup("");
   build_toolbar(self);
   build_info_bar(self);
   build_body(self);
   apply_options(self);
-  g_signal_connect(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_selected), self);
   g_signal_connect(self->example_dropdown, "notify::selected", G_CALLBACK(on_example_selected), self);
   g_signal_connect(self->values_check, "notify::active", G_CALLBACK(on_option_changed), self);
   g_signal_connect(self->cmap_dropdown, "notify::selected", G_CALLBACK(on_option_changed), self);
@@ -391,13 +378,18 @@ static void lens_read_page_finalize(GObject *object) {
   LensReadPage *self = LENS_READ_PAGE(object);
   lens_model_slot_clear(&self->reader);
   attn_trace_free(self->trace);
-  g_ptr_array_unref(self->models);
   g_free(self->answer_text), g_free(self->unknown_words);
   G_OBJECT_CLASS(lens_read_page_parent_class)->finalize(object);
 }
 
 static void lens_read_page_class_init(LensReadPageClass *klass) {
-  LENS_PAGE_CLASS(klass)->export_job = read_export_job;
+  static const char *const defaults[] = {DEFAULT_READ_MODEL, NULL};
+  LensPageClass *page_class = LENS_PAGE_CLASS(klass);
+  page_class->export_job = read_export_job;
+  page_class->model_selected = read_model_selected;
+  page_class->task = "read";
+  page_class->default_models = defaults;
+  page_class->no_model_message = "No reading model was found: open a model folder (Ctrl+O).";
   G_OBJECT_CLASS(klass)->dispose = lens_read_page_dispose;
   G_OBJECT_CLASS(klass)->finalize = lens_read_page_finalize;
 }
@@ -405,29 +397,6 @@ static void lens_read_page_class_init(LensReadPageClass *klass) {
 GtkWidget *lens_read_page_new(void) { return g_object_new(LENS_TYPE_READ_PAGE, NULL); }
 
 /* ---- public API (also what the tests drive) ---- */
-
-int lens_read_page_add_model(LensReadPage *self, const char *path, const char *display_name, const char *card) {
-  g_return_val_if_fail(LENS_IS_READ_PAGE(self) && path, -1);
-  self->updating++;
-  int i = lens_page_models_add(self->models, self->model_names, path, display_name, card);
-  self->updating--;
-  return i;
-}
-
-int lens_read_page_get_n_models(LensReadPage *self) { return (int)self->models->len; }
-
-gboolean lens_read_page_select_model(LensReadPage *self, const char *name) {
-  g_return_val_if_fail(LENS_IS_READ_PAGE(self), FALSE);
-  int i = lens_page_models_find(self->models, name);
-  if (i < 0) return FALSE;
-  self->updating++;
-  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->model_dropdown), (guint)i);
-  self->updating--;
-  load_model(self, g_ptr_array_index(self->models, i));
-  return TRUE;
-}
-
-const char *lens_read_page_get_model_path(LensReadPage *self) { return self->reader.path; }
 
 void lens_read_page_set_story(LensReadPage *self, const char *story) {
   gtk_text_buffer_set_text(self->story_buffer, story, -1);
@@ -459,12 +428,3 @@ gboolean lens_read_page_is_busy(LensReadPage *self) {
   return self->reader.loading > 0 || lens_runner_busy(&self->runner);
 }
 
-void lens_read_page_select_default(LensReadPage *self) {
-  if (self->models->len == 0) {
-    lens_trace_view_set_placeholder(self->view, "No reading model found: open a model folder (Ctrl+O).");
-    gtk_label_set_text(GTK_LABEL(self->card_label), "No reading model was found.");
-    return;
-  }
-  if (!lens_read_page_select_model(self, DEFAULT_READ_MODEL))
-    lens_read_page_select_model(self, ((LensPageModel *)g_ptr_array_index(self->models, 0))->path);
-}

@@ -18,17 +18,8 @@ G_DECLARE_FINAL_TYPE(LensReadPage, lens_read_page, LENS, READ_PAGE, LensPage)
 
 GtkWidget *lens_read_page_new(void);
 
-/* Offers a reading model in the page's own model list (card: its MODEL.md text, may be
- * NULL). Returns its index in the list. */
-int lens_read_page_add_model(LensReadPage *self, const char *path, const char *display_name, const char *card);
-int lens_read_page_get_n_models(LensReadPage *self);
-/* Chooses the model whose path or directory name is `name`: loads it on a worker thread,
- * then re-reads the current story. FALSE if there is no such model in the list. */
-gboolean lens_read_page_select_model(LensReadPage *self, const char *name);
-const char *lens_read_page_get_model_path(LensReadPage *self);
-/* Chooses the shipped MemN2N when it is in the list, else the first model; with none, says
- * how to open one. */
-void lens_read_page_select_default(LensReadPage *self);
+/* The models are the base's (lens_page_add_model, lens_page_select_model): the shipped MemN2N
+ * by default. */
 
 void lens_read_page_set_story(LensReadPage *self, const char *story);
 char *lens_read_page_get_story(LensReadPage *self); /* caller frees */

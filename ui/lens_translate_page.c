@@ -131,12 +131,25 @@ static void model_ready(gpointer page, gboolean loaded, const GError *error) {
   }
 }
 
-void lens_translate_page_set_model(LensTranslatePage *self, const char *path) {
-  g_return_if_fail(LENS_IS_TRANSLATE_PAGE(self));
-  if (lens_model_slot_choose(&self->model, path)) busy_changed(self);
+#define EXAMPLE_SENTENCE "A little girl is climbing into a wooden playhouse."
+
+/* A model's own example replaces the text only while the text is still an example: the
+ * user's typing is never overwritten. */
+static void show_example(LensTranslatePage *self, const LensModelEntry *e) {
+  g_autofree char *text = lens_translate_page_get_text(self);
+  gboolean untouched = !*text || g_strcmp0(text, EXAMPLE_SENTENCE) == 0;
+  for (guint i = 0; !untouched && i < lens_page_get_n_models(LENS_PAGE(self)); i++) {
+    const LensModelEntry *m = lens_page_get_model_entry(LENS_PAGE(self), i);
+    untouched = m->example && strcmp(text, m->example) == 0;
+  }
+  if (untouched) lens_translate_page_set_text(self, e->example ? e->example : EXAMPLE_SENTENCE);
 }
 
-const char *lens_translate_page_get_model_path(LensTranslatePage *self) { return self->model.path; }
+static void translate_model_selected(LensPage *page, const LensModelEntry *e) {
+  LensTranslatePage *self = LENS_TRANSLATE_PAGE(page);
+  if (lens_model_slot_choose(&self->model, e->path)) busy_changed(self);
+  show_example(self, e);
+}
 
 /* ---- what the view shows ---- */
 
@@ -331,6 +344,7 @@ static LensExportJob *translate_export_job(LensPage *page, GError **error) {
 /* ---- building the page ---- */
 
 static void build_input(LensTranslatePage *self) {
+  gtk_box_append(GTK_BOX(self), lens_page_get_model_row(LENS_PAGE(self)));
   gtk_box_append(GTK_BOX(self), lens_page_get_info_bar(LENS_PAGE(self)));
   self->text_view = gtk_text_view_new();
   lens_page_set_focus_widget(LENS_PAGE(self), self->text_view); /* typing works at once */
@@ -469,7 +483,14 @@ static void lens_translate_page_finalize(GObject *object) {
 }
 
 static void lens_translate_page_class_init(LensTranslatePageClass *klass) {
-  LENS_PAGE_CLASS(klass)->export_job = translate_export_job;
+  /* the first of these that is installed opens the window */
+  static const char *const defaults[] = {"transformer-en-de", "rnn-attn-en-de", NULL};
+  LensPageClass *page_class = LENS_PAGE_CLASS(klass);
+  page_class->export_job = translate_export_job;
+  page_class->model_selected = translate_model_selected;
+  page_class->task = "translate";
+  page_class->default_models = defaults;
+  page_class->no_model_message = "No translation model was found: open a model folder (Ctrl+O).";
   G_OBJECT_CLASS(klass)->dispose = lens_translate_page_dispose;
   G_OBJECT_CLASS(klass)->finalize = lens_translate_page_finalize;
   signals[SIGNAL_TRACE_CHANGED] =

@@ -18,9 +18,9 @@ G_DECLARE_FINAL_TYPE(LensTranslatePage, lens_translate_page, LENS, TRANSLATE_PAG
 
 GtkWidget *lens_translate_page_new(void);
 
-/* Loads the model on a worker thread, then re-translates the current text. */
-void lens_translate_page_set_model(LensTranslatePage *self, const char *path);
-const char *lens_translate_page_get_model_path(LensTranslatePage *self);
+/* The models are the base's (lens_page_add_model, lens_page_select_model): choosing one loads it
+ * on a worker thread, then re-translates; its example replaces the text only while the text is
+ * still an example. */
 
 void lens_translate_page_set_text(LensTranslatePage *self, const char *text);
 char *lens_translate_page_get_text(LensTranslatePage *self); /* caller frees */

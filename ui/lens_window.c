@@ -1,127 +1,64 @@
-/* The main window: header bar, task pages, model chooser and card, export, clipboard. */
+/* The main window: header bar, the task pages (each a LensPage with its own models), export, clipboard. */
 #include "lens_window.h"
 
 #include "lens_read_page.h"
 #include "lens_caption_page.h"
 #include "lens_page_util.h"
 
-/* the first of these that is installed opens the window */
-static const char *const default_models[] = {"transformer-en-de", "rnn-attn-en-de"};
-#define EXAMPLE_SENTENCE "A little girl is climbing into a wooden playhouse."
-
 struct _LensWindow {
   GtkApplicationWindow parent_instance;
-  GtkWidget *stack, *model_dropdown, *card_label;
-  GtkStringList *model_names;
-  GPtrArray *models; /* LensModelEntry, translate models in the order of the dropdown */
+  GtkWidget *stack;
   LensTranslatePage *translate;
-  LensReadPage *read; /* has its own model list (reading models) */
-  LensCaptionPage *caption; /* has its own model list (caption models) */
-  GtkWidget *card_button;
+  LensReadPage *read;
+  LensCaptionPage *caption;
   GtkWidget *status_label; /* export progress, in the header */
   guint status_timeout;
   int exports_running;
-  int updating;
 };
 
 G_DEFINE_FINAL_TYPE(LensWindow, lens_window, GTK_TYPE_APPLICATION_WINDOW)
 
-static const LensModelEntry *selected_model(LensWindow *self) {
-  guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->model_dropdown));
-  return i < self->models->len ? g_ptr_array_index(self->models, i) : NULL;
-}
-
-/* A model's own example replaces the text only while the text is still an example: the
- * user's typing is never overwritten. */
-static void show_example(LensWindow *self, const LensModelEntry *e) {
-  g_autofree char *text = lens_translate_page_get_text(self->translate);
-  gboolean untouched = !*text || g_strcmp0(text, EXAMPLE_SENTENCE) == 0;
-  for (guint i = 0; !untouched && i < self->models->len; i++) {
-    const LensModelEntry *m = g_ptr_array_index(self->models, i);
-    untouched = m->example && strcmp(text, m->example) == 0;
+/* The page that offers models of this task (config attnlens.task), or NULL. */
+static LensPage *page_for_task(LensWindow *self, const char *task) {
+  for (GtkWidget *c = gtk_widget_get_first_child(self->stack); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *page = gtk_stack_page_get_child(gtk_stack_get_page(GTK_STACK(self->stack), c));
+    if (LENS_IS_PAGE(page) && g_strcmp0(lens_page_get_task(LENS_PAGE(page)), task) == 0) return LENS_PAGE(page);
   }
-  if (untouched) lens_translate_page_set_text(self->translate, e->example ? e->example : EXAMPLE_SENTENCE);
-}
-
-static void on_model_selected(GObject *object, GParamSpec *pspec, gpointer data) {
-  LensWindow *self = data;
-  const LensModelEntry *e = selected_model(self);
-  if (self->updating || !e) return;
-  gtk_label_set_text(GTK_LABEL(self->card_label), e->card);
-  gtk_widget_set_tooltip_text(self->model_dropdown, e->path);
-  lens_translate_page_set_model(self->translate, e->path);
-  show_example(self, e);
-}
-
-static void fill_model_names(LensWindow *self) {
-  self->updating++;
-  guint old = g_list_model_get_n_items(G_LIST_MODEL(self->model_names));
-  char **names = g_new0(char *, self->models->len + 1);
-  for (guint i = 0; i < self->models->len; i++) {
-    const LensModelEntry *e = g_ptr_array_index(self->models, i);
-    names[i] = g_strdup_printf("%s%s", e->display_name, e->user ? " (yours)" : "");
-  }
-  gtk_string_list_splice(self->model_names, 0, old, (const char *const *)names);
-  g_strfreev(names);
-  self->updating--;
+  return NULL;
 }
 
 gboolean lens_window_select_model(LensWindow *self, const char *name) {
-  for (guint i = 0; i < self->models->len; i++) {
-    const LensModelEntry *e = g_ptr_array_index(self->models, i);
-    if (g_strcmp0(e->name, name) == 0 || g_strcmp0(e->path, name) == 0) {
-      gtk_drop_down_set_selected(GTK_DROP_DOWN(self->model_dropdown), i);
-      on_model_selected(NULL, NULL, self); /* also when it was already selected */
-      return TRUE;
-    }
-  }
-  return FALSE;
+  return lens_page_select_model(LENS_PAGE(self->translate), name);
 }
 
 gboolean lens_window_add_model(LensWindow *self, const char *path, GError **error) {
   LensModelEntry *e = lens_model_entry_read(path, TRUE, error);
   if (!e) return FALSE;
-  if (g_strcmp0(e->task, "read") == 0) { /* a reading model goes to the Read page */
-    lens_read_page_add_model(self->read, e->path, e->display_name, e->card);
-    gboolean ok = lens_read_page_select_model(self->read, e->path);
-    gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "read");
-    lens_model_entry_free(e);
-    return ok;
-  }
-  if (g_strcmp0(e->task, "caption") == 0) { /* a caption model goes to the Caption page */
-    lens_caption_page_add_model(self->caption, e->path, e->display_name, e->card);
-    gboolean ok = lens_caption_page_select_model(self->caption, e->path);
-    gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "caption");
-    lens_model_entry_free(e);
-    return ok;
-  }
-  if (g_strcmp0(e->task, "translate") != 0) {
-    g_set_error(error, LENS_ERROR, ATTN_E_VALUE, "%s is a %s model; this page translates", path, e->task);
+  LensPage *page = page_for_task(self, e->task);
+  if (!page) {
+    g_set_error(error, LENS_ERROR, ATTN_E_VALUE, "%s is a %s model; attnlens has no page for that task", path, e->task);
     lens_model_entry_free(e);
     return FALSE;
   }
-  g_autofree char *p = g_strdup(e->path);
-  g_ptr_array_add(self->models, e);
-  fill_model_names(self);
-  return lens_window_select_model(self, p);
+  lens_page_add_model(page, e);
+  gboolean ok = lens_page_select_model(page, e->path);
+  gtk_stack_set_visible_child(GTK_STACK(self->stack), GTK_WIDGET(page)); /* where it is used */
+  lens_model_entry_free(e);
+  return ok;
 }
 
-GPtrArray *lens_window_get_models(LensWindow *self) { return self->models; }
 LensTranslatePage *lens_window_get_translate_page(LensWindow *self) { return self->translate; }
 
 static void load_models(LensWindow *self, const char *shipped) {
   g_autofree char *user = lens_models_user_dir();
   const char *folders[] = {shipped, user};
   gboolean user_flags[] = {FALSE, TRUE};
-  GPtrArray *all = lens_models_scan(folders, user_flags, 2);
+  g_autoptr(GPtrArray) all = lens_models_scan(folders, user_flags, 2);
   for (guint i = 0; i < all->len; i++) {
-    LensModelEntry *e = g_ptr_array_index(all, i);
-    if (g_strcmp0(e->task, "translate") == 0) g_ptr_array_add(self->models, g_ptr_array_steal_index(all, i--));
-    else if (g_strcmp0(e->task, "read") == 0) lens_read_page_add_model(self->read, e->path, e->display_name, e->card);
-    else if (g_strcmp0(e->task, "caption") == 0) lens_caption_page_add_model(self->caption, e->path, e->display_name, e->card);
+    const LensModelEntry *e = g_ptr_array_index(all, i);
+    LensPage *page = page_for_task(self, e->task);
+    if (page) lens_page_add_model(page, e);
   }
-  g_ptr_array_unref(all);
-  fill_model_names(self);
 }
 
 /* ---- actions ---- */
@@ -323,17 +260,6 @@ static GtkWidget *build_menu_button(void) {
 
 static void build_header(LensWindow *self, GtkWidget *switcher) {
   GtkWidget *header = gtk_header_bar_new();
-  self->model_names = gtk_string_list_new(NULL);
-  self->model_dropdown = gtk_drop_down_new(G_LIST_MODEL(self->model_names), NULL);
-  gtk_accessible_update_property(GTK_ACCESSIBLE(self->model_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Model", -1);
-  g_signal_connect(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_selected), self);
-  self->card_button = lens_page_card_button_new(&self->card_label); /* the model card */
-  /* like the Read and Caption pages, the Translate page shows its model row at its top */
-  GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append(GTK_BOX(row), gtk_label_new("Model"));
-  gtk_box_append(GTK_BOX(row), self->model_dropdown);
-  gtk_box_append(GTK_BOX(row), self->card_button);
-  gtk_box_prepend(GTK_BOX(self->translate), row);
   gtk_header_bar_set_title_widget(GTK_HEADER_BAR(header), switcher);
   gtk_header_bar_pack_end(GTK_HEADER_BAR(header), build_menu_button());
   GtkWidget *export = gtk_button_new_from_icon_name("document-save-as-symbolic");
@@ -347,7 +273,6 @@ static void build_header(LensWindow *self, GtkWidget *switcher) {
 }
 
 static void lens_window_init(LensWindow *self) {
-  self->models = g_ptr_array_new_with_free_func((GDestroyNotify)lens_model_entry_free);
   g_action_map_add_action_entries(G_ACTION_MAP(self), win_actions, G_N_ELEMENTS(win_actions), self);
   self->stack = gtk_stack_new();
   gtk_stack_set_transition_type(GTK_STACK(self->stack), GTK_STACK_TRANSITION_TYPE_CROSSFADE);
@@ -369,7 +294,6 @@ static void lens_window_init(LensWindow *self) {
 
 static void lens_window_finalize(GObject *object) {
   g_clear_handle_id(&LENS_WINDOW(object)->status_timeout, g_source_remove);
-  g_ptr_array_unref(LENS_WINDOW(object)->models);
   G_OBJECT_CLASS(lens_window_parent_class)->finalize(object);
 }
 
@@ -380,22 +304,13 @@ static void lens_window_class_init(LensWindowClass *klass) {
 LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {
   LensWindow *self = g_object_new(LENS_TYPE_WINDOW, "application", app, NULL);
   load_models(self, shipped_models);
-  if (self->models->len == 0) {
-    gtk_label_set_text(GTK_LABEL(self->card_label), "No translation model was found.");
-    lens_trace_view_set_placeholder(lens_translate_page_get_view(self->translate),
-                                    "No translation model found: open a model folder (Ctrl+O).");
-  } else {
-    gboolean found = FALSE; /* selecting shows its example at once */
-    for (size_t i = 0; !found && i < G_N_ELEMENTS(default_models); i++) found = lens_window_select_model(self, default_models[i]);
-    if (!found) lens_window_select_model(self, ((LensModelEntry *)g_ptr_array_index(self->models, 0))->name);
-  }
-  lens_read_page_select_default(self->read);
-  if (lens_read_page_get_n_models(self->read) > 0) lens_read_page_show_example(self->read, 0);
+  lens_page_select_default(LENS_PAGE(self->translate)); /* selecting shows its example at once */
+  if (lens_page_select_default(LENS_PAGE(self->read))) lens_read_page_show_example(self->read, 0);
   if (shipped_models) { /* the example scenes sit beside data/models: <root>/assets/scenes */
     g_autofree char *scenes = g_build_filename(shipped_models, "..", "..", "assets", "scenes", NULL);
     lens_caption_page_set_examples_dir(self->caption, scenes);
   }
-  lens_caption_page_select_default(self->caption);
+  lens_page_select_default(LENS_PAGE(self->caption));
   if (lens_caption_page_get_n_examples(self->caption) > 0) lens_caption_page_show_example(self->caption, 0);
   focus_page(self);
   return self;

@@ -17,8 +17,7 @@ LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models);
 
 LensTranslatePage *lens_window_get_translate_page(LensWindow *self);
 
-/* Model chooser: the models offered for the current page, and choosing one by name. */
-GPtrArray *lens_window_get_models(LensWindow *self); /* of LensModelEntry, owned by the window */
+/* Chooses a translation model by folder name or path (each page has its own chooser). */
 gboolean lens_window_select_model(LensWindow *self, const char *name);
 /* What the visible page shows, snapshotted for export; NULL (and error) when there is nothing. */
 LensExportJob *lens_window_export_job(LensWindow *self, GError **error);
