@@ -3,10 +3,12 @@
  * and the storyboard; and broken files (empty, text renamed .png, truncated, huge declared
  * size) that must give a one-line error, never a crash. Uses the tiny random caption model. */
 #include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_util.h"
 #include "golden.h"
@@ -92,6 +94,10 @@ static void test_loader_broken(void) {
   struct { const char *name, *words; } cases[] = {
       {"empty.png", "empty"}, {"text.png", "not an image"}, {"truncated.png", "truncated"},
       {"huge-header.png", "100000 x 100000"}, {"no-such-file.png", "cannot open"},
+      /* decoded by gdk-pixbuf without an error, part of the picture missing (make_damaged.py) */
+      {"half-with-end.jpg", "the JPEG data is damaged or truncated"},
+      {"cut-with-iend.png", "damaged or ends early"}, {"random-idat.png", "damaged or ends early"},
+      {"bmp-8000.bmp", "damaged or ends early: 0 of its 8000 rows"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree char *path = fixture("images", cases[i].name);
@@ -209,6 +215,8 @@ static void test_cli_broken(void) {
   struct { const char *name, *words; } cases[] = {
       {"empty.png", "the file is empty"}, {"text.png", "not an image"}, {"truncated.png", "truncated"},
       {"huge-header.png", "more than attnlens opens"}, {"no-such-file.png", "No such file"},
+      {"half-with-end.jpg", "damaged"}, {"cut-with-iend.png", "damaged"}, {"random-idat.png", "damaged"},
+      {"bmp-8000.bmp", "damaged"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree char *path = fixture("images", cases[i].name);
@@ -216,6 +224,52 @@ static void test_cli_broken(void) {
   }
   g_autofree char *folder = fixture("images", NULL);
   cli_expect_one_line_error((const char *[]){"caption", "-m", model, folder, NULL}, NULL, "not a file");
+}
+
+/* An image we may not read is a permission problem, not "not an image"; captions from a
+ * vocabulary with escape sequences reach the terminal as '?'; a full disk is an error. */
+static void test_cli_hostile(void) {
+  g_autofree char *model = fixture("caption-tiny", NULL), *img = fixture("images", "rgb.png");
+  g_autofree char *dir = g_dir_make_tmp("attn-cli-caption-XXXXXX", NULL), *locked = g_build_filename(dir, "locked.png", NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(img, &data, &len, NULL));
+  g_assert_true(g_file_set_contents(locked, data, (gssize)len, NULL));
+  g_assert_cmpint(g_chmod(locked, 0), ==, 0);
+  /* root reads any file, but not a write-only sysctl */
+  const char *unreadable = geteuid() != 0 ? locked : "/proc/sys/vm/drop_caches";
+  int fd = g_open(unreadable, O_RDONLY, 0);
+  g_assert_cmpint(fd, <, 0);
+  cli_expect_one_line_error((const char *[]){"caption", "-m", model, unreadable, NULL}, NULL, "Permission denied");
+  GError *error = NULL;
+  g_assert_null(lens_image_load(unreadable, 512, NULL, NULL, &error));
+  g_assert_nonnull(strstr(error->message, "cannot open the file: Permission denied"));
+  g_clear_error(&error);
+  g_unlink(locked);
+  g_rmdir(dir);
+  cli_expect_write_error((const char *[]){"caption", "-m", model, "--json", img, NULL}, NULL);
+  cli_expect_write_error((const char *[]){"caption", "-m", model, img, NULL}, NULL);
+
+  /* every caption word of the model, each with an escape sequence in it */
+  g_autofree char *copy = golden_copy_model("caption-tiny"), *vocab = g_build_filename(copy, "vocab.txt", NULL);
+  g_autofree char *words = NULL;
+  g_assert_true(g_file_get_contents(vocab, &words, NULL, NULL));
+  GString *evil = g_string_new(NULL);
+  g_auto(GStrv) lines = g_strsplit(words, "\n", -1);
+  for (int i = 0; lines[i]; i++)
+    if (*lines[i]) g_string_append_printf(evil, "%s\x1b[31m\x1b]0;x\x07\n", lines[i]);
+  g_assert_true(g_file_set_contents(vocab, evil->str, (gssize)evil->len, NULL));
+  g_string_free(evil, TRUE);
+  g_autofree char *palette = fixture("images", "palette.png"); /* the tiny model says two words of it */
+  run_result r = cli_run((const char *[]){"caption", "-m", copy, palette, NULL}, NULL);
+  g_test_message("%s%s", r.out, r.err);
+  g_assert_cmpint(r.status, ==, 0);
+  g_assert_nonnull(strstr(r.out, "?[31m?]0;x?"));
+  g_assert_null(strchr(r.out, '\x1b'));
+  g_assert_null(strchr(r.out, '\x07'));
+  g_assert_null(strchr(r.err, '\x1b'));
+  run_clear(&r);
+  golden_remove_model_copy(copy);
 }
 
 static void test_cli_args(void) {
@@ -240,5 +294,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/caption/default-beam", test_cli_default_beam);
   g_test_add_func("/cli/caption/broken", test_cli_broken);
   g_test_add_func("/cli/caption/args", test_cli_args);
+  g_test_add_func("/cli/caption/hostile", test_cli_hostile);
   return g_test_run();
 }

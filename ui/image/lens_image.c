@@ -2,11 +2,16 @@
 #include "lens_image.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <jpeglib.h>
+#include <jerror.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static gboolean fail(GError **error, const char *path, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
@@ -20,11 +25,14 @@ static gboolean fail(GError **error, const char *path, const char *fmt, ...) {
   return FALSE;
 }
 
-/* A regular file of some bytes, no more than the limit. */
+/* A regular file we may read, of some bytes, no more than the limit. */
 static gboolean check_file(const char *path, GError **error) {
   GStatBuf st;
   if (g_stat(path, &st) != 0) return fail(error, path, "cannot open the file: %s", g_strerror(errno));
   if (!S_ISREG(st.st_mode)) return fail(error, path, "not a file");
+  int fd = g_open(path, O_RDONLY | O_CLOEXEC, 0); /* a permission problem is said as such */
+  if (fd < 0) return fail(error, path, "cannot open the file: %s", g_strerror(errno));
+  close(fd);
   if (st.st_size == 0) return fail(error, path, "the file is empty");
   if (st.st_size > LENS_IMAGE_MAX_BYTES) return fail(error, path, "the file is larger than 1 GB");
   return TRUE;
@@ -60,10 +68,11 @@ static gboolean check_complete(const char *path, const char *format, GError **er
 
 /* What the header says: a format gdk-pixbuf knows, a sensible size, not more pixels than
  * loading it would decode within the limits. */
-static gboolean check_header(const char *path, int *w, int *h, GError **error) {
+static gboolean check_header(const char *path, int *w, int *h, char **format, GError **error) {
   GdkPixbufFormat *fmt = gdk_pixbuf_get_file_info(path, w, h);
   if (!fmt) return fail(error, path, "not an image attnlens can read (PNG, JPEG, GIF, BMP, TIFF, WebP, ...)");
-  g_autofree char *lower = gdk_pixbuf_format_get_name(fmt), *name = g_ascii_strup(lower, -1);
+  char *lower = *format = gdk_pixbuf_format_get_name(fmt);
+  g_autofree char *name = g_ascii_strup(lower, -1);
   if (*w <= 0 || *h <= 0) return fail(error, path, "the %s header gives no size: the file is damaged", name);
   if (!check_complete(path, lower, error)) return FALSE;
   long long px = (long long)*w * *h;
@@ -73,6 +82,140 @@ static gboolean check_header(const char *path, int *w, int *h, GError **error) {
                 name, (jpeg ? LENS_IMAGE_MAX_JPEG_PIXELS : LENS_IMAGE_MAX_PIXELS) >> 20,
                 jpeg ? "" : "; scale it down first, or save it as JPEG, which is decoded at a reduced size");
   return TRUE;
+}
+
+/* ---- damaged data ---- */
+
+/* libjpeg reports damaged data (a marker where data should be, data that ends early: the
+ * rest of the picture then comes out grey) as warnings that gdk-pixbuf ignores. */
+typedef struct JpegCheck {
+  struct jpeg_error_mgr mgr;
+  jmp_buf fatal;
+  int warnings;
+  char message[JMSG_LENGTH_MAX];
+} JpegCheck;
+
+static void jpeg_fatal(j_common_ptr c) {
+  JpegCheck *jc = (JpegCheck *)c->err;
+  c->err->format_message(c, jc->message);
+  longjmp(jc->fatal, 1);
+}
+
+static void jpeg_warning(j_common_ptr c, int level) {
+  JpegCheck *jc = (JpegCheck *)c->err;
+  /* Extra bytes between markers are common in camera files and lose nothing. */
+  if (level >= 0 || c->err->msg_code == JWRN_EXTRANEOUS_DATA) return;
+  if (jc->warnings++ == 0) c->err->format_message(c, jc->message);
+}
+
+/* Decodes the JPEG at 1/8 size (cheap) only to hear what libjpeg says about its data. */
+static gboolean check_jpeg(const char *path, GError **error) {
+  FILE *f = g_fopen(path, "rb");
+  if (!f) return fail(error, path, "cannot open the file: %s", g_strerror(errno));
+  struct jpeg_decompress_struct cinfo;
+  JpegCheck jc = {0};
+  cinfo.err = jpeg_std_error(&jc.mgr);
+  jc.mgr.error_exit = jpeg_fatal;
+  jc.mgr.emit_message = jpeg_warning;
+  jpeg_create_decompress(&cinfo);
+  if (setjmp(jc.fatal) == 0) {
+    jpeg_stdio_src(&cinfo, f);
+    jpeg_read_header(&cinfo, TRUE);
+    cinfo.scale_num = 1, cinfo.scale_denom = 8, cinfo.dct_method = JDCT_IFAST;
+    jpeg_start_decompress(&cinfo);
+    JSAMPARRAY row = (*cinfo.mem->alloc_sarray)((j_common_ptr)&cinfo, JPOOL_IMAGE,
+                                                cinfo.output_width * (JDIMENSION)cinfo.output_components, 1);
+    while (cinfo.output_scanline < cinfo.output_height) jpeg_read_scanlines(&cinfo, row, 1);
+    jpeg_finish_decompress(&cinfo);
+  } else {
+    jc.warnings++;
+  }
+  jpeg_destroy_decompress(&cinfo);
+  fclose(f);
+  if (jc.warnings) return fail(error, path, "the JPEG data is damaged or truncated (%s)", jc.message);
+  return TRUE;
+}
+
+/* Which rows of the picture the decoder delivered. */
+typedef struct Rows {
+  guint8 *seen;
+  int height;
+} Rows;
+
+static void on_prepared(GdkPixbufLoader *loader, gpointer data) {
+  Rows *r = data;
+  GdkPixbuf *pb = gdk_pixbuf_loader_get_pixbuf(loader);
+  g_free(r->seen);
+  r->height = pb ? gdk_pixbuf_get_height(pb) : 0;
+  r->seen = g_new0(guint8, MAX(r->height, 1));
+}
+
+static void on_area(GdkPixbufLoader *loader, int x, int y, int w, int h, gpointer data) {
+  Rows *r = data;
+  for (int i = MAX(y, 0); r->seen && i < MIN(y + h, r->height); i++) r->seen[i] = 1;
+}
+
+/* Formats whose decoders deliver every row of a complete still picture: a row that never
+ * arrives means the data ended or broke (gdk-pixbuf itself then reports no error). */
+static gboolean rows_tell(const char *format) {
+  static const char *const still[] = {"png", "bmp", "tiff", "ico", "tga", "pnm", "qtif", "icns"};
+  for (size_t i = 0; i < G_N_ELEMENTS(still); i++)
+    if (g_strcmp0(format, still[i]) == 0) return TRUE;
+  return FALSE;
+}
+
+/* Feeds the whole file to a loader at full size. */
+static gboolean feed(GdkPixbufLoader *loader, const char *path, GError **e) {
+  FILE *f = g_fopen(path, "rb");
+  if (!f) {
+    g_set_error(e, G_IO_ERROR, g_io_error_from_errno(errno), "%s", g_strerror(errno));
+    gdk_pixbuf_loader_close(loader, NULL);
+    return FALSE;
+  }
+  guchar buf[65536];
+  size_t got;
+  gboolean ok = TRUE;
+  while (ok && (got = fread(buf, 1, sizeof buf, f)) > 0) ok = gdk_pixbuf_loader_write(loader, buf, got, e);
+  fclose(f);
+  if (!ok) {
+    gdk_pixbuf_loader_close(loader, NULL);
+    return FALSE;
+  }
+  return gdk_pixbuf_loader_close(loader, e);
+}
+
+/* The size gdk_pixbuf_new_from_file_at_scale gives (aspect kept), and its bilinear scaling,
+ * so that pictures come out as they did when gdk-pixbuf scaled them. */
+static GdkPixbuf *scale_like_gdk(GdkPixbuf *pb, int side) {
+  int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), tw = side, th = side;
+  if ((double)h * side > (double)w * side) tw = (int)(0.5 + (double)w * side / h);
+  else th = (int)(0.5 + (double)h * side / w);
+  tw = MAX(tw, 1), th = MAX(th, 1);
+  if (tw == w && th == h) return g_object_ref(pb);
+  return gdk_pixbuf_scale_simple(pb, tw, th, GDK_INTERP_BILINEAR);
+}
+
+/* Decodes at full size, checking that every row arrived, then scales to fit side. */
+static GdkPixbuf *load_checked(const char *path, const char *format, int side, GError **error) {
+  Rows rows = {0};
+  GError *e = NULL;
+  GdkPixbufLoader *loader = gdk_pixbuf_loader_new();
+  g_signal_connect(loader, "area-prepared", G_CALLBACK(on_prepared), &rows);
+  g_signal_connect(loader, "area-updated", G_CALLBACK(on_area), &rows);
+  gboolean ok = feed(loader, path, &e);
+  GdkPixbuf *pb = ok ? gdk_pixbuf_loader_get_pixbuf(loader) : NULL, *out = NULL;
+  int got = 0;
+  for (int i = 0; rows.seen && i < rows.height; i++) got += rows.seen[i];
+  if (!ok || !pb)
+    fail(error, path, "the image cannot be read, it is damaged or truncated (%s)", e ? e->message : "no pixels");
+  else if (rows_tell(format) && got < rows.height)
+    fail(error, path, "the image data is damaged or ends early: %d of its %d rows could be decoded", got, rows.height);
+  else
+    out = scale_like_gdk(pb, side);
+  g_clear_error(&e);
+  g_free(rows.seen);
+  g_object_unref(loader);
+  return out;
 }
 
 /* Opaque RGB copy: alpha composited over white. */
@@ -104,10 +247,17 @@ GdkPixbuf *lens_image_prepare(GdkPixbuf *src, int max_side) {
 
 GdkPixbuf *lens_image_load(const char *path, int max_side, int *file_w, int *file_h, GError **error) {
   int w = 0, h = 0;
-  if (!check_file(path, error) || !check_header(path, &w, &h, error)) return NULL;
+  g_autofree char *format = NULL;
+  if (!check_file(path, error) || !check_header(path, &w, &h, &format, error)) return NULL;
   GError *e = NULL;
   int side = MIN(max_side, MAX(w, h));
-  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file_at_scale(path, side, side, TRUE, &e);
+  g_autoptr(GdkPixbuf) pb = NULL;
+  if (g_strcmp0(format, "jpeg") != 0) { /* decoded in full anyway: check every row came */
+    if (!(pb = load_checked(path, format, side, error))) return NULL;
+  } else {                               /* decoded at a reduced size by libjpeg itself */
+    if (!check_jpeg(path, error)) return NULL;
+    pb = gdk_pixbuf_new_from_file_at_scale(path, side, side, TRUE, &e);
+  }
   if (!pb || e) {
     fail(error, path, "the image cannot be read, it is damaged or truncated (%s)", e ? e->message : "no pixels");
     g_clear_error(&e);
