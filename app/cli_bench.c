@@ -46,9 +46,23 @@ static GPtrArray *read_sentences(const char *path, int limit) {
   g_object_unref(in);
   GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
   char *line;
-  while ((int)out->len < limit && (line = g_data_input_stream_read_line_utf8(data, NULL, NULL, NULL)))
-    if (*line) g_ptr_array_add(out, line);
-    else g_free(line);
+  gsize len = 0;
+  /* A line that is not UTF-8 (or holds a NUL byte) is named, not taken for the end. */
+  for (int n = 1; (int)out->len < limit; n++) {
+    if (!(line = g_data_input_stream_read_line_utf8(data, &len, NULL, &error))) {
+      if (!error) return out;
+      cli_error("%s: line %d: %s", path, n, error->message);
+    } else if (strlen(line) != len) {
+      cli_error("%s: line %d holds a NUL byte: this is not text", path, n);
+    } else {
+      if (*line) g_ptr_array_add(out, line);
+      else g_free(line);
+      continue;
+    }
+    g_free(line);
+    g_ptr_array_unref(out);
+    return NULL;
+  }
   return out;
 }
 
@@ -151,8 +165,10 @@ static void encoder_gflops(const char *model_dir) {
 
 static int bench_translate(const bench_args *a) {
   GPtrArray *sentences = read_sentences(a->input, a->limit);
-  if (!sentences || sentences->len == 0) {
+  if (!sentences) return 1; /* said why */
+  if (sentences->len == 0) {
     cli_error("no sentences to time (give --input FILE)");
+    g_ptr_array_unref(sentences);
     return 1;
   }
   g_autofree char *tmp = NULL;
@@ -229,8 +245,10 @@ static double draw_40x40(cairo_t *cr, double *cpu_median) {
 
 static int bench_live(const bench_args *a) {
   GPtrArray *sentences = read_sentences(a->input, a->limit);
-  if (!sentences || sentences->len == 0) {
+  if (!sentences) return 1; /* said why */
+  if (sentences->len == 0) {
     cli_error("no sentences to type (give --input FILE)");
+    g_ptr_array_unref(sentences);
     return 1;
   }
   cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1000, 800);

@@ -48,9 +48,10 @@ static int parse_read(read_args *a, int argc, char **argv) {
   return 0;
 }
 
-/* The story file, or standard input for "-". */
+/* The story file, or standard input for "-". A NUL byte would end the story early without
+ * a word, so it is refused as not text. */
 static char *read_story(const char *path, attn_error *err) {
-  if (strcmp(path, "-") != 0) return attn_read_file(path, STORY_MAX_BYTES, NULL, err);
+  if (strcmp(path, "-") != 0) return attn_read_text_file(path, STORY_MAX_BYTES, NULL, err);
   size_t len = 0, cap = 4096;
   char *buf = malloc(cap);
   for (size_t got; buf && (got = fread(buf + len, 1, cap - len - 1, stdin)) > 0;) {
@@ -67,6 +68,10 @@ static char *read_story(const char *path, attn_error *err) {
   }
   if (!buf) attn_error_set(err, ATTN_E_NOMEM, "out of memory reading the story");
   else buf[len] = '\0';
+  if (buf && attn_check_no_nul(buf, len, "the story on standard input", err) != ATTN_OK) {
+    free(buf);
+    return NULL;
+  }
   return buf;
 }
 

@@ -95,7 +95,7 @@ static attn_status load_config(attn_model_dir *d, attn_error *err) {
   char *file = join_path(d->path, "config.json");
   if (!file) return attn_error_set(err, ATTN_E_NOMEM, "%s: out of memory", d->path);
   size_t len = 0;
-  char *text = attn_read_file(file, ATTN_CONFIG_MAX_BYTES, &len, err);
+  char *text = attn_read_text_file(file, ATTN_CONFIG_MAX_BYTES, &len, err);
   if (text) d->config = parse_config_text(file, text, len, err);
   free(text);
   if (!d->config) {
@@ -143,8 +143,10 @@ static attn_status config_value(const cJSON *cfg, const char *key, int required,
 static attn_status value_error(const cJSON *cfg, const char *key, const cJSON *v,
                                attn_status code, const char *expected, attn_error *err) {
   char got[48] = "?";
-  char *text = cJSON_PrintUnformatted(v);
+  /* cJSON prints a number past double's range (1e400 parses as infinity) as "null" */
+  char *text = cJSON_IsNumber(v) && !isfinite(v->valuedouble) ? NULL : cJSON_PrintUnformatted(v);
   if (text) snprintf(got, sizeof got, "%.40s%s", text, strlen(text) > 40 ? "..." : "");
+  else if (cJSON_IsNumber(v)) snprintf(got, sizeof got, "a number too large to represent");
   free(text);
   return attn_error_set(err, code, "%s: '%s' is %s, expected %s", cfg_file(cfg), key, got,
                         expected);

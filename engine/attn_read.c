@@ -242,6 +242,7 @@ typedef struct reading {
   sentence q;       /* the question */
   char unknown[320]; /* "a", "b", ... (as many as fit) */
   int n_unknown, n_distinct, q_unknown; /* occurrences, distinct words, occurrences in the question */
+  int n_unlisted;                       /* distinct words that did not fit in `unknown` */
 } reading;
 
 static void sentence_clear(sentence *s) {
@@ -275,15 +276,24 @@ static int story_lines(const char *story, sentence *out, int skip) {
   return count;
 }
 
-/* Adds "w" to the list of unknown words (once, while it fits). */
+/* Adds "w" to the list of unknown words (once, while it fits; the rest are counted). A
+ * long word is quoted by its start and its length, so that it is listed, not lost. */
 static void note_unknown(reading *rd, const char *w) {
-  char quoted[80];
-  size_t used = strlen(rd->unknown);
+  char quoted[96];
+  size_t used = strlen(rd->unknown), len = strlen(w), cut = 32;
   rd->n_unknown++;
-  if (snprintf(quoted, sizeof quoted, "\"%s\"", w) >= (int)sizeof quoted || strstr(rd->unknown, quoted)) return;
+  if (len <= 48) {
+    snprintf(quoted, sizeof quoted, "\"%s\"", w);
+  } else {
+    while (cut > 0 && ((unsigned char)w[cut] & 0xC0) == 0x80) cut--; /* a whole character */
+    snprintf(quoted, sizeof quoted, "\"%.*s\xe2\x80\xa6\" (%zu characters)", (int)cut, w, attn_utf8_length(w, len));
+  }
+  if (strstr(rd->unknown, quoted)) return;
   rd->n_distinct++;
   if (used + strlen(quoted) + 3 < sizeof rd->unknown)
     snprintf(rd->unknown + used, sizeof rd->unknown - used, "%s%s", used ? ", " : "", quoted);
+  else
+    rd->n_unlisted++;
 }
 
 /* Tokenises one sentence and keeps the known words up to max_words (the twin's rule); the
@@ -409,8 +419,8 @@ static int warn_reading(const attn_reader *r, const reading *rd, attn_trace *t) 
     rc |= attn_trace_warn(t, "the story has %d sentences; the model remembers the last %d, so sentences 1 to %d are "
                           "left out", rd->total, rd->n, dropped);
   if (rd->n_unknown)
-    rc |= attn_trace_warn(t, "%d word%s not in the model's vocabulary, left out: %s", rd->n_distinct,
-                          rd->n_distinct == 1 ? " is" : "s are", rd->unknown);
+    rc |= attn_trace_warn(t, "%d word%s not in the model's vocabulary, left out: %s%s", rd->n_distinct,
+                          rd->n_distinct == 1 ? " is" : "s are", rd->unknown, rd->n_unlisted ? " and more" : "");
   for (int i = 0; i < rd->n; i++)
     if (rd->s[i].cut)
       rc |= attn_trace_warn(t, "sentence %d is longer than the model reads (%d known words): the rest is left out",

@@ -152,6 +152,21 @@ static void test_models_control_chars(void) {
   g_rmdir(models), g_rmdir(top), g_rmdir(data);
 }
 
+/* A sentence file whose first line is not UTF-8 said "no sentences to time". */
+static void test_bench_bad_input(void) {
+  g_autofree char *dir = g_dir_make_tmp("attn-cli-XXXXXX", NULL), *in = g_build_filename(dir, "in.txt", NULL);
+  g_autofree char *rnn = g_build_filename(g_getenv("ATTN_FIXTURES"), "rnn-tiny", NULL);
+  g_assert_true(g_file_set_contents(in, "caf\xe9 au lait\nA man rides a bike.\n", -1, NULL));
+  const char *translate[] = {"bench", "translate", "-m", rnn, "--input", in, "--no-twin", NULL};
+  const char *live[] = {"bench", "live", "-m", rnn, "--input", in, "--no-twin", NULL};
+  cli_expect_one_line_error(translate, NULL, "in.txt: line 1: ");
+  cli_expect_one_line_error(live, NULL, "in.txt: line 1: ");
+  g_assert_true(g_file_set_contents(in, "A man rides a bike.\nA dog\0runs.\n", 33, NULL));
+  cli_expect_one_line_error(translate, NULL, "in.txt: line 2 holds a NUL byte");
+  g_unlink(in);
+  g_rmdir(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/cli/render/formats", test_render_formats);
@@ -161,5 +176,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/models", test_models);
   g_test_add_func("/cli/models/control-chars", test_models_control_chars);
   g_test_add_func("/cli/stdout-write-errors", test_stdout_write_errors);
+  g_test_add_func("/cli/bench/bad-input", test_bench_bad_input);
   return g_test_run();
 }

@@ -167,6 +167,32 @@ static void test_errors(void) {
   g_rmdir(dir);
 }
 
+/* Text that used to be read wrongly: a NUL byte cut the story short without a word, a
+ * 20,000-character line was reported as "0 words are not in the vocabulary, left out:",
+ * and a full disk took the answer without an error. */
+static void test_bad_text(void) {
+  g_autofree char *dir = g_dir_make_tmp("attn-cli-read-XXXXXX", NULL), *model = golden_fixture_path("memn2n-tiny", NULL);
+  g_autofree char *nul = g_build_filename(dir, "nul.txt", NULL), *longer = g_build_filename(dir, "long.txt", NULL);
+  g_autofree char *good = g_build_filename(dir, "good.txt", NULL);
+  g_assert_true(g_file_set_contents(nul, "Mary went to the kitchen.\0John went to the garden.\n", 52, NULL));
+  g_autofree char *word = g_strnfill(20000, 'z'), *line = g_strdup_printf("Mary %s went to the kitchen.\n", word);
+  g_assert_true(g_file_set_contents(longer, line, -1, NULL));
+  g_assert_true(g_file_set_contents(good, "Mary went to the kitchen.\n", -1, NULL));
+  cli_expect_one_line_error((const char *[]){"read", "-m", model, "--story", nul, "--question", "Where is John?", NULL},
+                            "", "nul.txt: byte 26 is a NUL byte: this is not text");
+  run_result r = cli_run((const char *[]){"read", "-m", model, "--story", longer, "--question", "Where is Mary?", NULL}, "");
+  g_test_message("stderr: %s", r.err);
+  g_assert_cmpint(r.status, ==, 0);
+  g_autofree char *expect = g_strdup_printf("1 word is not in the model's vocabulary, left out: \"%.32s\xe2\x80\xa6\" "
+                                            "(20000 characters)\n", word);
+  g_assert_nonnull(strstr(r.err, expect));
+  run_clear(&r);
+  cli_expect_write_error((const char *[]){"read", "-m", model, "--story", good, "--question", "Where is Mary?", NULL}, "");
+  cli_expect_write_error((const char *[]){"read", "-m", model, "--story", good, "--question", "Where?", "--json", NULL}, "");
+  g_unlink(nul), g_unlink(longer), g_unlink(good);
+  g_rmdir(dir);
+}
+
 /* The shipped model answers generated task-1 stories (bAbI's own vocabulary and style). */
 static void test_shipped(void) {
   g_autofree char *model = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", "memn2n-babi", NULL);
@@ -196,6 +222,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/read/json", test_json);
   g_test_add_func("/cli/read/pictures-stdin", test_pictures_and_stdin);
   g_test_add_func("/cli/read/errors", test_errors);
+  g_test_add_func("/cli/read/bad-text", test_bad_text);
   g_test_add_func("/cli/read/shipped", test_shipped);
   return g_test_run();
 }

@@ -661,12 +661,31 @@ static void test_dir_bad_config(void) {
   expect_dir_error("{}", -1, 0, ATTN_E_IO, "model.safetensors: No such file");
   expect_dir_error("{\"attnlens\": {\"display_name\": 7}}", -1, 1, ATTN_E_FORMAT,
                    "'attnlens.display_name' is 7, expected a string");
+  expect_dir_error("{\"a\": 1}\0{\"b\": 2}", 17, 1, ATTN_E_VALUE, "config.json: byte 9 is a NUL byte");
   char *big = g_malloc(ATTN_CONFIG_MAX_BYTES + 2);
   memset(big, ' ', ATTN_CONFIG_MAX_BYTES + 1);
   big[0] = '{';
   big[ATTN_CONFIG_MAX_BYTES] = '}';
   expect_dir_error(big, ATTN_CONFIG_MAX_BYTES + 1, 1, ATTN_E_IO, "more than the limit");
   g_free(big);
+}
+
+/* A number past double's range parses as infinity, which cJSON prints as "null": the
+ * message said the key "is null". */
+static void test_dir_config_huge_number(void) {
+  char *dir = scratch_dir("{\"layer_norm_eps\": 1e400, \"n\": -1e999}", -1, 1);
+  attn_error err = {0};
+  attn_model_dir *d = attn_model_dir_open(dir, &err);
+  g_assert_nonnull(d);
+  float f = 0;
+  int n = 0;
+  g_assert_cmpint(attn_config_float(attn_model_dir_config(d), "layer_norm_eps", 1e-5f, 0.0f, 1.0f, &f, &err), ==,
+                  ATTN_E_VALUE);
+  assert_contains(err.message, "'layer_norm_eps' is a number too large to represent, expected a number in [0, 1]");
+  g_assert_cmpint(attn_config_int(attn_model_dir_config(d), "n", 1, 1, 8, &n, &err), !=, ATTN_OK);
+  assert_contains(err.message, "'n' is a number too large to represent");
+  attn_model_dir_close(d);
+  remove_scratch(dir);
 }
 
 static void test_dir_display_name_fallback(void) {
@@ -811,6 +830,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/model_dir/file", test_dir_file);
   g_test_add_func("/engine/model_dir/bad_config", test_dir_bad_config);
   g_test_add_func("/engine/model_dir/display_name_fallback", test_dir_display_name_fallback);
+  g_test_add_func("/engine/model_dir/config-huge-number", test_dir_config_huge_number);
   g_test_add_func("/engine/safetensors/file-shrinks-while-open", test_file_shrinks_while_open);
   g_test_add_func("/engine/inspect/dir", test_inspect_dir);
   g_test_add_func("/engine/inspect/file", test_inspect_file);
