@@ -1,4 +1,4 @@
-/* attnlens entry point: dispatches headless subcommands (the GUI arrives with its issue). */
+/* attnlens entry point: the window without arguments, else a headless subcommand (translate, read, ...). */
 #include <stdio.h>
 #include <string.h>
 

@@ -12,7 +12,7 @@ static LensWindow *window;
 
 static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data) { return gui_wait_for(cond, data, 10); }
 
-static gboolean page_idle(gpointer page) { return !lens_translate_page_is_busy(page); }
+static gboolean page_idle(gpointer page) { return !lens_page_is_busy(LENS_PAGE(page)); }
 
 static LensTranslatePage *page(void) { return lens_window_get_translate_page(window); }
 
@@ -108,7 +108,7 @@ static void test_pixels(void) {
 
 static gboolean model_is(gpointer name) {
   const attn_trace *t = lens_translate_page_get_trace(page());
-  return !lens_translate_page_is_busy(page()) && t && g_strcmp0(t->model, name) == 0;
+  return !lens_page_is_busy(LENS_PAGE(page())) && t && g_strcmp0(t->model, name) == 0;
 }
 
 static void copy_dir(const char *from, const char *to) {

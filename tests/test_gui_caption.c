@@ -19,8 +19,8 @@ static LensCaptionPage *page;
 
 static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data) { return gui_wait_for(cond, data, 20); }
 
-static gboolean page_idle(gpointer p) { return !lens_caption_page_is_busy(p); }
-static gboolean has_trace(gpointer p) { return !lens_caption_page_is_busy(p) && lens_caption_page_get_trace(p); }
+static gboolean page_idle(gpointer p) { return !lens_page_is_busy(LENS_PAGE(p)); }
+static gboolean has_trace(gpointer p) { return !lens_page_is_busy(LENS_PAGE(p)) && lens_caption_page_get_trace(p); }
 
 static void settle(void) {
   g_assert_true(wait_for(page_idle, page));
@@ -104,7 +104,7 @@ static gboolean use_shipped_model(void) {
 
 static gboolean model_is(gpointer name) {
   const attn_trace *t = lens_caption_page_get_trace(page);
-  return !lens_caption_page_is_busy(page) && t && g_strcmp0(t->model, name) == 0;
+  return !lens_page_is_busy(LENS_PAGE(page)) && t && g_strcmp0(t->model, name) == 0;
 }
 
 static void test_example(void) {
@@ -266,7 +266,7 @@ static void test_export(void) {
 
 static gboolean image_is_64(gpointer p) {
   const attn_trace *t = lens_caption_page_get_trace(p);
-  return !lens_caption_page_is_busy(p) && t && t->image_width == 64;
+  return !lens_page_is_busy(LENS_PAGE(p)) && t && t->image_width == 64;
 }
 
 static void test_paste(void) {
@@ -279,7 +279,7 @@ static void test_paste(void) {
   g_assert_true(wait_for(image_is_64, page));
 }
 
-static gboolean has_message(gpointer p) { return !lens_caption_page_is_busy(p) && lens_page_get_message(LENS_PAGE(p)); }
+static gboolean has_message(gpointer p) { return !lens_page_is_busy(LENS_PAGE(p)) && lens_page_get_message(LENS_PAGE(p)); }
 
 static void test_bad_files(void) {
   lens_caption_page_show_example(page, 0);

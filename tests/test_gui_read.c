@@ -19,7 +19,7 @@ static const char STORY[] = "Mary went to the kitchen.\nJohn moved to the garden
 
 static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data) { return gui_wait_for(cond, data, 10); }
 
-static gboolean page_idle(gpointer p) { return !lens_read_page_is_busy(p); }
+static gboolean page_idle(gpointer p) { return !lens_page_is_busy(LENS_PAGE(p)); }
 static gboolean drawn(gpointer view) { return lens_trace_view_get_layout(view)->rows > 0; }
 
 /* Types a story into the editor and a question into the entry, one character at a time. */
@@ -63,7 +63,7 @@ static void screenshot(GtkWidget *w, const char *name) {
 
 static gboolean model_loaded(gpointer name) {
   const attn_trace *t = lens_read_page_get_trace(page);
-  return !lens_read_page_is_busy(page) && t && g_strcmp0(t->model, name) == 0;
+  return !lens_page_is_busy(LENS_PAGE(page)) && t && g_strcmp0(t->model, name) == 0;
 }
 
 static void use_model(const char *name) {

@@ -108,7 +108,6 @@ struct _LensCaptionPage {
   GtkStringList *example_names;
   cJSON *examples;      /* scenes.json of the examples folder */
   char *examples_dir;
-  LensModelSlot captioner;
   attn_trace *trace;    /* as the model produced it */
   LensRenderOptions options;
   LensLayout *layout;   /* where the last drawing put things (large: allocated) */
@@ -122,31 +121,17 @@ struct _LensCaptionPage {
   int selected, dragging;
   double drag_dx, drag_dy, drag_x0, drag_y0;
   int pinned_word;      /* the clicked word, -1 for none; hovering shows another for a while */
-  LensRunner runner;
   guint64 load_generation;
   guint n_results;
-  LensPageSpinner spinner;
   double last_ms;
-  int loading, updating; /* loading: image files being read */
+  int updating;
   gboolean beam_chosen;  /* the user set the beam: a model's own (config num_beams) no longer replaces it */
 };
 
 G_DEFINE_FINAL_TYPE(LensCaptionPage, lens_caption_page, LENS_TYPE_PAGE)
 
-static void start_captioning(gpointer page);
-static void schedule_captioning(LensCaptionPage *self, guint delay_ms) { lens_runner_schedule(&self->runner, delay_ms); }
-
-/* ---- messages and the spinner ---- */
-
-static void show_message(LensCaptionPage *self, const char *text, GtkMessageType type) {
-  lens_page_set_message(LENS_PAGE(self), text, type);
-}
-
-static void busy_changed(gpointer page) {
-  LensCaptionPage *self = page;
-  lens_page_spinner_set_busy(&self->spinner,
-                             self->loading > 0 || self->captioner.loading > 0 || self->runner.running > 0);
-}
+static void start_captioning(LensPage *page);
+static void schedule_captioning(LensCaptionPage *self, guint delay_ms) { lens_page_schedule(LENS_PAGE(self), delay_ms); }
 
 /* ---- the image ---- */
 
@@ -299,22 +284,22 @@ static attn_trace *caption_in_thread(gpointer captioner, gpointer input, attn_er
   return attn_caption(captioner, in->rgb, in->width, in->height, &in->opts, err);
 }
 
-static void captioning_done(gpointer page, attn_trace *t, const GError *error, gpointer input, double model_ms) {
-  LensCaptionPage *self = page;
+static void captioning_done(LensPage *page, attn_trace *t, const GError *error, gpointer input, double model_ms) {
+  LensCaptionPage *self = LENS_CAPTION_PAGE(page);
   const caption_input *in = input;
   self->last_ms = model_ms;
   self->n_results++;
   set_trace(self, t);
-  if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
+  if (!t) lens_page_set_message(LENS_PAGE(self), error->message, GTK_MESSAGE_ERROR);
   else lens_page_show_warnings(LENS_PAGE(self), self->trace);
-  lens_runner_show_timing(&self->runner, self->status, t ? (in->opts.beam > 1 ? "beam search" : "greedy") : NULL,
+  lens_page_show_timing(page, self->status, t ? (in->opts.beam > 1 ? "beam search" : "greedy") : NULL,
                           model_ms);
 }
 
-static void start_captioning(gpointer page) {
-  LensCaptionPage *self = page;
-  lens_runner_supersede(&self->runner);
-  if (!self->captioner.model) return; /* the model's load finishes and calls us again */
+static void start_captioning(LensPage *page) {
+  LensCaptionPage *self = LENS_CAPTION_PAGE(page);
+  lens_page_supersede(page);
+  if (!lens_page_get_model(page)) return; /* the model's load finishes and calls us again */
   if (!self->rgb) {
     set_trace(self, NULL);
     return;
@@ -324,7 +309,7 @@ static void start_captioning(gpointer page) {
   in->width = self->width, in->height = self->height;
   attn_caption_opts_init(&in->opts);
   in->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
-  lens_runner_submit(&self->runner, self->captioner.model, in);
+  lens_page_submit(page, in);
 }
 
 /* ---- opening images ---- */
@@ -341,16 +326,15 @@ static void image_loaded(GObject *source, GAsyncResult *result, gpointer data) {
   guint64 generation = GPOINTER_TO_SIZE(data);
   g_autoptr(GError) error = NULL;
   g_autoptr(GdkPixbuf) pb = g_task_propagate_pointer(G_TASK(result), &error);
-  self->loading--;
-  busy_changed(self);
+  lens_page_hold_busy(LENS_PAGE(self), -1);
   if (generation != self->load_generation) return; /* another image was chosen meanwhile */
   if (!pb) {
     g_autofree char *msg = g_strdup_printf("%s%s", error->message,
                                            self->argb ? "\nThe image shown is still the previous one." : "");
-    show_message(self, msg, GTK_MESSAGE_ERROR);
+    lens_page_set_message(LENS_PAGE(self), msg, GTK_MESSAGE_ERROR);
     return;
   }
-  show_message(self, NULL, GTK_MESSAGE_INFO);
+  lens_page_set_message(LENS_PAGE(self), NULL, GTK_MESSAGE_INFO);
   lens_caption_page_set_compose(self, FALSE);
   set_pixbuf(self, pb);
 }
@@ -358,8 +342,7 @@ static void image_loaded(GObject *source, GAsyncResult *result, gpointer data) {
 void lens_caption_page_open_file(LensCaptionPage *self, const char *path) {
   g_return_if_fail(LENS_IS_CAPTION_PAGE(self));
   self->load_generation++;
-  self->loading++;
-  busy_changed(self);
+  lens_page_hold_busy(LENS_PAGE(self), +1);
   lens_page_run_in_thread(self, NULL, image_loaded, GSIZE_TO_POINTER(self->load_generation), g_strdup(path), g_free,
                           load_image_in_thread);
 }
@@ -370,11 +353,11 @@ static void show_texture(LensCaptionPage *self, GdkTexture *tex) {
   G_GNUC_END_IGNORE_DEPRECATIONS
   g_autoptr(GdkPixbuf) pb = full ? lens_image_prepare(full, LOAD_SIDE) : NULL;
   if (!pb) {
-    show_message(self, "The pasted or dropped image could not be read.", GTK_MESSAGE_ERROR);
+    lens_page_set_message(LENS_PAGE(self), "The pasted or dropped image could not be read.", GTK_MESSAGE_ERROR);
     return;
   }
   self->load_generation++;
-  show_message(self, NULL, GTK_MESSAGE_INFO);
+  lens_page_set_message(LENS_PAGE(self), NULL, GTK_MESSAGE_INFO);
   lens_caption_page_set_compose(self, FALSE);
   set_pixbuf(self, pb);
 }
@@ -386,7 +369,7 @@ static void pasted_files(GObject *clipboard, GAsyncResult *result, gpointer data
   g_autofree char *path = files ? g_file_get_path(files->data) : NULL;
   g_slist_free(files);
   if (path) lens_caption_page_open_file(self, path);
-  else show_message(self, "The clipboard holds no image to paste.", GTK_MESSAGE_WARNING);
+  else lens_page_set_message(LENS_PAGE(self), "The clipboard holds no image to paste.", GTK_MESSAGE_WARNING);
   g_object_unref(self);
 }
 
@@ -695,7 +678,7 @@ static void draw_text(GtkWidget *w, cairo_t *cr, double x, double y, const char 
 /* No caption yet: the image alone, fitted, with a note under it (Compose works without a model). */
 static void draw_image_only(LensCaptionPage *self, cairo_t *cr, int width, int height, gboolean dark) {
   memset(self->layout, 0, sizeof *self->layout);
-  const char *note = !self->captioner.path ? "No caption model: train caption-scenes (training/README.md) or open a model folder (Ctrl+O)."
+  const char *note = !lens_page_get_model_path(LENS_PAGE(self)) ? "No caption model: train caption-scenes (training/README.md) or open a model folder (Ctrl+O)."
                      : !self->argb ? "Open, drop or paste an image, pick an example scene, or compose one."
                                    : "Captioning…";
   if (self->argb) {
@@ -764,30 +747,21 @@ static void on_canvas_motion(GtkEventControllerMotion *m, double x, double y, gp
 
 /* ---- models ---- */
 
-static void model_ready(gpointer page, gboolean loaded, const GError *error) {
-  LensCaptionPage *self = page;
-  busy_changed(self);
+static void model_ready(LensPage *page, gboolean loaded, const GError *error) {
+  LensCaptionPage *self = LENS_CAPTION_PAGE(page);
   if (error) {
-    g_autofree char *msg = g_strdup_printf("The model could not be loaded: %s", error->message);
-    show_message(self, msg, GTK_MESSAGE_ERROR);
     set_trace(self, NULL);
   } else if (loaded) {
     if (!self->beam_chosen) { /* the decoding the model card measured, until the user picks one */
       self->updating++;
-      gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin),
-                                attn_captioner_default_beam(lens_model_ref_get(self->captioner.model)));
+      gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin), attn_captioner_default_beam(lens_page_get_model(page)));
       self->updating--;
     }
-    start_captioning(self);
+    start_captioning(page);
   }
 }
 
-static void caption_model_selected(LensPage *page, const LensModelEntry *e) {
-  LensCaptionPage *self = LENS_CAPTION_PAGE(page);
-  if (lens_model_slot_choose(&self->captioner, e->path)) busy_changed(self);
-}
-
-const char *lens_caption_page_get_model_path(LensCaptionPage *self) { return self->captioner.path; }
+const char *lens_caption_page_get_model_path(LensCaptionPage *self) { return lens_page_get_model_path(LENS_PAGE(self)); }
 
 
 /* ---- export ---- */
@@ -823,14 +797,13 @@ static void build_input_bar(LensCaptionPage *self) {
   self->compose_toggle = gtk_toggle_button_new_with_mnemonic("_Compose");
   gtk_widget_set_tooltip_text(self->compose_toggle, "Build a scene from shapes: add, colour, resize, drag and delete them");
   self->beam_spin = gtk_spin_button_new_with_range(1, 8, 1);
-  lens_page_spinner_init(&self->spinner);
   self->status = gtk_label_new("");
   gtk_widget_add_css_class(self->status, "dim-label");
   GtkWidget *items[] = {lens_page_get_model_row(LENS_PAGE(self)),
                         button("_Open Image…", "Open an image file (PNG, JPEG, …); or drop one here, or paste (Ctrl+V)",
                                G_CALLBACK(on_open_clicked), self),
                         button("_Paste", "Paste an image from the clipboard (Ctrl+V)", G_CALLBACK(on_paste_clicked), self),
-                        self->example_dropdown, self->compose_toggle, lens_page_labelled("Beam", self->beam_spin), self->spinner.widget,
+                        self->example_dropdown, self->compose_toggle, lens_page_labelled("Beam", self->beam_spin), lens_page_get_spinner(LENS_PAGE(self)),
                         self->status};
   add_all(bar, items, G_N_ELEMENTS(items));
   gtk_box_append(GTK_BOX(self), bar);
@@ -942,9 +915,6 @@ static void connect_controls(LensCaptionPage *self) {
 }
 
 static void lens_caption_page_init(LensCaptionPage *self) {
-  lens_model_slot_init(&self->captioner, self, load_captioner, free_captioner, model_ready);
-  lens_runner_init(&self->runner, self, start_captioning, busy_changed, caption_in_thread, caption_input_free,
-                   captioning_done);
   self->shapes = g_array_new(FALSE, FALSE, sizeof(ComposeShape));
   self->selected = -1, self->pinned_word = -1;
   self->layout = g_new0(LensLayout, 1);
@@ -957,16 +927,8 @@ static void lens_caption_page_init(LensCaptionPage *self) {
   apply_options(self);
 }
 
-static void lens_caption_page_dispose(GObject *object) {
-  LensCaptionPage *self = LENS_CAPTION_PAGE(object);
-  lens_runner_dispose(&self->runner);
-  lens_page_spinner_clear(&self->spinner);
-  G_OBJECT_CLASS(lens_caption_page_parent_class)->dispose(object);
-}
-
 static void lens_caption_page_finalize(GObject *object) {
   LensCaptionPage *self = LENS_CAPTION_PAGE(object);
-  lens_model_slot_clear(&self->captioner);
   attn_trace_free(self->trace);
   cJSON_Delete(self->examples);
   g_array_unref(self->shapes);
@@ -979,12 +941,17 @@ static void lens_caption_page_class_init(LensCaptionPageClass *klass) {
   static const char *const defaults[] = {DEFAULT_CAPTION_MODEL, NULL};
   LensPageClass *page_class = LENS_PAGE_CLASS(klass);
   page_class->export_job = caption_export_job;
-  page_class->model_selected = caption_model_selected;
+  page_class->load_model = load_captioner;
+  page_class->free_model = free_captioner;
+  page_class->start = start_captioning;
+  page_class->work = caption_in_thread;
+  page_class->input_free = caption_input_free;
+  page_class->show_result = captioning_done;
+  page_class->model_ready = model_ready;
   page_class->task = "caption";
   page_class->default_models = defaults;
   page_class->no_model_message = "No caption model was found: caption-scenes is trained with training/train_caption.py "
                                  "(see training/README.md), or open a model folder (Ctrl+O). Compose still draws scenes.";
-  G_OBJECT_CLASS(klass)->dispose = lens_caption_page_dispose;
   G_OBJECT_CLASS(klass)->finalize = lens_caption_page_finalize;
 }
 
@@ -994,9 +961,6 @@ GtkWidget *lens_caption_page_new(void) { return g_object_new(LENS_TYPE_CAPTION_P
 
 const attn_trace *lens_caption_page_get_trace(LensCaptionPage *self) { return self->trace; }
 guint lens_caption_page_get_n_results(LensCaptionPage *self) { return self->n_results; }
-gboolean lens_caption_page_is_busy(LensCaptionPage *self) {
-  return self->loading > 0 || self->captioner.loading > 0 || lens_runner_busy(&self->runner);
-}
 double lens_caption_page_get_last_ms(LensCaptionPage *self) { return self->last_ms; }
 GtkWidget *lens_caption_page_get_canvas(LensCaptionPage *self) { return self->canvas; }
 const LensLayout *lens_caption_page_get_layout(LensCaptionPage *self) { return self->layout; }

@@ -64,7 +64,6 @@ void lens_caption_page_drag_end(LensCaptionPage *self);
 const attn_trace *lens_caption_page_get_trace(LensCaptionPage *self);
 /* Number of traces the page has shown since it was made (each new caption adds one). */
 guint lens_caption_page_get_n_results(LensCaptionPage *self);
-gboolean lens_caption_page_is_busy(LensCaptionPage *self);
 double lens_caption_page_get_last_ms(LensCaptionPage *self);
 /* The word whose overlay is shown (-1: all words), as a hover or click on the word row does. */
 void lens_caption_page_select_word(LensCaptionPage *self, int word);

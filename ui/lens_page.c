@@ -9,6 +9,10 @@ typedef struct {
   GtkStringList *names;  /* the chooser's model */
   GtkWidget *model_row, *chooser, *card_label;
   int updating;
+  LensModelSlot slot;   /* the chosen model, loaded on a worker */
+  LensRunner runner;    /* the live loop */
+  LensPageSpinner spinner;
+  int held;             /* lens_page_hold_busy */
 } LensPagePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE(LensPage, lens_page, GTK_TYPE_BOX)
@@ -85,8 +89,14 @@ const LensModelEntry *lens_page_get_selected_model(LensPage *self) {
   return lens_page_get_model_entry(self, gtk_drop_down_get_selected(GTK_DROP_DOWN(private_of(self)->chooser)));
 }
 
+static void busy_changed(gpointer page) {
+  LensPagePrivate *priv = private_of(page);
+  lens_page_spinner_set_busy(&priv->spinner, priv->held > 0 || priv->slot.loading > 0 || priv->runner.running > 0);
+}
+
 static void model_chosen(LensPage *self, const LensModelEntry *e) {
   LensPagePrivate *priv = private_of(self);
+  if (lens_model_slot_choose(&priv->slot, e->path)) busy_changed(self);
   gtk_label_set_text(GTK_LABEL(priv->card_label), e->card ? e->card : "This model has no MODEL.md.");
   gtk_widget_set_tooltip_text(priv->chooser, e->path);
   if (LENS_PAGE_GET_CLASS(self)->model_selected) LENS_PAGE_GET_CLASS(self)->model_selected(self, e);
@@ -198,6 +208,75 @@ static void build_model_row(LensPage *self) {
   gtk_box_append(GTK_BOX(priv->model_row), card_button_new(&priv->card_label));
 }
 
+/* ---- the model and the live loop ---- */
+
+gpointer lens_page_get_model(LensPage *self) {
+  LensPagePrivate *priv = private_of(self);
+  return priv->slot.model ? lens_model_ref_get(priv->slot.model) : NULL;
+}
+
+const char *lens_page_get_model_path(LensPage *self) { return private_of(self)->slot.path; }
+void lens_page_schedule(LensPage *self, guint delay_ms) { lens_runner_schedule(&private_of(self)->runner, delay_ms); }
+void lens_page_supersede(LensPage *self) { lens_runner_supersede(&private_of(self)->runner); }
+
+void lens_page_submit(LensPage *self, gpointer input) {
+  LensPagePrivate *priv = private_of(self);
+  g_return_if_fail(priv->slot.model != NULL);
+  lens_runner_submit(&priv->runner, priv->slot.model, input);
+}
+
+gboolean lens_page_is_busy(LensPage *self) {
+  g_return_val_if_fail(LENS_IS_PAGE(self), FALSE);
+  LensPagePrivate *priv = private_of(self);
+  return priv->held > 0 || priv->slot.loading > 0 || lens_runner_busy(&priv->runner);
+}
+
+void lens_page_hold_busy(LensPage *self, int delta) {
+  private_of(self)->held += delta;
+  busy_changed(self);
+}
+
+GtkWidget *lens_page_get_spinner(LensPage *self) { return private_of(self)->spinner.widget; }
+
+void lens_page_show_timing(LensPage *self, GtkWidget *status, const char *what, double model_ms) {
+  lens_runner_show_timing(&private_of(self)->runner, status, what, model_ms);
+}
+
+static void start_trampoline(gpointer page) {
+  if (LENS_PAGE_GET_CLASS(page)->start) LENS_PAGE_GET_CLASS(page)->start(page);
+}
+
+static void done_trampoline(gpointer page, attn_trace *t, const GError *error, gpointer input, double model_ms) {
+  if (LENS_PAGE_GET_CLASS(page)->show_result) LENS_PAGE_GET_CLASS(page)->show_result(page, t, error, input, model_ms);
+  else attn_trace_free(t);
+}
+
+static void ready_trampoline(gpointer page, gboolean loaded, const GError *error) {
+  busy_changed(page);
+  if (error) {
+    g_autofree char *msg = g_strdup_printf("The model could not be loaded: %s", error->message);
+    lens_page_set_message(page, msg, GTK_MESSAGE_ERROR);
+  }
+  if (LENS_PAGE_GET_CLASS(page)->model_ready) LENS_PAGE_GET_CLASS(page)->model_ready(page, loaded, error);
+}
+
+/* The subclass's class is complete only now (instance init runs with the base's class). */
+static void lens_page_constructed(GObject *object) {
+  LensPage *self = LENS_PAGE(object);
+  LensPagePrivate *priv = private_of(self);
+  LensPageClass *klass = LENS_PAGE_GET_CLASS(self);
+  G_OBJECT_CLASS(lens_page_parent_class)->constructed(object);
+  lens_model_slot_init(&priv->slot, self, klass->load_model, klass->free_model, ready_trampoline);
+  lens_runner_init(&priv->runner, self, start_trampoline, busy_changed, klass->work, klass->input_free, done_trampoline);
+}
+
+static void lens_page_dispose(GObject *object) {
+  LensPagePrivate *priv = private_of(LENS_PAGE(object));
+  lens_runner_dispose(&priv->runner); /* a job still running ends without touching the widgets */
+  lens_page_spinner_clear(&priv->spinner);
+  G_OBJECT_CLASS(lens_page_parent_class)->dispose(object);
+}
+
 /* ---- focus ---- */
 
 void lens_page_set_focus_widget(LensPage *self, GtkWidget *widget) {
@@ -253,11 +332,14 @@ static void lens_page_finalize(GObject *object) {
   g_free(priv->message);
   g_ptr_array_unref(priv->zoom_views);
   g_ptr_array_unref(priv->models);
+  lens_model_slot_clear(&priv->slot);
   G_OBJECT_CLASS(lens_page_parent_class)->finalize(object);
 }
 
 static void lens_page_class_init(LensPageClass *klass) {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  G_OBJECT_CLASS(klass)->constructed = lens_page_constructed;
+  G_OBJECT_CLASS(klass)->dispose = lens_page_dispose;
   G_OBJECT_CLASS(klass)->finalize = lens_page_finalize;
   const char *names[] = {"page.zoom-in", "page.zoom-out", "page.zoom-fit"};
   for (int i = 0; i < 3; i++) gtk_widget_class_install_action(widget_class, names[i], NULL, zoom_action);
@@ -276,6 +358,7 @@ static void lens_page_init(LensPage *self) {
   priv->zoom_views = g_ptr_array_new();
   priv->models = g_ptr_array_new_with_free_func((GDestroyNotify)lens_model_entry_free);
   build_model_row(self);
+  lens_page_spinner_init(&priv->spinner);
   lens_page_init_box(GTK_BOX(self));
   priv->info_bar = info_bar_new(&priv->info_label);
 }

@@ -20,8 +20,20 @@ struct _LensPageClass {
   const char *task;                   /* the models it offers: config attnlens.task */
   const char *const *default_models;  /* NULL-terminated folder names tried first */
   const char *no_model_message;       /* shown when the page has no model at all */
-  /* The user (or the window) chose e: load it. */
+  /* The user (or the window) chose e; the base loads it already (optional). */
   void (*model_selected)(LensPage *self, const LensModelEntry *e);
+  /* The live loop. load/free_model: a model folder on a worker thread. start: the edit timer
+   * fired: submit a job (lens_page_submit) or show why not. work: on a worker, the trace for
+   * input (input_free frees it). show_result: on the main thread, the newest job's trace (now
+   * the page's; NULL with error). model_ready: after a load the page chose finishes (the base
+   * has shown a load error already). */
+  LensModelLoader load_model;
+  GDestroyNotify free_model;
+  void (*start)(LensPage *self);
+  LensRunnerWork work;
+  GDestroyNotify input_free;
+  void (*show_result)(LensPage *self, attn_trace *t, const GError *error, gpointer input, double model_ms);
+  void (*model_ready)(LensPage *self, gboolean loaded, const GError *error);
   /* What the page shows, snapshotted for export; NULL with error when there is nothing yet. */
   LensExportJob *(*export_job)(LensPage *self, GError **error);
   gpointer padding[8];
@@ -53,6 +65,25 @@ const LensModelEntry *lens_page_get_selected_model(LensPage *self);
 /* Chooses the first installed of default_models, else the first offered; FALSE (and the card
  * says so) when there is none. */
 gboolean lens_page_select_default(LensPage *self);
+
+/* The loaded model (the raw translator, reader or captioner), or NULL while it loads or after
+ * it failed; and the folder chosen last. */
+gpointer lens_page_get_model(LensPage *self);
+const char *lens_page_get_model_path(LensPage *self);
+/* An edit: start runs after delay_ms without another. */
+void lens_page_schedule(LensPage *self, guint delay_ms);
+/* What runs is stale now (its result will be dropped). */
+void lens_page_supersede(LensPage *self);
+/* Supersedes, then runs work(model, input) on a worker; takes input. Needs a loaded model. */
+void lens_page_submit(LensPage *self, gpointer input);
+/* A model load, a job or an edit waiting for its timer, or other work the page holds. */
+gboolean lens_page_is_busy(LensPage *self);
+/* Other work that shows the spinner (an image being read): +1 when it starts, -1 when done. */
+void lens_page_hold_busy(LensPage *self, int delta);
+/* The spinner (appears when work lasts); the subclass places it. */
+GtkWidget *lens_page_get_spinner(LensPage *self);
+/* The readout beside a result (see lens_runner_show_timing). */
+void lens_page_show_timing(LensPage *self, GtkWidget *status, const char *what, double model_ms);
 
 /* The widget that takes the keyboard when the page is shown (its text field, its image). */
 void lens_page_set_focus_widget(LensPage *self, GtkWidget *widget);

@@ -40,28 +40,16 @@ struct _LensReadPage {
   GtkTextBuffer *story_buffer;
   GtkTextTag *unknown_tag;
   LensTraceView *view;
-  LensModelSlot reader;
   char *answer_text, *unknown_words;
   attn_trace *trace; /* as the model produced it */
-  LensRunner runner;
-  LensPageSpinner spinner;
   int updating;
 };
 
 G_DEFINE_FINAL_TYPE(LensReadPage, lens_read_page, LENS_TYPE_PAGE)
 
-static void start_reading(gpointer page);
+static void start_reading(LensPage *page);
 
 /* ---- messages and the spinner ---- */
-
-static void show_message(LensReadPage *self, const char *text, GtkMessageType type) {
-  lens_page_set_message(LENS_PAGE(self), text, type);
-}
-
-static void busy_changed(gpointer page) {
-  LensReadPage *self = page;
-  lens_page_spinner_set_busy(&self->spinner, self->reader.loading > 0 || self->runner.running > 0);
-}
 
 /* ---- unknown words, marked in the editor and the question ---- */
 
@@ -103,13 +91,14 @@ static void mark_unknown(LensReadPage *self) {
   gtk_text_buffer_remove_tag(self->story_buffer, self->unknown_tag, &a, &b);
   g_free(self->unknown_words);
   self->unknown_words = g_strdup("");
-  if (!self->reader.model) return;
+  const attn_reader *reader = lens_page_get_model(LENS_PAGE(self));
+  if (!reader) return;
   g_autofree char *story = lens_read_page_get_story(self);
   const char *question = gtk_editable_get_text(GTK_EDITABLE(self->question_entry));
   g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   GString *list = g_string_new(NULL);
-  collect_unknown((attn_reader *)lens_model_ref_get(self->reader.model), story, seen, list);
-  collect_unknown((attn_reader *)lens_model_ref_get(self->reader.model), question, seen, list);
+  collect_unknown(reader, story, seen, list);
+  collect_unknown(reader, question, seen, list);
   g_free(self->unknown_words);
   self->unknown_words = g_string_free(list, FALSE);
   GArray *ranges = g_array_new(FALSE, FALSE, sizeof(int));
@@ -196,22 +185,22 @@ static attn_trace *read_in_thread(gpointer reader, gpointer input, attn_error *e
   return attn_read(reader, in->story, in->question, err);
 }
 
-static void reading_done(gpointer page, attn_trace *t, const GError *error, gpointer input, double model_ms) {
-  LensReadPage *self = page;
+static void reading_done(LensPage *page, attn_trace *t, const GError *error, gpointer input, double model_ms) {
+  LensReadPage *self = LENS_READ_PAGE(page);
   set_trace(self, t, t ? NULL : "Nothing to show: see the message above.");
-  if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
+  if (!t) lens_page_set_message(LENS_PAGE(self), error->message, GTK_MESSAGE_ERROR);
   else lens_page_show_warnings(LENS_PAGE(self), self->trace);
-  lens_runner_show_timing(&self->runner, self->status, t ? "" : NULL, model_ms);
+  lens_page_show_timing(page, self->status, t ? "" : NULL, model_ms);
 }
 
-static void start_reading(gpointer page) {
-  LensReadPage *self = page;
+static void start_reading(LensPage *page) {
+  LensReadPage *self = LENS_READ_PAGE(page);
   g_autofree char *story = lens_read_page_get_story(self);
   const char *question = gtk_editable_get_text(GTK_EDITABLE(self->question_entry));
-  lens_runner_supersede(&self->runner);
-  if (!self->reader.model) return; /* the model's load finishes and calls us again */
+  lens_page_supersede(page);
+  if (!lens_page_get_model(page)) return; /* the model's load finishes and calls us again */
   if (lens_page_is_blank(story) || lens_page_is_blank(question)) {
-    show_message(self, NULL, GTK_MESSAGE_INFO);
+    lens_page_set_message(LENS_PAGE(self), NULL, GTK_MESSAGE_INFO);
     set_trace(self, NULL, lens_page_is_blank(story) ? "Write a story on the left, one sentence per line."
                                           : "Ask a question about the story.");
     gtk_label_set_text(GTK_LABEL(self->status), "");
@@ -220,31 +209,19 @@ static void start_reading(gpointer page) {
   read_input *in = g_new0(read_input, 1);
   in->story = g_steal_pointer(&story);
   in->question = g_strdup(question);
-  lens_runner_submit(&self->runner, self->reader.model, in);
+  lens_page_submit(page, in);
 }
 
 static void on_text_changed(gpointer object, gpointer data) {
   LensReadPage *self = data;
-  lens_runner_schedule(&self->runner, DEBOUNCE_MS);
+  lens_page_schedule(LENS_PAGE(self), DEBOUNCE_MS);
 }
 
 /* ---- loading a model ---- */
 
-static void model_ready(gpointer page, gboolean loaded, const GError *error) {
-  LensReadPage *self = page;
-  busy_changed(self);
-  if (error) {
-    g_autofree char *msg = g_strdup_printf("The model could not be loaded: %s", error->message);
-    show_message(self, msg, GTK_MESSAGE_ERROR);
-    set_trace(self, NULL, "No model loaded.");
-  } else if (loaded) {
-    start_reading(self);
-  }
-}
-
-static void read_model_selected(LensPage *page, const LensModelEntry *e) {
-  LensReadPage *self = LENS_READ_PAGE(page);
-  if (lens_model_slot_choose(&self->reader, e->path)) busy_changed(self);
+static void model_ready(LensPage *page, gboolean loaded, const GError *error) {
+  if (error) set_trace(LENS_READ_PAGE(page), NULL, "No model loaded.");
+  else if (loaded) start_reading(page);
 }
 
 /* ---- export ---- */
@@ -278,11 +255,10 @@ static void build_toolbar(LensReadPage *self) {
   gtk_check_button_set_active(GTK_CHECK_BUTTON(self->values_check), TRUE);
   const char *maps[] = {"viridis", "magma", "cividis", "greys", NULL};
   self->cmap_dropdown = gtk_drop_down_new_from_strings(maps);
-  lens_page_spinner_init(&self->spinner);
   self->status = gtk_label_new("");
   gtk_widget_add_css_class(self->status, "dim-label");
   GtkWidget *items[] = {lens_page_get_model_row(LENS_PAGE(self)), lens_page_labelled("Example", self->example_dropdown),
-                        self->values_check, lens_page_labelled("Colours", self->cmap_dropdown), self->spinner.widget, self->status};
+                        self->values_check, lens_page_labelled("Colours", self->cmap_dropdown), lens_page_get_spinner(LENS_PAGE(self)), self->status};
   for (size_t i = 0; i < G_N_ELEMENTS(items); i++) gtk_box_append(GTK_BOX(bar), items[i]);
   GtkWidget *scroll = gtk_scrolled_window_new();
   gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
@@ -354,8 +330,6 @@ static void build_body(LensReadPage *self) {
 }
 
 static void lens_read_page_init(LensReadPage *self) {
-  lens_model_slot_init(&self->reader, self, load_reader, free_reader, model_ready);
-  lens_runner_init(&self->runner, self, start_reading, busy_changed, read_in_thread, read_input_free, reading_done);
   self->answer_text = g_strdup("");
   self->unknown_words = g_strdup("");
   build_toolbar(self);
@@ -367,16 +341,8 @@ static void lens_read_page_init(LensReadPage *self) {
   g_signal_connect(self->cmap_dropdown, "notify::selected", G_CALLBACK(on_option_changed), self);
 }
 
-static void lens_read_page_dispose(GObject *object) {
-  LensReadPage *self = LENS_READ_PAGE(object);
-  lens_runner_dispose(&self->runner);
-  lens_page_spinner_clear(&self->spinner);
-  G_OBJECT_CLASS(lens_read_page_parent_class)->dispose(object);
-}
-
 static void lens_read_page_finalize(GObject *object) {
   LensReadPage *self = LENS_READ_PAGE(object);
-  lens_model_slot_clear(&self->reader);
   attn_trace_free(self->trace);
   g_free(self->answer_text), g_free(self->unknown_words);
   G_OBJECT_CLASS(lens_read_page_parent_class)->finalize(object);
@@ -386,11 +352,16 @@ static void lens_read_page_class_init(LensReadPageClass *klass) {
   static const char *const defaults[] = {DEFAULT_READ_MODEL, NULL};
   LensPageClass *page_class = LENS_PAGE_CLASS(klass);
   page_class->export_job = read_export_job;
-  page_class->model_selected = read_model_selected;
+  page_class->load_model = load_reader;
+  page_class->free_model = free_reader;
+  page_class->start = start_reading;
+  page_class->work = read_in_thread;
+  page_class->input_free = read_input_free;
+  page_class->show_result = reading_done;
+  page_class->model_ready = model_ready;
   page_class->task = "read";
   page_class->default_models = defaults;
   page_class->no_model_message = "No reading model was found: open a model folder (Ctrl+O).";
-  G_OBJECT_CLASS(klass)->dispose = lens_read_page_dispose;
   G_OBJECT_CLASS(klass)->finalize = lens_read_page_finalize;
 }
 
@@ -424,7 +395,4 @@ LensTraceView *lens_read_page_get_view(LensReadPage *self) { return self->view; 
 const attn_trace *lens_read_page_get_trace(LensReadPage *self) { return self->trace; }
 const char *lens_read_page_get_answer_text(LensReadPage *self) { return self->answer_text; }
 const char *lens_read_page_get_unknown_words(LensReadPage *self) { return self->unknown_words; }
-gboolean lens_read_page_is_busy(LensReadPage *self) {
-  return self->reader.loading > 0 || lens_runner_busy(&self->runner);
-}
 

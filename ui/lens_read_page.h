@@ -37,8 +37,6 @@ const char *lens_read_page_get_answer_text(LensReadPage *self);
  * (lowercase, each once, comma-separated), or "". */
 const char *lens_read_page_get_unknown_words(LensReadPage *self);
 
-/* TRUE while a model load or a reading is pending (tests wait on this). */
-gboolean lens_read_page_is_busy(LensReadPage *self);
 
 G_END_DECLS
 

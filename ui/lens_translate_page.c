@@ -16,11 +16,8 @@ struct _LensTranslatePage {
   GtkStringList *map_names, *hyp_names;
   GtkWidget *stack, *heads_grid;
   LensTraceView *view;
-  LensModelSlot model; /* the translator */
   char *title;
   attn_trace *trace; /* as the model produced it */
-  LensRunner runner;
-  LensPageSpinner spinner;
   double last_ms;
   int hyp_index, updating;
   gboolean beam_chosen; /* the user set the beam: a model's own (config num_beams) no longer replaces it */
@@ -31,19 +28,8 @@ G_DEFINE_FINAL_TYPE(LensTranslatePage, lens_translate_page, LENS_TYPE_PAGE)
 enum { SIGNAL_TRACE_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-static void start_translation(gpointer page);
+static void start_translation(LensPage *page);
 static void refresh_display(LensTranslatePage *self);
-
-/* ---- messages ---- */
-
-static void show_message(LensTranslatePage *self, const char *text, GtkMessageType type) {
-  lens_page_set_message(LENS_PAGE(self), text, type);
-}
-
-static void busy_changed(gpointer page) {
-  LensTranslatePage *self = page;
-  lens_page_spinner_set_busy(&self->spinner, self->model.loading > 0 || self->runner.running > 0);
-}
 
 /* ---- the worker ---- */
 
@@ -63,15 +49,15 @@ static attn_trace *translate_in_thread(gpointer translator, gpointer input, attn
   return attn_translate(translator, in->text, strlen(in->text), &in->opts, err);
 }
 
-static void translation_done(gpointer page, attn_trace *t, const GError *error, gpointer input, double model_ms) {
-  LensTranslatePage *self = page;
+static void translation_done(LensPage *page, attn_trace *t, const GError *error, gpointer input, double model_ms) {
+  LensTranslatePage *self = LENS_TRANSLATE_PAGE(page);
   const translate_input *in = input;
   self->last_ms = model_ms;
   attn_trace_free(self->trace);
   self->trace = t;
-  if (!t) show_message(self, error->message, GTK_MESSAGE_ERROR);
+  if (!t) lens_page_set_message(LENS_PAGE(self), error->message, GTK_MESSAGE_ERROR);
   else lens_page_show_warnings(LENS_PAGE(self), self->trace);
-  lens_runner_show_timing(&self->runner, self->status, t ? (in->opts.beam > 1 ? "beam search" : "greedy") : NULL,
+  lens_page_show_timing(page, self->status, t ? (in->opts.beam > 1 ? "beam search" : "greedy") : NULL,
                           model_ms);
   refresh_display(self);
   g_signal_emit(self, signals[SIGNAL_TRACE_CHANGED], 0);
@@ -85,13 +71,13 @@ static void clear_trace(LensTranslatePage *self, const char *placeholder) {
   refresh_display(self);
 }
 
-static void start_translation(gpointer page) {
-  LensTranslatePage *self = page;
+static void start_translation(LensPage *page) {
+  LensTranslatePage *self = LENS_TRANSLATE_PAGE(page);
   g_autofree char *text = lens_translate_page_get_text(self);
-  lens_runner_supersede(&self->runner);
-  if (!self->model.model) return; /* the model's load finishes and calls us again */
+  lens_page_supersede(page);
+  if (!lens_page_get_model(page)) return; /* the model's load finishes and calls us again */
   if (lens_page_is_blank(text)) {
-    show_message(self, NULL, GTK_MESSAGE_INFO);
+    lens_page_set_message(LENS_PAGE(self), NULL, GTK_MESSAGE_INFO);
     clear_trace(self, "Type a sentence above to see where the model looks.");
     return;
   }
@@ -100,12 +86,12 @@ static void start_translation(gpointer page) {
   attn_translate_opts_init(&in->opts);
   in->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
   in->opts.self_attention = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->self_check));
-  lens_runner_submit(&self->runner, self->model.model, in);
+  lens_page_submit(page, in);
 }
 
 static void on_text_changed(GtkTextBuffer *buffer, gpointer data) {
   LensTranslatePage *self = data;
-  lens_runner_schedule(&self->runner, DEBOUNCE_MS);
+  lens_page_schedule(LENS_PAGE(self), DEBOUNCE_MS);
 }
 
 /* ---- loading a model ---- */
@@ -113,21 +99,17 @@ static void on_text_changed(GtkTextBuffer *buffer, gpointer data) {
 static void *load_translator(const char *path, attn_error *err) { return attn_translator_load(path, err); }
 static void free_translator(gpointer t) { attn_translator_free(t); }
 
-static void model_ready(gpointer page, gboolean loaded, const GError *error) {
-  LensTranslatePage *self = page;
-  busy_changed(self);
+static void model_ready(LensPage *page, gboolean loaded, const GError *error) {
+  LensTranslatePage *self = LENS_TRANSLATE_PAGE(page);
   if (error) {
-    g_autofree char *msg = g_strdup_printf("The model could not be loaded: %s", error->message);
-    show_message(self, msg, GTK_MESSAGE_ERROR);
     clear_trace(self, "No model loaded.");
   } else if (loaded) {
     if (!self->beam_chosen) { /* the decoding the model card measured, until the user picks one */
       self->updating++;
-      gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin),
-                                attn_translator_default_beam(lens_model_ref_get(self->model.model)));
+      gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin), attn_translator_default_beam(lens_page_get_model(page)));
       self->updating--;
     }
-    start_translation(self);
+    start_translation(page);
   }
 }
 
@@ -146,9 +128,7 @@ static void show_example(LensTranslatePage *self, const LensModelEntry *e) {
 }
 
 static void translate_model_selected(LensPage *page, const LensModelEntry *e) {
-  LensTranslatePage *self = LENS_TRANSLATE_PAGE(page);
-  if (lens_model_slot_choose(&self->model, e->path)) busy_changed(self);
-  show_example(self, e);
+  show_example(LENS_TRANSLATE_PAGE(page), e);
 }
 
 /* ---- what the view shows ---- */
@@ -314,14 +294,14 @@ static void on_display_changed(GObject *object, GParamSpec *pspec, gpointer data
 static void on_retranslate(GObject *object, GParamSpec *pspec, gpointer data) {
   LensTranslatePage *self = data;
   if (self->updating) return;
-  lens_runner_schedule(&self->runner, 0);
+  lens_page_schedule(LENS_PAGE(self), 0);
 }
 
 static void on_beam_changed(GObject *object, GParamSpec *pspec, gpointer data) {
   LensTranslatePage *self = data;
   if (self->updating) return;
   self->beam_chosen = TRUE;
-  lens_runner_schedule(&self->runner, 0);
+  lens_page_schedule(LENS_PAGE(self), 0);
 }
 
 static void on_heads_toggled(GtkToggleButton *b, gpointer data) {
@@ -369,11 +349,10 @@ static void build_output(LensTranslatePage *self) {
   gtk_flow_box_set_max_children_per_line(GTK_FLOW_BOX(self->tokens_box), 64);
   gtk_widget_set_hexpand(self->tokens_box, TRUE);
   gtk_accessible_update_property(GTK_ACCESSIBLE(self->tokens_box), GTK_ACCESSIBLE_PROPERTY_LABEL, "Translation", -1);
-  lens_page_spinner_init(&self->spinner);
   self->status = gtk_label_new("");
   gtk_widget_add_css_class(self->status, "dim-label");
   gtk_box_append(GTK_BOX(row), self->tokens_box);
-  gtk_box_append(GTK_BOX(row), self->spinner.widget);
+  gtk_box_append(GTK_BOX(row), lens_page_get_spinner(LENS_PAGE(self)));
   gtk_box_append(GTK_BOX(row), self->status);
   gtk_box_append(GTK_BOX(self), row);
 }
@@ -457,9 +436,6 @@ static void connect_controls(LensTranslatePage *self) {
 }
 
 static void lens_translate_page_init(LensTranslatePage *self) {
-  lens_model_slot_init(&self->model, self, load_translator, free_translator, model_ready);
-  lens_runner_init(&self->runner, self, start_translation, busy_changed, translate_in_thread, translate_input_free,
-                   translation_done);
   build_input(self);
   build_output(self);
   build_toolbar(self);
@@ -467,16 +443,8 @@ static void lens_translate_page_init(LensTranslatePage *self) {
   connect_controls(self);
 }
 
-static void lens_translate_page_dispose(GObject *object) {
-  LensTranslatePage *self = LENS_TRANSLATE_PAGE(object);
-  lens_runner_dispose(&self->runner);
-  lens_page_spinner_clear(&self->spinner);
-  G_OBJECT_CLASS(lens_translate_page_parent_class)->dispose(object);
-}
-
 static void lens_translate_page_finalize(GObject *object) {
   LensTranslatePage *self = LENS_TRANSLATE_PAGE(object);
-  lens_model_slot_clear(&self->model);
   attn_trace_free(self->trace);
   g_free(self->title);
   G_OBJECT_CLASS(lens_translate_page_parent_class)->finalize(object);
@@ -488,10 +456,16 @@ static void lens_translate_page_class_init(LensTranslatePageClass *klass) {
   LensPageClass *page_class = LENS_PAGE_CLASS(klass);
   page_class->export_job = translate_export_job;
   page_class->model_selected = translate_model_selected;
+  page_class->load_model = load_translator;
+  page_class->free_model = free_translator;
+  page_class->start = start_translation;
+  page_class->work = translate_in_thread;
+  page_class->input_free = translate_input_free;
+  page_class->show_result = translation_done;
+  page_class->model_ready = model_ready;
   page_class->task = "translate";
   page_class->default_models = defaults;
   page_class->no_model_message = "No translation model was found: open a model folder (Ctrl+O).";
-  G_OBJECT_CLASS(klass)->dispose = lens_translate_page_dispose;
   G_OBJECT_CLASS(klass)->finalize = lens_translate_page_finalize;
   signals[SIGNAL_TRACE_CHANGED] =
       g_signal_new("trace-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -513,9 +487,6 @@ char *lens_translate_page_get_text(LensTranslatePage *self) {
 
 LensTraceView *lens_translate_page_get_view(LensTranslatePage *self) { return self->view; }
 const attn_trace *lens_translate_page_get_trace(LensTranslatePage *self) { return self->trace; }
-gboolean lens_translate_page_is_busy(LensTranslatePage *self) {
-  return self->model.loading > 0 || lens_runner_busy(&self->runner);
-}
 double lens_translate_page_get_last_ms(LensTranslatePage *self) { return self->last_ms; }
 
 void lens_translate_page_set_beam(LensTranslatePage *self, int beam) {

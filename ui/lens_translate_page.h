@@ -29,8 +29,6 @@ char *lens_translate_page_get_text(LensTranslatePage *self); /* caller frees */
 LensTraceView *lens_translate_page_get_view(LensTranslatePage *self);
 const attn_trace *lens_translate_page_get_trace(LensTranslatePage *self);
 
-/* TRUE while a model load or a translation is pending (tests wait on this). */
-gboolean lens_translate_page_is_busy(LensTranslatePage *self);
 /* Milliseconds the last translation took, from keystroke to trace. */
 double lens_translate_page_get_last_ms(LensTranslatePage *self);
 
