@@ -86,13 +86,33 @@ def tiny_cases(twin, model, teacher_forced):
     return cases
 
 
+def golden_sentences(model_dir, shared, n):
+    """The English sentences a shipped model's golden file decodes: the first n Multi30k val
+    sentences for the image-description models; for a general model (config attnlens.domain
+    "everyday + news"), its own validation sets in turn (held-out Tatoeba, newstest2013,
+    Multi30k val), so the cross-check covers short and long inputs."""
+    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
+        a = json.load(f).get("attnlens", {})
+    if a.get("domain") == "everyday + news":
+        import mt_corpus
+        sets = [[en for en, _ in p] for p in mt_corpus.validation_sets(a["target_lang"],
+                                                                      os.path.join(shared, "data")).values()]
+        out = []
+        for i in range(n):
+            for s in sets:
+                if len(out) < n and i < len(s):
+                    out.append(s[i])
+        return out
+    with gzip.open(os.path.join(shared, "data", "multi30k", "val.en.gz"), "rt", encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f][:n]
+
+
 def shipped_cases(twin, model, spm_path, teacher_forced, shared, max_pieces=None, n_decode=200, n_forced=2):
-    """Beam-4 cases for the first n_decode Multi30k val sentences; the first n_forced are also teacher-forced
+    """Beam-4 cases for n_decode sentences (golden_sentences); the first n_forced are also teacher-forced
     on their greedy output, keeping 400 fixed logit columns."""
     import sentencepiece as spm
     sp = spm.SentencePieceProcessor(model_file=spm_path)
-    with gzip.open(os.path.join(shared, "data", "multi30k", "val.en.gz"), "rt", encoding="utf-8") as f:
-        sentences = [line.rstrip("\n") for line in f][:n_decode]
+    sentences = golden_sentences(os.path.dirname(os.path.abspath(spm_path)), shared, n_decode)
     columns = sorted(int(c) for c in np.random.default_rng(5).choice(model.config["vocab_size"], 400, replace=False))
     cases = []
     for i, text in enumerate(sentences):
