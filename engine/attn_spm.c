@@ -107,7 +107,9 @@ static int parse_piece(pb r, spm_piece *out) {
     if (pb_next(&r, &f) != 0) return -1;
     if (f.number == 1 && f.wire == 2) {
       size_t n = (size_t)(f.sub.end - f.sub.p);
-      if (n == 0 || n > 1024 || out->text || !attn_utf8_valid((const char *)f.sub.p, n)) return -1;
+      /* a NUL inside would cut the piece short wherever it is used as a C string */
+      if (n == 0 || n > 1024 || out->text || !attn_utf8_valid((const char *)f.sub.p, n) || memchr(f.sub.p, 0, n))
+        return -1;
       out->text = malloc(n + 1);
       if (!out->text) return -1;
       memcpy(out->text, f.sub.p, n);

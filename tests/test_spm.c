@@ -125,6 +125,20 @@ static void test_malformed(void) {
   /* one piece with a truncated string field */
   const char trunc[] = "\x0a\x05\x0a\x09" "abc";
   g_assert_null(attn_spm_from_memory(trunc, sizeof trunc - 1, "trunc.model", &err));
+  /* a piece with a NUL inside (found by fuzz_spm): as a C string it would be another piece */
+  g_autofree char *tiny = g_build_filename(g_getenv("ATTN_FIXTURES"), "rnn-tiny", "source.spm", NULL);
+  g_autofree guint8 *data = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(tiny, (char **)&data, &len, NULL));
+  attn_spm *ok = attn_spm_from_memory(data, len, "tiny.model", &err);
+  g_assert_nonnull(ok);
+  attn_spm_free(ok);
+  GByteArray *nul = g_byte_array_new();
+  g_byte_array_append(nul, data, (guint)len);
+  g_byte_array_append(nul, (const guint8 *)"\x0a\x05\x0a\x03x\0y", 7);
+  g_assert_null(attn_spm_from_memory(nul->data, nul->len, "nul.model", &err));
+  g_assert_nonnull(strstr(err.message, "nul.model"));
+  g_byte_array_unref(nul);
   g_assert_null(attn_spm_load("/nonexistent.model", &err));
   g_assert_nonnull(strstr(err.message, "/nonexistent.model"));
 }

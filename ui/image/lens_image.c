@@ -38,6 +38,23 @@ static gboolean check_file(const char *path, GError **error) {
   return TRUE;
 }
 
+static guint32 le32(const guchar *p) { return p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24; }
+
+/* gdk-pixbuf's BMP loader allocates what the header's sizes say before it checks them (a
+ * 154-byte file asked for 3 GB), so they must fit the file before it sees one. */
+static gboolean check_bmp(const char *path, GError **error) {
+  guchar head[18];
+  FILE *f = g_fopen(path, "rb");
+  size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+  long size = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+  if (f) fclose(f);
+  if (n < 2 || head[0] != 'B' || head[1] != 'M') return TRUE;
+  guint32 offset = n == sizeof head ? le32(head + 10) : 0, header = n == sizeof head ? le32(head + 14) : 0;
+  if (header < 12 || header > 124 || size < 0 || offset > (unsigned long)size || header + 14 > (unsigned long)size)
+    return fail(error, path, "the BMP header is damaged: its sizes do not fit the file");
+  return TRUE;
+}
+
 static gboolean contains(const char *buf, size_t n, const char *marker, size_t len) {
   for (size_t i = 0; i + len <= n; i++)
     if (memcmp(buf + i, marker, len) == 0) return TRUE;
@@ -69,6 +86,7 @@ static gboolean check_complete(const char *path, const char *format, GError **er
 /* What the header says: a format gdk-pixbuf knows, a sensible size, not more pixels than
  * loading it would decode within the limits. */
 static gboolean check_header(const char *path, int *w, int *h, char **format, GError **error) {
+  if (!check_bmp(path, error)) return FALSE;
   GdkPixbufFormat *fmt = gdk_pixbuf_get_file_info(path, w, h);
   if (!fmt) return fail(error, path, "not an image attnlens can read (PNG, JPEG, GIF, BMP, TIFF, WebP, ...)");
   char *lower = *format = gdk_pixbuf_format_get_name(fmt);
