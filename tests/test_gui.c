@@ -258,9 +258,9 @@ static void assert_cells_drawn(LensTraceView *view) {
   float vmax = 0;
   for (int i = 0; i < m->rows * m->cols; i++) vmax = fmaxf(vmax, m->weights[i]);
   unsigned char *px = cairo_image_surface_get_data(s);
-  int stride = cairo_image_surface_get_stride(s), checked = 0;
-  for (int i = 0; i < l->rows; i += 3)
-    for (int j = 0; j < l->cols; j += 3) {
+  int stride = cairo_image_surface_get_stride(s), checked = 0, step = l->rows * l->cols > 100 ? 3 : 1;
+  for (int i = 0; i < l->rows; i += step)
+    for (int j = 0; j < l->cols; j += step) {
       double cx = l->grid.x + (j + 0.5) * l->cell_w, cy = l->grid.y + (i + 0.5) * l->cell_h;
       int r = -1, c = -1;
       g_assert_true(lens_layout_hit(l, cx, cy, &r, &c));
@@ -274,7 +274,7 @@ static void assert_cells_drawn(LensTraceView *view) {
       for (int k = 0; k < 3; k++) g_assert_cmpint(abs((int)p[2 - k] - (int)lround(rgb[k] * 255)), <=, 2);
       checked++;
     }
-  g_assert_cmpint(checked, >, 4);
+  g_assert_cmpint(checked, >=, MIN(5, l->rows * l->cols));
   cairo_surface_destroy(s);
 }
 
@@ -360,6 +360,111 @@ static void test_zoom_long_sentence(void) {
   g_assert_true(wait_for(page_idle, page()));
 }
 
+/* The pixel of a cell's centre, and the colour map's colour for its weight, dimmed by the
+ * renderer's highlight fade (DIM 0.35 towards the white background) when asked. */
+static gboolean cell_matches(cairo_surface_t *s, LensTraceView *view, int i, int j, gboolean dimmed) {
+  const LensLayout *l = lens_trace_view_get_layout(view);
+  const attn_trace *t = lens_trace_view_get_trace(view);
+  const attn_map *m = &t->maps[lens_trace_view_get_options(view)->map_index];
+  float vmax = 0;
+  for (int k = 0; k < m->rows * m->cols; k++) vmax = fmaxf(vmax, m->weights[k]);
+  double rgb[3];
+  lens_colormap_rgb(lens_trace_view_get_options(view)->colormap, m->weights[i * m->cols + j] / vmax, rgb);
+  int x = (int)(l->grid.x + (j + 0.5) * l->cell_w), y = (int)(l->grid.y + (i + 0.5) * l->cell_h);
+  const unsigned char *p = cairo_image_surface_get_data(s) + y * cairo_image_surface_get_stride(s) + 4 * x;
+  for (int c = 0; c < 3; c++) {
+    double want = dimmed ? rgb[c] + 0.35 * (1.0 - rgb[c]) : rgb[c];
+    if (abs((int)p[2 - c] - (int)lround(want * 255)) > 3) return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean both_idle_with(gpointer text) {
+  const attn_trace *a = lens_translate_page_get_trace(page()), *b = lens_translate_page_get_compare_trace(page());
+  return !lens_page_is_busy(LENS_PAGE(page())) && a && b && g_strcmp0(a->source.text, text) == 0 &&
+         g_strcmp0(b->source.text, text) == 0;
+}
+
+/* Compare mode: a second model runs live beside the first, both maps are drawn, hovering a
+ * source token in either highlights it in both, and the export holds both pictures. */
+static void test_compare(void) {
+  type_text("abc dag fe");
+  LensTraceView *a = lens_translate_page_get_view(page()), *b = lens_translate_page_get_compare_view(page());
+  g_assert_false(gtk_widget_get_visible(gtk_widget_get_ancestor(GTK_WIDGET(b), GTK_TYPE_SCROLLED_WINDOW)));
+  g_assert_false(lens_translate_page_set_compare(page(), "no-such-model"));
+  g_assert_true(lens_translate_page_set_compare(page(), "rnn-tiny"));
+  g_assert_true(wait_for(both_idle_with, "abc dag fe"));
+  g_assert_cmpstr(lens_translate_page_get_compare_trace(page())->model, ==, "rnn-tiny");
+  g_assert_cmpstr(lens_translate_page_get_trace(page())->model, ==, "transformer-tiny");
+  type_text("bad cafe fed"); /* both follow the typing */
+  g_assert_true(wait_for(both_idle_with, "bad cafe fed"));
+  g_assert_true(wait_for(drawn, a));
+  g_assert_true(wait_for(drawn, b));
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  assert_cells_drawn(a);
+  assert_cells_drawn(b);
+  /* hover a cell of the first: its source column lights up in both */
+  const LensLayout *la = lens_trace_view_get_layout(a);
+  int col = 1;
+  lens_trace_view_hover(a, la->grid.x + (col + 0.5) * la->cell_w, la->grid.y + 0.5 * la->cell_h);
+  g_assert_cmpint(lens_trace_view_get_options(a)->highlight_col, ==, col);
+  int other = lens_trace_view_get_options(b)->highlight_col;
+  g_assert_cmpint(other, >=, 0);
+  g_assert_cmpstr(lens_trace_view_get_trace(b)->source.tokens[other], ==, lens_trace_view_get_trace(a)->source.tokens[col]);
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  cairo_surface_t *sb = gui_render_widget(GTK_WIDGET(b));
+  const char *shots = g_getenv("ATTN_SCREENSHOT_DIR");
+  if (shots) {
+    g_autofree char *p = g_build_filename(shots, "gui-compare-right.png", NULL);
+    cairo_surface_write_to_png(sb, p);
+  }
+  int last = lens_trace_view_get_layout(b)->cols - 1, away = other == last ? 0 : last;
+  g_assert_true(cell_matches(sb, b, 0, other, FALSE)); /* the hovered token's column, undimmed */
+  g_assert_true(cell_matches(sb, b, 0, away, TRUE));   /* the rest faded */
+  cairo_surface_destroy(sb);
+  /* and from the second view back to the first */
+  const LensLayout *lb = lens_trace_view_get_layout(b);
+  lens_trace_view_hover(b, lb->grid.x + (away + 0.5) * lb->cell_w, lb->grid.y + 0.5 * lb->cell_h);
+  g_assert_cmpint(lens_trace_view_get_options(b)->highlight_col, ==, away);
+  int back = lens_trace_view_get_options(a)->highlight_col;
+  g_assert_cmpint(back, >=, 0);
+  g_assert_cmpstr(lens_trace_view_get_trace(a)->source.tokens[back], ==, lens_trace_view_get_trace(b)->source.tokens[away]);
+  lens_trace_view_hover(b, -1000, -1000); /* leaving clears both */
+  g_assert_cmpint(lens_trace_view_get_options(a)->highlight_col, ==, -1);
+  g_assert_cmpint(lens_trace_view_get_options(b)->highlight_col, ==, -1);
+  /* one picture with both maps, side by side, each titled with its model */
+  double wa, ha, wb, hb;
+  lens_render_size(lens_trace_view_get_trace(a), lens_trace_view_get_options(a), &wa, &ha);
+  lens_render_size(lens_trace_view_get_trace(b), lens_trace_view_get_options(b), &wb, &hb);
+  g_autofree char *dir = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename(dir, "compare.png", NULL), *svg = g_build_filename(dir, "compare.svg", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(lens_page_export(LENS_PAGE(page()), png, 1.0, &error));
+  g_assert_true(lens_page_export(LENS_PAGE(page()), svg, 1.0, &error));
+  cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+  g_assert_cmpint(cairo_image_surface_get_width(s), ==, (int)ceil(wa + 24 + wb - 1e-9));
+  g_assert_cmpint(cairo_image_surface_get_height(s), ==, (int)ceil(fmax(ha, hb) - 1e-9));
+  int coloured[2] = {0, 0}, w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      const unsigned char *p = cairo_image_surface_get_data(s) + y * cairo_image_surface_get_stride(s) + 4 * x;
+      if (abs(p[0] - p[1]) > 40 || abs(p[1] - p[2]) > 40) coloured[x > wa + 12]++; /* heat, not text */
+    }
+  g_test_message("coloured pixels: %d left, %d right", coloured[0], coloured[1]);
+  g_assert_cmpint(coloured[0], >, 200);
+  g_assert_cmpint(coloured[1], >, 200);
+  cairo_surface_destroy(s);
+  g_autofree char *svg_text = NULL;
+  g_assert_true(g_file_get_contents(svg, &svg_text, NULL, NULL));
+  g_assert_nonnull(strstr(svg_text, "<svg"));
+  g_assert_true(lens_translate_page_set_compare(page(), NULL));
+  g_assert_false(gtk_widget_get_visible(gtk_widget_get_ancestor(GTK_WIDGET(b), GTK_TYPE_SCROLLED_WINDOW)));
+  g_assert_true(lens_page_export(LENS_PAGE(page()), png, 1.0, &error));
+  s = cairo_image_surface_create_from_png(png);
+  g_assert_cmpint(cairo_image_surface_get_width(s), ==, (int)ceil(wa - 1e-9)); /* the first alone again */
+  cairo_surface_destroy(s);
+}
+
 static gboolean exports_done(gpointer w) { return lens_window_exports_running(w) == 0; }
 
 static gboolean tick(gpointer counter) {
@@ -437,6 +542,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/gui/translate/model-facts", test_model_facts);
   g_test_add_func("/gui/translate/export", test_export);
   g_test_add_func("/gui/translate/zoom-long-sentence", test_zoom_long_sentence);
+  g_test_add_func("/gui/translate/compare", test_compare);
   g_test_add_func("/gui/translate/export-in-background", test_export_in_background);
   g_test_add_func("/gui/translate/bad-input", test_bad_input);
   int rc = g_test_run();

@@ -11,88 +11,12 @@
 #include "lens_image.h"
 #include "lens_models.h"
 #include "lens_page_util.h"
+#include "lens_scene.h"
 
 #define DRAG_DEBOUNCE_MS 10
 #define LOAD_SIDE 512     /* opened images are read at most this large */
 #define COMPOSE_SIDE 384  /* the composed scene, in pixels */
 #define DEFAULT_CAPTION_MODEL "caption-scenes"
-
-/* ---- the scene world of training/scenes.py ---- */
-
-const char *const lens_compose_shape_names[LENS_COMPOSE_SHAPES + 1] = {"circle", "square", "triangle", "diamond",
-                                                                       "star", "hexagon", "cross", NULL};
-const char *const lens_compose_colour_names[LENS_COMPOSE_COLOURS + 1] = {"red", "orange", "yellow", "green",
-                                                                         "blue", "purple", "pink", "brown", NULL};
-static const unsigned char colour_rgb[LENS_COMPOSE_COLOURS][3] = {
-    {214, 39, 40}, {247, 129, 23}, {245, 214, 41}, {44, 160, 64}, {36, 87, 214}, {132, 58, 186}, {245, 125, 190}, {128, 78, 38}};
-static const double size_radius[2] = {0.095, 0.175}; /* the middle of scenes.SIZES, fractions of the side */
-static const double background_rgb[3] = {0.72, 0.73, 0.70};
-
-#define MAX_VERTS 12
-typedef struct Polygon {
-  int n; /* 0: the unit circle */
-  double x[MAX_VERTS], y[MAX_VERTS];
-} Polygon;
-
-static void regular(Polygon *p, int n, double radius, double start_deg, double shift_y) {
-  p->n = n;
-  for (int k = 0; k < n; k++) {
-    double a = (start_deg + 360.0 * k / n) * G_PI / 180.0;
-    p->x[k] = radius * cos(a), p->y[k] = radius * sin(a) + shift_y;
-  }
-}
-
-/* scenes.SHAPES, in units of the radius, y down. */
-static void shape_polygon(int shape, Polygon *p) {
-  static const double square[] = {-0.88, -0.88, 0.88, -0.88, 0.88, 0.88, -0.88, 0.88};
-  static const double diamond[] = {0.0, -1.15, 0.9, 0.0, 0.0, 1.15, -0.9, 0.0};
-  const double w = 0.36;
-  const double cross[] = {-w, -1, w, -1, w, -w, 1, -w, 1, w, w, w, w, 1, -w, 1, -w, w, -1, w, -1, -w, -w, -w};
-  const double *fixed = shape == 1 ? square : shape == 3 ? diamond : shape == 6 ? cross : NULL;
-  memset(p, 0, sizeof *p);
-  if (fixed) {
-    p->n = shape == 6 ? 12 : 4;
-    for (int k = 0; k < p->n; k++) p->x[k] = fixed[2 * k], p->y[k] = fixed[2 * k + 1];
-  } else if (shape == 2) {
-    regular(p, 3, 1.3, -90.0, 0.325);
-  } else if (shape == 4) {
-    p->n = 10;
-    for (int k = 0; k < 10; k++) {
-      double r = k % 2 ? 0.5 : 1.2, a = (-90.0 + 36.0 * k) * G_PI / 180.0;
-      p->x[k] = r * cos(a), p->y[k] = r * sin(a) + 0.115;
-    }
-  } else if (shape == 5) {
-    regular(p, 6, 1.05, 0.0, 0.0);
-  }
-}
-
-/* Even-odd point-in-shape test in units of the radius, as scenes.inside. */
-static gboolean inside_shape(int shape, double x, double y) {
-  Polygon p;
-  shape_polygon(shape, &p);
-  if (p.n == 0) return x * x + y * y <= 1.0;
-  gboolean in = FALSE;
-  for (int k = 0; k < p.n; k++) {
-    double x0 = p.x[k], y0 = p.y[k], x1 = p.x[(k + 1) % p.n], y1 = p.y[(k + 1) % p.n];
-    if (y0 != y1 && (y0 > y) != (y1 > y) && x < x0 + (y - y0) * (x1 - x0) / (y1 - y0)) in = !in;
-  }
-  return in;
-}
-
-typedef struct ComposeShape {
-  int shape, colour, big;
-  double x, y; /* centre, fractions of the image side */
-} ComposeShape;
-
-static void shape_path(cairo_t *cr, const ComposeShape *s, double side) {
-  double r = size_radius[s->big] * side, cx = s->x * side, cy = s->y * side;
-  Polygon p;
-  shape_polygon(s->shape, &p);
-  cairo_new_path(cr);
-  if (p.n == 0) cairo_arc(cr, cx, cy, r, 0, 2 * G_PI);
-  for (int k = 0; k < p.n; k++) cairo_line_to(cr, cx + r * p.x[k], cy + r * p.y[k]);
-  cairo_close_path(cr);
-}
 
 /* ---- models ---- */
 
@@ -117,7 +41,7 @@ struct _LensCaptionPage {
   int width, height;
   LensImage image;
   /* Compose mode */
-  GArray *shapes;       /* ComposeShape, bottom to top */
+  GArray *shapes;       /* LensSceneShape, bottom to top */
   int selected, dragging;
   double drag_dx, drag_dy, drag_x0, drag_y0;
   int pinned_word;      /* the clicked word, -1 for none; hovering shows another for a while */
@@ -165,15 +89,7 @@ static void set_pixbuf(LensCaptionPage *self, GdkPixbuf *pb) {
 static void render_scene(LensCaptionPage *self, guint delay_ms) {
   cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, COMPOSE_SIDE, COMPOSE_SIDE);
   cairo_t *cr = cairo_create(s);
-  cairo_set_source_rgb(cr, background_rgb[0], background_rgb[1], background_rgb[2]);
-  cairo_paint(cr);
-  for (guint i = 0; i < self->shapes->len; i++) {
-    const ComposeShape *sh = &g_array_index(self->shapes, ComposeShape, i);
-    shape_path(cr, sh, COMPOSE_SIDE);
-    cairo_set_source_rgb(cr, colour_rgb[sh->colour][0] / 255.0, colour_rgb[sh->colour][1] / 255.0,
-                         colour_rgb[sh->colour][2] / 255.0);
-    cairo_fill(cr);
-  }
+  lens_scene_draw(cr, (const LensSceneShape *)(void *)self->shapes->data, (int)self->shapes->len, COMPOSE_SIDE);
   cairo_destroy(cr);
   cairo_surface_flush(s);
   set_pixels(self, cairo_image_surface_get_data(s), COMPOSE_SIDE, COMPOSE_SIDE, cairo_image_surface_get_stride(s));
@@ -483,12 +399,12 @@ static void on_example_selected(GObject *object, GParamSpec *pspec, gpointer dat
 
 /* ---- Compose ---- */
 
-static ComposeShape *shape_at(LensCaptionPage *self, int i) {
-  return i >= 0 && (guint)i < self->shapes->len ? &g_array_index(self->shapes, ComposeShape, i) : NULL;
+static LensSceneShape *shape_at(LensCaptionPage *self, int i) {
+  return i >= 0 && (guint)i < self->shapes->len ? &g_array_index(self->shapes, LensSceneShape, i) : NULL;
 }
 
 static void sync_compose_controls(LensCaptionPage *self) {
-  const ComposeShape *s = shape_at(self, self->selected);
+  const LensSceneShape *s = shape_at(self, self->selected);
   gtk_widget_set_sensitive(self->delete_button, s != NULL);
   if (!s) return;
   self->updating++;
@@ -516,7 +432,7 @@ gboolean lens_caption_page_get_compose(LensCaptionPage *self) {
 }
 
 int lens_caption_page_compose_add(LensCaptionPage *self, int shape, int colour, int big, double x, double y) {
-  ComposeShape s = {CLAMP(shape, 0, LENS_COMPOSE_SHAPES - 1), CLAMP(colour, 0, LENS_COMPOSE_COLOURS - 1), big ? 1 : 0,
+  LensSceneShape s = {CLAMP(shape, 0, LENS_COMPOSE_SHAPES - 1), CLAMP(colour, 0, LENS_COMPOSE_COLOURS - 1), big ? 1 : 0,
                     CLAMP(x, 0.0, 1.0), CLAMP(y, 0.0, 1.0)};
   g_array_append_val(self->shapes, s);
   self->selected = (int)self->shapes->len - 1;
@@ -544,7 +460,7 @@ static void free_spot(LensCaptionPage *self, double *x, double *y) {
   for (size_t k = 0; k < G_N_ELEMENTS(spots); k++) {
     double nearest = 2;
     for (guint i = 0; i < self->shapes->len; i++) {
-      const ComposeShape *s = &g_array_index(self->shapes, ComposeShape, i);
+      const LensSceneShape *s = &g_array_index(self->shapes, LensSceneShape, i);
       nearest = fmin(nearest, hypot(s->x - spots[k][0], s->y - spots[k][1]));
     }
     if (nearest > best + 1e-9) best = nearest, *x = spots[k][0], *y = spots[k][1];
@@ -573,7 +489,7 @@ static void on_clear_clicked(GtkButton *b, gpointer data) {
 /* A new shape, colour or size applies to the selected shape. */
 static void on_compose_choice(GObject *object, GParamSpec *pspec, gpointer data) {
   LensCaptionPage *self = data;
-  ComposeShape *s = shape_at(self, self->selected);
+  LensSceneShape *s = shape_at(self, self->selected);
   if (self->updating || !s) return;
   s->shape = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->shape_dropdown));
   s->colour = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->colour_dropdown));
@@ -595,7 +511,7 @@ static gboolean to_image(LensCaptionPage *self, double x, double y, double *u, d
 }
 
 gboolean lens_caption_page_compose_locate(LensCaptionPage *self, int i, double *x, double *y) {
-  const ComposeShape *s = shape_at(self, i);
+  const LensSceneShape *s = shape_at(self, i);
   const LensRect *g = &self->layout->grid;
   if (!s || g->w <= 0) return FALSE;
   *x = g->x + s->x * g->w, *y = g->y + s->y * g->h;
@@ -607,9 +523,8 @@ void lens_caption_page_drag_begin(LensCaptionPage *self, double x, double y) {
   self->dragging = FALSE;
   if (!lens_caption_page_get_compose(self) || !to_image(self, x, y, &u, &v)) return;
   for (int i = (int)self->shapes->len - 1; i >= 0; i--) { /* the topmost shape under the pointer */
-    const ComposeShape *s = shape_at(self, i);
-    double r = size_radius[s->big] * 1.1; /* a little slack makes small shapes easy to grab */
-    if (!inside_shape(s->shape, (u - s->x) / r, (v - s->y) / r)) continue;
+    const LensSceneShape *s = shape_at(self, i);
+    if (!lens_scene_hit(s, u, v, 1.1)) continue; /* a little slack makes small shapes easy to grab */
     self->selected = i, self->dragging = TRUE;
     self->drag_dx = s->x - u, self->drag_dy = s->y - v;
     sync_compose_controls(self);
@@ -619,7 +534,7 @@ void lens_caption_page_drag_begin(LensCaptionPage *self, double x, double y) {
 }
 
 void lens_caption_page_drag_update(LensCaptionPage *self, double x, double y) {
-  ComposeShape *s = shape_at(self, self->selected);
+  LensSceneShape *s = shape_at(self, self->selected);
   double u, v;
   if (!self->dragging || !s || !to_image(self, x, y, &u, &v)) return;
   s->x = CLAMP(u + self->drag_dx, 0.0, 1.0), s->y = CLAMP(v + self->drag_dy, 0.0, 1.0);
@@ -702,13 +617,13 @@ static void draw_image_only(LensCaptionPage *self, cairo_t *cr, int width, int h
 
 /* The selected shape, outlined (not part of exports). */
 static void draw_selection(LensCaptionPage *self, cairo_t *cr) {
-  const ComposeShape *s = shape_at(self, self->selected);
+  const LensSceneShape *s = shape_at(self, self->selected);
   const LensRect *g = &self->layout->grid;
   if (!s || !lens_caption_page_get_compose(self) || g->w <= 0 || self->options.view != LENS_VIEW_OVERLAY) return;
   cairo_save(cr);
   cairo_translate(cr, g->x, g->y);
   cairo_scale(cr, g->w / COMPOSE_SIDE, g->h / COMPOSE_SIDE);
-  shape_path(cr, s, COMPOSE_SIDE);
+  lens_scene_shape_path(cr, s, COMPOSE_SIDE);
   cairo_restore(cr);
   double dash[] = {5, 4};
   cairo_set_dash(cr, dash, 2, 0);
@@ -915,7 +830,7 @@ static void connect_controls(LensCaptionPage *self) {
 }
 
 static void lens_caption_page_init(LensCaptionPage *self) {
-  self->shapes = g_array_new(FALSE, FALSE, sizeof(ComposeShape));
+  self->shapes = g_array_new(FALSE, FALSE, sizeof(LensSceneShape));
   self->selected = -1, self->pinned_word = -1;
   self->layout = g_new0(LensLayout, 1);
   lens_render_options_init(&self->options);

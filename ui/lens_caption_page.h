@@ -10,6 +10,7 @@
 
 #include "lens_page.h"
 
+#include "lens_scene.h"
 #include "lens_trace_view.h"
 
 G_BEGIN_DECLS
@@ -17,12 +18,7 @@ G_BEGIN_DECLS
 #define LENS_TYPE_CAPTION_PAGE (lens_caption_page_get_type())
 G_DECLARE_FINAL_TYPE(LensCaptionPage, lens_caption_page, LENS, CAPTION_PAGE, LensPage)
 
-/* The shapes, colours and sizes of Compose mode: training/scenes.py's, drawn with the same
- * polygons, so that a composed scene looks like the scenes the model learned from. */
-#define LENS_COMPOSE_SHAPES 7
-#define LENS_COMPOSE_COLOURS 8
-extern const char *const lens_compose_shape_names[LENS_COMPOSE_SHAPES + 1];   /* NULL-terminated */
-extern const char *const lens_compose_colour_names[LENS_COMPOSE_COLOURS + 1]; /* NULL-terminated */
+/* The shapes and colours of Compose mode are lens_scene.h's (training/scenes.py's). */
 
 GtkWidget *lens_caption_page_new(void);
 

@@ -79,6 +79,7 @@ int lens_page_add_model(LensPage *self, const LensModelEntry *e) {
 }
 
 guint lens_page_get_n_models(LensPage *self) { return private_of(self)->models->len; }
+GListModel *lens_page_get_model_names(LensPage *self) { return G_LIST_MODEL(private_of(self)->names); }
 
 const LensModelEntry *lens_page_get_model_entry(LensPage *self, guint i) {
   LensPagePrivate *priv = private_of(self);
@@ -228,7 +229,8 @@ void lens_page_submit(LensPage *self, gpointer input) {
 gboolean lens_page_is_busy(LensPage *self) {
   g_return_val_if_fail(LENS_IS_PAGE(self), FALSE);
   LensPagePrivate *priv = private_of(self);
-  return priv->held > 0 || priv->slot.loading > 0 || lens_runner_busy(&priv->runner);
+  LensPageClass *klass = LENS_PAGE_GET_CLASS(self);
+  return priv->held > 0 || priv->slot.loading > 0 || lens_runner_busy(&priv->runner) || (klass->busy && klass->busy(self));
 }
 
 void lens_page_hold_busy(LensPage *self, int delta) {

@@ -34,6 +34,8 @@ struct _LensPageClass {
   GDestroyNotify input_free;
   void (*show_result)(LensPage *self, attn_trace *t, const GError *error, gpointer input, double model_ms);
   void (*model_ready)(LensPage *self, gboolean loaded, const GError *error);
+  /* Other work of the page's own under way (optional; lens_page_is_busy adds it). */
+  gboolean (*busy)(LensPage *self);
   /* What the page shows, snapshotted for export; NULL with error when there is nothing yet. */
   LensExportJob *(*export_job)(LensPage *self, GError **error);
   gpointer padding[8];
@@ -56,6 +58,8 @@ const char *lens_page_get_task(LensPage *self);
 /* Offers a copy of e (once per folder); returns its index. */
 int lens_page_add_model(LensPage *self, const LensModelEntry *e);
 guint lens_page_get_n_models(LensPage *self);
+/* The chooser's labels, one per model (a GtkStringList the page owns). */
+GListModel *lens_page_get_model_names(LensPage *self);
 const LensModelEntry *lens_page_get_model_entry(LensPage *self, guint i);
 /* Chooses the model whose folder name or path is name (model_selected runs, also when it was
  * chosen already); FALSE if the page has none such. */

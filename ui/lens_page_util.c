@@ -220,12 +220,15 @@ struct LensExportJob {
   LensImage image;
   char *path;
   double scale;
+  attn_trace *compare;              /* the second model's trace (compare mode), copied */
+  LensRenderOptions compare_options;
+  char *compare_title;
 };
 
 void lens_export_job_free(LensExportJob *job) {
   if (!job) return;
-  attn_trace_free(job->trace);
-  g_free(job->title), g_free(job->pixels), g_free(job->path);
+  attn_trace_free(job->trace), attn_trace_free(job->compare);
+  g_free(job->title), g_free(job->pixels), g_free(job->path), g_free(job->compare_title);
   g_free(job);
 }
 
@@ -245,6 +248,15 @@ LensExportJob *lens_export_job_new(const attn_trace *t, const LensRenderOptions 
   job->options = *o;
   job->options.dark = 0; /* paper and slides: always the light style */
   job->options.title = job->title = g_strdup(o->title);
+  job->options.compare = NULL, job->options.compare_options = NULL;
+  if (o->compare && o->compare_options && o->compare->n_maps > 0 &&
+      (job->compare = attn_trace_select_hypothesis(o->compare, 0))) {
+    job->compare_options = *o->compare_options;
+    job->compare_options.title = job->compare_title = g_strdup(o->compare_options->title);
+    job->compare_options.image = NULL, job->compare_options.compare = NULL;
+    job->options.compare = job->compare;
+    job->options.compare_options = &job->compare_options;
+  }
   if (o->image && o->image->data) {
     job->image = *o->image;
     job->pixels = g_memdup2(o->image->data, (gsize)o->image->stride * (gsize)o->image->height);
@@ -256,20 +268,21 @@ LensExportJob *lens_export_job_new(const attn_trace *t, const LensRenderOptions 
 
 /* A PDF is for printing: a picture larger than an A4 page (either way round) shrinks to fit it;
  * PNG and SVG keep the view's zoom. */
-static void fit_pdf_page(const LensExportJob *job, const char *path, LensRenderOptions *o) {
+static void fit_pdf_page(const LensExportJob *job, const char *path, LensRenderOptions *o, LensRenderOptions *cmp) {
   if (!g_str_has_suffix(path, ".pdf") && !g_str_has_suffix(path, ".PDF")) return;
   const double a4_w = 595.0, a4_h = 842.0; /* points */
   double w, h;
-  o->zoom = 1.0;
+  o->zoom = cmp->zoom = 1.0;
   lens_render_size(job->trace, o, &w, &h);
   double k = fmax(fmin(a4_w / w, a4_h / h), fmin(a4_h / w, a4_w / h));
-  o->zoom = fmin(1.0, k);
+  o->zoom = cmp->zoom = fmin(1.0, k);
 }
 
 gboolean lens_export_job_run(const LensExportJob *job, const char *path, double scale, GError **error) {
   attn_error err = {0};
-  LensRenderOptions o = job->options;
-  fit_pdf_page(job, path, &o);
+  LensRenderOptions o = job->options, cmp = job->compare_options;
+  if (o.compare) o.compare_options = &cmp;
+  fit_pdf_page(job, path, &o, &cmp);
   if (lens_export(job->trace, &o, path, scale, &err) != ATTN_OK) {
     g_set_error(error, LENS_ERROR, err.code, "%s", err.message);
     return FALSE;

@@ -12,11 +12,12 @@ struct _LensTraceView {
   LensLayout *layout;
   char *placeholder;
   gboolean legible; /* never drawn smaller than LENS_LEGIBLE_ZOOM: asks for room, scrolls */
+  int hover_row, hover_col; /* the cell or label under the pointer, -1 for none */
 };
 
 G_DEFINE_FINAL_TYPE(LensTraceView, lens_trace_view, GTK_TYPE_WIDGET)
 
-enum { SIGNAL_SELECTION_CHANGED, N_SIGNALS };
+enum { SIGNAL_SELECTION_CHANGED, SIGNAL_HOVER, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void draw_placeholder(LensTraceView *self, cairo_t *cr, int width, int height, gboolean dark) {
@@ -139,6 +140,20 @@ static void on_click(GtkGestureClick *gesture, int n_press, double x, double y, 
   lens_trace_view_select(self, row, col);
 }
 
+void lens_trace_view_hover(LensTraceView *self, double x, double y) {
+  g_return_if_fail(LENS_IS_TRACE_VIEW(self));
+  int row = -1, col = -1;
+  if (self->trace && !lens_layout_hit(self->layout, x, y, &row, &col) &&
+      !lens_layout_hit_label(self->layout, x, y, &row, &col))
+    row = col = -1;
+  if (row == self->hover_row && col == self->hover_col) return;
+  self->hover_row = row, self->hover_col = col;
+  g_signal_emit(self, signals[SIGNAL_HOVER], 0, row, col);
+}
+
+static void on_motion(GtkEventControllerMotion *c, double x, double y, gpointer data) { lens_trace_view_hover(data, x, y); }
+static void on_leave(GtkEventControllerMotion *c, gpointer data) { lens_trace_view_hover(data, -1e9, -1e9); }
+
 static void update_accessible(LensTraceView *self) {
   const attn_map *m = current_map(self);
   g_autofree char *label = m ? g_strdup_printf("Attention map “%s”: %d output by %d source tokens", m->name, m->rows, m->cols)
@@ -247,6 +262,8 @@ static void lens_trace_view_class_init(LensTraceViewClass *klass) {
   widget_class->measure = lens_trace_view_measure;
   gtk_widget_class_set_accessible_role(widget_class, GTK_ACCESSIBLE_ROLE_IMG);
   gtk_widget_class_set_css_name(widget_class, "traceview");
+  signals[SIGNAL_HOVER] = g_signal_new("hover", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                       G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT);
   signals[SIGNAL_SELECTION_CHANGED] =
       g_signal_new("selection-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
@@ -259,6 +276,11 @@ static void lens_trace_view_init(LensTraceView *self) {
   GtkGesture *click = gtk_gesture_click_new();
   g_signal_connect(click, "pressed", G_CALLBACK(on_click), self);
   gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(click));
+  self->hover_row = self->hover_col = -1;
+  GtkEventController *motion = gtk_event_controller_motion_new();
+  g_signal_connect(motion, "motion", G_CALLBACK(on_motion), self);
+  g_signal_connect(motion, "leave", G_CALLBACK(on_leave), self);
+  gtk_widget_add_controller(GTK_WIDGET(self), motion);
   GtkEventController *scroll = gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
   g_signal_connect(scroll, "scroll", G_CALLBACK(on_scroll), self);
   gtk_widget_add_controller(GTK_WIDGET(self), scroll);

@@ -52,6 +52,10 @@ double lens_trace_view_get_scale(LensTraceView *self);
  * around it scrolls) and does not zoom out further. Off by default (thumbnails). */
 void lens_trace_view_set_legible(LensTraceView *self, gboolean legible);
 
+/* The pointer at (x, y) (what motion events call): emits "hover" (int row, int col) when the
+ * cell or label under it changes; a label gives -1 for the other axis, nothing under it -1, -1. */
+void lens_trace_view_hover(LensTraceView *self, double x, double y);
+
 /* Text shown when nothing is there to draw. */
 void lens_trace_view_set_placeholder(LensTraceView *self, const char *text);
 

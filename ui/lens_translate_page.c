@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "lens_compare.h"
 #include "lens_page_util.h"
 
 #define DEBOUNCE_MS 60
@@ -21,6 +22,8 @@ struct _LensTranslatePage {
   double last_ms;
   int hyp_index, updating;
   gboolean beam_chosen; /* the user set the beam: a model's own (config num_beams) no longer replaces it */
+  LensCompare compare;  /* a second model beside this one */
+  GtkWidget *compare_toggle, *compare_dropdown;
 };
 
 G_DEFINE_FINAL_TYPE(LensTranslatePage, lens_translate_page, LENS_TYPE_PAGE)
@@ -71,27 +74,42 @@ static void clear_trace(LensTranslatePage *self, const char *placeholder) {
   refresh_display(self);
 }
 
-static void start_translation(LensPage *page) {
-  LensTranslatePage *self = LENS_TRANSLATE_PAGE(page);
+/* The text and decoding to run now, or NULL when the text is blank. */
+static translate_input *current_input(LensTranslatePage *self) {
   g_autofree char *text = lens_translate_page_get_text(self);
-  lens_page_supersede(page);
-  if (!lens_page_get_model(page)) return; /* the model's load finishes and calls us again */
-  if (lens_page_is_blank(text)) {
-    lens_page_set_message(LENS_PAGE(self), NULL, GTK_MESSAGE_INFO);
-    clear_trace(self, "Type a sentence above to see where the model looks.");
-    return;
-  }
+  if (lens_page_is_blank(text)) return NULL;
   translate_input *in = g_new0(translate_input, 1);
   in->text = g_steal_pointer(&text);
   attn_translate_opts_init(&in->opts);
   in->opts.beam = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->beam_spin));
   in->opts.self_attention = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->self_check));
+  return in;
+}
+
+static gpointer compare_input(LensPage *page) { return current_input(LENS_TRANSLATE_PAGE(page)); }
+
+static void start_translation(LensPage *page) {
+  LensTranslatePage *self = LENS_TRANSLATE_PAGE(page);
+  lens_page_supersede(page);
+  if (!lens_page_get_model(page)) return; /* the model's load finishes and calls us again */
+  translate_input *in = current_input(self);
+  if (!in) {
+    lens_page_set_message(LENS_PAGE(self), NULL, GTK_MESSAGE_INFO);
+    clear_trace(self, "Type a sentence above to see where the model looks.");
+    return;
+  }
   lens_page_submit(page, in);
+}
+
+/* An edit or a new decoding: both models run again. */
+static void schedule_both(LensTranslatePage *self, guint delay_ms) {
+  lens_page_schedule(LENS_PAGE(self), delay_ms);
+  lens_compare_schedule(&self->compare, delay_ms);
 }
 
 static void on_text_changed(GtkTextBuffer *buffer, gpointer data) {
   LensTranslatePage *self = data;
-  lens_page_schedule(LENS_PAGE(self), DEBOUNCE_MS);
+  schedule_both(self, DEBOUNCE_MS);
 }
 
 /* ---- loading a model ---- */
@@ -193,10 +211,10 @@ static void fill_hypotheses(LensTranslatePage *self) {
   self->updating--;
 }
 
-/* The trace the view shows: the chosen hypothesis, merged into words if asked. */
-static attn_trace *displayed_trace(LensTranslatePage *self) {
-  if (!self->trace) return NULL;
-  attn_trace *sel = attn_trace_select_hypothesis(self->trace, self->hyp_index);
+/* What a view shows of t: hypothesis hyp, merged into words if asked. */
+static attn_trace *shown_of(LensTranslatePage *self, const attn_trace *t, int hyp) {
+  if (!t) return NULL;
+  attn_trace *sel = attn_trace_select_hypothesis(t, hyp);
   if (sel && gtk_check_button_get_active(GTK_CHECK_BUTTON(self->words_check))) {
     attn_trace *words = attn_trace_merge_words(sel);
     attn_trace_free(sel);
@@ -204,6 +222,10 @@ static attn_trace *displayed_trace(LensTranslatePage *self) {
   }
   return sel;
 }
+
+static attn_trace *displayed_trace(LensTranslatePage *self) { return shown_of(self, self->trace, self->hyp_index); }
+static attn_trace *compare_display(LensPage *page, const attn_trace *t) { return shown_of(LENS_TRANSLATE_PAGE(page), t, 0); }
+static void compare_changed(LensPage *page) { g_signal_emit(page, signals[SIGNAL_TRACE_CHANGED], 0); }
 
 static void update_title(LensTranslatePage *self, LensRenderOptions *o, const attn_trace *t) {
   g_free(self->title);
@@ -254,6 +276,7 @@ static void refresh_display(LensTranslatePage *self) {
   if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->heads_toggle))) fill_heads_grid(self, t);
   lens_trace_view_set_options(self->view, &o);
   lens_trace_view_set_trace(self->view, t);
+  lens_compare_refresh(&self->compare, &o);
 }
 
 /* ---- controls ---- */
@@ -276,6 +299,7 @@ static void apply_options(LensTranslatePage *self) {
   if (o.map_index != lens_trace_view_get_options(self->view)->map_index) o.highlight_row = o.highlight_col = -1;
   update_title(self, &o, t);
   lens_trace_view_set_options(self->view, &o);
+  lens_compare_refresh(&self->compare, &o);
 }
 
 static void on_option_changed(GObject *object, GParamSpec *pspec, gpointer data) {
@@ -294,14 +318,14 @@ static void on_display_changed(GObject *object, GParamSpec *pspec, gpointer data
 static void on_retranslate(GObject *object, GParamSpec *pspec, gpointer data) {
   LensTranslatePage *self = data;
   if (self->updating) return;
-  lens_page_schedule(LENS_PAGE(self), 0);
+  schedule_both(self, 0);
 }
 
 static void on_beam_changed(GObject *object, GParamSpec *pspec, gpointer data) {
   LensTranslatePage *self = data;
   if (self->updating) return;
   self->beam_chosen = TRUE;
-  lens_page_schedule(LENS_PAGE(self), 0);
+  schedule_both(self, 0);
 }
 
 static void on_heads_toggled(GtkToggleButton *b, gpointer data) {
@@ -315,9 +339,28 @@ static void on_heads_toggled(GtkToggleButton *b, gpointer data) {
 
 static LensExportJob *translate_export_job(LensPage *page, GError **error) {
   LensTranslatePage *self = LENS_TRANSLATE_PAGE(page);
-  return lens_export_job_new(lens_trace_view_get_trace(self->view), lens_trace_view_get_options(self->view),
+  LensRenderOptions o = *lens_trace_view_get_options(self->view);
+  lens_compare_export_options(&self->compare, &o); /* compare mode: both maps in one picture */
+  return lens_export_job_new(lens_trace_view_get_trace(self->view), &o,
                              "There is no attention to export yet: type a sentence first.", error);
 }
+
+/* ---- compare mode ---- */
+
+static void update_compare(LensTranslatePage *self) {
+  const LensModelEntry *e =
+      lens_page_get_model_entry(LENS_PAGE(self), gtk_drop_down_get_selected(GTK_DROP_DOWN(self->compare_dropdown)));
+  gboolean on = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->compare_toggle)) && e;
+  gtk_widget_set_visible(self->compare_dropdown, gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->compare_toggle)));
+  lens_compare_set_model(&self->compare, on ? e->path : NULL);
+}
+
+static void on_compare_changed(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensTranslatePage *self = data;
+  if (!self->updating) update_compare(self);
+}
+
+static gboolean translate_busy(LensPage *page) { return lens_compare_busy(&LENS_TRANSLATE_PAGE(page)->compare); }
 
 
 
@@ -409,8 +452,16 @@ static void build_views(LensTranslatePage *self) {
   gtk_widget_set_hexpand(GTK_WIDGET(self->view), TRUE);
   gtk_widget_set_vexpand(GTK_WIDGET(self->view), TRUE);
   lens_page_add_zoom_view(LENS_PAGE(self), self->view);
-  GtkWidget *single = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(single), GTK_WIDGET(self->view));
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), GTK_WIDGET(self->view));
+  gtk_widget_set_hexpand(scroll, TRUE);
+  lens_compare_init(&self->compare, LENS_PAGE(self), self->view, load_translator, free_translator, translate_in_thread,
+                    translate_input_free);
+  self->compare.make_input = compare_input, self->compare.display = compare_display, self->compare.changed = compare_changed;
+  GtkWidget *single = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6); /* the second model's view beside, in compare mode */
+  gtk_box_set_homogeneous(GTK_BOX(single), TRUE);
+  gtk_box_append(GTK_BOX(single), scroll);
+  gtk_box_append(GTK_BOX(single), self->compare.scroll);
   self->heads_grid = gtk_grid_new();
   gtk_grid_set_row_spacing(GTK_GRID(self->heads_grid), 6);
   gtk_grid_set_column_spacing(GTK_GRID(self->heads_grid), 6);
@@ -421,6 +472,20 @@ static void build_views(LensTranslatePage *self) {
   gtk_stack_add_named(GTK_STACK(self->stack), heads, "heads");
   gtk_widget_set_vexpand(self->stack, TRUE);
   gtk_box_append(GTK_BOX(self), self->stack);
+}
+
+/* "Compare with" another model, beside the model chooser. */
+static void build_compare_controls(LensTranslatePage *self) {
+  self->compare_toggle = gtk_toggle_button_new_with_label("Compare");
+  gtk_widget_set_tooltip_text(self->compare_toggle, "Show a second model's attention beside this one, for the same text");
+  self->compare_dropdown = gtk_drop_down_new(g_object_ref(lens_page_get_model_names(LENS_PAGE(self))), NULL);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->compare_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, "Second model", -1);
+  gtk_widget_set_visible(self->compare_dropdown, FALSE);
+  GtkWidget *row = lens_page_get_model_row(LENS_PAGE(self));
+  gtk_box_append(GTK_BOX(row), self->compare_toggle);
+  gtk_box_append(GTK_BOX(row), self->compare_dropdown);
+  g_signal_connect(self->compare_toggle, "notify::active", G_CALLBACK(on_compare_changed), self);
+  g_signal_connect(self->compare_dropdown, "notify::selected", G_CALLBACK(on_compare_changed), self);
 }
 
 static void connect_controls(LensTranslatePage *self) {
@@ -440,12 +505,19 @@ static void lens_translate_page_init(LensTranslatePage *self) {
   build_output(self);
   build_toolbar(self);
   build_views(self);
+  build_compare_controls(self);
   connect_controls(self);
+}
+
+static void lens_translate_page_dispose(GObject *object) {
+  lens_compare_dispose(&LENS_TRANSLATE_PAGE(object)->compare);
+  G_OBJECT_CLASS(lens_translate_page_parent_class)->dispose(object);
 }
 
 static void lens_translate_page_finalize(GObject *object) {
   LensTranslatePage *self = LENS_TRANSLATE_PAGE(object);
   attn_trace_free(self->trace);
+  lens_compare_clear(&self->compare);
   g_free(self->title);
   G_OBJECT_CLASS(lens_translate_page_parent_class)->finalize(object);
 }
@@ -463,6 +535,8 @@ static void lens_translate_page_class_init(LensTranslatePageClass *klass) {
   page_class->input_free = translate_input_free;
   page_class->show_result = translation_done;
   page_class->model_ready = model_ready;
+  page_class->busy = translate_busy;
+  G_OBJECT_CLASS(klass)->dispose = lens_translate_page_dispose;
   page_class->task = "translate";
   page_class->default_models = defaults;
   page_class->no_model_message = "No translation model was found: open a model folder (Ctrl+O).";
@@ -514,3 +588,25 @@ void lens_translate_page_select_hypothesis(LensTranslatePage *self, int index) {
 void lens_translate_page_show_all_heads(LensTranslatePage *self, gboolean all) {
   gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->heads_toggle), all);
 }
+
+gboolean lens_translate_page_set_compare(LensTranslatePage *self, const char *name) {
+  g_return_val_if_fail(LENS_IS_TRANSLATE_PAGE(self), FALSE);
+  if (!name) {
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->compare_toggle), FALSE);
+    return TRUE;
+  }
+  for (guint i = 0; i < lens_page_get_n_models(LENS_PAGE(self)); i++) {
+    const LensModelEntry *e = lens_page_get_model_entry(LENS_PAGE(self), i);
+    if (g_strcmp0(e->name, name) != 0 && g_strcmp0(e->path, name) != 0) continue;
+    self->updating++;
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(self->compare_dropdown), i);
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->compare_toggle), TRUE);
+    self->updating--;
+    update_compare(self);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+LensTraceView *lens_translate_page_get_compare_view(LensTranslatePage *self) { return self->compare.view; }
+const attn_trace *lens_translate_page_get_compare_trace(LensTranslatePage *self) { return self->compare.trace; }

@@ -42,6 +42,13 @@ void lens_translate_page_select_map(LensTranslatePage *self, int index);
 void lens_translate_page_select_hypothesis(LensTranslatePage *self, int index);
 void lens_translate_page_show_all_heads(LensTranslatePage *self, gboolean all);
 
+/* Compare mode: the model named name (folder name or path) runs on the same text beside the
+ * page's, live; hovering a source token in either view highlights it in both; export writes one
+ * picture with both. NULL turns it off. FALSE if there is no such model. */
+gboolean lens_translate_page_set_compare(LensTranslatePage *self, const char *name);
+LensTraceView *lens_translate_page_get_compare_view(LensTranslatePage *self);
+const attn_trace *lens_translate_page_get_compare_trace(LensTranslatePage *self);
+
 G_END_DECLS
 
 #endif

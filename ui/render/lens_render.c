@@ -8,6 +8,7 @@
 #include "lens_private.h"
 #include "lens_story.h"
 #include "lens_overlay.h"
+#include "lens_graph.h"
 
 void lens_render_options_init(LensRenderOptions *o) {
   memset(o, 0, sizeof *o);
@@ -27,6 +28,7 @@ int lens_view_from_name(const char *name, LensView *out) {
   else if (strcasecmp(name, "story") == 0) *out = LENS_VIEW_STORY;
   else if (strcasecmp(name, "overlay") == 0) *out = LENS_VIEW_OVERLAY;
   else if (strcasecmp(name, "storyboard") == 0) *out = LENS_VIEW_STORYBOARD;
+  else if (strcasecmp(name, "graph") == 0) *out = LENS_VIEW_GRAPH;
   else return -1;
   return 0;
 }
@@ -34,6 +36,7 @@ int lens_view_from_name(const char *name, LensView *out) {
 const char *lens_view_name(LensView view) {
   if (view == LENS_VIEW_OVERLAY) return "overlay";
   if (view == LENS_VIEW_STORYBOARD) return "storyboard";
+  if (view == LENS_VIEW_GRAPH) return "graph";
   return view == LENS_VIEW_FLOW ? "flow" : view == LENS_VIEW_STORY ? "story" : "matrix";
 }
 
@@ -194,6 +197,45 @@ static double zoom_of(const LensRenderOptions *o) {
   return fmin(fmax(o->zoom, 0.05), 16.0);
 }
 
+/* ---- two traces side by side (compare mode) ---- */
+
+#define COMPARE_GAP 24.0
+
+/* The two halves: each with its own options, neither comparing again. */
+static void compare_halves(const LensRenderOptions *o, LensRenderOptions *a, LensRenderOptions *b) {
+  *a = *o;
+  *b = *o->compare_options;
+  a->compare = b->compare = NULL;
+  b->dark = a->dark; /* one picture, one style */
+}
+
+static void compare_size(const attn_trace *t, const LensRenderOptions *o, double *width, double *height) {
+  LensRenderOptions a, b;
+  compare_halves(o, &a, &b);
+  double wa, ha, wb, hb;
+  lens_render_size(t, &a, &wa, &ha);
+  lens_render_size(o->compare, &b, &wb, &hb);
+  *width = wa + COMPARE_GAP + wb;
+  *height = fmax(ha, hb);
+}
+
+/* Each half gets the share of the width its natural size asks for, and draws itself there. */
+static attn_status compare_draw(cairo_t *cr, const attn_trace *t, const LensRenderOptions *o, double width,
+                                double height, LensLayout *layout) {
+  LensRenderOptions a, b;
+  compare_halves(o, &a, &b);
+  double wa, ha, wb, hb;
+  lens_render_size(t, &a, &wa, &ha);
+  lens_render_size(o->compare, &b, &wb, &hb);
+  double left = (width - COMPARE_GAP) * wa / (wa + wb);
+  attn_status st = lens_render(cr, t, &a, left, height, layout);
+  cairo_save(cr);
+  cairo_translate(cr, left + COMPARE_GAP, 0);
+  attn_status st2 = lens_render(cr, o->compare, &b, width - left - COMPARE_GAP, height, NULL);
+  cairo_restore(cr);
+  return st != ATTN_OK ? st : st2;
+}
+
 void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *width,
                       double *height) {
   LensRenderOptions def;
@@ -201,12 +243,17 @@ void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *w
     lens_render_options_init(&def);
     o = &def;
   }
+  if (o->compare && o->compare_options) {
+    compare_size(t, o, width, height);
+    return;
+  }
   *width = 480;
   *height = 320;
   const attn_map *m = chosen_map(t, o);
   if (m && o->view == LENS_VIEW_FLOW) lens_flow_size(t, m, o, width, height);
   else if (m && o->view == LENS_VIEW_STORY) lens_story_size(t, m, o, width, height);
   else if (m && (o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD)) lens_overlay_size(t, m, o, width, height);
+  else if (m && o->view == LENS_VIEW_GRAPH && t->graph) lens_graph_size(t, m, o, width, height);
   else if (m) lens_matrix_size(t, m, o, width, height);
   double z = zoom_of(o);
   *width = ceil(*width * z - 1e-9);
@@ -220,6 +267,8 @@ attn_status lens_render_check(const attn_trace *t, const LensRenderOptions *o, a
   attn_status st = ATTN_OK;
   if (o->view == LENS_VIEW_STORY) st = lens_story_size(t, m, o, &w, &h);
   else if (o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD) st = lens_overlay_size(t, m, o, &w, &h);
+  else if (o->view == LENS_VIEW_GRAPH && lens_graph_size(t, m, o, &w, &h) == ATTN_E_ARG)
+    return attn_error_set(err, ATTN_E_ARG, "only a graph trace can be shown in the graph view");
   if (st == ATTN_E_ARG)
     return attn_error_set(err, st, "a %s trace has no %s to show in the %s view: use the matrix or flow view",
                           attn_task_name(t->task), o->view == LENS_VIEW_STORY ? "story" : "image grid",
@@ -248,6 +297,14 @@ attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOption
     lens_render_options_init(&def);
     o = &def;
   }
+  if (o->compare && o->compare_options) {
+    LensTheme th;
+    lens_theme_get(o->dark, &th);
+    lens_set_rgb(cr, th.bg, 1.0); /* the gap between the halves */
+    cairo_rectangle(cr, 0, 0, width, height);
+    cairo_fill(cr);
+    return compare_draw(cr, t, o, width, height, layout);
+  }
   if (layout) {
     memset(layout, 0, sizeof *layout);
     layout->view = o->view;
@@ -271,7 +328,10 @@ attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOption
   else if ((o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD) &&
            (st = lens_overlay_draw(cr, t, m, o, width, height, layout)) == ATTN_E_ARG)
     draw_message(cr, o, &th, width, height, "This trace has no image grid to overlay: choose the matrix view");
-  else if (o->view != LENS_VIEW_STORY && o->view != LENS_VIEW_OVERLAY && o->view != LENS_VIEW_STORYBOARD)
+  else if (o->view == LENS_VIEW_GRAPH && (st = lens_graph_draw(cr, t, m, o, width, height, layout)) == ATTN_E_ARG)
+    draw_message(cr, o, &th, width, height, "This trace has no graph to show: choose the matrix view");
+  else if (o->view != LENS_VIEW_STORY && o->view != LENS_VIEW_OVERLAY && o->view != LENS_VIEW_STORYBOARD &&
+           o->view != LENS_VIEW_GRAPH)
     st = lens_matrix_draw(cr, t, m, o, width, height, layout);
   cairo_restore(cr);
   if (layout && z != 1.0) lens_layout_transform(layout, z, 0, 0);

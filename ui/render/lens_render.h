@@ -8,7 +8,8 @@
 
 #include "attn_trace.h"
 
-typedef enum LensView { LENS_VIEW_MATRIX, LENS_VIEW_FLOW, LENS_VIEW_STORY, LENS_VIEW_OVERLAY, LENS_VIEW_STORYBOARD } LensView;
+typedef enum LensView { LENS_VIEW_MATRIX, LENS_VIEW_FLOW, LENS_VIEW_STORY, LENS_VIEW_OVERLAY, LENS_VIEW_STORYBOARD,
+               LENS_VIEW_GRAPH } LensView;
 
 /* The image a caption trace was made from: width x height pixels in Cairo's ARGB32 layout
  * (native-endian 32-bit 0xAARRGGBB, premultiplied alpha), rows `stride` bytes apart. Only read. */
@@ -48,6 +49,10 @@ typedef struct LensRenderOptions {
   LensUpsample upsample;  /* grid to pixels (default bilinear) */
   double blur;            /* Gaussian blur of the heat, sigma in grid cells; 0 = none */
   double zoom;            /* text and cells times this (the window's zoom; <= 0 means 1) */
+  /* a second trace drawn to the right of the first with its own options, as one picture of
+     two models (compare mode); neither is copied. Its own compare is ignored. */
+  const attn_trace *compare;
+  const struct LensRenderOptions *compare_options;
 } LensRenderOptions;
 
 /* The smallest zoom at which token labels (11 pt at zoom 1) stay legible, about 9 pt. */
