@@ -99,6 +99,7 @@ static void test_loader_broken(void) {
       {"cut-with-iend.png", "damaged or ends early"}, {"random-idat.png", "damaged or ends early"},
       {"bmp-8000.bmp", "damaged or ends early: 0 of its 8000 rows"},
       {"bmp-huge-header.bmp", "the BMP header is damaged"}, /* found by fuzz_image */
+      {"bmp-huge-palette.bmp", "the BMP header is damaged"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree char *path = fixture("images", cases[i].name);

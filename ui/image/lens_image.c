@@ -43,14 +43,16 @@ static guint32 le32(const guchar *p) { return p[0] | (guint32)p[1] << 8 | (guint
 /* gdk-pixbuf's BMP loader allocates what the header's sizes say before it checks them (a
  * 154-byte file asked for 3 GB), so they must fit the file before it sees one. */
 static gboolean check_bmp(const char *path, GError **error) {
-  guchar head[18];
+  guchar head[50];
   FILE *f = g_fopen(path, "rb");
   size_t n = f ? fread(head, 1, sizeof head, f) : 0;
   long size = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
   if (f) fclose(f);
   if (n < 2 || head[0] != 'B' || head[1] != 'M') return TRUE;
-  guint32 offset = n == sizeof head ? le32(head + 10) : 0, header = n == sizeof head ? le32(head + 14) : 0;
-  if (header < 12 || header > 124 || size < 0 || offset > (unsigned long)size || header + 14 > (unsigned long)size)
+  guint32 offset = n >= 18 ? le32(head + 10) : 0, header = n >= 18 ? le32(head + 14) : 0;
+  guint64 colours = header >= 40 && n == sizeof head ? le32(head + 46) : 0; /* 4 bytes each */
+  if (header < 12 || header > 124 || size < 0 || offset > (unsigned long)size || header + 14 > (unsigned long)size ||
+      14 + header + 4 * colours > (guint64)size)
     return fail(error, path, "the BMP header is damaged: its sizes do not fit the file");
   return TRUE;
 }
