@@ -19,6 +19,7 @@ typedef struct translate_args {
   const char *model;
   const char *out_path;
   const char *text;
+  const char *compare; /* --compare A,B */
   int json;
   attn_translate_opts opts;
 } translate_args;
@@ -48,6 +49,7 @@ static int parse_translate(translate_args *a, int argc, char **argv) {
       if (cli_number_arg("--beam", val, 1, 8, &a->opts.beam)) return -1;
       i++;
     } else if (strcmp(argv[i], "--json") == 0) a->json = 1;
+    else if (strcmp(argv[i], "--compare") == 0) a->compare = val, i++;
     else if (strcmp(argv[i], "--self-attention") == 0) a->opts.self_attention = 1;
     else if (strcmp(argv[i], "--") == 0 && val) a->text = val, i++;
     else if (argv[i][0] == '-' && argv[i][1]) {
@@ -64,7 +66,8 @@ static int parse_translate(translate_args *a, int argc, char **argv) {
     }
   }
   if (!a->text) {
-    cli_error("usage: attnlens translate [-m MODEL] [--beam N] [--json] [-o OUT.png|.svg|.pdf] TEXT");
+    cli_error("usage: attnlens translate [-m MODEL | --compare MODEL_A,MODEL_B] [--beam N] [--json] "
+              "[-o OUT.png|.svg|.pdf] TEXT");
     return -1;
   }
   return 0;
@@ -89,9 +92,63 @@ char *cli_resolve_model(const char *name) {
 
 
 
+/* One model's trace for the text; NULL after saying why. */
+static attn_trace *translate_with(const char *model, const translate_args *a) {
+  attn_error err = {0};
+  char *dir = cli_resolve_model(model);
+  attn_translator *tr = dir ? attn_translator_load(dir, &err) : NULL;
+  free(dir);
+  attn_trace *t = tr ? attn_translate(tr, a->text, strlen(a->text), &a->opts, &err) : NULL;
+  if (!t) cli_error("%s", err.message);
+  attn_translator_free(tr);
+  return t;
+}
+
+/* --compare A,B: both translations (a line each, model first), or one JSON object holding both
+ * traces; -o writes one picture with both maps side by side. */
+static int translate_compare(const translate_args *a) {
+  const char *comma = strchr(a->compare, ',');
+  if (!comma || comma == a->compare || !comma[1] || strchr(comma + 1, ',')) {
+    cli_error("--compare needs two models: MODEL_A,MODEL_B");
+    return 1;
+  }
+  char *first = g_strndup(a->compare, (gsize)(comma - a->compare));
+  attn_trace *t[2] = {translate_with(first, a), NULL};
+  g_free(first);
+  if (t[0]) t[1] = translate_with(comma + 1, a);
+  int rc = t[0] && t[1] ? 0 : 1;
+  for (int k = 0; !rc && k < 2; k++) cli_print_warnings(t[k]);
+  if (!rc && a->json) {
+    char *j[2] = {attn_trace_to_json(t[0], 1), attn_trace_to_json(t[1], 1)};
+    char *both = j[0] && j[1] ? g_strdup_printf("{\"compare\": [\n%s,\n%s\n]}", j[0], j[1]) : NULL;
+    if (both) cli_put_json(both);
+    putchar('\n');
+    free(j[0]), free(j[1]), g_free(both);
+  } else if (!rc) {
+    for (int k = 0; k < 2; k++) {
+      cli_put_text(t[k]->model);
+      putchar('\t');
+      cli_put_text(t[k]->output.text);
+      putchar('\n');
+    }
+  }
+  LensRenderOptions ro, second;
+  lens_render_options_init(&ro);
+  lens_render_options_init(&second);
+  ro.compare = t[1], ro.compare_options = &second;
+  attn_error err = {0};
+  if (!rc && a->out_path && lens_export(t[0], &ro, a->out_path, 2.0, &err) != ATTN_OK) {
+    cli_error("%s", err.message);
+    rc = 1;
+  }
+  attn_trace_free(t[0]), attn_trace_free(t[1]);
+  return rc;
+}
+
 int cli_translate(int argc, char **argv) {
   translate_args a;
   if (parse_translate(&a, argc, argv) != 0) return 1;
+  if (a.compare) return translate_compare(&a);
   attn_error err = {0};
   char *dir = a.model ? cli_resolve_model(a.model) : default_model_dir();
   attn_translator *tr = dir ? attn_translator_load(dir, &err) : NULL;
