@@ -73,6 +73,7 @@ void cli_usage(FILE *out) {
         "  inspect PATH       validate a model directory or .safetensors file, list its tensors\n"
         "  bench translate|live [--input FILE] [--limit N] [--no-twin]   speed, with ratios\n"
         "  bench read [-m MODEL] [--limit N] [--no-twin]   time per question, C vs PyTorch twin\n"
+        "  bench quality [--by-length] -m A[,B] [--input SRC --ref REF] [-o OUT]   BLEU, by sentence length\n"
         "  bench caption [-m MODEL | --random] [--limit N] [--no-twin]   pixels to trace, C vs twin\n"
         "  models             list the models found (data/models, user models folder)\n"
         "  --version, --help\n",

@@ -15,6 +15,7 @@
 #include "attn_translate.h"
 #include "bench_util.h"
 #include "cli.h"
+#include "cli_bench_quality.h"
 #include "cli_read.h"
 #include "lens_render.h"
 
@@ -286,6 +287,7 @@ int cli_bench(int argc, char **argv) {
   bench_args a = {NULL, 0, 1, NULL};
   const char *what = argc > 1 ? argv[1] : "";
   if (strcmp(what, "read") == 0) return cli_bench_read(argc - 1, argv + 1);
+  if (strcmp(what, "quality") == 0) return cli_bench_quality(argc - 1, argv + 1);
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--input") == 0 && i + 1 < argc) a.input = argv[++i];
     else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) a.limit = atoi(argv[++i]);

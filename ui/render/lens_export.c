@@ -111,3 +111,41 @@ attn_status lens_export(const attn_trace *t, const LensRenderOptions *o, const c
   }
   return attn_out_commit(&out, err);
 }
+
+/* ---- any drawing (charts) ---- */
+
+attn_status lens_export_drawing(const char *path, double width, double height, double scale, lens_draw_fn draw,
+                                const void *data, attn_error *err) {
+  ExportFormat fmt = EXPORT_PNG;
+  if (!path || !*path) return attn_error_set(err, ATTN_E_ARG, "no output path given");
+  if (export_format(path, &fmt, err) != ATTN_OK) return ATTN_E_ARG;
+  if (!(scale > 0) || !isfinite(scale) || scale > 64)
+    return attn_error_set(err, ATTN_E_ARG, "%s: scale %g is out of range (0, 64]", path, scale);
+  double k = fmt == EXPORT_PNG ? scale : 1.0, size[2] = {ceil(width * k), ceil(height * k)};
+  if (!(size[0] >= 1 && size[1] >= 1) || size[0] > LENS_EXPORT_MAX_SIDE || size[1] > LENS_EXPORT_MAX_SIDE ||
+      (fmt == EXPORT_PNG && size[0] * size[1] > (double)LENS_EXPORT_MAX_PIXELS))
+    return attn_error_set(err, ATTN_E_ARG, "%s: a picture of %.0f x %.0f is out of range", path, size[0], size[1]);
+  attn_out_file out;
+  if (attn_out_open(&out, path, err) != ATTN_OK) return ATTN_E_IO;
+  cairo_surface_t *s = export_surface(fmt, &out, size);
+  cairo_status_t st = cairo_surface_status(s);
+  if (st == CAIRO_STATUS_SUCCESS) {
+    cairo_t *cr = cairo_create(s);
+    cairo_scale(cr, k, k);
+    st = draw(cr, width, height, data) == ATTN_OK ? cairo_status(cr) : CAIRO_STATUS_NO_MEMORY;
+    cairo_destroy(cr);
+    if (st == CAIRO_STATUS_SUCCESS && fmt == EXPORT_PNG) st = cairo_surface_write_to_png_stream(s, write_out, &out);
+    else if (st == CAIRO_STATUS_SUCCESS) {
+      cairo_surface_finish(s);
+      st = cairo_surface_status(s);
+    }
+  }
+  cairo_surface_destroy(s);
+  if (out.error) return attn_out_commit(&out, err);
+  if (st != CAIRO_STATUS_SUCCESS) {
+    attn_out_abort(&out);
+    return attn_error_set(err, st == CAIRO_STATUS_NO_MEMORY ? ATTN_E_NOMEM : ATTN_E_IO,
+                          "%s: cannot draw the picture: %s", path, cairo_status_to_string(st));
+  }
+  return attn_out_commit(&out, err);
+}

@@ -108,4 +108,10 @@ void lens_fit_begin(cairo_t *cr, const LensText *tx, double nw, double nh, doubl
 /* Restores cr; sets the layout's rows and cols and moves what it holds into the box. */
 void lens_fit_end(cairo_t *cr, const LensFit *fit, LensLayout *layout, const attn_map *m);
 
+/* Export of any drawing: draw(cr, width, height, data) paints the picture in natural units;
+ * PNG, SVG or PDF by path's extension, written whole or not at all (as lens_export). */
+typedef attn_status (*lens_draw_fn)(cairo_t *cr, double width, double height, const void *data);
+attn_status lens_export_drawing(const char *path, double width, double height, double scale, lens_draw_fn draw,
+                                const void *data, attn_error *err);
+
 #endif
