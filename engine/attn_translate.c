@@ -147,6 +147,10 @@ static attn_status load_tokenizer(attn_translator *t, attn_error *err) {
   if (attn_spm_vocab_size(t->spm) > t->be.vocab)
     return attn_error_set(err, ATTN_E_SHAPE, "%s: the tokenizer has %d pieces, more than the model's vocabulary",
                           attn_model_dir_path(t->dir), attn_spm_vocab_size(t->spm));
+  /* every source ends in </s>: without one, tokenising failed later as "out of memory" */
+  if (attn_spm_eos_id(t->spm) < 0)
+    return attn_error_set(err, ATTN_E_FORMAT, "%s: the tokenizer has no end-of-sentence piece (eos_id %d), which a "
+                          "translation model needs", attn_model_dir_path(t->dir), attn_spm_eos_id(t->spm));
   return ATTN_OK;
 }
 

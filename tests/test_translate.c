@@ -1,6 +1,7 @@
 /* Text to trace through the translator: tokens, maps, beams, warnings and bad input,
  * on the tiny random-weight model (its numbers are checked in test_transformer.c). */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "attn_trace_json.h"
@@ -111,6 +112,41 @@ static void test_bad_input(void) {
   g_assert_nonnull(strstr(err.message, "/nonexistent/model"));
 }
 
+/* A tokenizer without an end-of-sentence piece (eos_id -1) is a broken model, said when it
+ * loads; translating with it said "out of memory while tokenising". */
+static void test_no_eos(void) {
+  g_autofree char *spm = golden_fixture_path("rnn-tiny", "source.spm");
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(spm, &data, &len, NULL));
+  g_autofree char *dir = g_dir_make_tmp("attn-noeos-XXXXXX", NULL);
+  const char *files[] = {"config.json", "model.safetensors"};
+  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *from = golden_fixture_path("rnn-tiny", files[i]), *to = g_build_filename(dir, files[i], NULL);
+    g_autofree char *bytes = NULL;
+    gsize n = 0;
+    g_assert_true(g_file_get_contents(from, &bytes, &n, NULL));
+    g_assert_true(g_file_set_contents(to, bytes, (gssize)n, NULL));
+  }
+  /* a second trainer_spec, merged by protobuf: eos_id (field 42) = -1 */
+  static const char eos_minus_one[] = "\x12\x0c\xd0\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01";
+  GByteArray *model = g_byte_array_new();
+  g_byte_array_append(model, (const guint8 *)data, (guint)len);
+  g_byte_array_append(model, (const guint8 *)eos_minus_one, sizeof eos_minus_one - 1);
+  g_autofree char *copy = g_build_filename(dir, "source.spm", NULL);
+  g_assert_true(g_file_set_contents(copy, (const char *)model->data, model->len, NULL));
+  g_byte_array_unref(model);
+  attn_error err = {0};
+  g_assert_null(attn_translator_load(dir, &err));
+  g_assert_nonnull(strstr(err.message, "the tokenizer has no end-of-sentence piece (eos_id -1)"));
+  const char *all[] = {"config.json", "model.safetensors", "source.spm"};
+  for (size_t i = 0; i < G_N_ELEMENTS(all); i++) {
+    g_autofree char *p = g_build_filename(dir, all[i], NULL);
+    g_remove(p);
+  }
+  g_rmdir(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/translate/trace-shape", test_trace_shape);
@@ -118,5 +154,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/translate/deterministic", test_greedy_equals_beam1);
   g_test_add_func("/engine/translate/unknown-and-long", test_unknown_and_long);
   g_test_add_func("/engine/translate/bad-input", test_bad_input);
+  g_test_add_func("/engine/translate/no-eos", test_no_eos);
   return g_test_run();
 }
