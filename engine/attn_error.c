@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "attn_util.h"
+
 attn_status attn_error_set(attn_error *err, attn_status code, const char *fmt, ...) {
   if (!err) return code;
   err->code = code;
@@ -11,6 +13,9 @@ attn_status attn_error_set(attn_error *err, attn_status code, const char *fmt, .
   va_start(ap, fmt);
   vsnprintf(err->message, sizeof err->message, fmt, ap);
   va_end(ap);
+  /* Messages quote names and words from files and are shown on terminals and in the
+   * window: escape sequences and broken UTF-8 (also where the message was cut) become '?'. */
+  attn_make_printable(err->message);
   return code;
 }
 

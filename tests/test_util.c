@@ -66,6 +66,14 @@ static void test_printable(void) {
   }
 }
 
+/* Every engine error message is printable, whatever file text it quotes (a tensor name, a
+ * vocabulary word), so `bench`, the window and every command show it safely. */
+static void test_error_printable(void) {
+  attn_error err = {0};
+  attn_error_set(&err, ATTN_E_MISSING, "tensor '%s' not found", "emb\x1b]0;owned\x07");
+  g_assert_cmpstr(err.message, ==, "tensor 'emb?]0;owned?' not found");
+}
+
 static char **temp_files(const char *dir) {
   GPtrArray *names = g_ptr_array_new();
   GDir *d = g_dir_open(dir, 0, NULL);
@@ -140,6 +148,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/util/read-file-size-differs", test_read_file_size_differs);
   g_test_add_func("/engine/util/read-text-nul", test_read_text_nul);
   g_test_add_func("/engine/util/printable", test_printable);
+  g_test_add_func("/engine/util/error-printable", test_error_printable);
   g_test_add_func("/engine/util/out-file-killed", test_out_file_killed);
   g_test_add_func("/engine/util/out-file-errors", test_out_file_errors);
   return g_test_run();
