@@ -11,17 +11,42 @@ void attn_s2s_hyp_clear(attn_s2s_hyp *h) {
   free(h->ids);
   free(h->probs);
   free(h->cross);
+  free(h->cand_ids);
+  free(h->cand_probs);
   memset(h, 0, sizeof *h);
 }
 
-/* A copy of parent extended by one token; NULL when out of memory. */
-static int hyp_extend(attn_s2s_hyp *dst, const attn_s2s_hyp *parent, int32_t tok, float prob,
+/* The K most probable tokens of a log-prob row, best first (lowest id on ties), as probabilities. */
+static void step_candidates(const float *lp, int vocab, int32_t *ids, float *probs) {
+  enum { K = ATTN_S2S_CANDIDATES };
+  int have = 0;
+  for (int v = 0; v < vocab; v++) {
+    if (have == K && !(lp[v] > lp[ids[K - 1]])) continue;
+    int at = have < K ? have++ : K - 1;
+    while (at > 0 && lp[v] > lp[ids[at - 1]]) {
+      ids[at] = ids[at - 1];
+      at--;
+    }
+    ids[at] = v;
+  }
+  for (int j = 0; j < K; j++) {
+    if (j >= have) ids[j] = ids[have ? have - 1 : 0];
+    probs[j] = j < have ? expf(lp[ids[j]]) : 0.0f;
+  }
+}
+
+/* A copy of parent extended by one token chosen from the log-prob row lp (vocab wide); -1 when
+ * out of memory. */
+static int hyp_extend(attn_s2s_hyp *dst, const attn_s2s_hyp *parent, int32_t tok, const float *lp, int vocab,
                       const float *cross, size_t map_size, double score) {
   int n = parent->n + 1;
+  float prob = expf(lp[tok]);
   dst->ids = malloc((size_t)n * sizeof(int32_t));
   dst->probs = malloc((size_t)n * sizeof(float));
   dst->cross = malloc((size_t)n * map_size * sizeof(float));
-  if (!dst->ids || !dst->probs || !dst->cross) {
+  dst->cand_ids = malloc((size_t)n * ATTN_S2S_CANDIDATES * sizeof(int32_t));
+  dst->cand_probs = malloc((size_t)n * ATTN_S2S_CANDIDATES * sizeof(float));
+  if (!dst->ids || !dst->probs || !dst->cross || !dst->cand_ids || !dst->cand_probs) {
     attn_s2s_hyp_clear(dst);
     return -1;
   }
@@ -29,7 +54,11 @@ static int hyp_extend(attn_s2s_hyp *dst, const attn_s2s_hyp *parent, int32_t tok
     memcpy(dst->ids, parent->ids, (size_t)parent->n * sizeof(int32_t));
     memcpy(dst->probs, parent->probs, (size_t)parent->n * sizeof(float));
     memcpy(dst->cross, parent->cross, (size_t)parent->n * map_size * sizeof(float));
+    memcpy(dst->cand_ids, parent->cand_ids, (size_t)parent->n * ATTN_S2S_CANDIDATES * sizeof(int32_t));
+    memcpy(dst->cand_probs, parent->cand_probs, (size_t)parent->n * ATTN_S2S_CANDIDATES * sizeof(float));
   }
+  step_candidates(lp, vocab, dst->cand_ids + (size_t)parent->n * ATTN_S2S_CANDIDATES,
+                  dst->cand_probs + (size_t)parent->n * ATTN_S2S_CANDIDATES);
   dst->ids[parent->n] = tok;
   dst->probs[parent->n] = prob;
   memcpy(dst->cross + (size_t)parent->n * map_size, cross, map_size * sizeof(float));
@@ -54,7 +83,7 @@ attn_status attn_greedy(const attn_s2s *m, attn_s2s_hyp *out, attn_error *err) {
     if (st != ATTN_OK) break;
     tok = attn_argmax(lp, m->vocab);
     attn_s2s_hyp next = {0};
-    if (hyp_extend(&next, &cur, tok, expf(lp[tok]), cross, map_size, cur.score + lp[tok]) != 0) st = oom(err);
+    if (hyp_extend(&next, &cur, tok, lp, m->vocab, cross, map_size, cur.score + lp[tok]) != 0) st = oom(err);
     attn_s2s_hyp_clear(&cur);
     cur = next;
     if (tok == m->eos) break;
@@ -119,8 +148,8 @@ static attn_status beam_expand(beam_state *b, const float *lp, const float *cros
     int to_finish = tok == m->eos;
     if (to_finish && (r >= b->beam || b->n_finished >= 64)) continue;
     attn_s2s_hyp *dst = to_finish ? &b->finished[b->n_finished++] : &b->next[b->n_next];
-    float p = expf(lp[(size_t)h * m->vocab + tok]);
-    if (hyp_extend(dst, &b->live[h], tok, p, cross + (size_t)h * b->map_size, b->map_size, top[r].score) != 0)
+    if (hyp_extend(dst, &b->live[h], tok, lp + (size_t)h * m->vocab, m->vocab, cross + (size_t)h * b->map_size,
+                   b->map_size, top[r].score) != 0)
       return oom(err);
     if (!to_finish) b->order[b->n_next++] = h;
   }

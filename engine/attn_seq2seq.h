@@ -27,11 +27,15 @@ typedef struct attn_s2s {
 
 /* A finished hypothesis: ids (ending in eos unless cut at max_len), the probability of
  * each, and its cross-attention [n][n_maps][keys]. */
+#define ATTN_S2S_CANDIDATES 5 /* next-token candidates kept per step (step-through decoding) */
+
 typedef struct attn_s2s_hyp {
   int n;
   int32_t *ids;
   float *probs;
   float *cross;
+  int32_t *cand_ids;  /* [n][ATTN_S2S_CANDIDATES]: the most probable tokens at each step, best first */
+  float *cand_probs;  /* [n][ATTN_S2S_CANDIDATES] */
   double score;      /* summed log-probability */
   double normalized; /* score / n^alpha */
 } attn_s2s_hyp;

@@ -47,7 +47,32 @@ attn_trace *attn_trace_new(attn_task task, const char *model) {
   return t;
 }
 
+static void candidates_clear(attn_tokens *seq) {
+  for (size_t i = 0; seq->cand_tokens && i < (size_t)seq->n * (size_t)seq->n_cand; i++) free(seq->cand_tokens[i]);
+  free(seq->cand_tokens);
+  free(seq->cand_probs);
+  seq->cand_tokens = NULL, seq->cand_probs = NULL, seq->n_cand = 0;
+}
+
+int attn_tokens_set_candidates(attn_tokens *seq, int k, const char *const *tokens, const float *probs) {
+  candidates_clear(seq);
+  if (k < 0 || k > ATTN_TRACE_MAX_CANDIDATES) return -1;
+  size_t n = (size_t)seq->n * (size_t)k;
+  if (n == 0) return 0;
+  seq->cand_tokens = calloc(n, sizeof *seq->cand_tokens);
+  seq->cand_probs = malloc(n * sizeof *seq->cand_probs);
+  int ok = seq->cand_tokens && seq->cand_probs;
+  seq->n_cand = k;
+  for (size_t i = 0; ok && i < n; i++) {
+    ok = (seq->cand_tokens[i] = attn_strdup(tokens[i] ? tokens[i] : "")) != NULL;
+    seq->cand_probs[i] = probs[i];
+  }
+  if (!ok) candidates_clear(seq);
+  return ok ? 0 : -1;
+}
+
 void attn_tokens_clear(attn_tokens *seq) {
+  candidates_clear(seq);
   for (int i = 0; i < seq->n; i++) free(seq->tokens[i]);
   free(seq->tokens);
   free(seq->word_start);
@@ -272,6 +297,11 @@ static attn_status validate_tokens(const attn_tokens *seq, const char *what, att
       return attn_error_set(err, ATTN_E_VALUE, "%s token %d has probability %g outside [0, 1]",
                             what, i, (double)seq->probs[i]);
   }
+  for (size_t i = 0; i < (size_t)seq->n * (size_t)seq->n_cand; i++)
+    if (!attn_utf8_valid(seq->cand_tokens[i], strlen(seq->cand_tokens[i])) ||
+        !(seq->cand_probs[i] >= 0.0f && seq->cand_probs[i] <= 1.0f + 1e-6f))
+      return attn_error_set(err, ATTN_E_VALUE, "%s candidate %zu is not valid UTF-8 or has a probability outside [0, 1]",
+                            what, i);
   return ATTN_OK;
 }
 
@@ -291,7 +321,8 @@ attn_status attn_trace_validate(const attn_trace *t, attn_error *err) {
 }
 
 static int copy_tokens(attn_tokens *dst, const attn_tokens *src) {
-  return attn_tokens_set(dst, src->n, (const char *const *)src->tokens, src->word_start, src->probs, src->text);
+  return attn_tokens_set(dst, src->n, (const char *const *)src->tokens, src->word_start, src->probs, src->text) ||
+         attn_tokens_set_candidates(dst, src->n_cand, (const char *const *)src->cand_tokens, src->cand_probs);
 }
 
 static int copy_maps(attn_map **dst, int *n_dst, const attn_map *maps, int n) {

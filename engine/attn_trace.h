@@ -31,7 +31,14 @@ typedef struct attn_tokens {
   unsigned char *word_start; /* n flags: 1 if the piece starts a word; NULL means all 1 */
   float *probs;              /* n probabilities of each output token; NULL if unknown */
   char *text;                /* detokenised text, may be NULL */
+  /* what the model weighed at each output step (step-through decoding): the n_cand most
+     probable next tokens, best first, and their probabilities; n_cand 0: not recorded */
+  int n_cand;
+  char **cand_tokens;        /* n * n_cand strings */
+  float *cand_probs;         /* n * n_cand */
 } attn_tokens;
+
+#define ATTN_TRACE_MAX_CANDIDATES 20
 
 typedef struct attn_map {
   char *name;  /* "cross", "layer 2 head 5", "hop 1" */
@@ -88,6 +95,9 @@ attn_map_kind attn_map_kind_from_name(const char *name); /* unknown -> ATTN_MAP_
 int attn_tokens_set(attn_tokens *seq, int n, const char *const *tokens,
                     const unsigned char *word_start, const float *probs, const char *text);
 void attn_tokens_clear(attn_tokens *seq);
+/* Replaces the candidates of seq (seq->n tokens) with copies of k per token (tokens[i * k + j],
+ * probs likewise; k 0 removes them). Returns 0, or -1 when out of memory or k is out of range. */
+int attn_tokens_set_candidates(attn_tokens *seq, int k, const char *const *tokens, const float *probs);
 int attn_tokens_word_start(const attn_tokens *seq, int i);
 
 /* Appends a map with a copy of weights (NULL: zero-filled). Returns it, or NULL when out

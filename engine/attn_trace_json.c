@@ -33,6 +33,20 @@ static cJSON *tokens_to_json(const attn_tokens *seq, int with_word_start) {
     cJSON *p = cJSON_AddArrayToObject(o, "probs");
     for (int i = 0; i < seq->n; i++) cJSON_AddItemToArray(p, float_number(seq->probs[i]));
   }
+  if (seq->n_cand > 0) { /* per step: [{"token", "prob"}, ...], best first */
+    cJSON *all = cJSON_AddArrayToObject(o, "candidates");
+    for (int i = 0; i < seq->n; i++) {
+      cJSON *step = cJSON_CreateArray();
+      for (int j = 0; j < seq->n_cand; j++) {
+        cJSON *c = cJSON_CreateObject();
+        size_t at = (size_t)i * seq->n_cand + j;
+        cJSON_AddStringToObject(c, "token", seq->cand_tokens[at]);
+        cJSON_AddItemToObject(c, "prob", float_number(seq->cand_probs[at]));
+        cJSON_AddItemToArray(step, c);
+      }
+      cJSON_AddItemToArray(all, step);
+    }
+  }
   return o;
 }
 
@@ -208,6 +222,38 @@ static int read_probs(reader *rd, const cJSON *arr, attn_tokens *seq) {
   return 0;
 }
 
+/* "candidates": one array per token of the same number of {"token", "prob"} (optional). */
+static int read_candidates(reader *rd, const cJSON *arr, attn_tokens *seq) {
+  if (!arr) return 0;
+  int k = cJSON_IsArray(arr) && cJSON_GetArraySize(arr) > 0 ? cJSON_GetArraySize(cJSON_GetArrayItem(arr, 0)) : 0;
+  if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != seq->n || k < 1 || k > ATTN_TRACE_MAX_CANDIDATES)
+    return fail(rd, ATTN_E_SHAPE, "\"candidates\" must hold 1..20 candidates for each token%s", "", NULL);
+  size_t n = (size_t)seq->n * (size_t)k;
+  const char **toks = calloc(n, sizeof *toks);
+  float *probs = malloc(n * sizeof *probs);
+  int rc = toks && probs ? 0 : fail(rd, ATTN_E_NOMEM, "out of memory%s", "", NULL);
+  size_t at = 0;
+  const cJSON *step, *c;
+  cJSON_ArrayForEach(step, arr) {
+    if (rc != 0) break;
+    if (!cJSON_IsArray(step) || cJSON_GetArraySize(step) != k) {
+      rc = fail(rd, ATTN_E_SHAPE, "\"candidates\" must hold as many candidates at each step%s", "", NULL);
+      break;
+    }
+    cJSON_ArrayForEach(c, step) {
+      const cJSON *tok = cJSON_GetObjectItemCaseSensitive(c, "token");
+      if (!cJSON_IsString(tok) || get_float(rd, cJSON_GetObjectItemCaseSensitive(c, "prob"), "\"prob\"", &probs[at]) != 0) {
+        rc = rc ? rc : fail(rd, ATTN_E_FORMAT, "a candidate needs a \"token\" and a \"prob\"%s", "", NULL);
+        break;
+      }
+      toks[at++] = tok->valuestring;
+    }
+  }
+  if (rc == 0 && attn_tokens_set_candidates(seq, k, toks, probs) != 0) rc = fail(rd, ATTN_E_NOMEM, "out of memory%s", "", NULL);
+  free(toks), free(probs);
+  return rc;
+}
+
 static int read_tokens(reader *rd, const cJSON *root, const char *key, attn_tokens *seq) {
   const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, key);
   if (!cJSON_IsObject(o)) return fail(rd, ATTN_E_MISSING, "missing object \"%s\"%s", key, NULL);
@@ -221,6 +267,7 @@ static int read_tokens(reader *rd, const cJSON *root, const char *key, attn_toke
   memset(seq->word_start, 1, n > 0 ? (size_t)n : 1);
   if (read_flags(rd, cJSON_GetObjectItemCaseSensitive(o, "word_start"), seq) != 0) return -1;
   if (read_probs(rd, cJSON_GetObjectItemCaseSensitive(o, "probs"), seq) != 0) return -1;
+  if (read_candidates(rd, cJSON_GetObjectItemCaseSensitive(o, "candidates"), seq) != 0) return -1;
   return get_string(rd, o, "text", 0, &seq->text);
 }
 

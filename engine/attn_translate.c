@@ -263,7 +263,23 @@ static attn_status tokenize(const attn_translator *t, const char *text, size_t l
   return ATTN_OK;
 }
 
-/* Output tokens of a hypothesis (pieces, </s> included) with their probabilities. */
+/* What the model weighed at each step: the pieces of the most probable next tokens. */
+static int set_candidates(const attn_translator *t, attn_tokens *out, const attn_s2s_hyp *h) {
+  size_t n = (size_t)h->n * ATTN_S2S_CANDIDATES;
+  if (!h->cand_ids || n == 0) return 0;
+  const char **toks = malloc(n * sizeof *toks);
+  if (!toks) return -1;
+  for (size_t i = 0; i < n; i++) {
+    const char *p = attn_spm_piece(t->spm, h->cand_ids[i]);
+    toks[i] = p ? p : "<?>";
+  }
+  int rc = attn_tokens_set_candidates(out, ATTN_S2S_CANDIDATES, toks, h->cand_probs);
+  free(toks);
+  return rc;
+}
+
+/* Output tokens of a hypothesis (pieces, </s> included) with their probabilities and, for each
+ * step, the candidates it was chosen from. */
 static int set_output(const attn_translator *t, attn_tokens *out, const attn_s2s_hyp *h) {
   const char **toks = malloc((size_t)(h->n ? h->n : 1) * sizeof(char *));
   unsigned char *ws = malloc((size_t)(h->n ? h->n : 1));
@@ -278,7 +294,7 @@ static int set_output(const attn_translator *t, attn_tokens *out, const attn_s2s
   }
   if (rc == 0) rc = attn_tokens_set(out, h->n, toks, ws, h->probs, text);
   free(toks), free(ws), free(text);
-  return rc;
+  return rc == 0 ? set_candidates(t, out, h) : rc;
 }
 
 /* The cross-attention maps of a hypothesis: with several layers/heads, first their mean,

@@ -64,6 +64,61 @@ static void test_beam_and_self(void) {
   attn_translator_free(t);
 }
 
+/* Step-through decoding: each output step keeps the 5 most probable next tokens, best first; the
+ * greedy choice is the first of them with its own probability; beam hypotheses keep their own;
+ * JSON and hypothesis copies carry them. */
+static void check_candidates(const attn_tokens *out, gboolean greedy) {
+  g_assert_cmpint(out->n_cand, ==, 5);
+  for (int i = 0; i < out->n; i++) {
+    const float *p = out->cand_probs + (size_t)i * 5;
+    char *const *tok = out->cand_tokens + (size_t)i * 5;
+    for (int j = 1; j < 5; j++) g_assert_cmpfloat(p[j], <=, p[j - 1]);
+    double sum = 0;
+    gboolean chosen_listed = FALSE;
+    for (int j = 0; j < 5; j++) sum += p[j], chosen_listed = chosen_listed || strcmp(tok[j], out->tokens[i]) == 0;
+    g_assert_cmpfloat(sum, <=, 1.0 + 1e-5);
+    g_assert_cmpfloat(p[0], >=, out->probs[i] - 1e-6); /* nothing likelier was left out */
+    if (greedy) {
+      g_assert_cmpstr(tok[0], ==, out->tokens[i]);
+      g_assert_cmpfloat_with_epsilon(p[0], out->probs[i], 1e-6);
+    } else if (out->probs[i] >= p[4]) {
+      g_assert_true(chosen_listed); /* a beam's token is listed whenever it ranks in the top 5 */
+    }
+  }
+}
+
+static void test_candidates(void) {
+  attn_translator *t = golden_translator("transformer-tiny");
+  attn_trace *tr = golden_translate(t, "abc dag fe", 1, 0);
+  check_candidates(&tr->output, TRUE);
+  char *json = attn_trace_to_json(tr, 0);
+  g_assert_nonnull(strstr(json, "\"candidates\""));
+  attn_error err = {0};
+  attn_trace *back = attn_trace_from_json(json, strlen(json), &err);
+  g_assert_nonnull(back);
+  g_assert_cmpint(back->output.n_cand, ==, 5);
+  for (int i = 0; i < tr->output.n * 5; i++) {
+    g_assert_cmpstr(back->output.cand_tokens[i], ==, tr->output.cand_tokens[i]);
+    g_assert_cmpfloat_with_epsilon(back->output.cand_probs[i], tr->output.cand_probs[i], 1e-6);
+  }
+  free(json);
+  attn_trace_free(back);
+  attn_trace_free(tr);
+  tr = golden_translate(t, "bad cafe fed", 3, 0);
+  check_candidates(&tr->output, FALSE);
+  for (int h = 0; h < tr->n_hyps; h++) check_candidates(&tr->hyps[h].output, FALSE);
+  attn_trace *second = attn_trace_select_hypothesis(tr, tr->n_hyps);
+  g_assert_cmpint(second->output.n_cand, ==, 5);
+  g_assert_cmpstr(second->output.cand_tokens[0], ==, tr->hyps[tr->n_hyps - 1].output.cand_tokens[0]);
+  attn_trace_free(second);
+  attn_trace_free(tr);
+  attn_translator_free(t);
+  const char *bad = "{\"version\": 1, \"task\": \"translate\", \"model\": \"m\", \"source\": {\"tokens\": [\"a\"]}, "
+                    "\"output\": {\"tokens\": [\"b\"], \"candidates\": [[{\"token\": \"b\"}]]}, \"maps\": []}";
+  g_assert_null(attn_trace_from_json(bad, strlen(bad), &err)); /* a candidate without its probability */
+  g_assert_nonnull(strstr(err.message, "prob"));
+}
+
 static void test_greedy_equals_beam1(void) {
   attn_translator *t = golden_translator("transformer-tiny");
   attn_trace *a = golden_translate(t, "ga he bac", 1, 0), *b = golden_translate(t, "ga he bac", 1, 0);
@@ -151,6 +206,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/translate/trace-shape", test_trace_shape);
   g_test_add_func("/engine/translate/beam-and-self-attention", test_beam_and_self);
+  g_test_add_func("/engine/translate/candidates", test_candidates);
   g_test_add_func("/engine/translate/deterministic", test_greedy_equals_beam1);
   g_test_add_func("/engine/translate/unknown-and-long", test_unknown_and_long);
   g_test_add_func("/engine/translate/bad-input", test_bad_input);
