@@ -18,7 +18,8 @@ import caption_model  # noqa: E402
 import evaluate_caption  # noqa: E402
 import scenes  # noqa: E402
 from caption_model import BOS_ID, PAD_ID, ShowAttendTell  # noqa: E402
-from train_common import make_logger, rng_states, save_atomic, set_rng_states  # noqa: E402
+import train_common  # noqa: E402
+from train_common import make_logger, rng_states, save_atomic  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_DIR = os.path.join(HERE, "work", "caption")
@@ -102,14 +103,8 @@ def build(args, vocab):
 
 def resume(path, model, opt, sched):
     """Loads ckpt_last.pt if present; returns (epochs done, step, best (accuracy, pointing))."""
-    if not os.path.exists(path):
-        return 0, 0, (-1.0, -1.0)
-    ck = torch.load(path, map_location="cpu")
-    model.load_state_dict(ck["model"])
-    opt.load_state_dict(ck["optimizer"])
-    sched.load_state_dict(ck["scheduler"])
-    set_rng_states(ck["rng"])
-    return ck["epoch"], ck["step"], tuple(ck["best"])
+    ck = train_common.load_checkpoint(path, model, opt, sched)
+    return (0, 0, (-1.0, -1.0)) if ck is None else (ck["epoch"], ck["step"], tuple(ck["best"]))
 
 
 def train_epoch(model, opt, loader, args, epoch, step, log):

@@ -136,7 +136,7 @@ def load_checkpoint(path, model, opt, sched):
     """Loads ckpt_last.pt if present; returns the checkpoint dict (without weights) or None."""
     if not os.path.exists(path):
         return None
-    ck = torch.load(path)
+    ck = torch.load(path, map_location="cpu")
     model.load_state_dict(ck["model"])
     opt.load_state_dict(ck["optimizer"])
     sched.load_state_dict(ck["scheduler"])
