@@ -465,6 +465,82 @@ static void test_compare(void) {
   cairo_surface_destroy(s);
 }
 
+static gboolean white_at(cairo_surface_t *s, double x, double y) {
+  const unsigned char *p = cairo_image_surface_get_data(s) + (int)y * cairo_image_surface_get_stride(s) + 4 * (int)x;
+  return p[0] == 255 && p[1] == 255 && p[2] == 255;
+}
+
+/* Step-through: at step t the rows after t are hidden, row t is lit, the page lists the five
+ * tokens the model weighed; Right moves on; the export shows the same step. */
+static void test_step_through(void) {
+  g_assert_true(lens_window_select_model(window, "rnn-tiny")); /* its random weights write long outputs */
+  type_text("abc dag fe");
+  g_assert_true(wait_for(model_is, "rnn-tiny"));
+  LensTraceView *view = lens_translate_page_get_view(page());
+  const attn_trace *t = lens_trace_view_get_trace(view);
+  g_assert_cmpint(t->output.n, >=, 4);
+  g_assert_cmpint(t->output.n_cand, ==, 5);
+  lens_translate_page_set_step(page(), 1);
+  g_assert_cmpint(lens_translate_page_get_step(page()), ==, 1);
+  g_assert_cmpint(lens_trace_view_get_options(view)->highlight_row, ==, 1);
+  g_assert_true(gtk_widget_has_focus(lens_translate_page_get_step_scale(page())) ||
+                GTK_IS_TEXT_VIEW(gtk_window_get_focus(GTK_WINDOW(window))));
+  const char *text = lens_translate_page_get_step_text(page());
+  g_test_message("%s", text);
+  g_autofree char *head = g_strdup_printf("Step 2 of %d: chose", t->output.n);
+  g_assert_true(g_str_has_prefix(text, head));
+  int dots = 0;
+  for (const char *c = text; (c = strstr(c, "·")); c++) dots++;
+  g_assert_cmpint(dots, ==, 4); /* five candidates */
+  g_autofree char *best = g_strdup_printf("%.2f", (double)t->output.cand_probs[5]);
+  g_assert_nonnull(strstr(text, best));
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  const LensLayout *l = lens_trace_view_get_layout(view);
+  g_assert_cmpint(l->rows, ==, 2); /* rows after the step answer no hover */
+  cairo_surface_t *s = gui_render_widget(GTK_WIDGET(view));
+  const char *shots = g_getenv("ATTN_SCREENSHOT_DIR");
+  if (shots) {
+    g_autofree char *p = g_build_filename(shots, "gui-step.png", NULL);
+    cairo_surface_write_to_png(s, p);
+  }
+  for (int j = 0; j < l->cols; j++) {
+    g_assert_true(cell_matches(s, view, 1, j, FALSE)); /* row t, lit */
+    g_assert_true(cell_matches(s, view, 0, j, TRUE));  /* before it, faded */
+    g_assert_true(white_at(s, l->grid.x + (j + 0.5) * l->cell_w, l->grid.y + 2.5 * l->cell_h)); /* not yet */
+  }
+  cairo_surface_destroy(s);
+  g_signal_emit_by_name(lens_translate_page_get_step_scale(page()), "move-slider", GTK_SCROLL_STEP_RIGHT); /* Right */
+  g_assert_cmpint(lens_translate_page_get_step(page()), ==, 2);
+  g_assert_true(g_str_has_prefix(lens_translate_page_get_step_text(page()), "Step 3 of"));
+  /* the export shows the same step */
+  g_autofree char *dir = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename(dir, "step.png", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(lens_page_export(LENS_PAGE(page()), png, 1.0, &error));
+  s = cairo_image_surface_create_from_png(png);
+  LensLayout *el = g_new0(LensLayout, 1);
+  cairo_surface_t *probe = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, cairo_image_surface_get_width(s),
+                                                      cairo_image_surface_get_height(s));
+  cairo_t *cr = cairo_create(probe);
+  LensRenderOptions o = *lens_trace_view_get_options(view);
+  o.dark = 0;
+  lens_render(cr, lens_trace_view_get_trace(view), &o, cairo_image_surface_get_width(s), cairo_image_surface_get_height(s), el);
+  cairo_destroy(cr);
+  cairo_surface_destroy(probe);
+  g_assert_cmpint(el->rows, ==, 3);
+  for (int j = 0; j < el->cols; j++) {
+    g_assert_false(white_at(s, el->grid.x + (j + 0.5) * el->cell_w, el->grid.y + 2.5 * el->cell_h)); /* step 3 drawn */
+    g_assert_true(white_at(s, el->grid.x + (j + 0.5) * el->cell_w, el->grid.y + 3.5 * el->cell_h));  /* step 4 not */
+  }
+  g_free(el);
+  cairo_surface_destroy(s);
+  lens_translate_page_set_step(page(), -1);
+  g_assert_cmpint(lens_translate_page_get_step(page()), ==, -1);
+  g_assert_cmpint(lens_trace_view_get_options(view)->reveal_rows, ==, 0);
+  g_assert_true(lens_window_select_model(window, "transformer-tiny"));
+  g_assert_true(wait_for(model_is, "transformer-tiny"));
+}
+
 static gboolean exports_done(gpointer w) { return lens_window_exports_running(w) == 0; }
 
 static gboolean tick(gpointer counter) {
@@ -543,6 +619,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/gui/translate/export", test_export);
   g_test_add_func("/gui/translate/zoom-long-sentence", test_zoom_long_sentence);
   g_test_add_func("/gui/translate/compare", test_compare);
+  g_test_add_func("/gui/translate/step-through", test_step_through);
   g_test_add_func("/gui/translate/export-in-background", test_export_in_background);
   g_test_add_func("/gui/translate/bad-input", test_bad_input);
   int rc = g_test_run();

@@ -24,6 +24,7 @@ struct _LensTranslatePage {
   gboolean beam_chosen; /* the user set the beam: a model's own (config num_beams) no longer replaces it */
   LensCompare compare;  /* a second model beside this one */
   GtkWidget *compare_toggle, *compare_dropdown;
+  GtkWidget *step_toggle, *step_row, *step_scale, *candidates_label; /* step-through decoding */
 };
 
 G_DEFINE_FINAL_TYPE(LensTranslatePage, lens_translate_page, LENS_TYPE_PAGE)
@@ -33,6 +34,8 @@ static guint signals[N_SIGNALS];
 
 static void start_translation(LensPage *page);
 static void refresh_display(LensTranslatePage *self);
+static void apply_step(LensTranslatePage *self);
+static void build_step_controls(LensTranslatePage *self, GtkWidget *toolbar);
 
 /* ---- the worker ---- */
 
@@ -276,6 +279,7 @@ static void refresh_display(LensTranslatePage *self) {
   if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->heads_toggle))) fill_heads_grid(self, t);
   lens_trace_view_set_options(self->view, &o);
   lens_trace_view_set_trace(self->view, t);
+  apply_step(self);
   lens_compare_refresh(&self->compare, &o);
 }
 
@@ -299,6 +303,7 @@ static void apply_options(LensTranslatePage *self) {
   if (o.map_index != lens_trace_view_get_options(self->view)->map_index) o.highlight_row = o.highlight_col = -1;
   update_title(self, &o, t);
   lens_trace_view_set_options(self->view, &o);
+  apply_step(self);
   lens_compare_refresh(&self->compare, &o);
 }
 
@@ -333,6 +338,66 @@ static void on_heads_toggled(GtkToggleButton *b, gpointer data) {
   gboolean all = gtk_toggle_button_get_active(b);
   if (all) fill_heads_grid(self, lens_trace_view_get_trace(self->view));
   gtk_stack_set_visible_child_name(GTK_STACK(self->stack), all ? "heads" : "single");
+}
+
+/* ---- step-through decoding ---- */
+
+static gboolean stepping(LensTranslatePage *self) {
+  return gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->step_toggle));
+}
+
+/* "Step 3 of 7: chose “Mann” (0.95). It weighed: Mann 0.95 · Mensch 0.02 · ..." for output t. */
+static char *describe_step(const attn_trace *t, int step) {
+  const attn_tokens *o = &t->output;
+  g_autofree char *chosen = display_piece(o->tokens[step]);
+  GString *s = g_string_new(NULL);
+  g_string_printf(s, "Step %d of %d: chose “%s” (%.2f).", step + 1, o->n, chosen, o->probs ? (double)o->probs[step] : 1.0);
+  if (o->n_cand == 0) {
+    g_string_append(s, " The candidates are kept per piece: turn Words off to see them.");
+    return g_string_free(s, FALSE);
+  }
+  g_string_append(s, " It weighed:");
+  for (int j = 0; j < o->n_cand; j++) {
+    g_autofree char *piece = display_piece(o->cand_tokens[(size_t)step * o->n_cand + j]);
+    g_string_append_printf(s, "%s %s %.2f", j ? " ·" : "", piece, (double)o->cand_probs[(size_t)step * o->n_cand + j]);
+  }
+  return g_string_free(s, FALSE);
+}
+
+/* At step t the view shows the outputs up to t, row t highlighted, and the candidates of t. */
+static void apply_step(LensTranslatePage *self) {
+  const attn_trace *t = lens_trace_view_get_trace(self->view);
+  LensRenderOptions o = *lens_trace_view_get_options(self->view);
+  gboolean on = stepping(self) && t && t->output.n > 0;
+  gtk_widget_set_visible(self->step_row, stepping(self));
+  int step = on ? CLAMP((int)gtk_range_get_value(GTK_RANGE(self->step_scale)), 0, t->output.n - 1) : -1;
+  if (on) {
+    self->updating++;
+    gtk_range_set_range(GTK_RANGE(self->step_scale), 0, MAX(1, t->output.n - 1));
+    gtk_range_set_value(GTK_RANGE(self->step_scale), step);
+    self->updating--;
+    g_autofree char *text = describe_step(t, step);
+    gtk_label_set_text(GTK_LABEL(self->candidates_label), text);
+  } else {
+    gtk_label_set_text(GTK_LABEL(self->candidates_label), stepping(self) ? "Type a sentence to step through its translation." : "");
+  }
+  if (on || o.reveal_rows > 0) o.highlight_row = step, o.highlight_col = -1;
+  o.reveal_rows = on ? step + 1 : 0;
+  lens_trace_view_set_options(self->view, &o);
+}
+
+static void on_step_changed(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensTranslatePage *self = data;
+  if (self->updating) return;
+  if (stepping(self) && lens_trace_view_get_options(self->view)->view != LENS_VIEW_MATRIX)
+    lens_translate_page_set_view(self, LENS_VIEW_MATRIX); /* rows appear one by one in the matrix */
+  apply_step(self);
+  if (GTK_IS_TOGGLE_BUTTON(object) && stepping(self)) gtk_widget_grab_focus(self->step_scale); /* Left, Right */
+}
+
+static void on_step_moved(GtkRange *range, gpointer data) {
+  LensTranslatePage *self = data;
+  if (!self->updating) apply_step(self);
 }
 
 /* ---- export ---- */
@@ -440,10 +505,12 @@ static void build_toolbar(LensTranslatePage *self) {
   GtkWidget *items[] = {views, lens_page_labelled("Map", self->map_dropdown), self->heads_toggle, lens_page_labelled("Colours", self->cmap_dropdown),
                         lens_page_labelled("Beam", self->beam_spin), self->hyp_dropdown, self->words_check, display_menu(self)};
   for (size_t i = 0; i < G_N_ELEMENTS(items); i++) gtk_box_append(GTK_BOX(bar), items[i]);
+  build_step_controls(self, bar);
   GtkWidget *scroll = gtk_scrolled_window_new();
   gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), bar);
   gtk_box_append(GTK_BOX(self), scroll);
+  gtk_box_append(GTK_BOX(self), self->step_row);
 }
 
 static void build_views(LensTranslatePage *self) {
@@ -472,6 +539,29 @@ static void build_views(LensTranslatePage *self) {
   gtk_stack_add_named(GTK_STACK(self->stack), heads, "heads");
   gtk_widget_set_vexpand(self->stack, TRUE);
   gtk_box_append(GTK_BOX(self), self->stack);
+}
+
+/* Step: a toggle in the toolbar, then a slider over the output steps and what each weighed. */
+static void build_step_controls(LensTranslatePage *self, GtkWidget *toolbar) {
+  self->step_toggle = gtk_toggle_button_new_with_label("Step");
+  gtk_widget_set_tooltip_text(self->step_toggle, "Step through the decoding one output token at a time (Left, Right)");
+  gtk_box_append(GTK_BOX(toolbar), self->step_toggle);
+  self->step_scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 1, 1);
+  gtk_scale_set_digits(GTK_SCALE(self->step_scale), 0);
+  gtk_scale_set_draw_value(GTK_SCALE(self->step_scale), FALSE);
+  gtk_widget_set_size_request(self->step_scale, 240, -1);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->step_scale), GTK_ACCESSIBLE_PROPERTY_LABEL, "Decoding step", -1);
+  self->candidates_label = gtk_label_new("");
+  gtk_label_set_xalign(GTK_LABEL(self->candidates_label), 0);
+  gtk_label_set_wrap(GTK_LABEL(self->candidates_label), TRUE);
+  gtk_label_set_selectable(GTK_LABEL(self->candidates_label), TRUE);
+  gtk_widget_set_hexpand(self->candidates_label, TRUE);
+  self->step_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+  gtk_box_append(GTK_BOX(self->step_row), self->step_scale);
+  gtk_box_append(GTK_BOX(self->step_row), self->candidates_label);
+  gtk_widget_set_visible(self->step_row, FALSE);
+  g_signal_connect(self->step_toggle, "notify::active", G_CALLBACK(on_step_changed), self);
+  g_signal_connect(self->step_scale, "value-changed", G_CALLBACK(on_step_moved), self);
 }
 
 /* "Compare with" another model, beside the model chooser. */
@@ -610,3 +700,20 @@ gboolean lens_translate_page_set_compare(LensTranslatePage *self, const char *na
 
 LensTraceView *lens_translate_page_get_compare_view(LensTranslatePage *self) { return self->compare.view; }
 const attn_trace *lens_translate_page_get_compare_trace(LensTranslatePage *self) { return self->compare.trace; }
+
+void lens_translate_page_set_step(LensTranslatePage *self, int step) {
+  g_return_if_fail(LENS_IS_TRANSLATE_PAGE(self));
+  if (step >= 0) gtk_range_set_value(GTK_RANGE(self->step_scale), step);
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->step_toggle), step >= 0);
+  apply_step(self);
+}
+
+int lens_translate_page_get_step(LensTranslatePage *self) {
+  return stepping(self) ? lens_trace_view_get_options(self->view)->reveal_rows - 1 : -1;
+}
+
+const char *lens_translate_page_get_step_text(LensTranslatePage *self) {
+  return gtk_label_get_text(GTK_LABEL(self->candidates_label));
+}
+
+GtkWidget *lens_translate_page_get_step_scale(LensTranslatePage *self) { return self->step_scale; }

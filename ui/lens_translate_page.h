@@ -49,6 +49,14 @@ gboolean lens_translate_page_set_compare(LensTranslatePage *self, const char *na
 LensTraceView *lens_translate_page_get_compare_view(LensTranslatePage *self);
 const attn_trace *lens_translate_page_get_compare_trace(LensTranslatePage *self);
 
+/* Step-through decoding: at step t (0-based; -1 turns it off) the matrix shows the outputs up to
+ * t with row t highlighted, and the page lists the 5 tokens the model weighed for it. The slider
+ * (Left, Right) moves it; get_step is -1 while off or with nothing to step through. */
+void lens_translate_page_set_step(LensTranslatePage *self, int step);
+int lens_translate_page_get_step(LensTranslatePage *self);
+const char *lens_translate_page_get_step_text(LensTranslatePage *self);
+GtkWidget *lens_translate_page_get_step_scale(LensTranslatePage *self);
+
 G_END_DECLS
 
 #endif

@@ -209,6 +209,12 @@ attn_status lens_matrix_size(const attn_trace *t, const attn_map *m, const LensR
 
 /* ---- drawing ---- */
 
+/* Rows drawn: all, or the outputs so far when stepping through decoding. */
+static int shown_rows(const Matrix *M) {
+  int r = M->o->reveal_rows;
+  return r > 0 && r < M->m->rows ? r : M->m->rows;
+}
+
 static void cell_rgb(const Matrix *M, int i, int j, double rgb[3]) {
   double w = M->m->weights[(size_t)i * M->m->cols + j];
   lens_colormap_rgb(M->o->colormap, w / M->vmax, rgb);
@@ -217,7 +223,7 @@ static void cell_rgb(const Matrix *M, int i, int j, double rgb[3]) {
 /* Each cell is inset by half a unit, so a hairline of background separates cells. */
 static void draw_cells_vector(cairo_t *cr, const Matrix *M) {
   double s = M->s, inset = s >= 8 ? 0.5 : 0.0, rgb[3];
-  for (int i = 0; i < M->m->rows; i++)
+  for (int i = 0; i < shown_rows(M); i++)
     for (int j = 0; j < M->m->cols; j++) {
       cell_rgb(M, i, j, rgb);
       lens_set_rgb(cr, rgb, 1.0);
@@ -263,6 +269,11 @@ static void draw_cells_image(cairo_t *cr, const Matrix *M) {
   cairo_fill(cr);
   cairo_restore(cr);
   cairo_surface_destroy(img);
+  if (shown_rows(M) < M->m->rows) { /* the rows not reached yet */
+    lens_set_rgb(cr, M->th.bg, 1.0);
+    cairo_rectangle(cr, M->gx, M->gy + shown_rows(M) * M->s, M->m->cols * M->s, (M->m->rows - shown_rows(M)) * M->s);
+    cairo_fill(cr);
+  }
 }
 
 /* Black or white, whichever contrasts more with the cell (WCAG relative luminance). */
@@ -286,9 +297,9 @@ static int any_lit(const Matrix *M) {
 
 /* Dims the cells outside the highlighted row and column, then outlines those. */
 static void draw_highlight(cairo_t *cr, const Matrix *M) {
-  double s = M->s, gw = M->m->cols * s, gh = M->m->rows * s;
+  double s = M->s, gw = M->m->cols * s, gh = shown_rows(M) * s;
   lens_set_rgb(cr, M->th.bg, DIM);
-  for (int i = 0; i < M->m->rows; i++)
+  for (int i = 0; i < shown_rows(M); i++)
     for (int j = 0; j < M->m->cols; j++)
       if (!row_lit(M, i) && !col_lit(M, j)) cairo_rectangle(cr, M->gx + j * s, M->gy + i * s, s, s);
   cairo_fill(cr);
@@ -307,7 +318,7 @@ static void draw_highlight(cairo_t *cr, const Matrix *M) {
 static void draw_values(cairo_t *cr, Matrix *M) {
   double rgb[3], ink[3];
   char text[32];
-  for (int i = 0; i < M->m->rows; i++)
+  for (int i = 0; i < shown_rows(M); i++)
     for (int j = 0; j < M->m->cols; j++) {
       double w = M->m->weights[(size_t)i * M->m->cols + j];
       snprintf(text, sizeof text, "%.2f", w);
@@ -339,7 +350,7 @@ static void col_label_at(const Matrix *M, int j, double *x, double *y) {
 
 static void draw_row_labels(cairo_t *cr, const Matrix *M, LensLayout *layout, int text) {
   int lit = any_lit(M);
-  for (int i = 0; i < M->m->rows; i++) {
+  for (int i = 0; i < shown_rows(M); i++) {
     double x, y;
     row_label_at(M, i, &x, &y);
     LensRect ink = lens_label_ink(&M->rl[i], x, y, 0);
@@ -366,7 +377,7 @@ static void draw_col_labels(cairo_t *cr, const Matrix *M, LensLayout *layout, in
 static void draw_probs(cairo_t *cr, const Matrix *M) {
   double right = PAD + M->ycap.h + CAP_GAP + M->prob_w;
   lens_label_draw(cr, &M->pcap, right - M->pcap.w, M->gy - LABEL_GAP - M->pcap.h, 0, M->th.muted);
-  for (int i = 0; i < M->m->rows; i++) {
+  for (int i = 0; i < shown_rows(M); i++) {
     const LensLabel *l = &M->pl[i];
     lens_label_draw(cr, l, right - l->w, M->gy + (i + 0.5) * M->s - l->h / 2, 0, M->th.muted);
   }
@@ -446,6 +457,7 @@ attn_status lens_matrix_draw(cairo_t *cr, const attn_trace *t, const attn_map *m
     layout->cell_w = layout->cell_h = M.s;
   }
   lens_fit_end(cr, &fit, layout, m);
+  if (layout) layout->rows = shown_rows(&M); /* rows not reached yet answer no hover */
   matrix_close(&M);
   return ATTN_OK;
 }

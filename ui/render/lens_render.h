@@ -48,6 +48,8 @@ typedef struct LensRenderOptions {
   LensUpsample upsample;  /* grid to pixels (default bilinear) */
   double blur;            /* Gaussian blur of the heat, sigma in grid cells; 0 = none */
   double zoom;            /* text and cells times this (the window's zoom; <= 0 means 1) */
+  int reveal_rows;        /* > 0: the matrix draws only its first reveal_rows rows (outputs so far,
+                             when stepping through decoding); 0: all */
   /* a second trace drawn to the right of the first with its own options, as one picture of
      two models (compare mode); neither is copied. Its own compare is ignored. */
   const attn_trace *compare;
