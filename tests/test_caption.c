@@ -137,9 +137,9 @@ static void check_decoding(const attn_sat *m, const cJSON *c, int beam, int *nea
   attn_sat_run_free(run);
 }
 
-static void test_tiny(void) {
+static void check_tiny(const char *name) {
   fixture f = {0};
-  load_tiny(&f);
+  golden_fixture_load_tiny(&f, name, load_model, free_model);
   int ties = 0, cases = 0;
   double worst = 0;
   const cJSON *c;
@@ -148,9 +148,24 @@ static void test_tiny(void) {
     check_decoding(f.m, c, 3, &ties);
     cases++;
   }
-  g_test_message("caption-tiny: %d cases, max abs difference %.3g, %d near ties", cases, worst, ties);
+  g_test_message("%s: %d cases, max abs difference %.3g, %d near ties", name, cases, worst, ties);
   g_assert_cmpint(cases, ==, 3);
   g_assert_cmpint(ties, ==, 0);
+  fixture_free(&f);
+}
+
+static void test_tiny(void) { check_tiny("caption-tiny"); }
+
+/* The same model with a tiny MobileNetV2 trunk (attn_mobilenet.c): stem, blocks with and
+ * without expansion, stride 2 with Keras's one-sided padding, a residual block, the head. */
+static void test_trunk_tiny(void) {
+  check_tiny("caption-trunk-tiny");
+  fixture f = {0};
+  golden_fixture_load_tiny(&f, "caption-trunk-tiny", load_model, free_model);
+  const attn_sat_dims *D = attn_sat_model_dims(f.m);
+  g_assert_cmpint(D->trunk, ==, 1);
+  g_assert_cmpint(D->grid, ==, 4);
+  g_assert_cmpint(D->ann, ==, 10);
   fixture_free(&f);
 }
 
@@ -344,12 +359,13 @@ static void test_trace_beta(void) {
 
 /* ---- the shipped model ---- */
 
-static void test_shipped_golden(void) {
-  g_autofree char *dir = golden_shipped_path("caption-scenes");
-  g_autofree char *golden = golden_fixture_path("caption-scenes-golden.json", NULL);
+static void check_shipped_golden(const char *name) {
+  g_autofree char *dir = golden_shipped_path(name);
+  g_autofree char *file = g_strdup_printf("%s-golden.json", name);
+  g_autofree char *golden = golden_fixture_path(file, NULL);
   fixture f = {0};
   if (!g_file_test(dir, G_FILE_TEST_IS_DIR) || !load_fixture(&f, dir, golden)) {
-    g_test_skip("data/models/caption-scenes or its golden file is not there (the model is not trained yet)");
+    g_test_skip("the shipped model or its golden file is not there (the model is not trained yet)");
     return;
   }
   int ties = 0, cases = 0;
@@ -360,9 +376,12 @@ static void test_shipped_golden(void) {
     check_decoding(f.m, c, 4, &ties);
     cases++;
   }
-  g_test_message("caption-scenes: %d scenes, max abs difference %.3g, %d near ties", cases, worst, ties);
+  g_test_message("%s: %d scenes, max abs difference %.3g, %d near ties", name, cases, worst, ties);
   fixture_free(&f);
 }
+
+static void test_shipped_golden(void) { check_shipped_golden("caption-scenes"); }
+static void test_photos_golden(void) { check_shipped_golden("caption-photos"); }
 
 /* The scene grammar's words (training/scenes.py): a caption names objects as
  * [count] size colour shape. */
@@ -529,11 +548,13 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/caption/tiny/golden", test_tiny);
   g_test_add_func("/caption/tiny/beam1-is-greedy", test_beam1_is_greedy);
+  g_test_add_func("/caption/trunk-tiny/golden", test_trunk_tiny);
   g_test_add_func("/caption/api", test_api);
   g_test_add_func("/caption/bad-images", test_bad_images);
   g_test_add_func("/caption/bad-models", test_bad_models);
   g_test_add_func("/caption/trace-beta", test_trace_beta);
   g_test_add_func("/caption/shipped/golden", test_shipped_golden);
   g_test_add_func("/caption/shipped/quality", test_shipped_quality);
+  g_test_add_func("/caption/photos/golden", test_photos_golden);
   return g_test_run();
 }

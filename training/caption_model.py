@@ -40,7 +40,40 @@ def vocabulary():
 
 
 def grid_size(c):
+    if c.get("trunk"):
+        import mobilenet
+        return c["image_size"] // mobilenet.trunk_stride(c["trunk"])
     return c["image_size"] // (2 ** sum(c["pool_after"]))
+
+
+def ann_dim(c):
+    """Size of one annotation vector: the last conv's channels, or the pretrained trunk's."""
+    if c.get("trunk"):
+        import mobilenet
+        return mobilenet.trunk_channels(c["trunk"])
+    return c["conv_channels"][-1]
+
+
+class TrunkEncoder(nn.Module):
+    """A pretrained MobileNetV2 trunk (training/mobilenet.py) instead of the small CNN: its stride-16 map's cells,
+    row-major, plus a learned position embedding are the annotations. Parameter names encoder.trunk.*."""
+
+    def __init__(self, c):
+        super().__init__()
+        import mobilenet
+        self.trunk = mobilenet.Trunk(c["trunk"])
+        g = grid_size(c)
+        self.pos = nn.Parameter(torch.zeros(g * g, ann_dim(c)))
+        self.register_buffer("mean", torch.tensor(c["image_mean"], dtype=torch.float32))
+        self.register_buffer("std", torch.tensor(c["image_std"], dtype=torch.float32))
+
+    def features(self, images):
+        """images [B,3,S,S] in [0,1] -> trunk cells [B, L, D] (no position embedding)."""
+        x = (images - self.mean.view(1, 3, 1, 1)) / self.std.view(1, 3, 1, 1)
+        return self.trunk(x).flatten(2).transpose(1, 2)
+
+    def forward(self, images):
+        return self.features(images) + self.pos
 
 
 class Encoder(nn.Module):
@@ -74,7 +107,7 @@ class Attention(nn.Module):
 
     def __init__(self, c):
         super().__init__()
-        d = c["conv_channels"][-1]
+        d = ann_dim(c)
         self.enc = nn.Linear(d, c["attn_dim"], bias=False)
         self.dec = nn.Linear(c["hidden"], c["attn_dim"])
         self.v = nn.Linear(c["attn_dim"], 1, bias=False)
@@ -88,7 +121,7 @@ class Decoder(nn.Module):
 
     def __init__(self, c):
         super().__init__()
-        d, hd = c["conv_channels"][-1], c["hidden"]
+        d, hd = ann_dim(c), c["hidden"]
         self.init_h = nn.Linear(d, hd)
         self.init_c = nn.Linear(d, hd)
         self.f_beta = nn.Linear(hd, 1)
@@ -100,7 +133,7 @@ class DeepOutput(nn.Module):
 
     def __init__(self, c):
         super().__init__()
-        d = c["conv_channels"][-1]
+        d = ann_dim(c)
         self.L_h = nn.Linear(c["hidden"], c["embed_dim"])
         self.L_z = nn.Linear(d, c["embed_dim"], bias=False)
         self.L_o = nn.Linear(c["embed_dim"], c["vocab_size"])
@@ -115,9 +148,13 @@ class ShowAttendTell(nn.Module):
         super().__init__()
         self.config = dict(DEFAULT_CONFIG, **(config or {}))
         c = self.config
-        if len(c["pool_after"]) != len(c["conv_channels"]) or c["image_size"] % (2 ** sum(c["pool_after"])):
+        if c.get("trunk"):
+            import mobilenet
+            if c["image_size"] % mobilenet.trunk_stride(c["trunk"]):
+                raise ValueError("the trunk's stride must divide image_size")
+        elif len(c["pool_after"]) != len(c["conv_channels"]) or c["image_size"] % (2 ** sum(c["pool_after"])):
             raise ValueError("pool_after must flag each conv layer, and the pools must divide image_size")
-        self.encoder = Encoder(c)
+        self.encoder = TrunkEncoder(c) if c.get("trunk") else Encoder(c)
         self.attn = Attention(c)
         self.decoder = Decoder(c)
         self.embed = nn.Embedding(c["vocab_size"], c["embed_dim"])
@@ -129,8 +166,8 @@ class ShowAttendTell(nn.Module):
         forget-gate bias starts at 1."""
         hd = self.config["hidden"]
         for name, p in self.named_parameters():
-            if name.startswith("encoder.bns"):
-                continue  # BatchNorm keeps its own initialisation (scale 1, shift 0)
+            if name.startswith("encoder.bns") or name.startswith("encoder.trunk."):
+                continue  # BatchNorm keeps its own initialisation; a pretrained trunk is loaded afterwards  # BatchNorm keeps its own initialisation (scale 1, shift 0)
             elif name.startswith("encoder.convs") and name.endswith("weight"):
                 nn.init.kaiming_normal_(p, nonlinearity="relu")
             elif name == "encoder.pos":
@@ -152,7 +189,10 @@ class ShowAttendTell(nn.Module):
 
     def encode(self, images):
         """Returns (annotations [B,L,D], keys [B,L,A], h0 [B,H], c0 [B,H])."""
-        a = self.encoder(images)
+        return self.encode_annotations(self.encoder(images))
+
+    def encode_annotations(self, a):
+        """encode() from annotations [B,L,D] (a trunk's cached features plus encoder.pos)."""
         mean = a.mean(1)
         return a, self.attn.enc(a), torch.tanh(self.decoder.init_h(mean)), torch.tanh(self.decoder.init_c(mean))
 
@@ -269,7 +309,8 @@ def resize_area(img, size):
     """float [H,W,3] -> float32 [size,size,3] by area resampling (rows first, then columns, in float64)."""
     import numpy as np
     wy, wx = area_weights(img.shape[0], size), area_weights(img.shape[1], size)
-    return np.einsum("yh,hwc,xw->yxc", wy, img.astype(np.float64), wx).astype(np.float32)
+    rows = np.einsum("yh,hwc->ywc", wy, img.astype(np.float64), optimize=True)
+    return np.einsum("ywc,xw->yxc", rows, wx, optimize=True).astype(np.float32)
 
 
 def images_tensor(batch):
@@ -350,6 +391,9 @@ def param_count(model):
 
 def flops_per_image(c):
     """Multiply-adds x 2 of the encoder (the decoder is small)."""
+    if c.get("trunk"):
+        import mobilenet
+        return mobilenet.trunk_flops(c["trunk"], c["image_size"])
     s, chans, total = c["image_size"], [3] + list(c["conv_channels"]), 0
     for k, pool in enumerate(c["pool_after"]):
         total += 2 * s * s * chans[k + 1] * chans[k] * 9

@@ -1,6 +1,7 @@
 # Golden files for tests/test_caption.c, computed by the PyTorch twin (training/caption_model.py).
 """usage:
   golden_caption.py tiny OUT_DIR                    random-weight tiny model dir (F32) + golden.json
+  golden_caption.py tiny-trunk OUT_DIR              the same with a tiny MobileNetV2 trunk (training/mobilenet.py)
   golden_caption.py shipped MODEL_DIR OUT [COUNT]   goldens for the shipped weights on COUNT (20) test scenes
 
 The C test feeds the same images and must match the annotations, the initial LSTM state, and per step the logits,
@@ -27,8 +28,13 @@ TINY = dict(vocab_size=len(caption_model.vocabulary()), image_size=16, conv_chan
             embed_dim=6, hidden=10, attn_dim=7, max_length=12, dropout=0.0)
 
 
-def tiny_model(seed=11):
-    m = golden_common.noisy_model(ShowAttendTell, TINY, seed)
+# A MobileNetV2 trunk in miniature: a block without expansion, stride-2 blocks, a residual block, a 1x1 head.
+TINY_TRUNK = dict(TINY, image_size=32, trunk={"arch": "mobilenet_v2", "stem": 4, "head": 10,
+                                              "blocks": [[1, 4, 1], [2, 6, 2], [3, 6, 1], [2, 8, 2]]})
+
+
+def tiny_model(seed=11, config=TINY):
+    m = golden_common.noisy_model(ShowAttendTell, config, seed)
     with torch.no_grad():
         m.out.L_o.bias[EOS_ID] += 1.1  # so that some hypotheses end before max_length
     return m
@@ -68,8 +74,8 @@ def decode_case(model, img, beam):
                       "beta": [float(c.reshape(-1)[-1]) for c in h.cross]} for h in hyps]}
 
 
-def tiny_config():
-    return dict(TINY, architectures=["ShowAttendTell"], model_type="show-attend-tell", pad_token_id=0,
+def tiny_config(base=TINY):
+    return dict(base, architectures=["ShowAttendTell"], model_type="show-attend-tell", pad_token_id=0,
                 unk_token_id=1, bos_token_id=BOS_ID, eos_token_id=EOS_ID, decoder_start_token_id=BOS_ID,
                 image_mean=[0.5, 0.5, 0.5], image_std=[0.25, 0.25, 0.25],
                 attnlens={"task": "caption", "display_name": "tiny random caption model", "vocab": "vocab.txt"})
@@ -80,22 +86,22 @@ def write_vocab(out_dir, vocab):
         f.write("".join(w + "\n" for w in vocab))
 
 
-def write_tiny(out_dir):
-    model = tiny_model()
-    golden_common.write_model_dir(model, out_dir, tiny_config(), "golden_caption.py")
+def write_tiny(out_dir, base=TINY, kind="tiny"):
+    model = tiny_model(config=base)
+    golden_common.write_model_dir(model, out_dir, tiny_config(base), "golden_caption.py")
     write_vocab(out_dir, caption_model.vocabulary())
     rng = np.random.default_rng(3)
-    vocab = model.config["vocab_size"]
+    vocab, side = model.config["vocab_size"], base["image_size"]
     cases = []
-    for k, (h, w) in enumerate([(16, 16), (16, 16), (23, 37)]):
+    for k, (h, w) in enumerate([(side, side), (side, side), (23, 37)]):
         raw = rng.uniform(0, 1, (h, w, 3)).astype(np.float32)
-        img = raw if (h, w) == (16, 16) else caption_model.resize_area(raw, 16)
+        img = raw if (h, w) == (side, side) else caption_model.resize_area(raw, side)
         tgt_in = [BOS_ID] + [int(x) for x in rng.integers(4, vocab, 6)]
         case = dict(image=rounded(raw), height=h, width=w, tgt_in=tgt_in, **decode_case(model, img, beam=3),
                     **teacher_forced(model, img, tgt_in))
         cases.append(case)
     golden_common.write_golden(os.path.join(out_dir, "golden.json"), "caption_model.py",
-                               "golden_caption.py tiny " + out_dir, cases)
+                               f"golden_caption.py {kind} " + out_dir, cases)
 
 
 def round6(d):
@@ -110,12 +116,16 @@ def round6(d):
 def write_shipped(model_dir, out, count=10):
     model, vocab = evaluate_caption.load(model_dir)
     size = model.config["image_size"]
+    # A photo model gets generated scenes of 96 x 96 pixels, which both sides resize to its input by area resampling.
+    scene_size = 96 if model.config.get("trunk") else size
     columns = list(range(len(vocab)))
     cases = []
     for i in range(count):
-        raw = scenes.make_scene("test", i, size)["image"]
+        raw = scenes.make_scene("test", i, scene_size)["image"]
         img = raw.astype(np.float32) / 255.0  # the C test divides the same bytes by 255.0f: the same floats
-        case = dict(image_b64=base64.b64encode(raw.tobytes()).decode("ascii"), height=size, width=size,
+        if scene_size != size:
+            img = caption_model.resize_area(img, size)
+        case = dict(image_b64=base64.b64encode(raw.tobytes()).decode("ascii"), height=scene_size, width=scene_size,
                     **decode_case(model, img, beam=4))
         if i == 0:
             tgt_in = [BOS_ID] + case["greedy"][:-1]
@@ -128,6 +138,8 @@ if __name__ == "__main__":
     torch.set_num_threads(1)
     if len(sys.argv) >= 3 and sys.argv[1] == "tiny":
         write_tiny(sys.argv[2])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "tiny-trunk":
+        write_tiny(sys.argv[2], TINY_TRUNK, "tiny-trunk")
     elif len(sys.argv) >= 4 and sys.argv[1] == "shipped":
         write_shipped(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 20)
     else:

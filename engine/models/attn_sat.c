@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "attn_conv.h"
+#include "attn_mobilenet.h"
 #include "attn_ops.h"
 #include "attn_util.h"
 
@@ -19,6 +20,7 @@ struct attn_sat {
   float *data;                          /* one allocation holding every tensor below */
   float *conv_w[ATTN_SAT_MAX_CONV];     /* [C_k, C_{k-1}, 3, 3] */
   float *conv_b[ATTN_SAT_MAX_CONV];     /* [C_k] */
+  attn_mobilenet trunk;                 /* used instead of the convolutions when dims.trunk */
   float *mean, *std;                    /* [3] input normalisation: (rgb - mean) / std */
   float *pos;                           /* [L, D] added to the cells: where each annotation is */
   float *att_enc;                       /* [A, D] W_a, no bias: keys W_a a_i */
@@ -37,7 +39,7 @@ struct attn_sat {
 
 /* ---- loading ---- */
 
-#define MAX_WEIGHTS (2 * ATTN_SAT_MAX_CONV + 24)
+#define MAX_WEIGHTS (2 * ATTN_SAT_MAX_CONV + 24 + 6 * ATTN_MOBILENET_MAX_BLOCKS + 4)
 
 typedef struct weight {
   char name[48];
@@ -53,13 +55,45 @@ static void add(weight *t, int *n, const char *name, int ndim, int64_t d0, int64
   snprintf(w->name, sizeof w->name, "%s", name);
 }
 
+/* The pretrained trunk's tensors (names of training/mobilenet.py under encoder.trunk.). */
+static int trunk_table(attn_sat *m, weight *t) {
+  attn_mobilenet *T = &m->trunk;
+  int n = 0;
+  char name[48];
+  add(t, &n, "encoder.trunk.stem.weight", 4, T->stem, 3, 3, 3, &T->stem_w);
+  add(t, &n, "encoder.trunk.stem.bias", 1, T->stem, 0, 0, 0, &T->stem_b);
+  for (int k = 0; k < T->n_blocks; k++) {
+    int64_t in = attn_mobilenet_block_in(T, k), hid = in * T->expand[k];
+    if (T->expand[k] != 1) {
+      snprintf(name, sizeof name, "encoder.trunk.blocks.%d.expand.weight", k);
+      add(t, &n, name, 4, hid, in, 1, 1, &T->exp_w[k]);
+      snprintf(name, sizeof name, "encoder.trunk.blocks.%d.expand.bias", k);
+      add(t, &n, name, 1, hid, 0, 0, 0, &T->exp_b[k]);
+    }
+    snprintf(name, sizeof name, "encoder.trunk.blocks.%d.dw.weight", k);
+    add(t, &n, name, 4, hid, 1, 3, 3, &T->dw_w[k]);
+    snprintf(name, sizeof name, "encoder.trunk.blocks.%d.dw.bias", k);
+    add(t, &n, name, 1, hid, 0, 0, 0, &T->dw_b[k]);
+    snprintf(name, sizeof name, "encoder.trunk.blocks.%d.project.weight", k);
+    add(t, &n, name, 4, T->out[k], hid, 1, 1, &T->pw_w[k]);
+    snprintf(name, sizeof name, "encoder.trunk.blocks.%d.project.bias", k);
+    add(t, &n, name, 1, T->out[k], 0, 0, 0, &T->pw_b[k]);
+  }
+  if (T->head) {
+    add(t, &n, "encoder.trunk.head.weight", 4, T->head, T->out[T->n_blocks - 1], 1, 1, &T->head_w);
+    add(t, &n, "encoder.trunk.head.bias", 1, T->head, 0, 0, 0, &T->head_b);
+  }
+  return n;
+}
+
 /* The tensors the model needs, with their expected shapes; returns how many. */
 static int weight_table(attn_sat *m, weight *t) {
   const attn_sat_dims *D = &m->dims;
   int64_t V = D->vocab, E = D->embed, H = D->hidden, A = D->attn_dim, Dm = D->ann, L = D->cells;
   int n = 0;
   char name[48];
-  for (int k = 0; k < D->n_conv; k++) {
+  if (D->trunk) n = trunk_table(m, t);
+  for (int k = 0; k < D->n_conv && !D->trunk; k++) {
     int64_t in = k == 0 ? 3 : D->channels[k - 1];
     snprintf(name, sizeof name, "encoder.convs.%d.weight", k);
     add(t, &n, name, 4, D->channels[k], in, 3, 3, &m->conv_w[k]);
@@ -134,6 +168,24 @@ static int config_int(const cJSON *cfg, const char *key, int lo, int hi, int *ou
   return attn_config_int(cfg, key, ATTN_CONFIG_REQUIRED_INT, lo, hi, out, err) == ATTN_OK;
 }
 
+/* The pretrained trunk's configuration; its stride must divide the image into the grid. */
+static attn_status read_trunk(attn_sat *m, const cJSON *trunk, attn_error *err) {
+  attn_sat_dims *D = &m->dims;
+  const char *file = "config.json";
+  attn_status st = attn_mobilenet_config(&m->trunk, trunk, file, err);
+  if (st != ATTN_OK) return st;
+  int stride = attn_mobilenet_stride(&m->trunk);
+  if (D->image_size % stride)
+    return attn_error_set(err, ATTN_E_VALUE, "%s: image_size %d is not a multiple of the trunk's stride %d", file,
+                          D->image_size, stride);
+  D->trunk = 1;
+  D->n_conv = 0;
+  D->grid = D->image_size / stride;
+  D->cells = D->grid * D->grid;
+  D->ann = attn_mobilenet_channels(&m->trunk);
+  return ATTN_OK;
+}
+
 /* Reads and checks the hyper-parameters; the pools must divide the image into the grid. */
 static attn_status read_config(attn_sat *m, const cJSON *cfg, attn_error *err) {
   attn_sat_dims *D = &m->dims;
@@ -147,6 +199,8 @@ static attn_status read_config(attn_sat *m, const cJSON *cfg, attn_error *err) {
   ok = ok && config_int(cfg, "pad_token_id", 0, D->vocab - 1, &D->pad, err);
   ok = ok && config_int(cfg, "eos_token_id", 0, D->vocab - 1, &D->eos, err);
   ok = ok && config_int(cfg, "decoder_start_token_id", 0, D->vocab - 1, &D->decoder_start, err);
+  const cJSON *trunk = cJSON_GetObjectItemCaseSensitive(cfg, "trunk");
+  if (ok && trunk && !cJSON_IsNull(trunk)) return read_trunk(m, trunk, err);
   ok = ok && int_array(cfg, "conv_channels", 1, big, D->channels, ATTN_SAT_MAX_CONV, &D->n_conv, err) == ATTN_OK;
   ok = ok && int_array(cfg, "pool_after", 0, 1, D->pool, ATTN_SAT_MAX_CONV, &n_pool, err) == ATTN_OK;
   if (!ok) return err ? err->code : ATTN_E_FORMAT;
@@ -206,11 +260,31 @@ struct attn_sat_run {
   float *beta;         /* [capacity] */
 };
 
+/* Normalised CHW input, the trunk's [D][L] map, then cells row-major plus their position. */
+static attn_status encode_trunk(attn_sat_run *r, const float *rgb, attn_error *err) {
+  const attn_sat *m = r->m;
+  const attn_sat_dims *D = &m->dims;
+  size_t plane = (size_t)D->image_size * D->image_size, feat = (size_t)D->ann * D->cells;
+  int ok = 1;
+  float *in = attn_alloc_floats(3 * plane + feat + attn_mobilenet_scratch(&m->trunk, D->image_size), &ok);
+  if (!ok) return attn_error_set(err, ATTN_E_NOMEM, "out of memory encoding the image");
+  float *out = in + 3 * plane, *scratch = out + feat;
+  for (size_t p = 0; p < plane; p++)
+    for (int c = 0; c < 3; c++) in[c * plane + p] = (rgb[p * 3 + c] - m->mean[c]) / m->std[c];
+  attn_mobilenet_forward(&m->trunk, in, D->image_size, out, scratch);
+  for (int i = 0; i < D->cells; i++)
+    for (int d = 0; d < D->ann; d++)
+      r->ann[(size_t)i * D->ann + d] = out[(size_t)d * D->cells + i] + m->pos[(size_t)i * D->ann + d];
+  free(in);
+  return ATTN_OK;
+}
+
 /* The CNN: normalise, convolve, pool, then cells row-major plus their position embedding.
  * Ping-pongs between two CHW buffers big enough for the largest feature map. */
 static attn_status encode_image(attn_sat_run *r, const float *rgb, attn_error *err) {
   const attn_sat *m = r->m;
   const attn_sat_dims *D = &m->dims;
+  if (D->trunk) return encode_trunk(r, rgb, err);
   int side = D->image_size, ch = 3;
   size_t plane = (size_t)side * side, most = 3 * plane, col = 0;
   for (int k = 0, s = side; k < D->n_conv; k++) {

@@ -1,4 +1,5 @@
-/* Show, Attend and Tell (Xu et al. 2015), soft attention: a CNN turns the image into a grid of
+/* Show, Attend and Tell (Xu et al. 2015), soft attention: a CNN (a small one trained with the
+ * model, or with "trunk" in the config a pretrained MobileNetV2) turns the image into a grid of
  * annotation vectors; an LSTM decoder starting from the mean annotation attends over the grid
  * with an MLP, gates the context with beta = sigmoid(f_beta(h)) and predicts each word through
  * the deep output layer. The model is immutable after loading and may be shared by threads;
@@ -24,6 +25,7 @@ typedef struct attn_sat_dims {
   int cells, ann;                   /* L = grid * grid annotations of ann (= last channels) floats */
   int max_length;                   /* most output words, </s> included */
   int pad, eos, decoder_start;
+  int trunk;                        /* 1: a pretrained MobileNetV2 trunk (attn_mobilenet.h) replaces the convolutions */
 } attn_sat_dims;
 
 /* Reads config.json ("ShowAttendTell") and the tensors. Returns NULL on failure. */
