@@ -35,7 +35,7 @@ static guint signals[N_SIGNALS];
 static void start_translation(LensPage *page);
 static void refresh_display(LensTranslatePage *self);
 static void apply_step(LensTranslatePage *self);
-static void build_step_controls(LensTranslatePage *self, GtkWidget *toolbar);
+static void build_step_controls(LensTranslatePage *self, GtkWidget *toolbar, GtkWidget *after);
 
 /* ---- the worker ---- */
 
@@ -505,7 +505,7 @@ static void build_toolbar(LensTranslatePage *self) {
   GtkWidget *items[] = {views, lens_page_labelled("Map", self->map_dropdown), self->heads_toggle, lens_page_labelled("Colours", self->cmap_dropdown),
                         lens_page_labelled("Beam", self->beam_spin), self->hyp_dropdown, self->words_check, display_menu(self)};
   for (size_t i = 0; i < G_N_ELEMENTS(items); i++) gtk_box_append(GTK_BOX(bar), items[i]);
-  build_step_controls(self, bar);
+  build_step_controls(self, bar, views);
   GtkWidget *scroll = gtk_scrolled_window_new();
   gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), bar);
@@ -542,10 +542,10 @@ static void build_views(LensTranslatePage *self) {
 }
 
 /* Step: a toggle in the toolbar, then a slider over the output steps and what each weighed. */
-static void build_step_controls(LensTranslatePage *self, GtkWidget *toolbar) {
+static void build_step_controls(LensTranslatePage *self, GtkWidget *toolbar, GtkWidget *after) {
   self->step_toggle = gtk_toggle_button_new_with_label("Step");
   gtk_widget_set_tooltip_text(self->step_toggle, "Step through the decoding one output token at a time (Left, Right)");
-  gtk_box_append(GTK_BOX(toolbar), self->step_toggle);
+  gtk_box_insert_child_after(GTK_BOX(toolbar), self->step_toggle, after); /* seen without scrolling */
   self->step_scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 1, 1);
   gtk_scale_set_digits(GTK_SCALE(self->step_scale), 0);
   gtk_scale_set_draw_value(GTK_SCALE(self->step_scale), FALSE);
