@@ -14,7 +14,7 @@
 #define ATTN_TRACE_MAX_MAPS 4096
 #define ATTN_TRACE_MAX_CELLS 50000000LL /* summed over all maps */
 
-typedef enum attn_task { ATTN_TASK_TRANSLATE, ATTN_TASK_CAPTION, ATTN_TASK_READ } attn_task;
+typedef enum attn_task { ATTN_TASK_TRANSLATE, ATTN_TASK_CAPTION, ATTN_TASK_READ, ATTN_TASK_GRAPH } attn_task;
 
 /* What the rows (queries) and columns (keys) of a map index. */
 typedef enum attn_map_kind {
@@ -59,6 +59,22 @@ typedef struct attn_hypothesis {
   float *beta;            /* caption: output.n gate values, as attn_trace.beta; NULL if none */
 } attn_hypothesis;
 
+/* graph: the nodes a graph trace shows. Nodes 0..n_cols-1 are the map columns: the query
+ * node, then its neighbours; a small graph adds every other node after them. */
+typedef struct attn_trace_graph {
+  int node;          /* the query node's id in the model's graph */
+  int n_nodes, n_cols;
+  int *ids;          /* [n_nodes] node ids in the model's graph */
+  char **names;      /* [n_nodes] */
+  int *predicted;    /* [n_nodes] predicted class */
+  float *confidence; /* [n_nodes] probability of the predicted class */
+  int *labels;       /* [n_nodes] known class, -1 where unknown */
+  int n_edges;
+  int *edges;        /* [2 * n_edges] pairs of indices into the node arrays */
+  int n_classes;
+  char **classes;    /* [n_classes] class names */
+} attn_trace_graph;
+
 typedef struct attn_trace {
   attn_task task;
   char *model;
@@ -80,6 +96,8 @@ typedef struct attn_trace {
   int n_sentences;
   char **sentences;
   char *question;
+  /* graph (attn_trace_graph.c): NULL for other tasks */
+  attn_trace_graph *graph;
 } attn_trace;
 
 attn_trace *attn_trace_new(attn_task task, const char *model);
@@ -139,5 +157,14 @@ int attn_trace_find_map(const attn_trace *t, const char *name);
  * within tol, no NaN, no negative). Returns ATTN_OK or the first problem found. */
 attn_status attn_map_validate(const attn_map *m, float tol, attn_error *err);
 attn_status attn_trace_validate(const attn_trace *t, attn_error *err);
+
+/* Graph sections (engine/attn_trace_graph.c). new: zeroed arrays for n_nodes nodes, n_edges
+ * edges and n_classes classes (names empty strings), NULL when out of memory or a count is
+ * negative; free accepts NULL; copy returns NULL when out of memory. */
+attn_trace_graph *attn_trace_graph_new(int n_nodes, int n_cols, int n_edges, int n_classes);
+void attn_trace_graph_free(attn_trace_graph *g);
+attn_trace_graph *attn_trace_graph_copy(const attn_trace_graph *g);
+/* Ids, names, classes, edge ends in range and n_cols equal to the trace's source tokens. */
+attn_status attn_trace_graph_validate(const attn_trace *t, attn_error *err);
 
 #endif

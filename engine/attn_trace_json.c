@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn_trace_graph.h"
 #include "attn_util.h"
 
 /* ---- writing ---- */
@@ -95,6 +96,7 @@ static void add_task_fields(cJSON *root, const attn_trace *t) {
     for (int i = 0; i < t->n_sentences; i++) cJSON_AddItemToArray(s, cJSON_CreateString(t->sentences[i]));
     if (t->question) cJSON_AddStringToObject(root, "question", t->question);
   }
+  if (t->task == ATTN_TASK_GRAPH && t->graph) cJSON_AddItemToObject(root, "graph", attn_trace_graph_to_json(t->graph));
 }
 
 char *attn_trace_to_json(const attn_trace *t, int pretty) {
@@ -413,6 +415,9 @@ static int read_trace(reader *rd, const cJSON *root, attn_trace *t) {
   if (read_beta(rd, root, "output", t->output.n, &t->beta) != 0) return -1;
   if (t->task == ATTN_TASK_CAPTION && read_image(rd, root, t) != 0) return -1;
   if (t->task == ATTN_TASK_READ && read_story(rd, root, t) != 0) return -1;
+  if (t->task == ATTN_TASK_GRAPH &&
+      attn_trace_graph_from_json(cJSON_GetObjectItemCaseSensitive(root, "graph"), t, rd->err) != ATTN_OK)
+    return -1;
   const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "warnings");
   if (w && string_array(rd, w, "warnings", &t->n_warnings, &t->warnings) != 0) return -1;
   if (read_maps(rd, t, root, &t->maps, &t->n_maps) != 0) return -1;

@@ -8,6 +8,7 @@
 #include "lens_private.h"
 #include "lens_story.h"
 #include "lens_overlay.h"
+#include "lens_graph.h"
 
 void lens_render_options_init(LensRenderOptions *o) {
   memset(o, 0, sizeof *o);
@@ -27,6 +28,7 @@ int lens_view_from_name(const char *name, LensView *out) {
   else if (strcasecmp(name, "story") == 0) *out = LENS_VIEW_STORY;
   else if (strcasecmp(name, "overlay") == 0) *out = LENS_VIEW_OVERLAY;
   else if (strcasecmp(name, "storyboard") == 0) *out = LENS_VIEW_STORYBOARD;
+  else if (strcasecmp(name, "graph") == 0) *out = LENS_VIEW_GRAPH;
   else return -1;
   return 0;
 }
@@ -34,6 +36,7 @@ int lens_view_from_name(const char *name, LensView *out) {
 const char *lens_view_name(LensView view) {
   if (view == LENS_VIEW_OVERLAY) return "overlay";
   if (view == LENS_VIEW_STORYBOARD) return "storyboard";
+  if (view == LENS_VIEW_GRAPH) return "graph";
   return view == LENS_VIEW_FLOW ? "flow" : view == LENS_VIEW_STORY ? "story" : "matrix";
 }
 
@@ -250,6 +253,7 @@ void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *w
   if (m && o->view == LENS_VIEW_FLOW) lens_flow_size(t, m, o, width, height);
   else if (m && o->view == LENS_VIEW_STORY) lens_story_size(t, m, o, width, height);
   else if (m && (o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD)) lens_overlay_size(t, m, o, width, height);
+  else if (m && o->view == LENS_VIEW_GRAPH && t->graph) lens_graph_size(t, m, o, width, height);
   else if (m) lens_matrix_size(t, m, o, width, height);
   double z = zoom_of(o);
   *width = ceil(*width * z - 1e-9);
@@ -263,6 +267,8 @@ attn_status lens_render_check(const attn_trace *t, const LensRenderOptions *o, a
   attn_status st = ATTN_OK;
   if (o->view == LENS_VIEW_STORY) st = lens_story_size(t, m, o, &w, &h);
   else if (o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD) st = lens_overlay_size(t, m, o, &w, &h);
+  else if (o->view == LENS_VIEW_GRAPH && lens_graph_size(t, m, o, &w, &h) == ATTN_E_ARG)
+    return attn_error_set(err, ATTN_E_ARG, "only a graph trace can be shown in the graph view");
   if (st == ATTN_E_ARG)
     return attn_error_set(err, st, "a %s trace has no %s to show in the %s view: use the matrix or flow view",
                           attn_task_name(t->task), o->view == LENS_VIEW_STORY ? "story" : "image grid",
@@ -322,7 +328,10 @@ attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOption
   else if ((o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD) &&
            (st = lens_overlay_draw(cr, t, m, o, width, height, layout)) == ATTN_E_ARG)
     draw_message(cr, o, &th, width, height, "This trace has no image grid to overlay: choose the matrix view");
-  else if (o->view != LENS_VIEW_STORY && o->view != LENS_VIEW_OVERLAY && o->view != LENS_VIEW_STORYBOARD)
+  else if (o->view == LENS_VIEW_GRAPH && (st = lens_graph_draw(cr, t, m, o, width, height, layout)) == ATTN_E_ARG)
+    draw_message(cr, o, &th, width, height, "This trace has no graph to show: choose the matrix view");
+  else if (o->view != LENS_VIEW_STORY && o->view != LENS_VIEW_OVERLAY && o->view != LENS_VIEW_STORYBOARD &&
+           o->view != LENS_VIEW_GRAPH)
     st = lens_matrix_draw(cr, t, m, o, width, height, layout);
   cairo_restore(cr);
   if (layout && z != 1.0) lens_layout_transform(layout, z, 0, 0);
