@@ -82,28 +82,58 @@ double attn_mobilenet_flops(const attn_mobilenet *n, int side) {
   return total;
 }
 
-static void relu6(float *x, size_t count) {
-  for (size_t i = 0; i < count; i++) x[i] = fminf(fmaxf(x[i], 0.0f), 6.0f);
+/* min(max(v, 0), 6) without libm calls, so that the loops vectorise (NaN passes through, as
+ * in PyTorch's clamp). */
+static inline float clamp6(float v) { return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v); }
+
+
+/* out[c_out][hw] = w[c_out][c_in] @ in[c_in][hw], without the bias: the pass that follows adds
+ * it (with ReLU6 or the residual), so each map is written once by sgemm and touched once more. */
+static void pointwise(float *out, const float *in, const float *w, int c_in, int c_out, int hw) {
+  attn_gemm(0, 0, c_out, hw, c_in, 1.0f, w, c_in, in, hw, 0.0f, out, hw);
 }
 
-/* out[c_out][hw] = w[c_out][c_in] @ in[c_in][hw] + b. */
-static void pointwise(float *out, const float *in, const float *w, const float *b, int c_in, int c_out, int hw) {
-  for (int o = 0; o < c_out; o++) {
-    float *row = out + (size_t)o * hw;
-    for (int i = 0; i < hw; i++) row[i] = b[o];
+/* x[c][hw] = clamp6(x + b[c]). */
+static void bias_relu6(float *x, const float *b, int c, int hw) {
+  for (int o = 0; o < c; o++) {
+    float *row = x + (size_t)o * hw, v = b[o];
+    for (int i = 0; i < hw; i++) row[i] = clamp6(row[i] + v);
   }
-  attn_gemm(0, 0, c_out, hw, c_in, 1.0f, w, c_in, in, hw, 1.0f, out, hw);
+}
+
+/* y[c][hw] += b[c] (+ r[c][hw] when r is not NULL: the residual). */
+static void bias_add(float *y, const float *b, const float *r, int c, int hw) {
+  for (int o = 0; o < c; o++) {
+    float *row = y + (size_t)o * hw, v = b[o];
+    if (r) {
+      const float *rr = r + (size_t)o * hw;
+      for (int i = 0; i < hw; i++) row[i] = row[i] + v + rr[i];
+    } else {
+      for (int i = 0; i < hw; i++) row[i] += v;
+    }
+  }
 }
 
 /* Depthwise 3x3 of c planes of h x w; stride 1 pads 1 on each side, stride 2 pads 0 before
- * and 1 after (output (h/2) x (w/2)); then + b and ReLU6. pad holds (h+2) x (w+2) floats. */
-static void depthwise(float *out, const float *in, const float *wt, const float *b, int c, int h, int w, int stride,
-                      float *pad) {
+ * and 1 after (output (h/2) x (w/2)); then + b and ReLU6. pad holds (h+2) x (w+2) floats.
+ * With in_b, the input is the expansion's raw sgemm output: clamp6(in + in_b[c]) is applied
+ * while each plane is copied into pad. */
+static void depthwise(float *out, const float *in, const float *in_b, const float *wt, const float *b, int c, int h,
+                      int w, int stride, float *pad) {
   int pw = w + 2, oh = h / stride, ow = w / stride, off = stride == 1 ? 1 : 0;
   memset(pad, 0, (size_t)(h + 2) * pw * sizeof(float));
   for (int p = 0; p < c; p++) {
     const float *plane = in + (size_t)p * h * w, *k = wt + (size_t)p * 9;
-    for (int y = 0; y < h; y++) memcpy(pad + (size_t)(y + off) * pw + off, plane + (size_t)y * w, (size_t)w * sizeof(float));
+    if (in_b) {
+      float v = in_b[p];
+      for (int y = 0; y < h; y++) {
+        float *dst = pad + (size_t)(y + off) * pw + off;
+        const float *src = plane + (size_t)y * w;
+        for (int x = 0; x < w; x++) dst[x] = clamp6(src[x] + v);
+      }
+    } else {
+      for (int y = 0; y < h; y++) memcpy(pad + (size_t)(y + off) * pw + off, plane + (size_t)y * w, (size_t)w * sizeof(float));
+    }
     float *dst = out + (size_t)p * oh * ow;
     for (int y = 0; y < oh; y++) {
       const float *r0 = pad + (size_t)(y * stride) * pw, *r1 = r0 + pw, *r2 = r1 + pw;
@@ -119,7 +149,7 @@ static void depthwise(float *out, const float *in, const float *wt, const float 
                  k[5] * r1[i + 2] + k[6] * r2[i] + k[7] * r2[i + 1] + k[8] * r2[i + 2];
         }
       }
-      for (int x = 0; x < ow; x++) o[x] = fminf(fmaxf(o[x], 0.0f), 6.0f);
+      for (int x = 0; x < ow; x++) o[x] = clamp6(o[x]);
     }
   }
 }
@@ -140,8 +170,8 @@ static void stem(const attn_mobilenet *n, float *out, const float *in, int side,
           }
         }
       }
-  pointwise(out, col, n->stem_w, n->stem_b, 27, n->stem, hw);
-  relu6(out, (size_t)n->stem * hw);
+  pointwise(out, col, n->stem_w, 27, n->stem, hw);
+  bias_relu6(out, n->stem_b, n->stem, hw);
 }
 
 void attn_mobilenet_forward(const attn_mobilenet *n, const float *in, int side, float *out, float *scratch) {
@@ -152,23 +182,22 @@ void attn_mobilenet_forward(const attn_mobilenet *n, const float *in, int side, 
   stem(n, x, in, side, col);
   for (int k = 0; k < n->n_blocks; k++) {
     int hid = c * n->expand[k], hw = s * s;
-    const float *src = x;
+    const float *src = x, *src_b = NULL;
     if (n->expand[k] != 1) {
-      pointwise(e, x, n->exp_w[k], n->exp_b[k], c, hid, hw);
-      relu6(e, (size_t)hid * hw);
-      src = e;
+      pointwise(e, x, n->exp_w[k], c, hid, hw);
+      src = e, src_b = n->exp_b[k];
     }
-    depthwise(d, src, n->dw_w[k], n->dw_b[k], hid, s, s, n->stride[k], pad);
+    depthwise(d, src, src_b, n->dw_w[k], n->dw_b[k], hid, s, s, n->stride[k], pad);
     s /= n->stride[k];
-    pointwise(y, d, n->pw_w[k], n->pw_b[k], hid, n->out[k], s * s);
-    if (n->stride[k] == 1 && c == n->out[k]) attn_add(y, x, (int64_t)c * s * s);
+    pointwise(y, d, n->pw_w[k], hid, n->out[k], s * s);
+    bias_add(y, n->pw_b[k], n->stride[k] == 1 && c == n->out[k] ? x : NULL, n->out[k], s * s);
     c = n->out[k];
     float *t = x;
     x = y, y = t;
   }
   if (n->head) {
-    pointwise(out, x, n->head_w, n->head_b, c, n->head, s * s);
-    relu6(out, (size_t)n->head * s * s);
+    pointwise(out, x, n->head_w, c, n->head, s * s);
+    bias_relu6(out, n->head_b, n->head, s * s);
   } else {
     memcpy(out, x, (size_t)c * s * s * sizeof(float));
   }

@@ -24,6 +24,7 @@ DEFAULT_CONFIG = dict(
     bos_token_id=BOS_ID,
     eos_token_id=EOS_ID,
     decoder_start_token_id=BOS_ID,
+    trunk=None,  # a pretrained MobileNetV2 trunk (mobilenet.trunk_config()) instead of conv_channels
     batchnorm=False,  # training only: BatchNorm after each conv, folded into the conv by fold_batchnorm() on export
 )
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]

@@ -1,0 +1,238 @@
+# Trains the photo caption model (data/models/caption-photos): Show, Attend and Tell's decoder (caption_model.py:
+# soft attention, doubly stochastic regulariser, beta gate, deep output) over the 14x14 grid of a frozen pretrained
+# MobileNetV2 trunk, on 800 Flickr8k photos (caption_photos.py's split) and their mirror images, from the features
+# cached by `caption_photos.py features`. One CPU thread; a checkpoint after every epoch, resumed when rerun.
+#   nice -n 5 /usr/bin/python3 training/train_caption_photos.py --epochs 20 > training/work/caption-photos/train.log 2>&1 &
+import argparse
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bleu  # noqa: E402
+import caption_model  # noqa: E402
+import caption_photos  # noqa: E402
+import mobilenet  # noqa: E402
+from caption_model import BOS_ID, EOS_ID, PAD_ID  # noqa: E402
+
+MODEL = dict(embed_dim=192, hidden=384, attn_dim=192, dropout=0.5, max_length=24, image_size=224,
+             image_mean=[0.0, 0.0, 0.0], image_std=[1.0, 1.0, 1.0])  # nsfwjs feeds the trunk RGB in [0, 1]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser()
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--lr-step", type=int, default=5, help="halve the learning rate every this many epochs")
+    p.add_argument("--alpha-c", type=float, default=1.0, help="weight of the doubly stochastic regulariser")
+    p.add_argument("--no-flip", action="store_true", help="train without the mirrored photos")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--features", default=None, help="the cached features (default WORK/features.npz)")
+    p.add_argument("--limit", type=int, default=0, help="smoke test: this many training captions per epoch")
+    p.add_argument("--out-dir", default=caption_photos.WORK)
+    return p.parse_args(argv)
+
+
+def load_data(path=None):
+    """(features [N,2,L,D] float16, {name: index}, captions, (train, val, test) names, vocab)."""
+    z = np.load(path or os.path.join(caption_photos.WORK, "features.npz"))
+    names = [str(n) for n in z["names"]]
+    caps = caption_photos.captions()
+    train, val, test = caption_photos.split(caps)
+    return z["features"], {n: i for i, n in enumerate(names)}, caps, (train, val, test), \
+        caption_photos.vocabulary(caps, train)
+
+
+def build(vocab, trunk_path=None):
+    c = dict(MODEL, vocab_size=len(vocab), trunk=mobilenet.trunk_config())
+    model = caption_model.ShowAttendTell(c)
+    if trunk_path:
+        import safetensors_io
+        arrays, _ = safetensors_io.load_file(trunk_path)
+        model.encoder.trunk.load_state_dict({k: torch.tensor(v) for k, v in arrays.items()})
+    for p in model.encoder.trunk.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+def annotations(model, feats):
+    """Cached trunk cells [B,L,D] (float16) plus the learned position embedding."""
+    return torch.as_tensor(feats).float() + model.encoder.pos
+
+
+def forced(model, a, tgt_in):
+    memory = model.encode_annotations(a)
+    a, keys, h, c = memory
+    logits, alphas, state = [], [], (h, c)
+    for t in range(tgt_in.shape[1]):
+        lg, state, alpha, _ = model.step(tgt_in[:, t], state, (a, keys))
+        logits.append(lg), alphas.append(alpha)
+    return torch.stack(logits, 1), torch.stack(alphas, 1)
+
+
+def items(names, index, caps, vocab_index, flip):
+    out = []
+    for n in names:
+        for text in caps[n]:
+            ws = caption_photos.words(text)
+            out.append((index[n], 0, ws))
+            if flip:
+                out.append((index[n], 1, caption_photos.mirrored(ws)))
+    return [(i, f, [vocab_index.get(w, caption_model.UNK_ID) for w in ws] + [EOS_ID]) for i, f, ws in out]
+
+
+def batch_tensors(batch, feats):
+    T = max(len(ids) for _, _, ids in batch)
+    tgt_in = torch.full((len(batch), T), PAD_ID, dtype=torch.long)
+    labels = torch.full((len(batch), T), PAD_ID, dtype=torch.long)
+    for b, (_, _, ids) in enumerate(batch):
+        tgt_in[b, 0], tgt_in[b, 1:len(ids)] = BOS_ID, torch.tensor(ids[:-1])
+        labels[b, :len(ids)] = torch.tensor(ids)
+    f = np.stack([feats[i, fl] for i, fl, _ in batch])
+    return f, tgt_in, labels
+
+
+@torch.no_grad()
+def decode(model, feats, idx, beam=1):
+    """Captions (word-id lists) of photos idx, unmirrored, greedy (batched) or by beam search."""
+    model.eval()
+    out = []
+    for k in range(0, len(idx), 50):
+        a = annotations(model, feats[idx[k:k + 50], 0])
+        if beam == 1:
+            out += greedy_from(model, a)
+        else:
+            for j in range(a.shape[0]):
+                out.append(beam_from(model, a[j:j + 1], beam))
+    return out
+
+
+def greedy_from(model, a):
+    c = model.config
+    memory = model.encode_annotations(a)
+    a, keys, h, cell = memory
+    tokens = torch.full((a.shape[0],), BOS_ID, dtype=torch.long)
+    out, state = [], (h, cell)
+    for _ in range(c["max_length"]):
+        lp, state, _, _ = model.next_logprobs(tokens, state, (a, keys))
+        tokens = lp.argmax(-1)
+        out.append(tokens)
+    rows = torch.stack(out, 1).tolist()
+    return [r[:r.index(EOS_ID)] if EOS_ID in r else r for r in rows]
+
+
+def beam_from(model, a, beam):
+    """caption_model's beam search, from annotations instead of an image."""
+    import transformer
+    from transformer import Hypothesis
+    c = model.config
+    a, keys, h, cell = model.encode_annotations(a)
+    live, finished, state = [Hypothesis([], 0.0, [], [])], [], (h, cell)
+    limit = c["max_length"]
+    for step in range(limit):
+        tokens = torch.tensor([hyp.ids[-1] if hyp.ids else BOS_ID for hyp in live])
+        k = len(live)
+        lp, state, att, beta = model.next_logprobs(tokens, state, (a.expand(k, -1, -1), keys.expand(k, -1, -1)))
+        cross = torch.cat([att, beta[:, None]], -1)[:, None, None, :]
+        live, order = transformer._expand(live, lp, cross, finished, beam, 1.0, step == limit - 1)
+        if not live or transformer._done(finished, live, beam, 1.0, step):
+            break
+        state = (state[0][order], state[1][order])
+    finished.sort(key=lambda hyp: -hyp.normalized(1.0))
+    return [i for i in finished[0].ids if i != EOS_ID]
+
+
+def multi_bleu(hyps, refs, order=4):
+    """Corpus BLEU (bleu.py's statistics, 13a tokens, no smoothing) with several references per hypothesis: clipped
+    n-gram counts against the most of each n-gram in any reference, and the reference length closest to the
+    hypothesis (the shorter on a tie), as in Papineni et al. 2002 and multi-bleu.perl. Returns BLEU-1..order."""
+    total = [0] * (2 + 2 * order)
+    for h, rs in zip(hyps, refs):
+        ht = bleu.tokenize_13a(h).split()
+        rts = [bleu.tokenize_13a(r).split() for r in rs]
+        ref_len = min((abs(len(r) - len(ht)), len(r)) for r in rts)[1]
+        s = [len(ht), ref_len]
+        for n in range(1, order + 1):
+            hc = bleu.ngrams(ht, n)
+            most = {}
+            for r in rts:
+                for g, k in bleu.ngrams(r, n).items():
+                    most[g] = max(most.get(g, 0), k)
+            s += [sum(min(k, most.get(g, 0)) for g, k in hc.items()), max(len(ht) - n + 1, 0)]
+        total = [x + y for x, y in zip(total, s)]
+    return [bleu.bleu_from_stats(total[:2 + 2 * n], n) for n in range(1, order + 1)]
+
+
+def references(caps, names):
+    return [[" ".join(caption_photos.words(c)) for c in caps[n]] for n in names]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(1)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    os.makedirs(args.out_dir, exist_ok=True)
+    feats, index, caps, (train, val, test), vocab = load_data(args.features)
+    vindex = {w: i for i, w in enumerate(vocab)}
+    model = build(vocab, os.path.join(caption_photos.WORK, "trunk.safetensors"))
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=args.lr)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.lr_step, gamma=0.5)
+    data = items(train, index, caps, vindex, not args.no_flip)
+    last, best_path = os.path.join(args.out_dir, "ckpt_last.pt"), os.path.join(args.out_dir, "ckpt_best.pt")
+    start, best, seconds = 1, -1.0, 0.0
+    if os.path.exists(last):
+        ck = torch.load(last)
+        model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"]), sched.load_state_dict(ck["sched"])
+        start, best, seconds = ck["epoch"] + 1, ck["best"], ck["seconds"]
+        random.setstate(ck["py_random"]), torch.set_rng_state(ck["torch_random"])
+        print(f"resumed after epoch {ck['epoch']}", flush=True)
+    print(f"{len(train)} train photos, {len(data)} captions, vocab {len(vocab)}, "
+          f"{sum(p.numel() for p in params)} trained parameters", flush=True)
+    val_idx = [index[n] for n in val]
+    val_refs = references(caps, val)
+    for epoch in range(start, args.epochs + 1):
+        t0 = time.time()
+        model.train()
+        random.shuffle(data)
+        epoch_data = data[:args.limit] if args.limit else data
+        ce_sum, tokens = 0.0, 0
+        for k in range(0, len(epoch_data), args.batch):
+            f, tgt_in, labels = batch_tensors(epoch_data[k:k + args.batch], feats)
+            logits, alphas = forced(model, annotations(model, f), tgt_in)
+            mask = labels != PAD_ID
+            ce = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=PAD_ID, reduction="sum")
+            reg = ((1.0 - (alphas * mask[..., None]).sum(1)) ** 2).sum(1).mean()
+            loss = ce / labels.shape[0] + args.alpha_c * reg
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            opt.step()
+            ce_sum, tokens = ce_sum + float(ce), tokens + int(mask.sum())
+        sched.step()
+        hyps = [" ".join(vocab[i] for i in ids) for ids in decode(model, feats, val_idx)]
+        b = multi_bleu(hyps, val_refs)
+        seconds += time.time() - t0
+        print(f"epoch {epoch} train ppl {np.exp(ce_sum / tokens):.2f} val BLEU-1..4 (greedy) "
+              + " ".join(f"{x:.2f}" for x in b) + f" | {hyps[0]!r} | {seconds / 60:.1f} min", flush=True)
+        ck = {"model": model.state_dict(), "config": model.config, "vocab": vocab, "epoch": epoch, "args": vars(args),
+              "val_bleu": b, "seconds": seconds}
+        if b[3] > best:
+            best = b[3]
+            torch.save(ck, best_path)
+        ck.update(opt=opt.state_dict(), sched=sched.state_dict(), best=best, py_random=random.getstate(),
+                  torch_random=torch.get_rng_state())
+        torch.save(ck, last + ".tmp")
+        os.replace(last + ".tmp", last)
+
+
+if __name__ == "__main__":
+    main()
