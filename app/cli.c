@@ -70,6 +70,8 @@ void cli_usage(FILE *out) {
         "                     answer a question about a story (one sentence per line)\n"
         "  caption [-m MODEL] [--beam N] [--json] [-o OUT.png|.svg|.pdf] [--view overlay|storyboard]\n"
         "          [--word N] IMAGE   caption an image and show where each word looked\n"
+        "  memory [-m MODEL] [--json] [-o OUT.png|.svg|.pdf] \"10110010 01100001 ...\"\n"
+        "                     the Neural Turing Machine copies a sequence of bit vectors\n"
         "  inspect PATH       validate a model directory or .safetensors file, list its tensors\n"
         "  bench translate|live [--input FILE] [--limit N] [--no-twin]   speed, with ratios\n"
         "  bench read [-m MODEL] [--limit N] [--no-twin]   time per question, C vs PyTorch twin\n"

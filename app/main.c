@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli_read.h"
 #include "cli_caption.h"
+#include "cli_memory.h"
 #include "cli_graph.h"
 
 typedef struct command {
@@ -20,6 +21,7 @@ static const command commands[] = {
     {"translate", cli_translate},
     {"read", cli_read},
     {"caption", cli_caption},
+    {"memory", cli_memory},
     {"graph", cli_graph},
     {"bench", cli_bench},
     {"sample", cli_sample},
@@ -43,6 +45,8 @@ static int run(int argc, char **argv) {
   }
   if (argc > 2 && strcmp(argv[1], "bench") == 0 && strcmp(argv[2], "caption") == 0)
     return cli_bench_caption(argc - 2, argv + 2);
+  if (argc > 2 && strcmp(argv[1], "bench") == 0 && strcmp(argv[2], "memory") == 0)
+    return cli_bench_memory(argc - 2, argv + 2);
   if (argc > 2 && strcmp(argv[1], "bench") == 0 && strcmp(argv[2], "graph") == 0)
     return cli_bench_graph(argc - 2, argv + 2);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -7,17 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn_memory.h"
 #include "attn_util.h"
 
-static const char *const task_names[] = {"translate", "caption", "read", "graph"};
+static const char *const task_names[] = {"translate", "caption", "read", "graph", "memory"};
+#define N_TASKS ((int)(sizeof task_names / sizeof task_names[0]))
 static const char *const kind_names[] = {"cross", "encoder", "decoder", "hop", "other"};
 
 const char *attn_task_name(attn_task task) {
-  return (unsigned)task < 4 ? task_names[task] : "unknown";
+  return (unsigned)task < N_TASKS ? task_names[task] : "unknown";
 }
 
 int attn_task_from_name(const char *name, attn_task *out) {
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < N_TASKS; i++)
     if (name && strcmp(name, task_names[i]) == 0) {
       *out = (attn_task)i;
       return 0;
@@ -105,6 +107,7 @@ void attn_trace_free(attn_trace *t) {
   for (int i = 0; i < t->n_sentences; i++) free(t->sentences[i]);
   free(t->sentences);
   free(t->question);
+  attn_trace_memory_free(t->memory);
   attn_trace_graph_free(t->graph);
   for (int i = 0; i < t->n_warnings; i++) free(t->warnings[i]);
   free(t->warnings);
@@ -312,6 +315,7 @@ attn_status attn_trace_validate(const attn_trace *t, attn_error *err) {
   if (st == ATTN_OK && t->task == ATTN_TASK_CAPTION && (t->grid_rows <= 0 || t->grid_cols <= 0))
     st = attn_error_set(err, ATTN_E_SHAPE, "caption trace has no image grid");
   if (st == ATTN_OK && t->task == ATTN_TASK_GRAPH) st = attn_trace_graph_validate(t, err);
+  if (st == ATTN_OK && t->task == ATTN_TASK_MEMORY) st = attn_trace_memory_validate(t, err);
   if (st == ATTN_OK) st = validate_maps(t, &t->output, t->maps, t->n_maps, err);
   if (st == ATTN_OK) st = validate_beta(t->beta, t->output.n, err);
   for (int h = 0; st == ATTN_OK && h < t->n_hyps; h++) {
@@ -347,6 +351,7 @@ attn_trace *attn_trace_select_hypothesis(const attn_trace *t, int k) {
   for (int i = 0; rc == 0 && i < t->n_warnings; i++) rc = attn_trace_warn(c, "%s", t->warnings[i]);
   if (rc == 0 && t->question && !(c->question = attn_strdup(t->question))) rc = -1;
   if (rc == 0 && t->graph && !(c->graph = attn_trace_graph_copy(t->graph))) rc = -1;
+  if (rc == 0 && t->memory && !(c->memory = attn_trace_memory_copy(t->memory))) rc = -1;
   if (rc == 0) rc = attn_beta_set(&c->beta, out->n, k == 0 ? t->beta : t->hyps[k - 1].beta);
   c->score = k == 0 ? t->score : t->hyps[k - 1].score;
   c->image_width = t->image_width, c->image_height = t->image_height;

@@ -14,7 +14,7 @@
 #define ATTN_TRACE_MAX_MAPS 4096
 #define ATTN_TRACE_MAX_CELLS 50000000LL /* summed over all maps */
 
-typedef enum attn_task { ATTN_TASK_TRANSLATE, ATTN_TASK_CAPTION, ATTN_TASK_READ, ATTN_TASK_GRAPH } attn_task;
+typedef enum attn_task { ATTN_TASK_TRANSLATE, ATTN_TASK_CAPTION, ATTN_TASK_READ, ATTN_TASK_GRAPH, ATTN_TASK_MEMORY } attn_task;
 
 /* What the rows (queries) and columns (keys) of a map index. */
 typedef enum attn_map_kind {
@@ -75,6 +75,8 @@ typedef struct attn_trace_graph {
   char **classes;    /* [n_classes] class names */
 } attn_trace_graph;
 
+typedef struct attn_trace_memory attn_trace_memory; /* engine/attn_memory.h */
+
 typedef struct attn_trace {
   attn_task task;
   char *model;
@@ -98,6 +100,8 @@ typedef struct attn_trace {
   char *question;
   /* graph (attn_trace_graph.c): NULL for other tasks */
   attn_trace_graph *graph;
+  /* memory (engine/attn_memory.h): NULL for other tasks */
+  attn_trace_memory *memory;
 } attn_trace;
 
 attn_trace *attn_trace_new(attn_task task, const char *model);

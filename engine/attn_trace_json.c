@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "attn_trace_graph.h"
+#include "attn_memory.h"
 #include "attn_util.h"
 
 /* ---- writing ---- */
@@ -99,6 +100,11 @@ static void add_task_fields(cJSON *root, const attn_trace *t) {
   if (t->task == ATTN_TASK_GRAPH && t->graph) cJSON_AddItemToObject(root, "graph", attn_trace_graph_to_json(t->graph));
 }
 
+static void add_memory_fields(cJSON *root, const attn_trace *t) {
+  if (t->task == ATTN_TASK_MEMORY && t->memory)
+    cJSON_AddItemToObject(root, "memory", attn_trace_memory_to_json(t->memory));
+}
+
 char *attn_trace_to_json(const attn_trace *t, int pretty) {
   cJSON *root = cJSON_CreateObject();
   if (!root) return NULL;
@@ -109,6 +115,7 @@ char *attn_trace_to_json(const attn_trace *t, int pretty) {
   cJSON_AddItemToObject(root, "output", with_beta(tokens_to_json(&t->output, 0), t->beta, t->output.n));
   cJSON_AddItemToObject(root, "score", cJSON_CreateNumber(t->score));
   add_task_fields(root, t);
+  add_memory_fields(root, t);
   if (t->n_warnings > 0) {
     cJSON *w = cJSON_AddArrayToObject(root, "warnings");
     for (int i = 0; i < t->n_warnings; i++) cJSON_AddItemToArray(w, cJSON_CreateString(t->warnings[i]));
@@ -417,6 +424,9 @@ static int read_trace(reader *rd, const cJSON *root, attn_trace *t) {
   if (t->task == ATTN_TASK_READ && read_story(rd, root, t) != 0) return -1;
   if (t->task == ATTN_TASK_GRAPH &&
       attn_trace_graph_from_json(cJSON_GetObjectItemCaseSensitive(root, "graph"), t, rd->err) != ATTN_OK)
+    return -1;
+  if (t->task == ATTN_TASK_MEMORY &&
+      attn_trace_memory_from_json(cJSON_GetObjectItemCaseSensitive(root, "memory"), t, rd->err) != ATTN_OK)
     return -1;
   const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "warnings");
   if (w && string_array(rd, w, "warnings", &t->n_warnings, &t->warnings) != 0) return -1;
