@@ -121,11 +121,15 @@ static void jpeg_fatal(j_common_ptr c) {
   longjmp(jc->fatal, 1);
 }
 
+/* Only the warnings that mean pixels were lost count: others (extra bytes between markers,
+ * an odd JFIF revision, an unknown Adobe transform) are common in camera files. */
 static void jpeg_warning(j_common_ptr c, int level) {
+  static const int lost[] = {JWRN_HIT_MARKER, JWRN_JPEG_EOF, JWRN_HUFF_BAD_CODE, JWRN_ARITH_BAD_CODE,
+                             JWRN_MUST_RESYNC, JWRN_NOT_SEQUENTIAL};
   JpegCheck *jc = (JpegCheck *)c->err;
-  /* Extra bytes between markers are common in camera files and lose nothing. */
-  if (level >= 0 || c->err->msg_code == JWRN_EXTRANEOUS_DATA) return;
-  if (jc->warnings++ == 0) c->err->format_message(c, jc->message);
+  int counts = 0;
+  for (size_t i = 0; level < 0 && i < G_N_ELEMENTS(lost); i++) counts |= c->err->msg_code == lost[i];
+  if (counts && jc->warnings++ == 0) c->err->format_message(c, jc->message);
 }
 
 /* Decodes the JPEG at 1/8 size (cheap) only to hear what libjpeg says about its data. */
