@@ -4,6 +4,7 @@
 #include "lens_read_page.h"
 #include "lens_caption_page.h"
 #include "lens_graph_page.h"
+#include "lens_memory_page.h"
 #include "lens_page_util.h"
 
 struct _LensWindow {
@@ -284,6 +285,7 @@ static void lens_window_init(LensWindow *self) {
   self->caption = LENS_CAPTION_PAGE(lens_caption_page_new());
   gtk_stack_add_titled(GTK_STACK(self->stack), GTK_WIDGET(self->caption), "caption", "Caption");
   gtk_stack_add_titled(GTK_STACK(self->stack), lens_graph_page_new(), "graph", "Graph");
+  gtk_stack_add_titled(GTK_STACK(self->stack), lens_memory_page_new(), "memory", "Memory");
   g_signal_connect_swapped(self->stack, "notify::visible-child", G_CALLBACK(focus_page), self);
   GtkWidget *switcher = gtk_stack_switcher_new();
   gtk_stack_switcher_set_stack(GTK_STACK_SWITCHER(switcher), GTK_STACK(self->stack));
@@ -315,6 +317,7 @@ LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {
   lens_page_select_default(LENS_PAGE(self->caption));
   if (lens_caption_page_get_n_examples(self->caption) > 0) lens_caption_page_show_example(self->caption, 0);
   lens_page_select_default(page_for_task(self, "graph"));
+  lens_page_select_default(page_for_task(self, "memory"));
   focus_page(self);
   return self;
 }

@@ -102,7 +102,7 @@ static void draw_cells(cairo_t *cr, const Panel *p, double x, double y, double c
       double rgb[3], u = (v - p->lo) / (p->hi - p->lo);
       lens_colormap_rgb(LENS_CMAP_VIRIDIS, fmin(1.0, fmax(0.0, isfinite(u) ? u : 0.0)), rgb);
       cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-      cairo_rectangle(cr, x + c * cw, y + r * ch, cw + 0.05, ch + 0.05);
+      cairo_rectangle(cr, x + c * cw, y + r * ch, cw + 0.4, ch + 0.4);
       cairo_fill(cr);
     }
 }
@@ -142,7 +142,9 @@ static void time_column(cairo_t *cr, LensText *tx, const LensTheme *th, const Ge
   Panel top = {right ? m->outputs : m->inputs, T, right ? B : B + 1, right ? B : B + 1, 1, 0, 1};
   double h = top.cols * g->bit_h;
   y += TITLE_H;
-  frame(cr, tx, th, right ? "Outputs" : "Inputs (last row: delimiter)", x0, y, h, 1, top.cols);
+  char inputs[48];
+  snprintf(inputs, sizeof inputs, "Inputs (row %d: delimiter)", B + 1);
+  frame(cr, tx, th, right ? "Outputs" : inputs, x0, y, h, 1, top.cols);
   draw_cells(cr, &top, x0, y, g->cw, g->bit_h);
   y += h + GAP / 2 + TITLE_H;
   const float *vec = right ? m->reads : m->adds;
@@ -154,9 +156,7 @@ static void time_column(cairo_t *cr, LensText *tx, const LensTheme *th, const Ge
   const attn_map *w = right ? g->read : g->write;
   Panel wp = {w->weights + g->first, T, g->shown, w->cols, 1, 0, 1};
   h = g->shown * g->loc_h;
-  frame(cr, tx, th, right ? "Read weightings (location \xe2\x86\x93, time \xe2\x86\x92)"
-                          : "Write weightings (location \xe2\x86\x93, time \xe2\x86\x92)",
-        x0, y, h, g->first, g->first + g->shown - 1);
+  frame(cr, tx, th, right ? "Read weighting" : "Write weighting", x0, y, h, g->first, g->first + g->shown - 1);
   draw_cells(cr, &wp, x0, y, g->cw, g->loc_h);
 }
 
@@ -168,7 +168,7 @@ static attn_status draw_natural(cairo_t *cr, const Geo *g, const attn_trace *t, 
   lens_set_rgb(cr, th.bg, 1.0);
   cairo_paint(cr);
   char title[256];
-  snprintf(title, sizeof title, "%s \xe2\x80\x94 copy of %d vectors (%d steps; %d memory locations)",
+  snprintf(title, sizeof title, "%s \xe2\x80\x94 copy of %d vectors: time \xe2\x86\x92 (%d steps), memory location \xe2\x86\x93 (%d)",
            t->model ? t->model : "NTM", g->m->length, g->m->steps, g->m->locations);
   text_at(cr, tx, title, PAD, PAD, LENS_FONT_BODY, th.fg, 0);
   double y = PAD + TITLE_H, xl = PAD + AXIS_W, xr = xl + g->col_w + GAP + AXIS_W;

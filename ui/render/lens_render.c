@@ -9,6 +9,7 @@
 #include "lens_story.h"
 #include "lens_overlay.h"
 #include "lens_graph.h"
+#include "lens_memory.h"
 
 void lens_render_options_init(LensRenderOptions *o) {
   memset(o, 0, sizeof *o);
@@ -29,6 +30,7 @@ int lens_view_from_name(const char *name, LensView *out) {
   else if (strcasecmp(name, "overlay") == 0) *out = LENS_VIEW_OVERLAY;
   else if (strcasecmp(name, "storyboard") == 0) *out = LENS_VIEW_STORYBOARD;
   else if (strcasecmp(name, "graph") == 0) *out = LENS_VIEW_GRAPH;
+  else if (strcasecmp(name, "memory") == 0) *out = LENS_VIEW_MEMORY;
   else return -1;
   return 0;
 }
@@ -37,6 +39,7 @@ const char *lens_view_name(LensView view) {
   if (view == LENS_VIEW_OVERLAY) return "overlay";
   if (view == LENS_VIEW_STORYBOARD) return "storyboard";
   if (view == LENS_VIEW_GRAPH) return "graph";
+  if (view == LENS_VIEW_MEMORY) return "memory";
   return view == LENS_VIEW_FLOW ? "flow" : view == LENS_VIEW_STORY ? "story" : "matrix";
 }
 
@@ -254,6 +257,7 @@ void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *w
   else if (m && o->view == LENS_VIEW_STORY) lens_story_size(t, m, o, width, height);
   else if (m && (o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD)) lens_overlay_size(t, m, o, width, height);
   else if (m && o->view == LENS_VIEW_GRAPH && t->graph) lens_graph_size(t, m, o, width, height);
+  else if (m && o->view == LENS_VIEW_MEMORY && t->memory) lens_memory_size(t, width, height);
   else if (m) lens_matrix_size(t, m, o, width, height);
   double z = zoom_of(o);
   *width = ceil(*width * z - 1e-9);
@@ -269,6 +273,8 @@ attn_status lens_render_check(const attn_trace *t, const LensRenderOptions *o, a
   else if (o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD) st = lens_overlay_size(t, m, o, &w, &h);
   else if (o->view == LENS_VIEW_GRAPH && lens_graph_size(t, m, o, &w, &h) == ATTN_E_ARG)
     return attn_error_set(err, ATTN_E_ARG, "only a graph trace can be shown in the graph view");
+  else if (o->view == LENS_VIEW_MEMORY && lens_memory_check(t, NULL) != ATTN_OK)
+    return attn_error_set(err, ATTN_E_ARG, "only a memory trace can be shown in the memory view");
   if (st == ATTN_E_ARG)
     return attn_error_set(err, st, "a %s trace has no %s to show in the %s view: use the matrix or flow view",
                           attn_task_name(t->task), o->view == LENS_VIEW_STORY ? "story" : "image grid",
@@ -330,8 +336,10 @@ attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOption
     draw_message(cr, o, &th, width, height, "This trace has no image grid to overlay: choose the matrix view");
   else if (o->view == LENS_VIEW_GRAPH && (st = lens_graph_draw(cr, t, m, o, width, height, layout)) == ATTN_E_ARG)
     draw_message(cr, o, &th, width, height, "This trace has no graph to show: choose the matrix view");
+  else if (o->view == LENS_VIEW_MEMORY && (st = lens_memory_render(cr, t, width, height, o->dark, NULL)) != ATTN_OK)
+    draw_message(cr, o, &th, width, height, "This trace has no memory to show: choose the matrix view");
   else if (o->view != LENS_VIEW_STORY && o->view != LENS_VIEW_OVERLAY && o->view != LENS_VIEW_STORYBOARD &&
-           o->view != LENS_VIEW_GRAPH)
+           o->view != LENS_VIEW_GRAPH && o->view != LENS_VIEW_MEMORY)
     st = lens_matrix_draw(cr, t, m, o, width, height, layout);
   cairo_restore(cr);
   if (layout && z != 1.0) lens_layout_transform(layout, z, 0, 0);

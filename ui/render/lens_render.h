@@ -9,7 +9,7 @@
 #include "attn_trace.h"
 
 typedef enum LensView { LENS_VIEW_MATRIX, LENS_VIEW_FLOW, LENS_VIEW_STORY, LENS_VIEW_OVERLAY, LENS_VIEW_STORYBOARD,
-               LENS_VIEW_GRAPH } LensView;
+               LENS_VIEW_GRAPH, LENS_VIEW_MEMORY } LensView;
 
 /* The image a caption trace was made from: width x height pixels in Cairo's ARGB32 layout
  * (native-endian 32-bit 0xAARRGGBB, premultiplied alpha), rows `stride` bytes apart. Only read. */
