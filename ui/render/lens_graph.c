@@ -11,7 +11,7 @@
 
 static const double PAD = 20, TITLE_GAP = 6, LEGEND_GAP = 18, SWATCH = 12, ITEM_GAP = 18, LABEL_GAP = 6;
 #define LABELS_MAX 40  /* neighbours beyond this many are drawn without names */
-#define WEIGHTS_MAX 24 /* ... and without their weights */
+#define WEIGHTS_MAX 20 /* ... and without their weights */
 
 typedef struct Pt {
   double x, y, r;
@@ -111,7 +111,7 @@ static attn_status graph_init(Graph *G, const attn_trace *t, const attn_map *m, 
   G->pt = calloc((size_t)G->g->n_nodes, sizeof *G->pt);
   if (!G->tx || !G->names || !G->classes || !G->pt || set_labels(G) != 0) return ATTN_E_NOMEM;
   double label_room = G->k <= LABELS_MAX ? 70 : 24;
-  G->ring1 = fmin(fmax(G->k * 34 / (2 * M_PI), 110), 330);
+  G->ring1 = fmin(fmax(G->k * 34 / (2 * M_PI), 150), 330);
   G->ring2 = G->g->n_nodes > G->g->n_cols ? G->ring1 + 80 : G->ring1;
   double side = 2 * (G->ring2 + label_room);
   G->W = ceil(fmax(side, fmax(G->title.w, G->sub.w)) + 2 * PAD);
@@ -196,6 +196,11 @@ static void draw_names(cairo_t *cr, const Graph *G, LensLayout *layout) {
     double x = p->x + ux * (p->r + LABEL_GAP) - l->w / 2 + ux * l->w / 2;
     double y = p->y + uy * (p->r + LABEL_GAP) - l->h / 2 + uy * l->h / 2;
     int named = i == 0 || (i < G->g->n_cols ? G->k <= LABELS_MAX : G->g->n_nodes <= 64);
+    if (named && i == 0) { /* over the attention edges: on a patch of background */
+      lens_set_rgb(cr, G->th.bg, 0.85);
+      cairo_rectangle(cr, floor(x) - 2, floor(y), l->w + 4, l->h);
+      cairo_fill(cr);
+    }
     if (named) lens_label_draw(cr, l, floor(x), floor(y), 0, i == 0 ? G->th.fg : G->th.muted);
     if (layout && i < LENS_LAYOUT_MAX_LABELS) {
       layout->col_labels[i] = (LensRect){p->x - p->r - 2, p->y - p->r - 2, 2 * p->r + 4, 2 * p->r + 4};
@@ -207,7 +212,7 @@ static void draw_names(cairo_t *cr, const Graph *G, LensLayout *layout) {
     LensLabel l;
     snprintf(buf, sizeof buf, "%.2f", G->m->weights[c]);
     if (lens_label_set(&l, G->tx, buf, LENS_FONT_SMALL) != 0) continue;
-    double x = G->cx + (G->pt[c].x - G->cx) * 0.58, y = G->cy + (G->pt[c].y - G->cy) * 0.58;
+    double x = G->cx + (G->pt[c].x - G->cx) * 0.62, y = G->cy + (G->pt[c].y - G->cy) * 0.62;
     lens_set_rgb(cr, G->th.bg, 0.85);
     cairo_rectangle(cr, floor(x - l.w / 2) - 2, floor(y - l.h / 2), l.w + 4, l.h);
     cairo_fill(cr);
