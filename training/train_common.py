@@ -37,6 +37,7 @@ def add_common_args(ap, epochs, max_tokens, work_name):
     ap.add_argument("--train-limit", type=int, default=0, help="use only the first N pairs (smoke tests)")
     ap.add_argument("--val-limit", type=int, default=0, help="use only the first N val pairs (smoke tests)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps in total (smoke tests)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (validation always decodes on the CPU)")
     ap.work_name = work_name
 
 
@@ -133,7 +134,8 @@ def checkpoint(model, opt, sched, epoch, step, bleu, best, args, batch_in_epoch=
 
 
 def load_checkpoint(path, model, opt, sched):
-    """Loads ckpt_last.pt if present; returns the checkpoint dict (without weights) or None."""
+    """Loads ckpt_last.pt if present; returns the checkpoint dict (without weights) or None. The
+    optimizer state follows the model's device (move the model first)."""
     if not os.path.exists(path):
         return None
     ck = torch.load(path, map_location="cpu")
@@ -174,8 +176,12 @@ def translate(greedy_batch, model, sp, srcs, batch=64):
 
 
 def validate(greedy_batch, model, sp, val):
-    """{domain: greedy BLEU} and their mean (the number that picks ckpt_best.pt)."""
+    """{domain: greedy BLEU} and their mean (the number that picks ckpt_best.pt), decoded on the
+    CPU (the twins' search builds its tensors there); the model returns to its device."""
+    device = next(model.parameters()).device
+    model.cpu()
     scores = {dom: corpus_bleu(translate(greedy_batch, model, sp, src), refs) for dom, (src, refs) in val.items()}
+    model.to(device)
     return scores, sum(scores.values()) / len(scores)
 
 
@@ -189,6 +195,8 @@ def fit(args, model, opt, sched, *, collate_fn, greedy_batch, per_step_sched, pl
     log = make_logger(os.path.join(args.out_dir, "train.log"))
     sp = mt_data.load_spm(args.spm)
     tr_src, tr_tgt, val, desc = load_data(args, sp)
+    device = torch.device(args.device)
+    model.to(device)
     last = os.path.join(args.out_dir, "ckpt_last.pt")
     ck = load_checkpoint(last, model, opt, sched)
     done, step, best = (ck["epoch"], ck["step"], ck["best_bleu"]) if ck else (0, 0, -1.0)
@@ -205,7 +213,7 @@ def fit(args, model, opt, sched, *, collate_fn, greedy_batch, per_step_sched, pl
         t0 = time.time() - spent
         total_loss, total_tok = 0.0, 0
         for bi in range(skip, len(batches)):
-            src_ids, src_mask, tgt_in, labels = collate_fn(tr_src, tr_tgt, batches[bi])
+            src_ids, src_mask, tgt_in, labels = (t.to(device) for t in collate_fn(tr_src, tr_tgt, batches[bi]))
             logits = model(src_ids, src_mask, tgt_in)
             ntok = int((labels != PAD_ID).sum())
             loss = F.cross_entropy(logits.view(-1, logits.shape[-1]), labels.view(-1), ignore_index=PAD_ID,
