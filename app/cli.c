@@ -72,11 +72,15 @@ void cli_usage(FILE *out) {
         "          [--word N] IMAGE   caption an image and show where each word looked\n"
         "  memory [-m MODEL] [--json] [-o OUT.png|.svg|.pdf] \"10110010 01100001 ...\"\n"
         "                     the Neural Turing Machine copies a sequence of bit vectors\n"
+        "  graph [-m MODEL] --node ID [--json] [--map NAME] [-o OUT.png|.svg|.pdf]\n"
+        "                     a graph attention model's class for a node and its attention over\n"
+        "                     the neighbours; graph [-m MODEL] --predict-all: node<TAB>class\n"
         "  inspect PATH       validate a model directory or .safetensors file, list its tensors\n"
         "  bench translate|live [--input FILE] [--limit N] [--no-twin]   speed, with ratios\n"
         "  bench read [-m MODEL] [--limit N] [--no-twin]   time per question, C vs PyTorch twin\n"
         "  bench quality [--by-length] -m A[,B] [--input SRC --ref REF] [-o OUT]   BLEU, by sentence length\n"
         "  bench caption [-m MODEL | --random] [--limit N] [--no-twin]   pixels to trace, C vs twin\n"
+        "  bench graph [-m MODEL] [--limit N] [--no-twin]   time per node query, C vs twin\n"
         "  models             list the models found (data/models, user models folder)\n"
         "  --version, --help\n",
         out);

@@ -88,7 +88,25 @@ def evaluate(model, g):
             for k, v in ((k, torch.tensor(v, dtype=torch.long)) for k, v in g["split"].items() if len(v))}
 
 
-def model_card(name, run, summary, acc, work):
+@torch.no_grad()
+def attention_stats(model, g):
+    """How far from uniform the attention is, per head of each layer, over the nodes with at least two neighbours:
+    the mean of (largest weight x (degree + 1)), 1 for uniform, and of entropy / log(degree + 1), 1 for uniform."""
+    dst, src = edge_index(neighbour_lists(g["nodes"], g["edges"]))
+    _, alphas = model(features(g["features"], g["feature_count"]), dst, src)
+    n = g["nodes"]
+    deg = torch.bincount(dst, minlength=n).float()
+    keep = deg >= 3
+    out = []
+    for a in alphas:
+        mx = torch.zeros(n, a.shape[1]).scatter_reduce(0, dst[:, None].expand_as(a), a, reduce="amax",
+                                                      include_self=True)
+        ent = torch.zeros(n, a.shape[1]).index_add_(0, dst, -a * torch.log(a.clamp_min(1e-12)))
+        out.append((float((mx * deg[:, None])[keep].mean()), float((ent[keep] / torch.log(deg[keep])[:, None]).mean())))
+    return out
+
+
+def model_card(name, run, summary, acc, work, stats=()):
     t, r = TEXT[name], run["result"]
     seeds = ", ".join(f"{a:.1f}" for a in summary["test_acc"])
     floor = "\n\nThe project's floor for the shipped model is 81% on the 1,000 test nodes: " + \
@@ -113,9 +131,19 @@ def model_card(name, run, summary, acc, work):
         "## Quality", "",
         f"Test accuracy over {summary['seeds']} seeds (0..{summary['seeds'] - 1}): **{summary['mean']:.1f} ± "
         f"{summary['sd']:.1f}%** (mean ± sample standard deviation; per seed: {seeds}). {t['reference']}", "",
+        *attention_lines(stats),
         f"Shipped: seed {r['seed']}, weights of epoch {r['epoch']}: " +
         ", ".join(f"{k} accuracy {v:.1f}%" for k, v in acc.items()) + f" ({len(run_split(name))} test nodes)." +
         floor, ""])
+
+
+def attention_lines(stats):
+    if not stats:
+        return []
+    parts = [f"layer {i + 1}: largest weight {m:.2f} x uniform, entropy {e:.3f} of uniform" for i, (m, e) in enumerate(stats)]
+    return ["Attention: close to uniform over each node's neighbours (means per head over the nodes with at least two "
+            "neighbours; " + "; ".join(parts) + "). The model classifies by who the neighbours are more than by "
+            "choosing among them.", ""]
 
 
 def run_split(name):
@@ -144,7 +172,7 @@ def main():
     model, g, _ = load_twin(out)
     acc = evaluate(model, g)
     write_text(os.path.join(out, "MODEL.md"),
-               model_card(args.graph, run, summary, acc, os.path.relpath(work, REPO)))
+               model_card(args.graph, run, summary, acc, os.path.relpath(work, REPO), attention_stats(model, g)))
     print(out, json.dumps(acc))
 
 
