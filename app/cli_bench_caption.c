@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "attn_caption.h"
+#include "attn_mobilenet.h"
 #include "bench_util.h"
 #include "cli.h"
 #include "cli_caption.h"
@@ -132,8 +135,42 @@ static char *model_dir(const bench *b, char **tmp) {
   const char *args[] = {"--random", *tmp, NULL};
   g_autofree char *out = *tmp ? run_script("bench_caption_twin.py", args) : NULL;
   printf("(%s: timing an untrained model of the same size, random weights)\n",
-         b->random ? "--random" : "caption-scenes is not trained yet");
+         b->random ? "--random" : DEFAULT_MODEL " is not there");
   return out ? g_strdup(*tmp) : NULL;
+}
+
+/* Best CPU milliseconds of `reps` calls of cblas_sgemm at n x n x n (CPU time: on a busy
+ * machine wall time also counts waiting for a core). */
+static double sgemm_ms(int n, int reps) {
+  float *a = g_new0(float, (size_t)n * n), *b = g_new0(float, (size_t)n * n), *c = g_new0(float, (size_t)n * n);
+  double best = INFINITY;
+  for (int r = 0; r < reps; r++) {
+    double t0 = bench_cpu_ms();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+    best = fmin(best, bench_cpu_ms() - t0);
+  }
+  g_free(a), g_free(b), g_free(c);
+  return best;
+}
+
+/* The pretrained trunk's convolutions alone on a fixed input: best CPU and wall time of 20
+ * passes, GFLOP/s, and the share of sgemm's (512^3, same measure). */
+static void time_trunk(const attn_mobilenet *n, int side) {
+  size_t in_n = (size_t)3 * side * side, out_n = (size_t)attn_mobilenet_channels(n) * (side / attn_mobilenet_stride(n)) *
+                                                   (side / attn_mobilenet_stride(n));
+  float *in = g_new(float, in_n), *out = g_new(float, out_n), *scratch = g_new(float, attn_mobilenet_scratch(n, side));
+  for (size_t i = 0; i < in_n; i++) in[i] = (float)((i * 7919) % 1000) / 1000.0f;
+  double cpu = INFINITY, wall = INFINITY;
+  for (int r = 0; r < 20; r++) {
+    double t0 = bench_cpu_ms(), w0 = bench_now_ms();
+    attn_mobilenet_forward(n, in, side, out, scratch);
+    cpu = fmin(cpu, bench_cpu_ms() - t0), wall = fmin(wall, bench_now_ms() - w0);
+  }
+  double flops = attn_mobilenet_flops(n, side), gf = flops / (cpu * 1e6), ref = 2.0 * 512 * 512 * 512 / (sgemm_ms(512, 20) * 1e6);
+  printf("trunk convolutions (%.0f MFLOP): %.2f ms CPU (%.2f ms wall), %.1f GFLOP/s = %.0f%% of sgemm 512^3 "
+         "(%.1f GFLOP/s, CPU time, best of 20): target 50%%: %s\n", flops / 1e6, cpu, wall, gf, 100 * gf / ref, ref,
+         gf >= 0.5 * ref ? "yes" : "NO");
+  g_free(in), g_free(out), g_free(scratch);
 }
 
 int cli_bench_caption(int argc, char **argv) {
@@ -166,6 +203,7 @@ int cli_bench_caption(int argc, char **argv) {
   printf("%-24s %9s %8s %9s %7s %8s %s\n", "model", "C med ms", "C p95", "twin med", "ratio", "C=twin", "target");
   printf("%-24s %9.2f %8.2f %9.2f %6.1fx %7.1f%% median < %.0f ms: %s\n", attn_captioner_name(cap), med, p95, twin,
          twin / med, isnan(twin) ? NAN : 100.0 * agree / n, TARGET_MS, med < TARGET_MS ? "yes" : "NO");
+  if (attn_captioner_trunk(cap)) time_trunk(attn_captioner_trunk(cap), side);
   g_strfreev(captions);
   g_free(ms);
   remove_scenes(scenes);

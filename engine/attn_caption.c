@@ -112,6 +112,8 @@ void attn_captioner_grid(const attn_captioner *c, int *rows, int *cols) {
   *rows = *cols = attn_sat_model_dims(c->model)->grid;
 }
 
+const struct attn_mobilenet *attn_captioner_trunk(const attn_captioner *c) { return attn_sat_trunk(c->model); }
+
 /* ---- the image ---- */
 
 static attn_status check_image(const float *rgb, int width, int height, attn_error *err) {

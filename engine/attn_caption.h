@@ -37,6 +37,8 @@ const char *attn_captioner_display_name(const attn_captioner *c);
 const char *attn_captioner_architecture(const attn_captioner *c); /* "show-attend-tell" */
 int attn_captioner_input_size(const attn_captioner *c);           /* side of the square the model reads */
 void attn_captioner_grid(const attn_captioner *c, int *rows, int *cols);
+/* The model's pretrained image trunk (attn_mobilenet.h), or NULL (for benchmarks). */
+const struct attn_mobilenet *attn_captioner_trunk(const attn_captioner *c);
 /* The decoding the model card's scores were measured with: config.json "num_beams" (1..8,
  * default 1 = greedy). attnlens caption and the Caption page start from it. */
 int attn_captioner_default_beam(const attn_captioner *c);

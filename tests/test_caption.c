@@ -159,9 +159,9 @@ static void test_tiny(void) { check_tiny("caption-tiny"); }
 /* The same model with a tiny MobileNetV2 trunk (attn_mobilenet.c): stem, blocks with and
  * without expansion, stride 2 with Keras's one-sided padding, a residual block, the head. */
 static void test_trunk_tiny(void) {
-  check_tiny("caption-trunk-tiny");
+  check_tiny("mobilenet/caption-trunk-tiny");
   fixture f = {0};
-  golden_fixture_load_tiny(&f, "caption-trunk-tiny", load_model, free_model);
+  golden_fixture_load_tiny(&f, "mobilenet/caption-trunk-tiny", load_model, free_model);
   const attn_sat_dims *D = attn_sat_model_dims(f.m);
   g_assert_cmpint(D->trunk, ==, 1);
   g_assert_cmpint(D->grid, ==, 4);

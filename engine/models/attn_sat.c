@@ -243,6 +243,7 @@ attn_sat *attn_sat_load(const attn_model_dir *dir, attn_error *err) {
 }
 
 const attn_sat_dims *attn_sat_model_dims(const attn_sat *m) { return &m->dims; }
+const attn_mobilenet *attn_sat_trunk(const attn_sat *m) { return m->dims.trunk ? &m->trunk : NULL; }
 
 /* ---- a run: one image, its annotations and the decoder states ---- */
 

@@ -32,6 +32,8 @@ typedef struct attn_sat_dims {
 attn_sat *attn_sat_load(const attn_model_dir *dir, attn_error *err);
 void attn_sat_free(attn_sat *m); /* NULL is fine */
 const attn_sat_dims *attn_sat_model_dims(const attn_sat *m);
+/* The pretrained trunk, or NULL when the model has its own convolutions (for benchmarks). */
+const struct attn_mobilenet *attn_sat_trunk(const attn_sat *m);
 
 /* Encodes an image of image_size x image_size pixels (interleaved RGB floats in [0, 1],
  * row-major) and sets up `capacity` decoder states for outputs of at most max_len
