@@ -35,6 +35,7 @@ def parse_args(argv=None):
     p.add_argument("--no-flip", action="store_true", help="train without the mirrored photos")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--features", default=None, help="the cached features (default WORK/features.npz)")
+    p.add_argument("--max-words", type=int, default=18, help="training captions are cut after this many words")
     p.add_argument("--limit", type=int, default=0, help="smoke test: this many training captions per epoch")
     p.add_argument("--out-dir", default=caption_photos.WORK)
     return p.parse_args(argv)
@@ -77,7 +78,7 @@ def forced(model, a, tgt_in):
     return torch.stack(logits, 1), torch.stack(alphas, 1)
 
 
-def items(names, index, caps, vocab_index, flip):
+def items(names, index, caps, vocab_index, flip, max_words=100):
     out = []
     for n in names:
         for text in caps[n]:
@@ -85,7 +86,7 @@ def items(names, index, caps, vocab_index, flip):
             out.append((index[n], 0, ws))
             if flip:
                 out.append((index[n], 1, caption_photos.mirrored(ws)))
-    return [(i, f, [vocab_index.get(w, caption_model.UNK_ID) for w in ws] + [EOS_ID]) for i, f, ws in out]
+    return [(i, f, [vocab_index.get(w, caption_model.UNK_ID) for w in ws[:max_words]] + [EOS_ID]) for i, f, ws in out]
 
 
 def batch_tensors(batch, feats):
@@ -186,7 +187,7 @@ def main(argv=None):
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=args.lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.lr_step, gamma=0.5)
-    data = items(train, index, caps, vindex, not args.no_flip)
+    data = items(train, index, caps, vindex, not args.no_flip, args.max_words)
     last, best_path = os.path.join(args.out_dir, "ckpt_last.pt"), os.path.join(args.out_dir, "ckpt_best.pt")
     start, best, seconds = 1, -1.0, 0.0
     if os.path.exists(last):
@@ -204,9 +205,16 @@ def main(argv=None):
         model.train()
         random.shuffle(data)
         epoch_data = data[:args.limit] if args.limit else data
+        # batches of similar length (sorted within windows of 20 batches, then the batches shuffled): less padding
+        win = 20 * args.batch
+        batches = []
+        for w in range(0, len(epoch_data), win):
+            chunk = sorted(epoch_data[w:w + win], key=lambda it: len(it[2]))
+            batches += [chunk[k:k + args.batch] for k in range(0, len(chunk), args.batch)]
+        random.shuffle(batches)
         ce_sum, tokens = 0.0, 0
-        for k in range(0, len(epoch_data), args.batch):
-            f, tgt_in, labels = batch_tensors(epoch_data[k:k + args.batch], feats)
+        for batch in batches:
+            f, tgt_in, labels = batch_tensors(batch, feats)
             logits, alphas = forced(model, annotations(model, f), tgt_in)
             mask = labels != PAD_ID
             ce = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=PAD_ID, reduction="sum")
