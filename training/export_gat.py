@@ -43,7 +43,8 @@ TEXT = {
                  "head over the two clubs the members joined after the split. Features are one-hot (each member is "
                  "its own feature), so everything the model knows about a member comes through the edges it "
                  "attends over: add or remove an edge in the window and the predictions move.",
-        "data": "Zachary's karate club (Zachary 1977) as included in Debian's python3-networkx "
+        "data": "Zachary's karate club (Zachary 1977, J. Anthropological Research 33(4), a published table of "
+                "friendships) as included in Debian's python3-networkx (BSD-3-Clause) "
                 "(`networkx.karate_club_graph()`, 34 members, 78 friendships, the attribute `club`: \"Mr. Hi\" or "
                 "\"Officer\"). Semi-supervised: 4 members are labelled (0: Mr. Hi, the instructor; 33: the officer, "
                 "John A.; 4 of Mr. Hi's side, 24 of the officer's), the other 30 are the test set. Node names in "
