@@ -24,6 +24,7 @@ DEFAULT_CONFIG = dict(
     bos_token_id=BOS_ID,
     eos_token_id=EOS_ID,
     decoder_start_token_id=BOS_ID,
+    trunk_proj=0,  # with a trunk: a linear projection of its cells to this size (0: none)
     trunk=None,  # a pretrained MobileNetV2 trunk (mobilenet.trunk_config()) instead of conv_channels
     batchnorm=False,  # training only: BatchNorm after each conv, folded into the conv by fold_batchnorm() on export
 )
@@ -48,21 +49,24 @@ def grid_size(c):
 
 
 def ann_dim(c):
-    """Size of one annotation vector: the last conv's channels, or the pretrained trunk's."""
+    """Size of one annotation vector: the last conv's channels, or the pretrained trunk's (after its projection)."""
     if c.get("trunk"):
         import mobilenet
-        return mobilenet.trunk_channels(c["trunk"])
+        return c.get("trunk_proj") or mobilenet.trunk_channels(c["trunk"])
     return c["conv_channels"][-1]
 
 
 class TrunkEncoder(nn.Module):
     """A pretrained MobileNetV2 trunk (training/mobilenet.py) instead of the small CNN: its stride-16 map's cells,
-    row-major, plus a learned position embedding are the annotations. Parameter names encoder.trunk.*."""
+    row-major, through an optional linear projection (config trunk_proj: its output size; encoder.proj, fixed to a
+    PCA of the training features by train_caption_photos.py), plus a learned position embedding are the annotations.
+    Parameter names encoder.trunk.*, encoder.proj.*."""
 
     def __init__(self, c):
         super().__init__()
         import mobilenet
         self.trunk = mobilenet.Trunk(c["trunk"])
+        self.proj = nn.Linear(mobilenet.trunk_channels(c["trunk"]), c["trunk_proj"]) if c.get("trunk_proj") else None
         g = grid_size(c)
         self.pos = nn.Parameter(torch.zeros(g * g, ann_dim(c)))
         self.register_buffer("mean", torch.tensor(c["image_mean"], dtype=torch.float32))
@@ -73,8 +77,11 @@ class TrunkEncoder(nn.Module):
         x = (images - self.mean.view(1, 3, 1, 1)) / self.std.view(1, 3, 1, 1)
         return self.trunk(x).flatten(2).transpose(1, 2)
 
+    def project(self, cells):
+        return self.proj(cells) if self.proj is not None else cells
+
     def forward(self, images):
-        return self.features(images) + self.pos
+        return self.project(self.features(images)) + self.pos
 
 
 class Encoder(nn.Module):
@@ -167,7 +174,7 @@ class ShowAttendTell(nn.Module):
         forget-gate bias starts at 1."""
         hd = self.config["hidden"]
         for name, p in self.named_parameters():
-            if name.startswith("encoder.bns") or name.startswith("encoder.trunk."):
+            if name.startswith("encoder.bns") or name.startswith("encoder.trunk.") or name.startswith("encoder.proj."):
                 continue  # BatchNorm keeps its own initialisation; a pretrained trunk is loaded afterwards  # BatchNorm keeps its own initialisation (scale 1, shift 0)
             elif name.startswith("encoder.convs") and name.endswith("weight"):
                 nn.init.kaiming_normal_(p, nonlinearity="relu")

@@ -74,6 +74,7 @@ def evaluate(ckpt_path, beam=3, split="test"):
     model = caption_model.ShowAttendTell(ck["config"])
     model.load_state_dict(ck["model"])
     model.eval()
+    feats = tcp.project_all(model, feats)
     names = test if split == "test" else val
     ids = tcp.decode(model, feats, [index[n] for n in names], beam=beam)
     hyps = [[vocab[i] for i in x] for x in ids]
@@ -90,7 +91,7 @@ def evaluate(ckpt_path, beam=3, split="test"):
 
 def model_config(c, beam):
     g = caption_model.grid_size(c)
-    keys = ["vocab_size", "image_size", "trunk", "embed_dim", "hidden", "attn_dim", "max_length", "image_mean",
+    keys = ["vocab_size", "image_size", "trunk", "trunk_proj", "embed_dim", "hidden", "attn_dim", "max_length", "image_mean",
             "image_std", "pad_token_id", "unk_token_id", "bos_token_id", "eos_token_id", "decoder_start_token_id",
             "dropout"]
     cfg = {"architectures": ["ShowAttendTell"], "model_type": "show-attend-tell"}

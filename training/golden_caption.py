@@ -28,8 +28,9 @@ TINY = dict(vocab_size=len(caption_model.vocabulary()), image_size=16, conv_chan
             embed_dim=6, hidden=10, attn_dim=7, max_length=12, dropout=0.0)
 
 
-# A MobileNetV2 trunk in miniature: a block without expansion, stride-2 blocks, a residual block, a 1x1 head.
-TINY_TRUNK = dict(TINY, image_size=32, trunk={"arch": "mobilenet_v2", "stem": 4, "head": 10,
+# A MobileNetV2 trunk in miniature: a block without expansion, stride-2 blocks, a residual block, a 1x1 head, then
+# a linear projection of the cells (10 -> 7).
+TINY_TRUNK = dict(TINY, image_size=32, trunk_proj=7, trunk={"arch": "mobilenet_v2", "stem": 4, "head": 10,
                                               "blocks": [[1, 4, 1], [2, 6, 2], [3, 6, 1], [2, 8, 2]]})
 
 

@@ -21,8 +21,9 @@ import caption_photos  # noqa: E402
 import mobilenet  # noqa: E402
 from caption_model import BOS_ID, EOS_ID, PAD_ID  # noqa: E402
 
-MODEL = dict(embed_dim=192, hidden=384, attn_dim=192, dropout=0.5, max_length=24, image_size=224,
+MODEL = dict(embed_dim=192, hidden=384, attn_dim=192, dropout=0.5, max_length=24, image_size=224, trunk_proj=128,
              image_mean=[0.0, 0.0, 0.0], image_std=[1.0, 1.0, 1.0])  # nsfwjs feeds the trunk RGB in [0, 1]
+PCA_CELLS = 50000  # training cells (random, fixed seed) the projection's principal components are computed from
 
 
 def parse_args(argv=None):
@@ -58,13 +59,41 @@ def build(vocab, trunk_path=None):
         import safetensors_io
         arrays, _ = safetensors_io.load_file(trunk_path)
         model.encoder.trunk.load_state_dict({k: torch.tensor(v) for k, v in arrays.items()})
-    for p in model.encoder.trunk.parameters():
+    for p in list(model.encoder.trunk.parameters()) + list(model.encoder.proj.parameters()):
         p.requires_grad_(False)
     return model
 
 
+def set_pca(model, feats, train_idx, seed=7):
+    """encoder.proj := the top trunk_proj principal components of the training photos' cells (both mirrors),
+    centred: proj(x) = V^T (x - mean). Fixed during training (the decoder sees a 4.5x smaller annotation, and the
+    attention keys, the LSTM input and the context cost that much less). Returns the variance share kept."""
+    rng = np.random.default_rng(seed)
+    f = feats[train_idx]  # [n, 2, L, C]
+    cells = f.reshape(-1, f.shape[-1])
+    x = cells[rng.choice(len(cells), min(PCA_CELLS, len(cells)), replace=False)].astype(np.float64)
+    mu = x.mean(0)
+    cov = np.cov(x - mu, rowvar=False)
+    w, v = np.linalg.eigh(cov)
+    order = np.argsort(w)[::-1][:model.config["trunk_proj"]]
+    V = v[:, order]  # [C, d]
+    with torch.no_grad():
+        model.encoder.proj.weight.copy_(torch.tensor(V.T, dtype=torch.float32))
+        model.encoder.proj.bias.copy_(torch.tensor(-(V.T @ mu), dtype=torch.float32))
+    return float(w[order].sum() / w.sum())
+
+
+def project_all(model, feats):
+    """Cached trunk cells [N,2,L,C] -> projected [N,2,L,d] float16 through the model's encoder.proj."""
+    W, b = model.encoder.proj.weight.detach().numpy().T, model.encoder.proj.bias.detach().numpy()
+    out = np.zeros(feats.shape[:-1] + (W.shape[1],), np.float16)
+    for i in range(0, len(feats), 50):
+        out[i:i + 50] = (feats[i:i + 50].astype(np.float32) @ W + b).astype(np.float16)
+    return out
+
+
 def annotations(model, feats):
-    """Cached trunk cells [B,L,D] (float16) plus the learned position embedding."""
+    """Cached (projected) trunk cells [B,L,D] (float16) plus the learned position embedding."""
     return torch.as_tensor(feats).float() + model.encoder.pos
 
 
@@ -196,6 +225,11 @@ def main(argv=None):
         start, best, seconds = ck["epoch"] + 1, ck["best"], ck["seconds"]
         random.setstate(ck["py_random"]), torch.set_rng_state(ck["torch_random"])
         print(f"resumed after epoch {ck['epoch']}", flush=True)
+    else:
+        kept = set_pca(model, feats, [index[n] for n in train])
+        print(f"projection: {model.config['trunk_proj']} principal components keep {100 * kept:.1f}% of the variance",
+              flush=True)
+    feats = project_all(model, feats)
     print(f"{len(train)} train photos, {len(data)} captions, vocab {len(vocab)}, "
           f"{sum(p.numel() for p in params)} trained parameters", flush=True)
     val_idx = [index[n] for n in val]

@@ -22,6 +22,8 @@ struct attn_sat {
   float *conv_w[ATTN_SAT_MAX_CONV];     /* [C_k, C_{k-1}, 3, 3] */
   float *conv_b[ATTN_SAT_MAX_CONV];     /* [C_k] */
   attn_mobilenet trunk;                 /* used instead of the convolutions when dims.trunk */
+  int trunk_out;                        /* the trunk's channels */
+  float *proj_w, *proj_b;               /* [ann, trunk_out], [ann]: projection of the trunk's cells, or NULL */
   float *mean, *std;                    /* [3] input normalisation: (rgb - mean) / std */
   float *pos;                           /* [L, D] added to the cells: where each annotation is */
   float *att_enc;                       /* [A, D] W_a, no bias: keys W_a a_i */
@@ -40,7 +42,7 @@ struct attn_sat {
 
 /* ---- loading ---- */
 
-#define MAX_WEIGHTS (2 * ATTN_SAT_MAX_CONV + 24 + 6 * ATTN_MOBILENET_MAX_BLOCKS + 4)
+#define MAX_WEIGHTS (2 * ATTN_SAT_MAX_CONV + 24 + 6 * ATTN_MOBILENET_MAX_BLOCKS + 6)
 
 typedef struct weight {
   char name[48];
@@ -83,6 +85,10 @@ static int trunk_table(attn_sat *m, weight *t) {
   if (T->head) {
     add(t, &n, "encoder.trunk.head.weight", 4, T->head, T->out[T->n_blocks - 1], 1, 1, &T->head_w);
     add(t, &n, "encoder.trunk.head.bias", 1, T->head, 0, 0, 0, &T->head_b);
+  }
+  if (m->trunk_out != m->dims.ann) {
+    add(t, &n, "encoder.proj.weight", 2, m->dims.ann, m->trunk_out, 0, 0, &m->proj_w);
+    add(t, &n, "encoder.proj.bias", 1, m->dims.ann, 0, 0, 0, &m->proj_b);
   }
   return n;
 }
@@ -170,7 +176,7 @@ static int config_int(const cJSON *cfg, const char *key, int lo, int hi, int *ou
 }
 
 /* The pretrained trunk's configuration; its stride must divide the image into the grid. */
-static attn_status read_trunk(attn_sat *m, const cJSON *trunk, attn_error *err) {
+static attn_status read_trunk(attn_sat *m, const cJSON *cfg, const cJSON *trunk, attn_error *err) {
   attn_sat_dims *D = &m->dims;
   const char *file = "config.json";
   attn_status st = attn_mobilenet_config(&m->trunk, trunk, file, err);
@@ -183,7 +189,11 @@ static attn_status read_trunk(attn_sat *m, const cJSON *trunk, attn_error *err) 
   D->n_conv = 0;
   D->grid = D->image_size / stride;
   D->cells = D->grid * D->grid;
-  D->ann = attn_mobilenet_channels(&m->trunk);
+  m->trunk_out = attn_mobilenet_channels(&m->trunk);
+  int proj = 0;
+  st = attn_config_int(cfg, "trunk_proj", 0, 0, 1 << 12, &proj, err); /* 0 or absent: no projection */
+  if (st != ATTN_OK) return st;
+  D->ann = proj ? proj : m->trunk_out;
   return ATTN_OK;
 }
 
@@ -201,7 +211,7 @@ static attn_status read_config(attn_sat *m, const cJSON *cfg, attn_error *err) {
   ok = ok && config_int(cfg, "eos_token_id", 0, D->vocab - 1, &D->eos, err);
   ok = ok && config_int(cfg, "decoder_start_token_id", 0, D->vocab - 1, &D->decoder_start, err);
   const cJSON *trunk = cJSON_GetObjectItemCaseSensitive(cfg, "trunk");
-  if (ok && trunk && !cJSON_IsNull(trunk)) return read_trunk(m, trunk, err);
+  if (ok && trunk && !cJSON_IsNull(trunk)) return read_trunk(m, cfg, trunk, err);
   ok = ok && int_array(cfg, "conv_channels", 1, big, D->channels, ATTN_SAT_MAX_CONV, &D->n_conv, err) == ATTN_OK;
   ok = ok && int_array(cfg, "pool_after", 0, 1, D->pool, ATTN_SAT_MAX_CONV, &n_pool, err) == ATTN_OK;
   if (!ok) return err ? err->code : ATTN_E_FORMAT;
@@ -266,7 +276,7 @@ struct attn_sat_run {
 static attn_status encode_trunk(attn_sat_run *r, const float *rgb, attn_error *err) {
   const attn_sat *m = r->m;
   const attn_sat_dims *D = &m->dims;
-  size_t plane = (size_t)D->image_size * D->image_size, feat = (size_t)D->ann * D->cells;
+  size_t plane = (size_t)D->image_size * D->image_size, feat = (size_t)m->trunk_out * D->cells;
   size_t count = 3 * plane + feat + attn_mobilenet_scratch(&m->trunk, D->image_size);
   /* malloc, not calloc: every float is written before it is read, and zeroing ~20 MB per image
    * cost a tenth of the encoding time. */
@@ -276,9 +286,15 @@ static attn_status encode_trunk(attn_sat_run *r, const float *rgb, attn_error *e
   for (size_t p = 0; p < plane; p++)
     for (int c = 0; c < 3; c++) in[c * plane + p] = (rgb[p * 3 + c] - m->mean[c]) / m->std[c];
   attn_mobilenet_forward(&m->trunk, in, D->image_size, out, scratch);
-  for (int i = 0; i < D->cells; i++)
-    for (int d = 0; d < D->ann; d++)
-      r->ann[(size_t)i * D->ann + d] = out[(size_t)d * D->cells + i] + m->pos[(size_t)i * D->ann + d];
+  if (m->proj_w) { /* ann[L][D] = out^T [L][C] @ proj_w^T [C][D] + b + pos */
+    attn_gemm(1, 1, D->cells, D->ann, m->trunk_out, 1.0f, out, D->cells, m->proj_w, m->trunk_out, 0.0f, r->ann, D->ann);
+    for (int i = 0; i < D->cells; i++)
+      for (int d = 0; d < D->ann; d++) r->ann[(size_t)i * D->ann + d] += m->proj_b[d] + m->pos[(size_t)i * D->ann + d];
+  } else {
+    for (int i = 0; i < D->cells; i++)
+      for (int d = 0; d < D->ann; d++)
+        r->ann[(size_t)i * D->ann + d] = out[(size_t)d * D->cells + i] + m->pos[(size_t)i * D->ann + d];
+  }
   free(in);
   return ATTN_OK;
 }
