@@ -77,33 +77,49 @@ static void test_typing(void) {
   g_assert_cmpfloat(lens_translate_page_get_last_ms(page()), >, 0.0);
 }
 
-static void test_pixels(void) {
-  type_text("bad cafe");
-  LensTraceView *view = lens_translate_page_get_view(page());
-  g_assert_true(wait_for(drawn, view));
-  while (g_main_context_iteration(NULL, FALSE)) {}
+/* The cell colours in the widget's pixels are where the layout says (so hover and click, which
+ * read the layout, hit the cell that is drawn there). */
+static void assert_cells_drawn(LensTraceView *view) {
   cairo_surface_t *s = gui_render_widget(GTK_WIDGET(view));
-  const char *shots = g_getenv("ATTN_SCREENSHOT_DIR");
-  if (shots) {
-    g_autofree char *p = g_build_filename(shots, "gui-translate-view.png", NULL);
-    cairo_surface_write_to_png(s, p);
-  }
   const LensLayout *l = lens_trace_view_get_layout(view);
   const attn_trace *t = lens_trace_view_get_trace(view);
   const attn_map *m = &t->maps[lens_trace_view_get_options(view)->map_index];
   float vmax = 0;
   for (int i = 0; i < m->rows * m->cols; i++) vmax = fmaxf(vmax, m->weights[i]);
   unsigned char *px = cairo_image_surface_get_data(s);
-  int stride = cairo_image_surface_get_stride(s);
-  for (int i = 0; i < l->rows; i++)
-    for (int j = 0; j < l->cols; j++) {
-      int x = (int)(l->grid.x + (j + 0.5) * l->cell_w), y = (int)(l->grid.y + (i + 0.5) * l->cell_h);
+  int stride = cairo_image_surface_get_stride(s), checked = 0, step = l->rows * l->cols > 100 ? 3 : 1;
+  for (int i = 0; i < l->rows; i += step)
+    for (int j = 0; j < l->cols; j += step) {
+      double cx = l->grid.x + (j + 0.5) * l->cell_w, cy = l->grid.y + (i + 0.5) * l->cell_h;
+      int r = -1, c = -1;
+      g_assert_true(lens_layout_hit(l, cx, cy, &r, &c));
+      g_assert_cmpint(r, ==, i);
+      g_assert_cmpint(c, ==, j);
+      int x = (int)cx, y = (int)cy;
+      if (x >= cairo_image_surface_get_width(s) || y >= cairo_image_surface_get_height(s)) continue;
       double rgb[3];
       lens_colormap_rgb(lens_trace_view_get_options(view)->colormap, m->weights[i * m->cols + j] / vmax, rgb);
       const unsigned char *p = px + y * stride + 4 * x; /* BGRA */
-      for (int c = 0; c < 3; c++) g_assert_cmpint(abs((int)p[2 - c] - (int)lround(rgb[c] * 255)), <=, 2);
+      for (int k = 0; k < 3; k++) g_assert_cmpint(abs((int)p[2 - k] - (int)lround(rgb[k] * 255)), <=, 2);
+      checked++;
     }
+  g_assert_cmpint(checked, >=, MIN(5, l->rows * l->cols));
   cairo_surface_destroy(s);
+}
+
+static void test_pixels(void) {
+  type_text("bad cafe");
+  LensTraceView *view = lens_translate_page_get_view(page());
+  g_assert_true(wait_for(drawn, view));
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  const char *shots = g_getenv("ATTN_SCREENSHOT_DIR");
+  if (shots) {
+    cairo_surface_t *s = gui_render_widget(GTK_WIDGET(view));
+    g_autofree char *p = g_build_filename(shots, "gui-translate-view.png", NULL);
+    cairo_surface_write_to_png(s, p);
+    cairo_surface_destroy(s);
+  }
+  assert_cells_drawn(view); /* every cell of this small map */
 }
 
 static gboolean model_is(gpointer name) {
@@ -143,21 +159,28 @@ static void test_switch_model_and_view(void) {
   g_assert_true(wait_for(model_is, "transformer-tiny"));
 }
 
+/* A copy of transformer-tiny named name in a new temporary folder, its config.json with text
+ * inserted right after the first occurrence of `after`; returns the copy's folder. */
+static char *tiny_copy_with(const char *name, const char *after, const char *text) {
+  g_autofree char *tmp = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  char *dir = g_build_filename(tmp, name, NULL);
+  g_autofree char *from = g_build_filename(g_getenv("ATTN_FIXTURES"), "transformer-tiny", NULL);
+  copy_dir(from, dir);
+  g_autofree char *cfg_path = g_build_filename(dir, "config.json", NULL), *cfg = NULL;
+  g_assert_true(g_file_get_contents(cfg_path, &cfg, NULL, NULL));
+  const char *at = strstr(cfg, after);
+  g_assert_nonnull(at);
+  at += strlen(after);
+  g_autofree char *edited = g_strdup_printf("%.*s%s%s", (int)(at - cfg), cfg, text, at);
+  g_assert_true(g_file_set_contents(cfg_path, edited, -1, NULL));
+  return dir;
+}
+
 /* The beam starts at the model's config num_beams (its card's decoding) until the user picks one. */
 static void test_model_beam(void) {
   type_text("abc");
   g_assert_cmpint(lens_translate_page_get_beam(page()), ==, 1); /* the fixture has no num_beams: greedy */
-  g_autofree char *tmp = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
-  g_autofree char *beamy = g_build_filename(tmp, "beam-model", NULL);
-  g_autofree char *from = g_build_filename(g_getenv("ATTN_FIXTURES"), "transformer-tiny", NULL);
-  copy_dir(from, beamy);
-  g_autofree char *cfg_path = g_build_filename(beamy, "config.json", NULL);
-  g_autofree char *cfg = NULL;
-  g_assert_true(g_file_get_contents(cfg_path, &cfg, NULL, NULL));
-  g_autofree char *edited = g_strdup(cfg);
-  char *brace = strchr(edited, '{');
-  g_autofree char *with_beam = g_strdup_printf("{\"num_beams\": 3,%s", brace + 1);
-  g_assert_true(g_file_set_contents(cfg_path, with_beam, -1, NULL));
+  g_autofree char *beamy = tiny_copy_with("beam-model", "{", "\"num_beams\": 3,");
   g_autoptr(GError) error = NULL;
   g_assert_true(lens_window_add_model(window, beamy, &error));
   g_assert_true(wait_for(model_is, "beam-model"));
@@ -174,21 +197,10 @@ static void test_model_beam(void) {
 /* The chooser and card read the optional attnlens keys (domain, training data, scores) and
  * group translation models by language pair; a config without them still works. */
 static void test_model_facts(void) {
-  g_autofree char *tmp = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
-  g_autofree char *dir = g_build_filename(tmp, "facts-model", NULL);
-  g_autofree char *from = g_build_filename(g_getenv("ATTN_FIXTURES"), "transformer-tiny", NULL);
-  copy_dir(from, dir);
-  g_autofree char *cfg_path = g_build_filename(dir, "config.json", NULL);
-  g_autofree char *cfg = NULL;
-  g_assert_true(g_file_get_contents(cfg_path, &cfg, NULL, NULL));
-  char *at = strstr(cfg, "\"attnlens\": {");
-  g_assert_nonnull(at);
-  at += strlen("\"attnlens\": {");
-  g_autofree char *edited = g_strdup_printf("%.*s\"source_lang\": \"xx\", \"target_lang\": \"yy\", \"domain\": \"toy sentences\", "
-                                            "\"training_data\": \"nothing at all\", \"scores\": [{\"set\": \"dev\", \"metric\": "
-                                            "\"BLEU\", \"value\": 12.3, \"decoding\": \"beam 2\"}, {\"set\": 3}],%s",
-                                            (int)(at - cfg), cfg, at);
-  g_assert_true(g_file_set_contents(cfg_path, edited, -1, NULL));
+  g_autofree char *dir = tiny_copy_with("facts-model", "\"attnlens\": {",
+                                         "\"source_lang\": \"xx\", \"target_lang\": \"yy\", \"domain\": \"toy sentences\", "
+                                         "\"training_data\": \"nothing at all\", \"scores\": [{\"set\": \"dev\", \"metric\": "
+                                         "\"BLEU\", \"value\": 12.3, \"decoding\": \"beam 2\"}, {\"set\": 3}],");
   g_autoptr(GError) error = NULL;
   g_assert_true(lens_window_add_model(window, dir, &error));
   const LensModelEntry *e = lens_page_get_selected_model(LENS_PAGE(page()));
@@ -246,36 +258,6 @@ static void test_export(void) {
   g_autoptr(GError) error = NULL;
   g_assert_false(lens_page_export(LENS_PAGE(page()), bad, 1.0, &error));
   g_assert_nonnull(error);
-}
-
-/* The cell colours in the widget's pixels are where the layout says (so hover and click, which
- * read the layout, hit the cell that is drawn there). */
-static void assert_cells_drawn(LensTraceView *view) {
-  cairo_surface_t *s = gui_render_widget(GTK_WIDGET(view));
-  const LensLayout *l = lens_trace_view_get_layout(view);
-  const attn_trace *t = lens_trace_view_get_trace(view);
-  const attn_map *m = &t->maps[lens_trace_view_get_options(view)->map_index];
-  float vmax = 0;
-  for (int i = 0; i < m->rows * m->cols; i++) vmax = fmaxf(vmax, m->weights[i]);
-  unsigned char *px = cairo_image_surface_get_data(s);
-  int stride = cairo_image_surface_get_stride(s), checked = 0, step = l->rows * l->cols > 100 ? 3 : 1;
-  for (int i = 0; i < l->rows; i += step)
-    for (int j = 0; j < l->cols; j += step) {
-      double cx = l->grid.x + (j + 0.5) * l->cell_w, cy = l->grid.y + (i + 0.5) * l->cell_h;
-      int r = -1, c = -1;
-      g_assert_true(lens_layout_hit(l, cx, cy, &r, &c));
-      g_assert_cmpint(r, ==, i);
-      g_assert_cmpint(c, ==, j);
-      int x = (int)cx, y = (int)cy;
-      if (x >= cairo_image_surface_get_width(s) || y >= cairo_image_surface_get_height(s)) continue;
-      double rgb[3];
-      lens_colormap_rgb(lens_trace_view_get_options(view)->colormap, m->weights[i * m->cols + j] / vmax, rgb);
-      const unsigned char *p = px + y * stride + 4 * x; /* BGRA */
-      for (int k = 0; k < 3; k++) g_assert_cmpint(abs((int)p[2 - k] - (int)lround(rgb[k] * 255)), <=, 2);
-      checked++;
-    }
-  g_assert_cmpint(checked, >=, MIN(5, l->rows * l->cols));
-  cairo_surface_destroy(s);
 }
 
 static gboolean cell_is(gpointer target) {
