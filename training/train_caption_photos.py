@@ -218,11 +218,11 @@ def main(argv=None):
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.lr_step, gamma=0.5)
     data = items(train, index, caps, vindex, not args.no_flip, args.max_words)
     last, best_path = os.path.join(args.out_dir, "ckpt_last.pt"), os.path.join(args.out_dir, "ckpt_best.pt")
-    start, best, seconds = 1, -1.0, 0.0
+    start, best, seconds, kept = 1, -1.0, 0.0, None
     if os.path.exists(last):
         ck = torch.load(last)
         model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"]), sched.load_state_dict(ck["sched"])
-        start, best, seconds = ck["epoch"] + 1, ck["best"], ck["seconds"]
+        start, best, seconds, kept = ck["epoch"] + 1, ck["best"], ck["seconds"], ck.get("pca_kept")
         random.setstate(ck["py_random"]), torch.set_rng_state(ck["torch_random"])
         print(f"resumed after epoch {ck['epoch']}", flush=True)
     else:
@@ -266,7 +266,7 @@ def main(argv=None):
         print(f"epoch {epoch} train ppl {np.exp(ce_sum / tokens):.2f} val BLEU-1..4 (greedy) "
               + " ".join(f"{x:.2f}" for x in b) + f" | {hyps[0]!r} | {seconds / 60:.1f} min", flush=True)
         ck = {"model": model.state_dict(), "config": model.config, "vocab": vocab, "epoch": epoch, "args": vars(args),
-              "val_bleu": b, "seconds": seconds}
+              "val_bleu": b, "seconds": seconds, "pca_kept": kept}
         if b[3] > best:
             best = b[3]
             torch.save(ck, best_path)
