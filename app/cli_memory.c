@@ -116,12 +116,12 @@ static GPtrArray *bench_sequences(int bits, const int *lengths, int n_lengths, i
   return seqs;
 }
 
-/* Median ms per sequence of training/bench_ntm_twin.py, and how many of its copies equal the
- * C engine's; NAN when the twin cannot run. */
-static double time_twin(const char *model, GPtrArray *seqs, char **copies, guint *agree) {
+/* Runs training/bench_ntm_twin.py on the sequences: fills twin_ms[i] (ms per sequence) and
+ * counts how many of its copies equal the C engine's; FALSE when the twin cannot run. */
+static gboolean time_twin(const char *model, GPtrArray *seqs, char **copies, double *twin_ms, guint *agree) {
   g_autofree char *tmp = NULL;
   int fd = g_file_open_tmp("attnlens-bench-memory-XXXXXX.txt", &tmp, NULL);
-  if (fd < 0) return NAN;
+  if (fd < 0) return FALSE;
   close(fd);
   GString *all = g_string_new(NULL);
   for (guint i = 0; i < seqs->len; i++) g_string_append_printf(all, "%s\n", (char *)g_ptr_array_index(seqs, i));
@@ -137,15 +137,17 @@ static double time_twin(const char *model, GPtrArray *seqs, char **copies, guint
   g_unlink(tmp);
   if (!ok) {
     fprintf(stderr, "  (PyTorch twin not timed: %s)\n", err && *err ? g_strchomp(err) : "python3/torch missing");
-    return NAN;
+    return FALSE;
   }
   cJSON *j = cJSON_Parse(out);
-  const cJSON *med = cJSON_GetObjectItem(j, "median_ms"), *c = cJSON_GetObjectItem(j, "copies");
-  for (guint i = 0; i < seqs->len && i < (guint)cJSON_GetArraySize(c); i++)
+  const cJSON *c = cJSON_GetObjectItem(j, "copies"), *times = cJSON_GetObjectItem(j, "times_ms");
+  for (guint i = 0; i < seqs->len; i++) {
+    const cJSON *t = cJSON_GetArrayItem(times, (int)i);
+    twin_ms[i] = cJSON_IsNumber(t) ? t->valuedouble : NAN;
     *agree += g_strcmp0(cJSON_GetStringValue(cJSON_GetArrayItem(c, (int)i)), copies[i]) == 0;
-  double ms = cJSON_IsNumber(med) ? med->valuedouble : NAN;
+  }
   cJSON_Delete(j);
-  return ms;
+  return TRUE;
 }
 
 /* The copy as one string, vectors separated by spaces (caller frees). */
@@ -190,14 +192,19 @@ int cli_bench_memory(int argc, char **argv) {
     attn_trace_free(t);
   }
   guint agree = 0;
-  double tw = twin ? time_twin(dir, seqs, copies, &agree) : NAN;
-  double med = bench_quantile(ms, (int)seqs->len, 0.5), p95 = bench_quantile(ms, (int)seqs->len, 0.95);
-  printf("%-16s %9s %9s %9s %7s %9s\n", "model", "C ms", "C p95", "twin ms", "ratio", "same copy");
-  printf("%-16s %9.3f %9.3f %9.3f %6.1fx %8.1f%%\n", attn_memory_name(m), med, p95, tw, tw / med,
-         isnan(tw) ? NAN : 100.0 * agree / seqs->len);
-  printf("(%u sequences: %d each of length", seqs->len, n);
-  for (int l = 0; l < n_lengths; l++) printf(" %d", lengths[l]);
-  printf("; text to trace in C, sequence to outputs and weightings in the twin; one thread each)\n");
+  double *tw = g_new(double, seqs->len);
+  gboolean timed = twin && time_twin(dir, seqs, copies, tw, &agree);
+  printf("%-16s %6s %9s %9s %9s %7s\n", "model", "length", "C ms", "C p95", "twin ms", "ratio");
+  for (int l = 0; l < n_lengths; l++) {
+    double *c_ms = ms + (size_t)l * n, *t_ms = tw + (size_t)l * n;
+    double med = bench_quantile(c_ms, n, 0.5), p95 = bench_quantile(c_ms, n, 0.95);
+    double twin_med = timed ? bench_quantile(t_ms, n, 0.5) : NAN;
+    printf("%-16s %6d %9.3f %9.3f %9.3f %6.1fx\n", attn_memory_name(m), lengths[l], med, p95, twin_med, twin_med / med);
+  }
+  if (timed) printf("same copy as the twin: %u of %u sequences\n", agree, seqs->len);
+  printf("(%d random sequences per length; median ms per sequence from text to trace in C, from bits to outputs "
+         "and weightings in the twin; one thread each)\n", n);
+  g_free(tw);
   g_strfreev(copies);
   g_free(ms);
   g_ptr_array_unref(seqs);

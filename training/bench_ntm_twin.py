@@ -1,6 +1,7 @@
 # The PyTorch side of `attnlens bench memory`: times the twin (training/ntm.py) on the same sequences.
 """usage: bench_ntm_twin.py MODEL_DIR SEQUENCES.txt   (one sequence a line, "10110010 01100001 ...")
-Prints JSON: median_ms per sequence (bits to outputs and both weightings, one thread) and the copies."""
+Prints JSON: median_ms per sequence (bits to outputs and both weightings, one thread), every time (times_ms) and
+the copies."""
 import json
 import os
 import statistics
@@ -34,7 +35,7 @@ def main(model_dir, path):
             times.append((time.perf_counter() - t0) * 1000.0)
             out = y[0, len(vectors) + 1:] > 0.5
             copies.append(" ".join("".join("1" if b else "0" for b in row) for row in out.tolist()))
-    print(json.dumps({"median_ms": statistics.median(times), "copies": copies}))
+    print(json.dumps({"median_ms": statistics.median(times), "times_ms": times, "copies": copies}))
 
 
 if __name__ == "__main__":

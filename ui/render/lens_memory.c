@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "attn_memory.h"
 #include "lens_private.h"
@@ -40,22 +41,29 @@ attn_status lens_memory_check(const attn_trace *t, attn_error *err) {
   return ATTN_OK;
 }
 
-/* The locations the heads used (weight above 2% at some step), padded, at least MIN_SHOWN. */
+/* The locations the heads used (weight above 2% at some step), as the shortest arc of the
+ * circular memory that holds them all (a head moving backwards from 0 wraps to N - 1), padded
+ * by 2, at least MIN_SHOWN. */
 static void used_window(Geo *g) {
-  int N = g->m->locations, lo = N, hi = -1;
-  for (int t = 0; t < g->m->steps; t++)
-    for (int i = 0; i < N; i++) {
-      float v = fmaxf(g->write->weights[(size_t)t * N + i], g->read->weights[(size_t)t * N + i]);
-      if (v > 0.02f) lo = i < lo ? i : lo, hi = i > hi ? i : hi;
-    }
-  if (hi < 0) lo = 0, hi = 0;
-  lo = lo - 2 < 0 ? 0 : lo - 2;
-  hi = hi + 2 >= N ? N - 1 : hi + 2;
-  while (hi - lo + 1 < MIN_SHOWN && hi - lo + 1 < N) {
-    if (hi < N - 1) hi++;
-    if (hi - lo + 1 < MIN_SHOWN && lo > 0) lo--;
+  int N = g->m->locations, any = 0;
+  unsigned char *used = calloc((size_t)N, 1);
+  for (int t = 0; used && t < g->m->steps; t++)
+    for (int i = 0; i < N; i++)
+      if (fmaxf(g->write->weights[(size_t)t * N + i], g->read->weights[(size_t)t * N + i]) > 0.02f) used[i] = 1, any = 1;
+  /* the longest run of unused locations, circularly: the window is the rest */
+  int best_len = 0, best_end = 0;
+  for (int start = 0; used && any && start < N; start++) {
+    if (used[start] || !used[(start + N - 1) % N]) continue;
+    int len = 0;
+    while (len < N && !used[(start + len) % N]) len++;
+    if (len > best_len) best_len = len, best_end = (start + len) % N;
   }
-  g->first = lo, g->shown = hi - lo + 1;
+  free(used);
+  int shown = any ? N - best_len : 1, first = any ? best_end : 0;
+  shown += 4, first -= 2;
+  if (shown < MIN_SHOWN) first -= (MIN_SHOWN - shown) / 2, shown = MIN_SHOWN;
+  if (shown >= N) first = 0, shown = N;
+  g->first = ((first % N) + N) % N, g->shown = shown;
 }
 
 static int geometry(const attn_trace *t, Geo *g) {
@@ -90,6 +98,7 @@ typedef struct Panel {
   const float *v;  /* rows x cols as stored: stored[i * ld + j] */
   int rows, cols, ld;
   int transpose;   /* 1: the stored rows are time steps and go along x */
+  int first, wrap; /* wrap > 0: drawn row r is column (or row) (first + r) mod wrap of the stored matrix */
   double lo, hi;   /* value range mapped to the colour scale */
 } Panel;
 
@@ -98,7 +107,8 @@ static void draw_cells(cairo_t *cr, const Panel *p, double x, double y, double c
   int R = p->transpose ? p->cols : p->rows, C = p->transpose ? p->rows : p->cols;
   for (int r = 0; r < R; r++)
     for (int c = 0; c < C; c++) {
-      float v = p->transpose ? p->v[(size_t)c * p->ld + r] : p->v[(size_t)r * p->ld + c];
+      int k = p->wrap > 0 ? (p->first + r) % p->wrap : r;
+      float v = p->transpose ? p->v[(size_t)c * p->ld + k] : p->v[(size_t)k * p->ld + c];
       double rgb[3], u = (v - p->lo) / (p->hi - p->lo);
       lens_colormap_rgb(LENS_CMAP_VIRIDIS, fmin(1.0, fmax(0.0, isfinite(u) ? u : 0.0)), rgb);
       cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
@@ -139,7 +149,7 @@ static void time_column(cairo_t *cr, LensText *tx, const LensTheme *th, const Ge
                         double y) {
   const attn_trace_memory *m = g->m;
   int T = m->steps, B = m->bits, M = m->width;
-  Panel top = {right ? m->outputs : m->inputs, T, right ? B : B + 1, right ? B : B + 1, 1, 0, 1};
+  Panel top = {right ? m->outputs : m->inputs, T, right ? B : B + 1, right ? B : B + 1, 1, 0, 0, 0, 1};
   double h = top.cols * g->bit_h;
   y += TITLE_H;
   char inputs[48];
@@ -148,15 +158,16 @@ static void time_column(cairo_t *cr, LensText *tx, const LensTheme *th, const Ge
   draw_cells(cr, &top, x0, y, g->cw, g->bit_h);
   y += h + GAP / 2 + TITLE_H;
   const float *vec = right ? m->reads : m->adds;
-  Panel v = {vec, T, M, M, 1, -max_abs(vec, (size_t)T * M), max_abs(vec, (size_t)T * M)};
+  Panel v = {vec, T, M, M, 1, 0, 0, -max_abs(vec, (size_t)T * M), max_abs(vec, (size_t)T * M)};
   h = M * g->vec_h;
   frame(cr, tx, th, right ? "Read vectors" : "Add vectors", x0, y, h, 1, M);
   draw_cells(cr, &v, x0, y, g->cw, g->vec_h);
   y += h + GAP / 2 + TITLE_H;
   const attn_map *w = right ? g->read : g->write;
-  Panel wp = {w->weights + g->first, T, g->shown, w->cols, 1, 0, 1};
+  Panel wp = {w->weights, T, g->shown, w->cols, 1, g->first, w->cols, 0, 1};
   h = g->shown * g->loc_h;
-  frame(cr, tx, th, right ? "Read weighting" : "Write weighting", x0, y, h, g->first, g->first + g->shown - 1);
+  frame(cr, tx, th, right ? "Read weighting" : "Write weighting", x0, y, h, g->first,
+        (g->first + g->shown - 1) % m->locations);
   draw_cells(cr, &wp, x0, y, g->cw, g->loc_h);
 }
 
@@ -176,9 +187,10 @@ static attn_status draw_natural(cairo_t *cr, const Geo *g, const attn_trace *t, 
   time_column(cr, tx, &th, g, 1, xr, y);
   double xm = xr + g->col_w + GAP + AXIS_W, ym = y + TITLE_H;
   const attn_trace_memory *m = g->m;
-  double top = max_abs(m->contents + (size_t)g->first * m->width, (size_t)g->shown * m->width);
-  Panel mem = {m->contents + (size_t)g->first * m->width, g->shown, m->width, m->width, 0, -top, top};
-  frame(cr, tx, &th, "Memory at the end", xm, ym, g->shown * g->loc_h, g->first, g->first + g->shown - 1);
+  double top = max_abs(m->contents, (size_t)m->locations * m->width);
+  Panel mem = {m->contents, g->shown, m->width, m->width, 0, g->first, m->locations, -top, top};
+  frame(cr, tx, &th, "Memory at the end", xm, ym, g->shown * g->loc_h, g->first,
+        (g->first + g->shown - 1) % m->locations);
   draw_cells(cr, &mem, xm, ym, g->mem_cw, g->loc_h);
   lens_text_free(tx);
   return cairo_status(cr) == CAIRO_STATUS_SUCCESS ? ATTN_OK : ATTN_E_NOMEM;
