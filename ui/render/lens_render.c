@@ -158,6 +158,11 @@ void lens_map_axes(const attn_trace *t, const attn_map *m, LensAxis *rows, LensA
   default:
     break;
   }
+  if (t->task == ATTN_TASK_MEMORY) { /* time steps x memory locations, numbered from 0 */
+    rows->title = "time step";
+    cols->title = "memory location";
+    return;
+  }
   axis_tokens(rows, &t->output, "output");
   if (t->task == ATTN_TASK_CAPTION && t->grid_cols > 0 && t->grid_rows * t->grid_cols == m->cols) {
     cols->title = "image region (row, column)";
