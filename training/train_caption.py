@@ -6,7 +6,6 @@ pointing game on --val-count validation scenes; ckpt_last.pt always, ckpt_best.p
 (pointing breaks ties), both written tmp + rename."""
 import argparse
 import os
-import random
 import sys
 import time
 
@@ -19,7 +18,7 @@ import evaluate_caption  # noqa: E402
 import scenes  # noqa: E402
 from caption_model import BOS_ID, PAD_ID, ShowAttendTell  # noqa: E402
 import train_common  # noqa: E402
-from train_common import make_logger, rng_states, save_atomic  # noqa: E402
+from train_common import rng_states, save_atomic  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_DIR = os.path.join(HERE, "work", "caption")
@@ -130,12 +129,7 @@ def train_epoch(model, opt, loader, args, epoch, step, log):
 
 def main(argv=None):
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    os.makedirs(args.out_dir, exist_ok=True)
-    log = make_logger(os.path.join(args.out_dir, "train.log"))
+    log = train_common.start_run(args)
     vocab = caption_model.vocabulary()
     index = {w: i for i, w in enumerate(vocab)}
     model, opt, sched = build(args, vocab)

@@ -4,7 +4,6 @@
 #
 # A trainer (train_transformer.py, train_rnn.py) gives its model, optimiser, scheduler, its
 # collate and greedy functions to `fit`; `fit` runs the epochs.
-import argparse
 import os
 import random
 import time
@@ -185,14 +184,20 @@ def validate(greedy_batch, model, sp, val):
     return scores, sum(scores.values()) / len(scores)
 
 
-def fit(args, model, opt, sched, *, collate_fn, greedy_batch, per_step_sched, plateau_sched=False):
-    """Trains to args.epochs, resuming from ckpt_last.pt (also mid-epoch); one log line per epoch."""
+def start_run(args):
+    """What every trainer does first: its thread count and seeds (torch, random, numpy), its
+    output directory, and the logger of train.log there."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     np.random.seed(args.seed)
     os.makedirs(args.out_dir, exist_ok=True)
-    log = make_logger(os.path.join(args.out_dir, "train.log"))
+    return make_logger(os.path.join(args.out_dir, "train.log"))
+
+
+def fit(args, model, opt, sched, *, collate_fn, greedy_batch, per_step_sched, plateau_sched=False):
+    """Trains to args.epochs, resuming from ckpt_last.pt (also mid-epoch); one log line per epoch."""
+    log = start_run(args)
     sp = mt_data.load_spm(args.spm)
     tr_src, tr_tgt, val, desc = load_data(args, sp)
     device = torch.device(args.device)

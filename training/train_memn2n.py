@@ -27,7 +27,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import babi  # noqa: E402
 from memn2n import MemN2N, pad_batch  # noqa: E402
-from train_common import make_logger, save_atomic  # noqa: E402
+import train_common  # noqa: E402
+from train_common import save_atomic  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -238,12 +239,7 @@ def main(argv=None, adapter_class=MemN2NAdapter):
     args = parse_args(adapter_name=adapter_class.name).parse_args(argv)
     if not hasattr(args, "linear_start"):
         args.linear_start = False
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    os.makedirs(args.out_dir, exist_ok=True)
-    log = make_logger(os.path.join(args.out_dir, "train.log"))
+    log = train_common.start_run(args)
     train, val, test, vocab = load_data(args)
     index = {w: i for i, w in enumerate(vocab)}
     adapter = adapter_class(args)
