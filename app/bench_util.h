@@ -11,4 +11,11 @@ double bench_quantile(double *v, int n, double q);
 /* The Python that runs the PyTorch twins: the system one where it is installed. */
 const char *bench_python(void);
 
+/* The lines of a UTF-8 text file (plain, or gzip when the name ends in .gz), at most limit
+ * (<= 0: all); empty lines are kept only with keep_empty (parallel files stay aligned). A
+ * line that is not UTF-8 or holds a NUL byte is named in the error. NULL after saying why
+ * (cli_error). */
+#include <glib.h>
+GPtrArray *bench_read_lines(const char *path, int limit, int keep_empty);
+
 #endif

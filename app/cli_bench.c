@@ -30,41 +30,7 @@ typedef struct bench_args {
 static GPtrArray *read_sentences(const char *path, int limit) {
   g_autofree char *fallback = NULL;
   if (!path) path = fallback = g_build_filename(ATTN_SOURCE_DIR, "..", "shared", "data", "multi30k", "val.en.gz", NULL);
-  g_autoptr(GFile) file = g_file_new_for_path(path);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInputStream) raw = G_INPUT_STREAM(g_file_read(file, NULL, &error));
-  if (!raw) {
-    cli_error("%s", error->message);
-    return NULL;
-  }
-  GInputStream *in = g_object_ref(raw);
-  if (g_str_has_suffix(path, ".gz")) {
-    g_autoptr(GConverter) gz = G_CONVERTER(g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP));
-    g_object_unref(in);
-    in = g_converter_input_stream_new(raw, gz);
-  }
-  g_autoptr(GDataInputStream) data = g_data_input_stream_new(in);
-  g_object_unref(in);
-  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-  char *line;
-  gsize len = 0;
-  /* A line that is not UTF-8 (or holds a NUL byte) is named, not taken for the end. */
-  for (int n = 1; (int)out->len < limit; n++) {
-    if (!(line = g_data_input_stream_read_line_utf8(data, &len, NULL, &error))) {
-      if (!error) return out;
-      cli_error("%s: line %d: %s", path, n, error->message);
-    } else if (strlen(line) != len) {
-      cli_error("%s: line %d holds a NUL byte: this is not text", path, n);
-    } else {
-      if (*line) g_ptr_array_add(out, line);
-      else g_free(line);
-      continue;
-    }
-    g_free(line);
-    g_ptr_array_unref(out);
-    return NULL;
-  }
-  return out;
+  return bench_read_lines(path, limit, 0);
 }
 
 /* The model directories to time: the one given with -m, else every shipped translation model. */

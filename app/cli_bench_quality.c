@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "attn_translate.h"
+#include "bench_util.h"
 #include "bleu.h"
 #include "cli.h"
 #include "cli_bench_quality.h"
@@ -23,40 +24,6 @@ typedef struct quality_args {
   int edges[MAX_BUCKETS]; /* bucket b holds lengths (edges[b-1], edges[b]]; the last is open */
   int n_edges;
 } quality_args;
-
-/* All lines of a UTF-8 text file (plain or .gz), empty ones kept so that two files stay
- * aligned; NULL after saying why. */
-static GPtrArray *read_lines(const char *path, int limit) {
-  g_autoptr(GFile) file = g_file_new_for_path(path);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInputStream) raw = G_INPUT_STREAM(g_file_read(file, NULL, &error));
-  if (!raw) {
-    cli_error("%s", error->message);
-    return NULL;
-  }
-  GInputStream *in = g_object_ref(raw);
-  if (g_str_has_suffix(path, ".gz")) {
-    g_autoptr(GConverter) gz = G_CONVERTER(g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP));
-    g_object_unref(in);
-    in = g_converter_input_stream_new(raw, gz);
-  }
-  g_autoptr(GDataInputStream) data = g_data_input_stream_new(in);
-  g_object_unref(in);
-  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-  for (int n = 1; limit <= 0 || (int)out->len < limit; n++) {
-    gsize len = 0;
-    char *line = g_data_input_stream_read_line_utf8(data, &len, NULL, &error);
-    if (!line && !error) break;
-    if (!line || strlen(line) != len) {
-      cli_error("%s: line %d: %s", path, n, line ? "holds a NUL byte: this is not text" : error->message);
-      g_free(line);
-      g_ptr_array_unref(out);
-      return NULL;
-    }
-    g_ptr_array_add(out, line);
-  }
-  return out;
-}
 
 static int parse_edges(const char *spec, quality_args *a) {
   gchar **parts = g_strsplit(spec, ",", -1);
@@ -173,7 +140,7 @@ int cli_bench_quality(int argc, char **argv) {
     def_ref = g_build_filename(ATTN_SOURCE_DIR, "..", "shared", "data", "multi30k", "test_2016_flickr.de.gz", NULL);
     a.input = def_src, a.ref = def_ref;
   }
-  GPtrArray *src = read_lines(a.input, a.limit), *ref = src ? read_lines(a.ref, a.limit) : NULL;
+  GPtrArray *src = bench_read_lines(a.input, a.limit, 1), *ref = src ? bench_read_lines(a.ref, a.limit, 1) : NULL;
   if (!src || !ref) {
     if (src) g_ptr_array_unref(src);
     return 1;
