@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "attn_translate.h"
+#include "attn_util.h"
 #include "bench_util.h"
 #include "bleu.h"
 #include "cli.h"
@@ -116,6 +117,7 @@ static int score_model(const quality_args *a, const char *name, GPtrArray *src, 
     g_free(*display);
     *display = g_strdup_printf("%s (beam %d)", attn_translator_name(t), o.beam);
   }
+  attn_make_printable(*display); /* a folder name must not drive the terminal */
   for (guint i = 0; i < src->len; i++) {
     const char *s = g_ptr_array_index(src, i), *r = g_ptr_array_index(ref, i);
     attn_trace *tr = *s ? attn_translate(t, s, strlen(s), &o, &err) : NULL;
@@ -152,6 +154,7 @@ int cli_bench_quality(int argc, char **argv) {
     return 1;
   }
   gchar **names = g_strsplit(a.models, ",", -1);
+  for (gchar **n = names; *n; n++) attn_make_printable(*n);
   int n_models = (int)g_strv_length(names), nb = a.n_edges + 1, rc = 0;
   if (n_models < 1 || n_models > MAX_MODELS) {
     cli_error("bench quality: give 1 to %d models with -m A,B", MAX_MODELS);
