@@ -154,7 +154,6 @@ int cli_bench_quality(int argc, char **argv) {
     return 1;
   }
   gchar **names = g_strsplit(a.models, ",", -1);
-  for (gchar **n = names; *n; n++) attn_make_printable(*n);
   int n_models = (int)g_strv_length(names), nb = a.n_edges + 1, rc = 0;
   if (n_models < 1 || n_models > MAX_MODELS) {
     cli_error("bench quality: give 1 to %d models with -m A,B", MAX_MODELS);
@@ -174,7 +173,11 @@ int cli_bench_quality(int argc, char **argv) {
     for (int m = 0; m < n_models; m++) printf("%-40s BLEU %.2f\n", display[m], bleu_score(&all[m]));
     if (a.by_length) {
       printf("%-12s %6s", "words", "count");
-      for (int m = 0; m < n_models; m++) printf(" %14.14s", names[m]);
+      for (int m = 0; m < n_models; m++) {
+        g_autofree char *shown = g_strdup(names[m]);
+        attn_make_printable(shown); /* a name given on the command line is printed back */
+        printf(" %14.14s", shown);
+      }
       printf("\n");
       for (int b = 0; b < nb; b++) {
         ticks[b] = bucket_name(&a, b, counts[b]);
