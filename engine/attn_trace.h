@@ -14,7 +14,9 @@
 #define ATTN_TRACE_MAX_MAPS 4096
 #define ATTN_TRACE_MAX_CELLS 50000000LL /* summed over all maps */
 
-typedef enum attn_task { ATTN_TASK_TRANSLATE, ATTN_TASK_CAPTION, ATTN_TASK_READ, ATTN_TASK_GRAPH, ATTN_TASK_MEMORY } attn_task;
+typedef enum attn_task {
+  ATTN_TASK_TRANSLATE, ATTN_TASK_CAPTION, ATTN_TASK_READ, ATTN_TASK_GRAPH, ATTN_TASK_MEMORY
+} attn_task;
 
 /* What the rows (queries) and columns (keys) of a map index. */
 typedef enum attn_map_kind {
