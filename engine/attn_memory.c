@@ -144,7 +144,7 @@ static attn_status json_matrix(const cJSON *o, const char *key, float *x, int ro
 
 attn_status attn_trace_memory_from_json(const cJSON *o, attn_trace *t, attn_error *err) {
   if (!cJSON_IsObject(o)) return attn_error_set(err, ATTN_E_MISSING, "trace: a memory trace needs a \"memory\" object");
-  int bits, locations, width, length, steps;
+  int bits = 0, locations = 0, width = 0, length = 0, steps = 0;
   attn_status st = json_int(o, "bits", &bits, err);
   if (st == ATTN_OK) st = json_int(o, "locations", &locations, err);
   if (st == ATTN_OK) st = json_int(o, "width", &width, err);
