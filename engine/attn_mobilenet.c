@@ -8,6 +8,14 @@
 
 #include "attn_ops.h"
 
+/* The element-wise loops below are compiled twice, for AVX2 and for any x86-64, and the loader
+ * picks one (GCC function multi-versioning): 8 floats per instruction instead of 4. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define WIDE __attribute__((target_clones("avx2", "default")))
+#else
+#define WIDE
+#endif
+
 static int int_item(const cJSON *a, int i, int *out) {
   const cJSON *v = cJSON_GetArrayItem(a, i);
   if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 || v->valuedouble > 4096)
@@ -94,7 +102,7 @@ static void pointwise(float *out, const float *in, const float *w, int c_in, int
 }
 
 /* x[c][hw] = clamp6(x + b[c]). */
-static void bias_relu6(float *x, const float *b, int c, int hw) {
+WIDE static void bias_relu6(float *x, const float *b, int c, int hw) {
   for (int o = 0; o < c; o++) {
     float *row = x + (size_t)o * hw, v = b[o];
     for (int i = 0; i < hw; i++) row[i] = clamp6(row[i] + v);
@@ -102,7 +110,7 @@ static void bias_relu6(float *x, const float *b, int c, int hw) {
 }
 
 /* y[c][hw] += b[c] (+ r[c][hw] when r is not NULL: the residual). */
-static void bias_add(float *y, const float *b, const float *r, int c, int hw) {
+WIDE static void bias_add(float *y, const float *b, const float *r, int c, int hw) {
   for (int o = 0; o < c; o++) {
     float *row = y + (size_t)o * hw, v = b[o];
     if (r) {
@@ -118,7 +126,7 @@ static void bias_add(float *y, const float *b, const float *r, int c, int hw) {
  * and 1 after (output (h/2) x (w/2)); then + b and ReLU6. pad holds (h+2) x (w+2) floats.
  * With in_b, the input is the expansion's raw sgemm output: clamp6(in + in_b[c]) is applied
  * while each plane is copied into pad. */
-static void depthwise(float *out, const float *in, const float *in_b, const float *wt, const float *b, int c, int h,
+WIDE static void depthwise(float *out, const float *in, const float *in_b, const float *wt, const float *b, int c, int h,
                       int w, int stride, float *pad) {
   int pw = w + 2, oh = h / stride, ow = w / stride, off = stride == 1 ? 1 : 0;
   memset(pad, 0, (size_t)(h + 2) * pw * sizeof(float));

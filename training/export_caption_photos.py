@@ -47,20 +47,39 @@ _IRREGULAR = {"men": "man", "women": "woman", "children": "child", "people": "pe
 OBJECT_WORDS = {w: g for g, ws in _GROUPS.items() for w in ws.split()}
 
 
+# Words for the same thing (after lemma): the references mention the thing when they use any of them.
+_SYNONYMS = {"guy": "man", "gentleman": "man", "lady": "woman", "kid": "child", "toddler": "child",
+             "puppy": "dog", "bicycle": "bike", "biker": "rider", "motorcycle": "motorbike"}
+# Generic words: a reference naming any member of the group mentions it ("person" for a man).
+_GENERIC = {"person": "person", "adult": "person", "animal": "animal", "vehicle": "vehicle"}
+
+
 def lemma(w):
     if w in _IRREGULAR:
-        return _IRREGULAR[w]
-    return w[:-1] if w.endswith("s") and w[:-1] in OBJECT_WORDS else w
+        w = _IRREGULAR[w]
+    elif w.endswith("s") and w[:-1] in OBJECT_WORDS:
+        w = w[:-1]
+    return _SYNONYMS.get(w, w)
+
+
+def mentioned(w, ref_words):
+    """Whether references (a set of words) mention what caption word w names: the same lemma or a synonym, or for a
+    generic word (person, animal, vehicle) any word of its group."""
+    if w in _IRREGULAR or lemma(w) in _GENERIC:
+        group = _GENERIC.get(lemma(w))
+        if group:
+            return any(OBJECT_WORDS.get(r) == group for r in ref_words)
+    return lemma(w) in {lemma(r) for r in ref_words}
 
 
 def object_precision(hyps, refs):
     """(hits, object words, per-group {group: [hits, words]}) over word lists hyps and reference word lists refs."""
     hits, total, groups = 0, 0, collections.defaultdict(lambda: [0, 0])
     for h, rs in zip(hyps, refs):
-        ref_lemmas = {lemma(w) for r in rs for w in r}
+        ref_words = {w for r in rs for w in r}
         for w in h:
             if w in OBJECT_WORDS:
-                ok = lemma(w) in ref_lemmas
+                ok = mentioned(w, ref_words)
                 hits, total = hits + ok, total + 1
                 groups[OBJECT_WORDS[w]][0] += ok
                 groups[OBJECT_WORDS[w]][1] += 1
@@ -149,8 +168,9 @@ def model_card(ck, r, trunk_meta):
         "training photos, this model saw 800)",
         f"- object-word precision: **{100 * r['object_precision']:.1f}%** of {r['object_words']} object words "
         f"(floor 60%); {groups}. The object words are the nouns of `export_caption_photos.OBJECT_WORDS` (people, "
-        "animals, vehicles, objects); a word counts when one of the photo's references uses the same lemma "
-        "(dog/dogs); a synonym (\"kid\" for \"child\") does not.",
+        "animals, vehicles, objects); a word counts when one of the photo's 5 references uses the same lemma "
+        "(dog/dogs, man/men) or a listed synonym (guy/man, kid/child, puppy/dog, bicycle/bike), and a generic word "
+        "(person, people, animal) when a reference names any member of its group.",
         f"- {r['distinct_captions']} distinct captions for {r['photos']} photos, mean length {r['mean_length']:.1f} "
         f"words, {r['words_used']} different words used.",
         f"- validation (model selection, greedy, epoch {ck['epoch']}): BLEU-1..4 "
@@ -185,6 +205,11 @@ def model_card(ck, r, trunk_meta):
 
 def export(ckpt_path, eval_json, out_dir):
     ck = torch.load(ckpt_path, map_location="cpu")
+    if ck.get("pca_kept") is None:  # checkpoints of the first run: the share is in its log
+        import re
+        log = open(os.path.join(caption_photos.WORK, "train.log")).read()
+        m = re.search(r"principal components keep ([0-9.]+)%", log)
+        ck["pca_kept"] = float(m.group(1)) / 100 if m else float("nan")
     r = json.load(open(eval_json))
     os.makedirs(out_dir, exist_ok=True)
     _, trunk_meta = safetensors_io.load_file(os.path.join(caption_photos.WORK, "trunk.safetensors"))

@@ -31,6 +31,7 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--set-lr", type=float, default=0.0, help="on resuming, restart the schedule at this learning rate")
     p.add_argument("--lr-step", type=int, default=5, help="halve the learning rate every this many epochs")
     p.add_argument("--alpha-c", type=float, default=1.0, help="weight of the doubly stochastic regulariser")
     p.add_argument("--no-flip", action="store_true", help="train without the mirrored photos")
@@ -225,6 +226,11 @@ def main(argv=None):
         start, best, seconds, kept = ck["epoch"] + 1, ck["best"], ck["seconds"], ck.get("pca_kept")
         random.setstate(ck["py_random"]), torch.set_rng_state(ck["torch_random"])
         print(f"resumed after epoch {ck['epoch']}", flush=True)
+        if args.set_lr:
+            for g in opt.param_groups:
+                g["lr"] = g["initial_lr"] = args.set_lr
+            sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.lr_step, gamma=0.5)
+            print(f"learning rate {args.set_lr}, halved every {args.lr_step} epochs from here", flush=True)
     else:
         kept = set_pca(model, feats, [index[n] for n in train])
         print(f"projection: {model.config['trunk_proj']} principal components keep {100 * kept:.1f}% of the variance",
