@@ -60,7 +60,8 @@ def parse_args(argv=None):
 @torch.no_grad()
 def evaluate(model, length, count, seed=99, batch=100):
     """Bit error (% of output bits wrong, outputs thresholded at 0.5), wrong bits per sequence, mean peak write
-    weight during the input steps, and the share of input steps whose write focus moved exactly one location."""
+    weight during the input steps, and the share of input steps whose write focus moved exactly one location (on or
+    back: a head may as well walk the circular memory backwards)."""
     model.eval()
     gen = torch.Generator().manual_seed(seed * 1000 + length)
     wrong = peak = moved = 0.0
@@ -75,7 +76,8 @@ def evaluate(model, length, count, seed=99, batch=100):
         if length > 1:
             N = ww.shape[-1]
             arg = ww[:, :length].argmax(-1)
-            moved += float(((arg[:, 1:] - arg[:, :-1]) % N == 1).sum())
+            step = (arg[:, 1:] - arg[:, :-1]) % N
+            moved += float(((step == 1) | (step == N - 1)).sum())  # one location on or back (either direction)
         n += b
     bits = n * length * model.config["bits"]
     model.train()
