@@ -66,7 +66,10 @@ static int print_result(const attn_trace *t, const memory_args *a) {
     putchar('\n');
     free(json);
   } else {
-    for (int i = 0; i < t->output.n; i++) printf("%s%s", i ? " " : "", t->output.tokens[i]);
+    for (int i = 0; i < t->output.n; i++) { /* made printable, as all trace text on a terminal */
+      if (i) putchar(' ');
+      cli_put_text(t->output.tokens[i]);
+    }
     putchar('\n');
   }
   attn_error err = {0};
