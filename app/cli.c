@@ -35,6 +35,18 @@ void cli_error(const char *fmt, ...) {
   free(msg);
 }
 
+int cli_put_trace_json(const attn_trace *t) {
+  char *json = attn_trace_to_json(t, 1);
+  if (!json) {
+    cli_error("out of memory");
+    return -1;
+  }
+  cli_put_json(json);
+  putchar('\n');
+  free(json);
+  return 0;
+}
+
 void cli_print_warnings(const attn_trace *t) {
   for (int i = 0; i < t->n_warnings; i++) cli_error("warning: %s", t->warnings[i]);
 }

@@ -40,6 +40,9 @@ void cli_put_text(const char *text);
  * \u0080.. (cJSON escapes only those below 0x20): the same JSON, safe on a terminal. */
 void cli_put_json(const char *json);
 
+/* Prints the trace as JSON (cli_put_json) and a newline; 0, or -1 after saying "out of memory". */
+int cli_put_trace_json(const struct attn_trace *t);
+
 /* What main returns: status, or 1 with a message when standard output could not be
  * written (a full disk, /dev/full): the output is then incomplete. */
 int cli_finish_stdout(int status);

@@ -111,14 +111,7 @@ static int show(const attn_trace *t, const graph_args *a) {
     return 1;
   }
   if (a->json) {
-    char *json = attn_trace_to_json(t, 1);
-    if (!json) {
-      cli_error("out of memory");
-      return 1;
-    }
-    cli_put_json(json);
-    putchar('\n');
-    free(json);
+    if (cli_put_trace_json(t) != 0) return 1;
   } else {
     print_text(t, map);
   }

@@ -57,14 +57,7 @@ static int parse_memory(memory_args *a, int argc, char **argv) {
 
 static int print_result(const attn_trace *t, const memory_args *a) {
   if (a->json) {
-    char *json = attn_trace_to_json(t, 1);
-    if (!json) {
-      cli_error("out of memory");
-      return 1;
-    }
-    cli_put_json(json);
-    putchar('\n');
-    free(json);
+    if (cli_put_trace_json(t) != 0) return 1;
   } else {
     for (int i = 0; i < t->output.n; i++) { /* made printable, as all trace text on a terminal */
       if (i) putchar(' ');

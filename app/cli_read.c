@@ -78,14 +78,7 @@ static char *read_story(const char *path, attn_error *err) {
 static int print_result(const attn_trace *t, const read_args *a) {
   cli_print_warnings(t);
   if (a->json) {
-    char *json = attn_trace_to_json(t, 1);
-    if (!json) {
-      cli_error("out of memory");
-      return 1;
-    }
-    cli_put_json(json);
-    putchar('\n');
-    free(json);
+    if (cli_put_trace_json(t) != 0) return 1;
   } else {
     cli_put_text(t->output.text);
     printf("\t%.4f\n", t->output.probs ? (double)t->output.probs[0] : 0.0);
