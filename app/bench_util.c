@@ -3,6 +3,7 @@
 
 #include "cli.h"
 
+#include <cjson/cJSON.h>
 #include <gio/gio.h>
 #include <glib.h>
 #include <string.h>
@@ -64,4 +65,29 @@ GPtrArray *bench_read_lines(const char *path, int limit, int keep_empty) {
     else g_free(line);
   }
   return out;
+}
+
+static gint compare_paths(gconstpointer a, gconstpointer b) { /* g_ptr_array_sort passes char ** */
+  return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+GPtrArray *bench_task_models(const char *only, const char *task) {
+  GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+  if (only) {
+    g_ptr_array_add(paths, cli_resolve_model(only));
+    return paths;
+  }
+  g_autofree char *root = cli_find_data("data/models");
+  g_autoptr(GDir) dir = root ? g_dir_open(root, 0, NULL) : NULL;
+  const char *name;
+  while (dir && (name = g_dir_read_name(dir))) {
+    g_autofree char *cfg = g_build_filename(root, name, "config.json", NULL), *text = NULL;
+    cJSON *doc = g_file_get_contents(cfg, &text, NULL, NULL) ? cJSON_Parse(text) : NULL;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "attnlens"), "task");
+    if (cJSON_IsString(t) && strcmp(t->valuestring, task) == 0) /* the task itself, not any "read" in the file */
+      g_ptr_array_add(paths, g_build_filename(root, name, NULL));
+    cJSON_Delete(doc);
+  }
+  g_ptr_array_sort(paths, compare_paths);
+  return paths;
 }

@@ -16,6 +16,9 @@ const char *bench_python(void);
  * line that is not UTF-8 or holds a NUL byte is named in the error. NULL after saying why
  * (cli_error). */
 #include <glib.h>
+/* The model directories to time: `only` (a name or path, resolved) when given, else every
+ * shipped model whose config.json names the task ("translate", "read", "graph"), sorted. */
+GPtrArray *bench_task_models(const char *only, const char *task);
 GPtrArray *bench_read_lines(const char *path, int limit, int keep_empty);
 
 #endif

@@ -33,25 +33,6 @@ static GPtrArray *read_sentences(const char *path, int limit) {
   return bench_read_lines(path, limit, 0);
 }
 
-/* The model directories to time: the one given with -m, else every shipped translation model. */
-static GPtrArray *translate_models(const char *only) {
-  GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
-  if (only) {
-    g_ptr_array_add(paths, g_strdup(only));
-    return paths;
-  }
-  g_autofree char *root = cli_find_data("data/models");
-  g_autoptr(GDir) dir = root ? g_dir_open(root, 0, NULL) : NULL;
-  const char *name;
-  while (dir && (name = g_dir_read_name(dir))) {
-    g_autofree char *cfg = g_build_filename(root, name, "config.json", NULL);
-    g_autofree char *text = NULL;
-    if (g_file_get_contents(cfg, &text, NULL, NULL) && strstr(text, "\"translate\""))
-      g_ptr_array_add(paths, g_build_filename(root, name, NULL));
-  }
-  return paths;
-}
-
 /* Median milliseconds per sentence of one decoding setting. */
 static double time_translate(const attn_translator *t, GPtrArray *sentences, int beam) {
   attn_translate_opts o;
@@ -147,7 +128,7 @@ static int bench_translate(const bench_args *a) {
   if (fd >= 0) close(fd);
   printf("attnlens bench translate: %u sentences, batch 1, 1 thread, median ms per sentence\n", sentences->len);
   printf("%-22s %10s %10s %7s %10s %10s %7s\n", "model", "greedy C", "twin", "ratio", "beam4 C", "twin", "ratio");
-  GPtrArray *models = translate_models(a->model);
+  GPtrArray *models = bench_task_models(a->model, "translate");
   for (guint m = 0; m < models->len; m++) {
     const char *path = g_ptr_array_index(models, m);
     attn_error err = {0};
@@ -221,7 +202,7 @@ static int bench_live(const bench_args *a) {
   cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1000, 800);
   cairo_t *cr = cairo_create(surface);
   printf("attnlens bench live: %u sentences typed one character at a time; keystroke -> trace -> drawing\n", sentences->len);
-  GPtrArray *models = translate_models(a->model);
+  GPtrArray *models = bench_task_models(a->model, "translate");
   for (guint m = 0; m < models->len; m++) {
     attn_error err = {0};
     attn_translator *t = attn_translator_load(g_ptr_array_index(models, m), &err);

@@ -64,24 +64,6 @@ static void bench_model(const char *path, int limit, int twin) {
   attn_graph_model_free(m);
 }
 
-static GPtrArray *graph_models(const char *only) {
-  GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
-  if (only) {
-    g_ptr_array_add(paths, cli_resolve_model(only));
-    return paths;
-  }
-  g_autofree char *root = cli_find_data("data/models");
-  g_autoptr(GDir) dir = root ? g_dir_open(root, 0, NULL) : NULL;
-  const char *name;
-  while (dir && (name = g_dir_read_name(dir))) {
-    g_autofree char *cfg = g_build_filename(root, name, "config.json", NULL), *text = NULL;
-    if (g_file_get_contents(cfg, &text, NULL, NULL) && strstr(text, "\"graph\""))
-      g_ptr_array_add(paths, g_build_filename(root, name, NULL));
-  }
-  g_ptr_array_sort(paths, (GCompareFunc)g_strcmp0);
-  return paths;
-}
-
 int cli_bench_graph(int argc, char **argv) {
   const char *model = NULL;
   int limit = 200, twin = 1;
@@ -99,7 +81,7 @@ int cli_bench_graph(int argc, char **argv) {
          "node's trace), 1 thread\n", limit);
   printf("%-12s %6s %7s %6s %8s %8s %9s %7s %8s\n", "model", "nodes", "edges", "asked", "C med ms", "C p95",
          "twin med", "ratio", "C=twin");
-  GPtrArray *models = graph_models(model);
+  GPtrArray *models = bench_task_models(model, "graph");
   for (guint m = 0; m < models->len; m++) bench_model(g_ptr_array_index(models, m), limit, twin);
   if (models->len == 0) printf("(no graph models in data/models: give -m MODEL)\n");
   g_ptr_array_unref(models);

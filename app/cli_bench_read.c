@@ -131,24 +131,6 @@ static void bench_model(const char *path, GArray *qs, const char *jsonl, int twi
   attn_reader_free(r);
 }
 
-static GPtrArray *read_models(const char *only) {
-  GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
-  if (only) {
-    g_ptr_array_add(paths, cli_resolve_model(only));
-    return paths;
-  }
-  g_autofree char *root = cli_find_data("data/models");
-  g_autoptr(GDir) dir = root ? g_dir_open(root, 0, NULL) : NULL;
-  const char *name;
-  while (dir && (name = g_dir_read_name(dir))) {
-    g_autofree char *cfg = g_build_filename(root, name, "config.json", NULL), *text = NULL;
-    if (g_file_get_contents(cfg, &text, NULL, NULL) && strstr(text, "\"read\""))
-      g_ptr_array_add(paths, g_build_filename(root, name, NULL));
-  }
-  g_ptr_array_sort(paths, (GCompareFunc)g_strcmp0);
-  return paths;
-}
-
 int cli_bench_read(int argc, char **argv) {
   const char *model = NULL;
   int limit = 50, twin = 1;
@@ -172,7 +154,7 @@ int cli_bench_read(int argc, char **argv) {
          qs->len, limit);
   printf("%-24s %-16s %8s %8s %9s %7s %8s %8s\n", "model", "architecture", "C med ms", "C p95", "twin med",
          "ratio", "correct", "C=twin");
-  GPtrArray *models = read_models(model);
+  GPtrArray *models = bench_task_models(model, "read");
   for (guint m = 0; m < models->len; m++) bench_model(g_ptr_array_index(models, m), qs, jsonl, twin);
   if (models->len == 0) printf("(no reading models in data/models: give -m MODEL)\n");
   if (jsonl) g_unlink(jsonl);
