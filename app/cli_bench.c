@@ -24,6 +24,7 @@ typedef struct bench_args {
   int limit;
   int twin;
   const char *model; /* -m: time this model directory only */
+  int beam;          /* bench live --beam: 0 = each model's own num_beams, as the window */
 } bench_args;
 
 /* Reads sentences from a text file, or by default Multi30k val (English) from ../shared. */
@@ -150,10 +151,14 @@ static int bench_translate(const bench_args *a) {
   return 0;
 }
 
-/* One keystroke's work as the window does it: translate, then draw the matrix. */
-static double keystroke(const attn_translator *t, const char *text, size_t len, cairo_t *cr) {
+/* One keystroke's work as the window does it: translate with the model's own beam (the
+ * Translate page's default), then draw the matrix. */
+static double keystroke(const attn_translator *t, int beam, const char *text, size_t len, cairo_t *cr) {
+  attn_translate_opts opts;
+  attn_translate_opts_init(&opts);
+  opts.beam = beam;
   double t0 = bench_now_ms();
-  attn_trace *tr = attn_translate(t, text, len, NULL, NULL);
+  attn_trace *tr = attn_translate(t, text, len, &opts, NULL);
   if (tr) {
     LensRenderOptions o;
     lens_render_options_init(&o);
@@ -208,15 +213,17 @@ static int bench_live(const bench_args *a) {
     attn_translator *t = attn_translator_load(g_ptr_array_index(models, m), &err);
     if (!t) continue;
     GArray *ms = g_array_new(FALSE, FALSE, sizeof(double));
+    int beam = a->beam > 0 ? a->beam : attn_translator_default_beam(t);
     for (guint i = 0; i < sentences->len; i++) {
       const char *s = g_ptr_array_index(sentences, i);
       for (const char *p = g_utf8_next_char(s); p <= s + strlen(s); p = *p ? g_utf8_next_char(p) : p + 1) {
-        double v = keystroke(t, s, (size_t)(p - s), cr);
+        double v = keystroke(t, beam, s, (size_t)(p - s), cr);
         g_array_append_val(ms, v);
       }
     }
     double *v = (double *)ms->data;
-    printf("%-22s %6u keystrokes: median %.1f ms, p95 %.1f ms\n", attn_translator_name(t), ms->len,
+    printf("%-22s beam %d, %6u keystrokes: median %.1f ms, p95 %.1f ms\n", attn_translator_name(t),
+           beam, ms->len,
            bench_quantile(v, (int)ms->len, 0.5), bench_quantile(v, (int)ms->len, 0.95));
     g_array_free(ms, TRUE);
     attn_translator_free(t);
@@ -231,7 +238,7 @@ static int bench_live(const bench_args *a) {
 }
 
 int cli_bench(int argc, char **argv) {
-  bench_args a = {NULL, 0, 1, NULL};
+  bench_args a = {NULL, 0, 1, NULL, 0};
   const char *what = argc > 1 ? argv[1] : "";
   if (strcmp(what, "read") == 0) return cli_bench_read(argc - 1, argv + 1);
   if (strcmp(what, "quality") == 0) return cli_bench_quality(argc - 1, argv + 1);
@@ -240,7 +247,13 @@ int cli_bench(int argc, char **argv) {
     else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) a.limit = atoi(argv[++i]);
     else if (strcmp(argv[i], "--no-twin") == 0) a.twin = 0;
     else if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) a.model = argv[++i];
-    else {
+    else if (strcmp(argv[i], "--beam") == 0 && i + 1 < argc && strcmp(what, "live") == 0) {
+      a.beam = atoi(argv[++i]);
+      if (a.beam < 1 || a.beam > 8) {
+        cli_error("bench live: --beam takes 1..8");
+        return 1;
+      }
+    } else {
       cli_error("bench: unknown option '%s'", argv[i]);
       return 1;
     }
@@ -253,6 +266,7 @@ int cli_bench(int argc, char **argv) {
     if (a.limit <= 0) a.limit = 30;
     return bench_live(&a);
   }
-  cli_error("usage: attnlens bench translate|live|read|caption [-m MODEL] [--input FILE] [--limit N] [--no-twin]");
+  cli_error("usage: attnlens bench translate|live|read|caption [-m MODEL] [--input FILE] [--limit N] [--no-twin]\n"
+            "       attnlens bench live [--beam N] (default: each model's own num_beams, as the window)");
   return 1;
 }
