@@ -43,7 +43,7 @@ static int hyp_extend(attn_s2s_hyp *dst, const attn_s2s_hyp *parent, int32_t tok
   float prob = expf(lp[tok]);
   dst->ids = malloc((size_t)n * sizeof(int32_t));
   dst->probs = malloc((size_t)n * sizeof(float));
-  dst->cross = malloc((size_t)n * map_size * sizeof(float));
+  dst->cross = malloc(((size_t)n * map_size + 1) * sizeof(float)); /* map_size 0: a model without attention */
   dst->cand_ids = malloc((size_t)n * ATTN_S2S_CANDIDATES * sizeof(int32_t));
   dst->cand_probs = malloc((size_t)n * ATTN_S2S_CANDIDATES * sizeof(float));
   if (!dst->ids || !dst->probs || !dst->cross || !dst->cand_ids || !dst->cand_probs) {

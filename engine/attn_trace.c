@@ -103,6 +103,7 @@ void attn_trace_free(attn_trace *t) {
     free(t->hyps[h].beta);
   }
   free(t->beta);
+  free(t->summary);
   free(t->hyps);
   for (int i = 0; i < t->n_sentences; i++) free(t->sentences[i]);
   free(t->sentences);
@@ -216,6 +217,26 @@ int attn_trace_set_sentences(attn_trace *t, int n, const char *const *sentences)
   return 0;
 }
 
+int attn_trace_set_summary(attn_trace *t, int n, const float *values) {
+  free(t->summary);
+  t->summary = NULL, t->summary_dim = 0;
+  if (n == 0 || !values) return 0;
+  if (n < 0 || n > ATTN_TRACE_MAX_SUMMARY || !(t->summary = malloc((size_t)n * sizeof(float)))) return -1;
+  memcpy(t->summary, values, (size_t)n * sizeof(float));
+  t->summary_dim = n;
+  return 0;
+}
+
+static attn_status validate_summary(const attn_trace *t, attn_error *err) {
+  if (!t->summary) return ATTN_OK;
+  if (t->task != ATTN_TASK_TRANSLATE)
+    return attn_error_set(err, ATTN_E_VALUE, "only a translation trace has a summary vector");
+  for (int i = 0; i < t->summary_dim; i++)
+    if (!isfinite(t->summary[i]))
+      return attn_error_set(err, ATTN_E_VALUE, "summary value %d is %g, not a finite number", i, (double)t->summary[i]);
+  return ATTN_OK;
+}
+
 int attn_beta_set(float **beta, int n, const float *values) {
   free(*beta);
   *beta = NULL;
@@ -318,6 +339,7 @@ attn_status attn_trace_validate(const attn_trace *t, attn_error *err) {
   if (st == ATTN_OK && t->task == ATTN_TASK_MEMORY) st = attn_trace_memory_validate(t, err);
   if (st == ATTN_OK) st = validate_maps(t, &t->output, t->maps, t->n_maps, err);
   if (st == ATTN_OK) st = validate_beta(t->beta, t->output.n, err);
+  if (st == ATTN_OK) st = validate_summary(t, err);
   for (int h = 0; st == ATTN_OK && h < t->n_hyps; h++) {
     st = validate_tokens(&t->hyps[h].output, "hypothesis", err);
     if (st == ATTN_OK) st = validate_beta(t->hyps[h].beta, t->hyps[h].output.n, err);
@@ -353,6 +375,7 @@ attn_trace *attn_trace_select_hypothesis(const attn_trace *t, int k) {
   if (rc == 0 && t->graph && !(c->graph = attn_trace_graph_copy(t->graph))) rc = -1;
   if (rc == 0 && t->memory && !(c->memory = attn_trace_memory_copy(t->memory))) rc = -1;
   if (rc == 0) rc = attn_beta_set(&c->beta, out->n, k == 0 ? t->beta : t->hyps[k - 1].beta);
+  if (rc == 0) rc = attn_trace_set_summary(c, t->summary_dim, t->summary);
   c->score = k == 0 ? t->score : t->hyps[k - 1].score;
   c->image_width = t->image_width, c->image_height = t->image_height;
   c->grid_rows = t->grid_rows, c->grid_cols = t->grid_cols;

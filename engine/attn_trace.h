@@ -93,6 +93,10 @@ typedef struct attn_trace {
   int image_width, image_height, grid_rows, grid_cols;
   float *beta;            /* output.n values in [0, 1]: how much each word's step looked at the image at all
                              (the gate of Show, Attend and Tell); NULL if the model has none */
+  /* translate, a model without attention: the fixed-length vector c that every output step
+     was computed from (the encoder's final states), summary_dim finite values; NULL otherwise */
+  int summary_dim;
+  float *summary;
   /* things the user should know: truncation, unknown characters (UTF-8 strings) */
   int n_warnings;
   char **warnings;
@@ -141,6 +145,10 @@ int attn_trace_warn(attn_trace *t, const char *fmt, ...) __attribute__((format(p
 
 int attn_trace_set_sentences(attn_trace *t, int n, const char *const *sentences);
 
+/* Replaces the trace's summary vector with a copy of n values (n 0 or values NULL: removes it).
+ * Returns 0, or -1 when out of memory or n is out of range. */
+#define ATTN_TRACE_MAX_SUMMARY 65536
+int attn_trace_set_summary(attn_trace *t, int n, const float *values);
 /* Replaces *beta with a copy of n values (NULL values: frees it). Returns 0, or -1 when out of memory. */
 int attn_beta_set(float **beta, int n, const float *values);
 

@@ -3,6 +3,7 @@
 #include "attn_trace_json.h"
 
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,10 @@ char *attn_trace_to_json(const attn_trace *t, int pretty) {
   cJSON_AddItemToObject(root, "score", cJSON_CreateNumber(t->score));
   add_task_fields(root, t);
   add_memory_fields(root, t);
+  if (t->summary) {
+    cJSON *s = cJSON_AddArrayToObject(root, "summary");
+    for (int i = 0; i < t->summary_dim; i++) cJSON_AddItemToArray(s, float_number(t->summary[i]));
+  }
   if (t->n_warnings > 0) {
     cJSON *w = cJSON_AddArrayToObject(root, "warnings");
     for (int i = 0; i < t->n_warnings; i++) cJSON_AddItemToArray(w, cJSON_CreateString(t->warnings[i]));
@@ -173,7 +178,7 @@ static int get_int(reader *rd, const cJSON *o, const char *key, int lo, int hi, 
 }
 
 static int get_float(reader *rd, const cJSON *v, const char *what, float *out) {
-  if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+  if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || fabs(v->valuedouble) > FLT_MAX)
     return fail(rd, ATTN_E_VALUE, "%s holds a value that is not a finite number%s", what, NULL);
   *out = (float)v->valuedouble;
   return 0;
@@ -415,6 +420,24 @@ static int read_header(reader *rd, const cJSON *root, attn_trace *t) {
   return 0;
 }
 
+/* "summary": the fixed vector of a translation model without attention (absent: none). */
+static int read_summary(reader *rd, const cJSON *root, attn_trace *t) {
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "summary");
+  if (!arr) return 0;
+  int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+  if (n < 1 || n > ATTN_TRACE_MAX_SUMMARY)
+    return fail(rd, ATTN_E_SHAPE, "\"summary\" must be an array of 1 to 65536 numbers%s", "", NULL);
+  if (attn_trace_set_summary(t, n, NULL) != 0 || !(t->summary = malloc((size_t)n * sizeof(float))))
+    return fail(rd, ATTN_E_NOMEM, "out of memory%s", "", NULL);
+  t->summary_dim = n;
+  int i = 0;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, arr) {
+    if (get_float(rd, it, "\"summary\"", &t->summary[i++]) != 0) return -1;
+  }
+  return 0;
+}
+
 static int read_trace(reader *rd, const cJSON *root, attn_trace *t) {
   if (read_header(rd, root, t) != 0) return -1;
   if (read_tokens(rd, root, "source", &t->source) != 0) return -1;
@@ -428,6 +451,7 @@ static int read_trace(reader *rd, const cJSON *root, attn_trace *t) {
   if (t->task == ATTN_TASK_MEMORY &&
       attn_trace_memory_from_json(cJSON_GetObjectItemCaseSensitive(root, "memory"), t, rd->err) != ATTN_OK)
     return -1;
+  if (read_summary(rd, root, t) != 0) return -1;
   const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "warnings");
   if (w && string_array(rd, w, "warnings", &t->n_warnings, &t->warnings) != 0) return -1;
   if (read_maps(rd, t, root, &t->maps, &t->n_maps) != 0) return -1;

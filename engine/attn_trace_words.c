@@ -86,6 +86,7 @@ attn_trace *attn_trace_merge_words(const attn_trace *t) {
          merge_maps(t->maps, t->n_maps, &g, &w->maps, &w->n_maps);
   }
   for (int i = 0; rc == 0 && i < t->n_warnings; i++) rc = attn_trace_warn(w, "%s", t->warnings[i]);
+  if (rc == 0) rc = attn_trace_set_summary(w, t->summary_dim, t->summary);
   if (w) w->score = t->score;
   free(g.src), free(g.out);
   if (rc != 0) {

@@ -23,8 +23,10 @@ typedef struct backend {
   /* adds encoder/decoder self-attention maps of output ids (optional) */
   attn_status (*self_maps)(const void *model, void *run, attn_trace *t, const int32_t *out, int n,
                            attn_error *err);
+  /* a model without attention: the fixed vector every step read, and its length (optional) */
+  const float *(*summary)(const void *run, int *dim);
   int max_positions, vocab;
-  int layers, heads; /* cross maps per step = layers * heads; 1 x 1 for a single map */
+  int layers, heads; /* cross maps per step = layers * heads; 1 x 1 for a single map; 0 without attention */
 } backend;
 
 struct attn_translator {
@@ -95,7 +97,7 @@ static attn_status tf_backend(backend *be, const attn_model_dir *dir, attn_error
   return ATTN_OK;
 }
 
-/* ---- RNN-with-attention backend: one cross map per step, no self-attention ---- */
+/* ---- RNN backend: one cross map per step (none without attention), no self-attention ---- */
 
 static void *rnn_run_new(const void *model, const int32_t *src, int n, int capacity, int max_len, attn_error *err) {
   return attn_rnn_run_new(model, src, n, capacity, max_len, err);
@@ -103,14 +105,20 @@ static void *rnn_run_new(const void *model, const int32_t *src, int n, int capac
 static void rnn_run_free(void *run) { attn_rnn_run_free(run); }
 static attn_s2s rnn_s2s(void *run) { return attn_rnn_run_s2s(run); }
 static void rnn_free(void *model) { attn_rnn_free(model); }
+static const float *rnn_summary(const void *run, int *dim) {
+  const float *c = attn_rnn_run_summary(run);
+  *dim = c ? 2 * attn_rnn_model_dims(attn_rnn_run_model(run))->enc_hidden : 0;
+  return c;
+}
 
 static attn_status rnn_backend(backend *be, const attn_model_dir *dir, attn_error *err) {
   attn_rnn *m = attn_rnn_load(dir, err);
   if (!m) return err ? err->code : ATTN_E_FORMAT;
   const attn_rnn_dims *D = attn_rnn_model_dims(m);
-  *be = (backend){.arch = "rnn-attn", .model = m, .free_model = rnn_free, .run_new = rnn_run_new,
-                  .run_free = rnn_run_free, .s2s = rnn_s2s, .self_maps = NULL,
-                  .max_positions = D->max_positions, .vocab = D->vocab, .layers = 1, .heads = 1};
+  *be = (backend){.arch = D->attention ? "rnn-attn" : "rnn", .model = m, .free_model = rnn_free,
+                  .run_new = rnn_run_new, .run_free = rnn_run_free, .s2s = rnn_s2s, .self_maps = NULL,
+                  .summary = rnn_summary, .max_positions = D->max_positions, .vocab = D->vocab,
+                  .layers = D->attention ? 1 : 0, .heads = 1};
   return ATTN_OK;
 }
 
@@ -178,6 +186,7 @@ const char *attn_translator_display_name(const attn_translator *t) { return t->d
 const char *attn_translator_architecture(const attn_translator *t) { return t->be.arch; }
 int attn_translator_max_source(const attn_translator *t) { return t->be.max_positions; }
 int attn_translator_default_beam(const attn_translator *t) { return t->default_beam; }
+int attn_translator_has_attention(const attn_translator *t) { return t->be.layers * t->be.heads > 0; }
 
 /* ---- translating ---- */
 
@@ -301,6 +310,7 @@ static int set_output(const attn_translator *t, attn_tokens *out, const attn_s2s
  * then one map per layer and head. */
 static int add_cross_maps(const backend *be, attn_map **maps, int *n_maps, const attn_s2s_hyp *h, int S) {
   int M = be->layers * be->heads, T = h->n;
+  if (M == 0) return 0; /* no attention, no maps */
   float *w = malloc(((size_t)T * S + 1) * sizeof(float));
   if (!w) return -1;
   int rc = 0;
@@ -369,6 +379,11 @@ attn_trace *attn_translate(const attn_translator *t, const char *text, size_t le
   if (st == ATTN_OK && !run) st = err ? err->code : ATTN_E_NOMEM;
   if (st == ATTN_OK) st = search(t, run, &o, hyps, &nh, err);
   if (st == ATTN_OK && fill_trace(t, tr, hyps, nh) != ATTN_OK) st = attn_error_set(err, ATTN_E_NOMEM, "out of memory");
+  if (st == ATTN_OK && t->be.summary) {
+    int dim = 0;
+    const float *c = t->be.summary(run, &dim);
+    if (c && attn_trace_set_summary(tr, dim, c) != 0) st = attn_error_set(err, ATTN_E_NOMEM, "out of memory");
+  }
   if (st == ATTN_OK && o.self_attention && t->be.self_maps)
     st = t->be.self_maps(t->be.model, run, tr, hyps[0].ids, hyps[0].n, err);
   for (int i = 0; i < nh; i++) attn_s2s_hyp_clear(&hyps[i]);

@@ -25,7 +25,10 @@ void attn_translator_free(attn_translator *t);
 
 const char *attn_translator_name(const attn_translator *t);         /* directory base name */
 const char *attn_translator_display_name(const attn_translator *t);
-const char *attn_translator_architecture(const attn_translator *t); /* "transformer", "rnn-attn" */
+const char *attn_translator_architecture(const attn_translator *t); /* "transformer", "rnn-attn", "rnn" */
+/* 0 for an encoder-decoder without attention ("rnn"): its traces have no maps, only the
+ * summary vector the decoder read (attn_trace.summary). */
+int attn_translator_has_attention(const attn_translator *t);
 int attn_translator_max_source(const attn_translator *t);          /* pieces, </s> included */
 /* The decoding the model card's scores were measured with: config.json "num_beams" (1..8,
  * default 1 = greedy). The Translate page starts from it. */

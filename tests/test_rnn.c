@@ -1,5 +1,6 @@
 /* The C RNN with attention against its PyTorch twin: logits, annotations, attention,
- * greedy and beam outputs, on golden files written by training/golden_rnn.py. */
+ * greedy and beam outputs, on golden files written by training/golden_rnn.py; and the same
+ * network without attention (config attention "none"), whose decoder reads one summary vector. */
 #include <cjson/cJSON.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -8,6 +9,7 @@
 
 #include "attn_model_dir.h"
 #include "attn_rnn.h"
+#include "attn_trace_json.h"
 #include "attn_translate.h"
 #include "golden.h"
 
@@ -42,15 +44,17 @@ static double check_forced(fixture *f, const cJSON *c) {
   attn_rnn_run *run = attn_rnn_run_new(f->m, src, n, 1, T, &err);
   g_assert_nonnull(run);
   g_autofree float *logits = g_new(float, (size_t)T * D->vocab);
-  g_autofree float *cross = g_new(float, (size_t)T * n);
+  g_autofree float *cross = g_new0(float, (size_t)T * n);
   double worst = compare(c, "annotations", attn_rnn_run_annotations(run), (guint)n * 2 * D->enc_hidden);
   worst = fmax(worst, compare(c, "s0", attn_rnn_run_initial_state(run), (guint)D->dec_hidden));
+  if (D->attention) g_assert_null(attn_rnn_run_summary(run));
+  else worst = fmax(worst, compare(c, "summary", attn_rnn_run_summary(run), (guint)(2 * D->enc_hidden)));
   for (int t = 0; t < T; t++)
     g_assert_cmpint(attn_rnn_step(run, &tgt[t], 1, t, logits + (size_t)t * D->vocab, cross + (size_t)t * n, &err), ==,
                     ATTN_OK);
   int cols = golden_select_columns(c, logits, T, D->vocab);
   worst = fmax(worst, compare(c, "logits", logits, (guint)(T * cols)));
-  worst = fmax(worst, compare(c, "cross_attention", cross, (guint)(T * n)));
+  worst = fmax(worst, compare(c, "cross_attention", cross, D->attention ? (guint)(T * n) : 0));
   attn_rnn_run_free(run);
   return worst;
 }
@@ -95,9 +99,9 @@ static void check_decoding(fixture *f, const cJSON *c, int beam, int *near_ties)
   check_beam(f, c, src, n, beam, near_ties);
 }
 
-static void test_tiny(void) {
+static void check_tiny(const char *name) {
   fixture f = {0};
-  load_tiny(&f);
+  golden_fixture_load_tiny(&f, name, load_model, free_model);
   int ties = 0, cases = 0;
   double worst = 0;
   const cJSON *c;
@@ -110,6 +114,9 @@ static void test_tiny(void) {
   g_assert_cmpint(cases, ==, 3);
   fixture_free(&f);
 }
+
+static void test_tiny(void) { check_tiny("rnn-tiny"); }
+static void test_tiny_noattn(void) { check_tiny("rnn-noattn-tiny"); }
 
 static void test_shipped(void) {
   fixture f = {0};
@@ -253,9 +260,48 @@ static void test_translator(void) {
   attn_translator_free(t);
 }
 
+/* Without attention: no maps anywhere, the summary vector in the trace (as its JSON), the
+ * same summary for every hypothesis of one source, and a different one for another source. */
+static void test_noattn_translator(void) {
+  attn_translator *t = golden_translator("rnn-noattn-tiny");
+  g_assert_cmpstr(attn_translator_architecture(t), ==, "rnn");
+  g_assert_false(attn_translator_has_attention(t));
+  attn_trace *tr = golden_translate(t, "bad cafe", 3, 1);
+  g_assert_cmpint(tr->n_maps, ==, 0);
+  for (int h = 0; h < tr->n_hyps; h++) g_assert_cmpint(tr->hyps[h].n_maps, ==, 0);
+  g_assert_cmpint(tr->summary_dim, ==, 12); /* 2 x enc_hidden 6 */
+  attn_error err = {0};
+  g_assert_cmpint(attn_trace_validate(tr, &err), ==, ATTN_OK);
+  double norm = 0; /* (its values against the twin: /engine/rnn/noattn/tiny-vs-pytorch) */
+  for (int i = 0; i < 12; i++) norm += fabs(tr->summary[i]);
+  g_assert_cmpfloat(norm, >, 0.0);
+  g_autofree char *json = attn_trace_to_json(tr, 0);
+  attn_trace *back = attn_trace_from_json(json, strlen(json), &err);
+  g_assert_nonnull(back);
+  g_assert_cmpint(back->summary_dim, ==, 12);
+  g_assert_cmpmem(back->summary, 12 * sizeof(float), tr->summary, 12 * sizeof(float));
+  attn_trace *words = attn_trace_merge_words(tr), *second = attn_trace_select_hypothesis(tr, tr->n_hyps);
+  g_assert_cmpmem(words->summary, 12 * sizeof(float), tr->summary, 12 * sizeof(float));
+  g_assert_cmpmem(second->summary, 12 * sizeof(float), tr->summary, 12 * sizeof(float));
+  attn_trace *other = golden_translate(t, "fade", 1, 0);
+  g_assert_cmpint(other->summary_dim, ==, 12);
+  g_assert_true(memcmp(other->summary, tr->summary, 12 * sizeof(float)) != 0);
+  attn_trace_free(other), attn_trace_free(words), attn_trace_free(second), attn_trace_free(back), attn_trace_free(tr);
+  attn_translator_free(t);
+  /* a model with attention has no summary */
+  t = golden_translator("rnn-tiny");
+  g_assert_true(attn_translator_has_attention(t));
+  tr = golden_translate(t, "bad cafe", 1, 0);
+  g_assert_null(tr->summary);
+  attn_trace_free(tr);
+  attn_translator_free(t);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/rnn/tiny-vs-pytorch", test_tiny);
+  g_test_add_func("/engine/rnn/noattn/tiny-vs-pytorch", test_tiny_noattn);
+  g_test_add_func("/engine/rnn/noattn/translator", test_noattn_translator);
   g_test_add_func("/engine/rnn/beam1-is-greedy", test_beam1_is_greedy);
   g_test_add_func("/engine/rnn/bad-inputs", test_bad_inputs);
   g_test_add_func("/engine/rnn/bad-model", test_bad_model);

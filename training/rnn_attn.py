@@ -22,7 +22,9 @@ DEFAULT_CONFIG = dict(
     eos_token_id=EOS_ID,
     decoder_start_token_id=BOS_ID,
     encoder_segments=False,
+    attention="additive",
 )
+ATTENTION_KINDS = ("additive", "none")
 
 
 class Encoder(nn.Module):
@@ -63,7 +65,13 @@ class Attention(nn.Module):
 
 class BahdanauRNN(nn.Module):
     """Parameter names: embed.weight, encoder.gru.*, decoder.init.*, decoder.cell.*, attn.{W,U,v}.*,
-    deep_out.*, out_bias. The output layer is tied to embed.weight (maxout_dim == embed_dim)."""
+    deep_out.*, out_bias. The output layer is tied to embed.weight (maxout_dim == embed_dim).
+
+    With config attention "none" it is the RNN encoder-decoder *without* attention (Cho et al.
+    2014; Bahdanau et al. 2015's RNNencdec): no attn.* parameters, and the context c_i of every
+    step is the same fixed-length vector c = [forward state at the last source piece; backward
+    state at the first], the only thing the decoder learns about the sentence. Everything else
+    (encoder, s0, GRU cell, deep output) is as with attention, so the two differ in that alone."""
 
     def __init__(self, config=None):
         super().__init__()
@@ -74,7 +82,9 @@ class BahdanauRNN(nn.Module):
         self.embed = nn.Embedding(c["vocab_size"], c["embed_dim"], padding_idx=c["pad_token_id"])
         self.encoder = Encoder(c)
         self.decoder = Decoder(c)
-        self.attn = Attention(c)
+        if c["attention"] not in ATTENTION_KINDS:
+            raise ValueError(f"attention must be one of {ATTENTION_KINDS}, not {c['attention']!r}")
+        self.attn = Attention(c) if c["attention"] == "additive" else None
         self.deep_out = nn.Linear(c["dec_hidden"] + c["embed_dim"] + 2 * c["enc_hidden"], 2 * c["maxout_dim"])
         self.out_bias = nn.Parameter(torch.zeros(c["vocab_size"]))
         self.reset_parameters()
@@ -133,7 +143,8 @@ class BahdanauRNN(nn.Module):
         return out
 
     def encode(self, src, src_mask):
-        """src [B,S], src_mask [B,S] (True = real). Returns (annotations [B,S,2He], keys [B,S,A], s0 [B,Hd])."""
+        """src [B,S], src_mask [B,S] (True = real). Returns (annotations [B,S,2He], keys [B,S,A], s0 [B,Hd]);
+        without attention keys is the fixed context c [B,1,2He] instead (see summary)."""
         lengths = src_mask.sum(1).cpu()
         x = self.dropout(self.embed(src))
         if self.config["encoder_segments"]:
@@ -143,13 +154,25 @@ class BahdanauRNN(nn.Module):
             out, _ = pad_packed_sequence(self.encoder.gru(packed)[0], batch_first=True, total_length=src.shape[1])
         he = self.config["enc_hidden"]
         s0 = torch.tanh(self.decoder.init(out[:, 0, he:]))
+        if self.attn is None:
+            return out, self.summary(out, src_mask)[:, None, :], s0
         return out, self.attn.U(out), s0
+
+    def summary(self, annotations, src_mask):
+        """c = [forward state at each sentence's last piece; backward state at its first] [B,2He]."""
+        he = self.config["enc_hidden"]
+        last = src_mask.sum(1) - 1
+        fwd = annotations[torch.arange(annotations.shape[0]), last, :he]
+        return torch.cat([fwd, annotations[:, 0, he:]], -1)
 
     def step(self, y_prev, s_prev, memory, src_mask):
         """One decoder step. memory = (annotations, keys). Returns (s_i, deep-output input, attention [B,S])."""
         annotations, keys = memory
         emb = self.dropout(self.embed(y_prev))
-        ctx, a = self.attn(s_prev, keys, annotations, src_mask)
+        if self.attn is None:  # the fixed context; no weights ([B,0])
+            ctx, a = keys[:, 0, :], keys.new_zeros(keys.shape[0], 0)
+        else:
+            ctx, a = self.attn(s_prev, keys, annotations, src_mask)
         s_next = self.decoder.cell(torch.cat([emb, ctx], -1), s_prev)
         return s_next, torch.cat([s_prev, emb, ctx], -1), a
 

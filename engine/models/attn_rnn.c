@@ -21,7 +21,7 @@ struct attn_rnn {
   float *enc_b_ih[2];        /* [3He] */
   float *enc_b_hh[2];        /* [3He] */
   float *init_w, *init_b;    /* [Hd, He], [Hd]: s0 = tanh(init(backward state at position 0)) */
-  float *attn_w, *attn_b;    /* [A, Hd], [A]: W_a s_{i-1} + b */
+  float *attn_w, *attn_b;    /* [A, Hd], [A]: W_a s_{i-1} + b (these three: NULL without attention) */
   float *attn_u;             /* [A, 2He]: U_a h_j, no bias */
   float *attn_v;             /* [1, A] */
   float *cell_w_ih, *cell_b_ih; /* [3Hd, Em + 2He], [3Hd]: input [E(y_{i-1}); c_i] */
@@ -74,8 +74,12 @@ static int weight_table(attn_rnn *m, weight *t) {
       {"encoder.segment_start", V, 0, &m->seg_start},
       {"encoder.segment_alone", V, 0, &m->seg_alone},
   };
-  int n = (int)(sizeof w / sizeof w[0]) - (D->segments ? 0 : 2);
-  memcpy(t, w, (size_t)n * sizeof w[0]);
+  int n = 0;
+  for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+    if (!D->attention && strncmp(w[i].name, "attn.", 5) == 0) continue;
+    if (!D->segments && strncmp(w[i].name, "encoder.segment_", 16) == 0) continue;
+    t[n++] = w[i];
+  }
   return n;
 }
 
@@ -102,11 +106,18 @@ static int config_int(const cJSON *cfg, const char *key, int lo, int hi, int *ou
 static attn_status read_config(attn_rnn *m, const cJSON *cfg, attn_error *err) {
   attn_rnn_dims *D = &m->dims;
   const int big = 1 << 14;
+  const char *attention = NULL;
   int tied = 1, ok = config_int(cfg, "vocab_size", 4, 1 << 20, &D->vocab, err);
   ok = ok && config_int(cfg, "embed_dim", 1, big, &D->embed, err);
   ok = ok && config_int(cfg, "enc_hidden", 1, big, &D->enc_hidden, err);
   ok = ok && config_int(cfg, "dec_hidden", 1, big, &D->dec_hidden, err);
-  ok = ok && config_int(cfg, "attn_dim", 1, big, &D->attn_dim, err);
+  ok = ok && attn_config_string(cfg, "attention", "additive", &attention, err) == ATTN_OK;
+  if (ok && strcmp(attention, "additive") != 0 && strcmp(attention, "none") != 0)
+    return attn_error_set(err, ATTN_E_VALUE, "%s: attention \"%s\" is not supported (additive or none)",
+                          cfg->string ? cfg->string : "config.json", attention);
+  D->attention = ok && strcmp(attention, "additive") == 0;
+  if (D->attention) ok = ok && config_int(cfg, "attn_dim", 1, big, &D->attn_dim, err);
+  else D->attn_dim = 0;
   ok = ok && config_int(cfg, "maxout_dim", 1, big, &D->maxout, err);
   ok = ok && attn_config_int(cfg, "max_position_embeddings", 128, 2, 1 << 16, &D->max_positions, err) == ATTN_OK;
   ok = ok && config_int(cfg, "pad_token_id", 0, D->vocab - 1, &D->pad, err);
@@ -144,12 +155,12 @@ attn_rnn *attn_rnn_load(const attn_model_dir *dir, attn_error *err) {
   }
   const attn_rnn_dims *D = &m->dims;
   size_t V = (size_t)D->vocab, Em = (size_t)D->embed, He2 = 2 * (size_t)D->enc_hidden, Hd = (size_t)D->dec_hidden;
-  size_t n_embed = V * Em, n_attn = (size_t)D->attn_dim * Hd, n_ih = 3 * Hd * (Em + He2), n_hh = 3 * Hd * Hd;
+  size_t n_embed = V * Em, n_attn = (size_t)D->attn_dim * Hd, /* 0 without attention */ n_ih = 3 * Hd * (Em + He2), n_hh = 3 * Hd * Hd;
   size_t n_deep = 2 * (size_t)D->maxout * (Hd + Em + He2), n_enc = 3 * (He2 / 2) * (He2 / 2);
   attn_half_pool *p = &m->halves;
   if (attn_half_pool_init(p, n_embed + n_attn + n_ih + n_hh + n_deep + 2 * n_enc) == 0) {
     m->embed_h = attn_half_pool_copy(p, m->embed, n_embed);
-    m->attn_w_h = attn_half_pool_copy(p, m->attn_w, n_attn);
+    if (D->attention) m->attn_w_h = attn_half_pool_copy(p, m->attn_w, n_attn);
     m->cell_w_ih_h = attn_half_pool_copy(p, m->cell_w_ih, n_ih);
     m->cell_w_hh_h = attn_half_pool_copy(p, m->cell_w_hh, n_hh);
     m->deep_w_h = attn_half_pool_copy(p, m->deep_w, n_deep);
@@ -166,7 +177,8 @@ struct attn_rnn_run {
   const attn_rnn *m;
   int n_src, capacity, max_len;
   float *ann;     /* [n, 2He] annotations h_j = [forward_j; backward_j] */
-  float *keys;    /* [n, A] U_a h_j, computed once per sentence */
+  float *keys;    /* [n, A] U_a h_j, computed once per sentence (with attention) */
+  float *summary; /* [2He] the fixed context c (without attention) */
   float *s0;      /* [Hd] initial decoder state */
   float *s;       /* [capacity, Hd] decoder state s_{i-1} of each hypothesis */
   float *s_tmp;   /* [capacity, Hd] reorder scratch */
@@ -206,7 +218,11 @@ static void encode(attn_rnn_run *r, const int32_t *src) {
     r->reset[j] = D->segments && (j == 0 || m->seg_start[src[j]] > 0.5f || m->seg_alone[src[j - 1]] > 0.5f);
   encode_direction(r, 0);
   encode_direction(r, 1);
-  attn_linear(r->keys, r->ann, m->attn_u, NULL, n, 2 * He, D->attn_dim);
+  if (D->attention) attn_linear(r->keys, r->ann, m->attn_u, NULL, n, 2 * He, D->attn_dim);
+  else { /* c = [forward state at the last piece; backward state at the first] */
+    memcpy(r->summary, r->ann + (size_t)(n - 1) * 2 * He, (size_t)He * sizeof(float));
+    memcpy(r->summary + He, r->ann + He, (size_t)He * sizeof(float));
+  }
   attn_matvec(r->s0, m->init_w, r->ann + He, m->init_b, Hd, He); /* backward state at position 0 */
   attn_tanh(r->s0, Hd);
   for (int i = 0; i < r->capacity; i++) memcpy(r->s + (size_t)i * Hd, r->s0, (size_t)Hd * sizeof(float));
@@ -214,7 +230,7 @@ static void encode(attn_rnn_run *r, const int32_t *src) {
 
 void attn_rnn_run_free(attn_rnn_run *r) {
   if (!r) return;
-  float *bufs[] = {r->ann, r->keys, r->s0, r->s, r->s_tmp, r->x, r->gi, r->gh, r->deep_in, r->q, r->e, r->pre, r->t};
+  float *bufs[] = {r->ann, r->keys, r->summary, r->s0, r->s, r->s_tmp, r->x, r->gi, r->gh, r->deep_in, r->q, r->e, r->pre, r->t};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
   free(r->reset);
   free(r);
@@ -226,6 +242,7 @@ static int alloc_run(attn_rnn_run *r) {
   size_t rows = n > cap ? n : cap, gates = 3 * (He > Hd ? He : Hd), A = (size_t)D->attn_dim;
   int ok = 1;
   r->ann = attn_alloc_floats(n * 2 * He, &ok), r->keys = attn_alloc_floats(n * A, &ok);
+  r->summary = attn_alloc_floats(2 * He, &ok);
   r->s0 = attn_alloc_floats(Hd, &ok), r->s = attn_alloc_floats(cap * Hd, &ok);
   r->s_tmp = attn_alloc_floats(cap * (Hd > He ? Hd : He), &ok), r->x = attn_alloc_floats(n * (size_t)D->embed, &ok);
   r->gi = attn_alloc_floats(rows * gates, &ok), r->gh = attn_alloc_floats(rows * gates, &ok);
@@ -259,6 +276,8 @@ attn_rnn_run *attn_rnn_run_new(const attn_rnn *m, const int32_t *src, int n, int
 
 const float *attn_rnn_run_annotations(const attn_rnn_run *r) { return r->ann; }
 const float *attn_rnn_run_initial_state(const attn_rnn_run *r) { return r->s0; }
+const float *attn_rnn_run_summary(const attn_rnn_run *r) { return r->m->dims.attention ? NULL : r->summary; }
+const attn_rnn *attn_rnn_run_model(const attn_rnn_run *r) { return r->m; }
 
 /* ---- decoder ---- */
 
@@ -304,12 +323,13 @@ attn_status attn_rnn_step(attn_rnn_run *r, const int32_t *tokens, int k, int ste
   attn_status st = attn_check_ids(tokens, k, D->vocab, "decoder input", err);
   if (st != ATTN_OK) return st;
   int Hd = D->dec_hidden, width = Hd + D->embed + 2 * D->enc_hidden;
-  attn_linear_h(r->q, r->s, Hd, m->attn_w, m->attn_w_h, m->attn_b, k, Hd, D->attn_dim);
+  if (D->attention) attn_linear_h(r->q, r->s, Hd, m->attn_w, m->attn_w_h, m->attn_b, k, Hd, D->attn_dim);
   for (int i = 0; i < k; i++) {
     float *row = r->deep_in + (size_t)i * width;
     memcpy(row, r->s + (size_t)i * Hd, (size_t)Hd * sizeof(float));
     attn_embedding(row + Hd, m->embed, &tokens[i], 1, D->embed, D->vocab, 1.0f);
-    attend(r, r->q + (size_t)i * D->attn_dim, cross + (size_t)i * r->n_src, row + Hd + D->embed);
+    if (D->attention) attend(r, r->q + (size_t)i * D->attn_dim, cross + (size_t)i * r->n_src, row + Hd + D->embed);
+    else memcpy(row + Hd + D->embed, r->summary, 2 * (size_t)D->enc_hidden * sizeof(float));
   }
   deep_output(r, k, logits);
   advance_states(r, k);
@@ -336,7 +356,7 @@ static void s2s_reorder(void *self, const int32_t *parents, int k) {
 
 attn_s2s attn_rnn_run_s2s(attn_rnn_run *r) {
   const attn_rnn_dims *D = &r->m->dims;
-  return (attn_s2s){.vocab = D->vocab, .keys = r->n_src, .n_maps = 1, .capacity = r->capacity,
+  return (attn_s2s){.vocab = D->vocab, .keys = r->n_src, .n_maps = D->attention ? 1 : 0, .capacity = r->capacity,
                     .start_token = D->decoder_start, .eos = D->eos, .max_len = r->max_len, .self = r,
                     .step = s2s_step, .reorder = s2s_reorder};
 }
