@@ -1,29 +1,84 @@
-# Exports an RNN-with-attention checkpoint to data/models/rnn-attn-en-de (config.json + F16 safetensors).
-import export_common
+# Exports an RNN checkpoint as a model directory (config.json + F16 safetensors + MODEL.md):
+# with attention to data/models/rnn-attn-en-de, without (`--attention none` in train_rnn.py, found
+# in the checkpoint's config) to data/models/rnn-encdec-en-de.
+import argparse
+import json
+import os
 
-TRAIN_CMD = "/usr/bin/python3 training/spm_train.py && /usr/bin/python3 training/train_rnn.py --epochs {epochs} --threads 1"
-CONFIG_KEYS = ["vocab_size", "embed_dim", "enc_hidden", "dec_hidden", "attn_dim", "maxout_dim",
+import export_common
+import mt_data
+
+TRAIN_CMD = ("/usr/bin/python3 training/spm_train.py && /usr/bin/python3 training/train_rnn.py --epochs {epochs} "
+             "--threads 1{extra}")
+CONFIG_KEYS = ["vocab_size", "embed_dim", "enc_hidden", "dec_hidden", "maxout_dim",
                "pad_token_id", "eos_token_id", "bos_token_id", "unk_token_id", "decoder_start_token_id",
                "max_position_embeddings", "dropout"]
+VARIANTS = {
+    # attention: (work dir, model name, model_type, display name)
+    "additive": ("rnn", "rnn-attn-en-de", "rnn-attn",
+                 "RNN with attention En→De (Bahdanau; image descriptions, Multi30k)"),
+    "none": ("rnn-noattn", "rnn-encdec-en-de", "rnn-encdec",
+             "RNN without attention En→De (Cho et al. 2014; image descriptions, Multi30k)"),
+}
 
 
-def model_config(c):
-    return export_common.model_config(c, CONFIG_KEYS, "BahdanauRNN", "rnn-attn",
-                                      "RNN with attention (Bahdanau, Multi30k En→De)",
-                                      tie_word_embeddings=True, num_beams=4, length_penalty=1.0)
+def attention_of(c):
+    return c.get("attention", "additive")
+
+
+def model_config(c, eval_result=None):
+    att = attention_of(c)
+    _, _, model_type, display = VARIANTS[att]
+    keys = CONFIG_KEYS + (["attn_dim"] if att == "additive" else [])
+    extra = {} if att == "additive" else {"attention": "none"}
+    cfg = export_common.model_config(c, keys, "BahdanauRNN", model_type, display, tie_word_embeddings=True,
+                                     num_beams=4, length_penalty=1.0, **extra)
+    cfg["attnlens"].update(domain="image descriptions",
+                           training_data="Multi30k (29,000 Flickr image descriptions)")
+    if eval_result:
+        cfg["attnlens"]["scores"] = [{"set": eval_result["split"], "metric": "BLEU",
+                                      "value": round(eval_result["bleu"], 2), "decoding": f"beam {eval_result['beam']}"}]
+    return cfg
 
 
 def model_card(ck, eval_result):
     c = ck["config"]
-    description = ("RNN encoder-decoder with additive attention (Bahdanau, Cho, Bengio 2015): shared embedding "
-                   f"{c['embed_dim']}, bidirectional GRU encoder ({c['enc_hidden']} per direction), GRU decoder "
-                   f"({c['dec_hidden']}), attention dim {c['attn_dim']}, deep output with maxout ({c['maxout_dim']}), "
-                   "output layer tied to the embedding; "
-                   f"joint SentencePiece unigram vocabulary of {c['vocab_size']} (source.spm).")
-    return export_common.model_card(ck, eval_result, "rnn", "rnn-attn-en-de", description,
-                                    val_use="model selection and learning-rate decay", train_cmd=TRAIN_CMD)
+    att = attention_of(c)
+    work, name, _, _ = VARIANTS[att]
+    common = (f"shared embedding {c['embed_dim']}, bidirectional GRU encoder ({c['enc_hidden']} per direction), GRU "
+              f"decoder ({c['dec_hidden']}), deep output with maxout ({c['maxout_dim']}), output layer tied to the "
+              f"embedding; joint SentencePiece unigram vocabulary of {c['vocab_size']} (source.spm).")
+    if att == "additive":
+        description = ("RNN encoder-decoder with additive attention (Bahdanau, Cho, Bengio 2015): "
+                       f"attention dim {c['attn_dim']}, " + common)
+        extra = ""
+    else:
+        description = ("RNN encoder-decoder *without* attention (Cho et al. 2014; the RNNencdec of Bahdanau et al. "
+                       "2015): the decoder sees the sentence only through one fixed vector c = [forward encoder state "
+                       "at the last piece; backward state at the first] (512 numbers), at every step. Otherwise "
+                       "exactly rnn-attn-en-de: same data, tokenizer, sizes and training settings, so the two differ "
+                       "in the attention alone; " + common)
+        extra = " --attention none"
+    card = export_common.model_card(ck, eval_result, "rnn", name, description,
+                                    val_use="model selection and learning-rate decay",
+                                    train_cmd=TRAIN_CMD.replace("{extra}", extra))
+    return card.replace("training/work/rnn/", f"training/work/{work}/")
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Export an RNN checkpoint (with or without attention) as a model dir.")
+    ap.add_argument("checkpoint", nargs="?", default=os.path.join(mt_data.HERE, "work", "rnn", "ckpt_best.pt"))
+    ap.add_argument("--out", help="default data/models/rnn-attn-en-de or rnn-encdec-en-de (by the checkpoint)")
+    ap.add_argument("--spm", default=mt_data.SPM_MODEL)
+    ap.add_argument("--eval-json", help="result file written by evaluate_rnn.py --json")
+    args = ap.parse_args()
+    import torch
+    att = attention_of(torch.load(args.checkpoint, map_location="cpu")["config"])
+    out = args.out or os.path.join(export_common.REPO, "data", "models", VARIANTS[att][1])
+    result = json.load(open(args.eval_json)) if args.eval_json else None
+    print(export_common.export(args.checkpoint, out, args.spm, args.eval_json, "rnn",
+                               lambda c: model_config(c, result), model_card))
 
 
 if __name__ == "__main__":
-    export_common.main("Export an RNN-with-attention checkpoint as a model directory.", "rnn", "rnn-attn-en-de",
-                       model_config, model_card)
+    main()
