@@ -21,7 +21,7 @@ typedef struct translate_args {
   const char *text;
   const char *compare; /* --compare A,B */
   int json;
-  attn_translate_opts opts;
+  attn_translate_opts opts; /* opts.beam 0: each model's own num_beams (--beam overrides) */
 } translate_args;
 
 static char *default_model_dir(void) {
@@ -40,6 +40,7 @@ static char *default_model_dir(void) {
 static int parse_translate(translate_args *a, int argc, char **argv) {
   memset(a, 0, sizeof *a);
   attn_translate_opts_init(&a->opts);
+  a->opts.beam = 0;
   a->model = NULL;
   for (int i = 1; i < argc; i++) {
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -98,7 +99,9 @@ static attn_trace *translate_with(const char *model, const translate_args *a) {
   char *dir = cli_resolve_model(model);
   attn_translator *tr = dir ? attn_translator_load(dir, &err) : NULL;
   free(dir);
-  attn_trace *t = tr ? attn_translate(tr, a->text, strlen(a->text), &a->opts, &err) : NULL;
+  attn_translate_opts opts = a->opts;
+  if (tr && opts.beam == 0) opts.beam = attn_translator_default_beam(tr); /* the decoding its card measured */
+  attn_trace *t = tr ? attn_translate(tr, a->text, strlen(a->text), &opts, &err) : NULL;
   if (!t) cli_error("%s", err.message);
   attn_translator_free(tr);
   return t;
@@ -157,6 +160,7 @@ int cli_translate(int argc, char **argv) {
     cli_error("%s", err.message);
     return 1;
   }
+  if (a.opts.beam == 0) a.opts.beam = attn_translator_default_beam(tr); /* the decoding its card measured */
   attn_trace *t = attn_translate(tr, a.text, strlen(a.text), &a.opts, &err);
   int rc = 0;
   if (!t) {

@@ -114,6 +114,52 @@ static void test_stdout_write_errors(void) {
   cli_expect_write_error((const char *[]){"translate", "-m", rnn, "--json", "a b", NULL}, NULL);
 }
 
+/* A copy of the tiny RNN fixture whose config.json says num_beams 3. */
+static char *tiny_rnn_with_beams(void) {
+  g_autofree char *src = g_build_filename(g_getenv("ATTN_FIXTURES"), "rnn-tiny", NULL);
+  char *dir = g_dir_make_tmp("cli-beams-XXXXXX", NULL);
+  const char *files[] = {"model.safetensors", "source.spm", "config.json"};
+  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *from = g_build_filename(src, files[i], NULL), *to = g_build_filename(dir, files[i], NULL);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(from, &data, &len, NULL));
+    if (i == 2) {
+      char *brace = strrchr(data, '}');
+      g_assert_nonnull(brace);
+      *brace = '\0';
+      g_autofree char *with = g_strdup_printf("%s, \"num_beams\": 3}\n", data);
+      g_assert_true(g_file_set_contents(to, with, -1, NULL));
+    } else {
+      g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
+    }
+  }
+  return dir;
+}
+
+/* translate decodes with the model's own num_beams unless --beam says otherwise: beam search
+ * leaves alternative hypotheses in the JSON, greedy none. */
+static void test_translate_model_beam(void) {
+  g_autofree char *plain = g_build_filename(g_getenv("ATTN_FIXTURES"), "rnn-tiny", NULL);
+  g_autofree char *beams = tiny_rnn_with_beams();
+  struct { const char *model, *beam; gboolean alternatives; } cases[] = {
+      {beams, NULL, TRUE}, {beams, "1", FALSE}, {plain, NULL, FALSE}, {plain, "3", TRUE}};
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    const char *with[] = {"translate", "-m", cases[i].model, "--json", "--beam", cases[i].beam, "bad cafe", NULL};
+    const char *without[] = {"translate", "-m", cases[i].model, "--json", "bad cafe", NULL};
+    run_result r = cli_run(cases[i].beam ? with : without, NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_cmpint(strstr(r.out, "\"hypotheses\"") != NULL, ==, cases[i].alternatives);
+    run_clear(&r);
+  }
+  const char *files[] = {"model.safetensors", "source.spm", "config.json"};
+  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *p = g_build_filename(beams, files[i], NULL);
+    g_remove(p);
+  }
+  g_rmdir(beams);
+}
+
 /* A model folder whose display name and task carry terminal escapes (retitle the window,
  * colour the text): `models` shows them as '?', never raw. */
 static void test_models_control_chars(void) {
@@ -174,6 +220,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/inspect/errors", test_inspect_errors);
   g_test_add_func("/cli/unknown-command", test_unknown_command);
   g_test_add_func("/cli/models", test_models);
+  g_test_add_func("/cli/translate/model-beam", test_translate_model_beam);
   g_test_add_func("/cli/models/control-chars", test_models_control_chars);
   g_test_add_func("/cli/stdout-write-errors", test_stdout_write_errors);
   g_test_add_func("/cli/bench/bad-input", test_bench_bad_input);
