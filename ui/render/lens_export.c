@@ -92,7 +92,7 @@ attn_status lens_export(const attn_trace *t, const LensRenderOptions *o, const c
   if (!path || !*path) return attn_error_set(err, ATTN_E_ARG, "no output path given");
   if (export_format(path, &fmt, err) != ATTN_OK) return ATTN_E_ARG;
   const attn_map *m = t && o->map_index >= 0 && o->map_index < t->n_maps ? &t->maps[o->map_index] : NULL;
-  if (!m || m->rows <= 0 || m->cols <= 0)
+  if (!lens_render_is_bottleneck(t) && (!m || m->rows <= 0 || m->cols <= 0))
     return attn_error_set(err, ATTN_E_ARG, "%s: the trace has no non-empty map %d to export",
                           path, o->map_index);
   attn_status rc = lens_render_check(t, o, err);

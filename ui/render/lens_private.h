@@ -94,6 +94,10 @@ attn_status lens_flow_draw(cairo_t *cr, const attn_trace *t, const attn_map *m,
                            const LensRenderOptions *o, double width, double height,
                            LensLayout *layout);
 
+attn_status lens_bottleneck_size(const attn_trace *t, const LensRenderOptions *o, double *width, double *height);
+attn_status lens_bottleneck_draw(cairo_t *cr, const attn_trace *t, const LensRenderOptions *o, double width,
+                                 double height, LensLayout *layout);
+
 /* Maps a layout computed at natural coordinates to the box: x' = ox + k * x. */
 void lens_layout_transform(LensLayout *layout, double k, double ox, double oy);
 

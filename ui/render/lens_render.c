@@ -40,6 +40,7 @@ const char *lens_view_name(LensView view) {
   if (view == LENS_VIEW_STORYBOARD) return "storyboard";
   if (view == LENS_VIEW_GRAPH) return "graph";
   if (view == LENS_VIEW_MEMORY) return "memory";
+  if (view == LENS_VIEW_BOTTLENECK) return "bottleneck";
   return view == LENS_VIEW_FLOW ? "flow" : view == LENS_VIEW_STORY ? "story" : "matrix";
 }
 
@@ -258,7 +259,8 @@ void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *w
   *width = 480;
   *height = 320;
   const attn_map *m = chosen_map(t, o);
-  if (m && o->view == LENS_VIEW_FLOW) lens_flow_size(t, m, o, width, height);
+  if (lens_render_is_bottleneck(t)) lens_bottleneck_size(t, o, width, height);
+  else if (m && o->view == LENS_VIEW_FLOW) lens_flow_size(t, m, o, width, height);
   else if (m && o->view == LENS_VIEW_STORY) lens_story_size(t, m, o, width, height);
   else if (m && (o->view == LENS_VIEW_OVERLAY || o->view == LENS_VIEW_STORYBOARD)) lens_overlay_size(t, m, o, width, height);
   else if (m && o->view == LENS_VIEW_GRAPH && t->graph) lens_graph_size(t, m, o, width, height);
@@ -270,6 +272,7 @@ void lens_render_size(const attn_trace *t, const LensRenderOptions *o, double *w
 }
 
 attn_status lens_render_check(const attn_trace *t, const LensRenderOptions *o, attn_error *err) {
+  if (lens_render_is_bottleneck(t)) return ATTN_OK; /* every view shows it the one way it can be shown */
   const attn_map *m = chosen_map(t, o);
   if (!m) return attn_error_set(err, ATTN_E_ARG, "the trace has no non-empty map %d to show", o->map_index);
   double w, h;
@@ -332,7 +335,8 @@ attn_status lens_render(cairo_t *cr, const attn_trace *t, const LensRenderOption
   cairo_fill(cr);
   const attn_map *m = chosen_map(t, o);
   attn_status st = ATTN_E_ARG;
-  if (!m) draw_message(cr, o, &th, width, height, "No attention map to show");
+  if (lens_render_is_bottleneck(t)) st = lens_bottleneck_draw(cr, t, o, width, height, layout);
+  else if (!m) draw_message(cr, o, &th, width, height, "No attention map to show");
   else if (o->view == LENS_VIEW_FLOW) st = lens_flow_draw(cr, t, m, o, width, height, layout);
   else if (o->view == LENS_VIEW_STORY && (st = lens_story_draw(cr, t, m, o, width, height, layout)) == ATTN_E_ARG)
     draw_message(cr, o, &th, width, height, "This trace has no story to show: choose the matrix view");

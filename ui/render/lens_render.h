@@ -9,7 +9,8 @@
 #include "attn_trace.h"
 
 typedef enum LensView { LENS_VIEW_MATRIX, LENS_VIEW_FLOW, LENS_VIEW_STORY, LENS_VIEW_OVERLAY, LENS_VIEW_STORYBOARD,
-               LENS_VIEW_GRAPH, LENS_VIEW_MEMORY } LensView;
+               LENS_VIEW_GRAPH, LENS_VIEW_MEMORY,
+               LENS_VIEW_BOTTLENECK /* a layout's view only: what a trace without attention is drawn as */ } LensView;
 
 /* The image a caption trace was made from: width x height pixels in Cairo's ARGB32 layout
  * (native-endian 32-bit 0xAARRGGBB, premultiplied alpha), rows `stride` bytes apart. Only read. */
@@ -76,6 +77,8 @@ typedef struct LensLayout {
   /* flow: anchor points of the tokens (top row = source/keys, bottom row = outputs/queries) */
   double key_x[LENS_LAYOUT_MAX_LABELS], key_y;
   double query_x[LENS_LAYOUT_MAX_LABELS], query_y;
+  /* bottleneck: grid is the summary vector, vec_cols cells wide, holding vec_n values row-major */
+  int vec_cols, vec_n;
 } LensLayout;
 
 void lens_render_options_init(LensRenderOptions *o);
@@ -86,6 +89,17 @@ const char *lens_colormap_name(LensColormap map);
 int lens_colormap_from_name(const char *name, LensColormap *out); /* 0 on success */
 int lens_view_from_name(const char *name, LensView *out);          /* 0 on success */
 const char *lens_view_name(LensView view);
+
+/* A translation trace of a model without attention (no maps, only the summary vector that every
+ * output step was computed from): lens_render draws it, whatever o->view and o->map_index say, as
+ * the bottleneck view: source tokens, lines converging into the vector (a grid of cells in a
+ * diverging colour scale), lines fanning out to the output tokens. o->zoom, o->dark,
+ * o->highlight_row/col (output/source token) and o->reveal_rows apply. */
+int lens_render_is_bottleneck(const attn_trace *t);
+/* lens_render has something to draw for t: a map, or a summary vector (bottleneck). */
+int lens_render_has_picture(const attn_trace *t);
+/* The bottleneck's diverging scale (ColorBrewer RdBu reversed): 0 blue, 0.5 near white, 1 red. */
+void lens_diverging_rgb(double t, double rgb[3]);
 
 /* Natural size (user units at scale 1, whole numbers) that fits all labels without
  * overlap; a matrix cell is at least 22 units. Text is set at 96 dpi: an 11 pt font is
@@ -111,6 +125,8 @@ int lens_layout_hit(const LensLayout *layout, double x, double y, int *row, int 
 /* Token label under (x, y) in either view: returns 1 and sets row (a query label, col = -1)
  * or col (a key label, row = -1), else 0. Only the first LENS_LAYOUT_MAX_LABELS count. */
 int lens_layout_hit_label(const LensLayout *layout, double x, double y, int *row, int *col);
+/* Value of the summary vector under (x, y) in a bottleneck layout: returns 1 and sets index. */
+int lens_layout_hit_vector(const LensLayout *layout, double x, double y, int *index);
 
 /* Writes PNG, SVG or PDF (by the extension of path, case-insensitive) at the natural size
  * times scale (scale only multiplies pixels for PNG; vector formats stay in points).
