@@ -558,6 +558,141 @@ static void test_export_in_background(void) {
   g_rmdir(dir);
 }
 
+/* The first widget under root that is a button labelled label, or a label with that text. */
+static GtkWidget *find_labelled(GtkWidget *root, const char *label) {
+  if (GTK_IS_BUTTON(root) && g_strcmp0(gtk_button_get_label(GTK_BUTTON(root)), label) == 0) return root;
+  if (GTK_IS_CHECK_BUTTON(root) && g_strcmp0(gtk_check_button_get_label(GTK_CHECK_BUTTON(root)), label) == 0) return root;
+  if (GTK_IS_LABEL(root) && g_strcmp0(gtk_label_get_text(GTK_LABEL(root)), label) == 0) return root;
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *found = find_labelled(c, label);
+    if (found) return found;
+  }
+  return NULL;
+}
+
+static gboolean is_bottleneck(gpointer view) {
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  return lens_trace_view_get_layout(view)->view == LENS_VIEW_BOTTLENECK;
+}
+
+static gboolean model_is_noattn(gpointer text) {
+  const attn_trace *t = lens_translate_page_get_trace(page());
+  return model_is("rnn-noattn-tiny") && t && g_strcmp0(t->source.text, text) == 0;
+}
+
+/* A model without attention: the page shows the one vector its decoder read, coloured by value;
+ * the attention-only controls are off and say why; hover, export, step-through and compare (its
+ * vector beside another model's attention map) work. */
+static void test_no_attention(void) {
+  g_assert_true(lens_window_select_model(window, "rnn-noattn-tiny"));
+  type_text("abc dea");
+  g_assert_true(wait_for(model_is_noattn, "abc dea"));
+  g_assert_false(lens_translate_page_has_attention(page()));
+  LensTraceView *view = lens_translate_page_get_view(page());
+  const attn_trace *t = lens_trace_view_get_trace(view);
+  g_assert_cmpint(t->n_maps, ==, 0);
+  g_assert_cmpint(t->summary_dim, >, 0);
+  g_assert_true(wait_for(is_bottleneck, view));
+  const LensLayout *l = lens_trace_view_get_layout(view);
+  g_assert_cmpint(l->vec_n, ==, t->summary_dim);
+  g_assert_cmpint(l->cols, ==, t->source.n);
+  g_assert_cmpint(l->rows, ==, t->output.n);
+  /* the cells' colours carry the values' signs: blue below zero, red above */
+  cairo_surface_t *s = gui_render_widget(GTK_WIDGET(view));
+  const char *shots = g_getenv("ATTN_SCREENSHOT_DIR");
+  if (shots) {
+    g_autofree char *p = g_build_filename(shots, "gui-no-attention.png", NULL);
+    cairo_surface_write_to_png(s, p);
+  }
+  float scale = 0;
+  for (int k = 0; k < t->summary_dim; k++) scale = fmaxf(scale, fabsf(t->summary[k]));
+  int signs = 0;
+  for (int k = 0; k < t->summary_dim; k++) {
+    double x = l->grid.x + (k % l->vec_cols + 0.5) * l->cell_w, y = l->grid.y + (k / l->vec_cols + 0.5) * l->cell_h;
+    const unsigned char *p = cairo_image_surface_get_data(s) + (int)y * cairo_image_surface_get_stride(s) + 4 * (int)x;
+    float v = t->summary[k] / scale; /* BGRA */
+    if (v < -0.2f) {
+      g_assert_cmpint(p[0], >, p[2] + 10);
+      signs++;
+    } else if (v > 0.2f) {
+      g_assert_cmpint(p[2], >, p[0] + 10);
+      signs++;
+    }
+  }
+  g_test_message("%d values, %d cells checked by sign", t->summary_dim, signs);
+  g_assert_cmpint(signs, >, 0);
+  cairo_surface_destroy(s);
+  /* controls that need attention are off and say why; the rest stay */
+  GtkWidget *heads = find_labelled(GTK_WIDGET(page()), "All heads"), *map = find_labelled(GTK_WIDGET(page()), "Map");
+  g_assert_nonnull(heads);
+  g_assert_nonnull(map);
+  g_assert_false(gtk_widget_is_sensitive(heads));
+  g_assert_false(gtk_widget_is_sensitive(map));
+  g_assert_nonnull(strstr(gtk_widget_get_tooltip_text(heads), "no attention"));
+  g_assert_false(gtk_widget_is_sensitive(find_labelled(GTK_WIDGET(page()), "Values")));
+  g_assert_true(gtk_widget_is_sensitive(find_labelled(GTK_WIDGET(page()), "Words")));
+  /* hover: a value of the vector, an output token */
+  double cx = l->grid.x + 0.5 * l->cell_w, cy = l->grid.y + 0.5 * l->cell_h;
+  g_autofree char *value = lens_trace_view_describe_point(view, cx, cy);
+  g_autofree char *want = g_strdup_printf("%.3f", (double)t->summary[0]);
+  g_test_message("%s", value);
+  g_assert_nonnull(strstr(value, want));
+  LensRect r0 = l->row_labels[0];
+  g_autofree char *out = lens_trace_view_describe_point(view, r0.x + r0.w / 2, r0.y + r0.h / 2);
+  g_assert_nonnull(out);
+  g_assert_nonnull(strstr(out, "no attention"));
+  /* export: the same picture, in every format */
+  g_autofree char *dir = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  const char *names[] = {"n.png", "n.svg", "n.pdf"}, *magic[] = {"\x89PNG", "<?xml", "%PDF"};
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *p = g_build_filename(dir, names[i], NULL), *data = NULL;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(lens_page_export(LENS_PAGE(page()), p, 1.0, &error));
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(p, &data, &len, NULL));
+    g_assert_cmpmem(data, strlen(magic[i]), magic[i], strlen(magic[i]));
+  }
+  /* step-through lights one output at a time */
+  if (t->output.n >= 2) {
+    lens_translate_page_set_step(page(), 0);
+    while (g_main_context_iteration(NULL, FALSE)) {}
+    g_assert_cmpint(lens_trace_view_get_layout(view)->rows, ==, 1);
+    lens_translate_page_set_step(page(), -1);
+  }
+  /* compare: the attention map of a model that has one, beside this vector */
+  g_assert_true(lens_translate_page_set_compare(page(), "rnn-tiny"));
+  g_assert_true(wait_for(both_idle_with, "abc dea"));
+  LensTraceView *b = lens_translate_page_get_compare_view(page());
+  g_assert_true(wait_for(drawn, b));
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  g_assert_cmpint(lens_trace_view_get_layout(b)->view, ==, LENS_VIEW_MATRIX);
+  g_assert_cmpint(lens_trace_view_get_layout(view)->view, ==, LENS_VIEW_BOTTLENECK);
+  assert_cells_drawn(b);
+  g_assert_true(gtk_widget_is_sensitive(find_labelled(GTK_WIDGET(page()), "Flow"))); /* for the second model */
+  if (shots) {
+    cairo_surface_t *shot = gui_render_widget(GTK_WIDGET(page()));
+    g_autofree char *p = g_build_filename(shots, "gui-no-attention-compare.png", NULL);
+    cairo_surface_write_to_png(shot, p);
+    cairo_surface_destroy(shot);
+  }
+  double wa, ha, wb, hb;
+  lens_render_size(lens_trace_view_get_trace(view), lens_trace_view_get_options(view), &wa, &ha);
+  lens_render_size(lens_trace_view_get_trace(b), lens_trace_view_get_options(b), &wb, &hb);
+  g_autofree char *png = g_build_filename(dir, "both.png", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(lens_page_export(LENS_PAGE(page()), png, 1.0, &error));
+  s = cairo_image_surface_create_from_png(png);
+  g_assert_cmpint(cairo_image_surface_get_width(s), ==, (int)ceil(wa + 24 + wb - 1e-9));
+  cairo_surface_destroy(s);
+  g_assert_true(lens_translate_page_set_compare(page(), NULL));
+  /* a model with attention again: the controls come back */
+  g_assert_true(lens_window_select_model(window, "transformer-tiny"));
+  g_assert_true(wait_for(model_is, "transformer-tiny"));
+  g_assert_true(lens_translate_page_has_attention(page()));
+  g_assert_true(gtk_widget_is_sensitive(heads));
+  g_assert_true(gtk_widget_is_sensitive(map));
+}
+
 static void test_bad_input(void) {
   GString *big = g_string_new(NULL);
   for (int i = 0; i < 1500; i++) g_string_append(big, "abc dah ");
@@ -603,6 +738,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/gui/translate/compare", test_compare);
   g_test_add_func("/gui/translate/step-through", test_step_through);
   g_test_add_func("/gui/translate/export-in-background", test_export_in_background);
+  g_test_add_func("/gui/translate/no-attention", test_no_attention);
   g_test_add_func("/gui/translate/bad-input", test_bad_input);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(window));

@@ -110,7 +110,7 @@ gboolean lens_compare_busy(const LensCompare *c) {
 
 void lens_compare_export_options(LensCompare *c, LensRenderOptions *o) {
   const attn_trace *t = lens_trace_view_get_trace(c->view);
-  if (!c->on || !t || t->n_maps == 0) return;
+  if (!c->on || !lens_render_has_picture(t)) return;
   o->compare = t;
   o->compare_options = lens_trace_view_get_options(c->view);
 }

@@ -234,7 +234,7 @@ void lens_export_job_free(LensExportJob *job) {
 
 LensExportJob *lens_export_job_new(const attn_trace *t, const LensRenderOptions *o, const char *empty_message,
                                    GError **error) {
-  if (!t || t->n_maps == 0) {
+  if (!lens_render_has_picture(t)) {
     g_set_error_literal(error, LENS_ERROR, ATTN_E_ARG, empty_message);
     return NULL;
   }
@@ -249,7 +249,7 @@ LensExportJob *lens_export_job_new(const attn_trace *t, const LensRenderOptions 
   job->options.dark = 0; /* paper and slides: always the light style */
   job->options.title = job->title = g_strdup(o->title);
   job->options.compare = NULL, job->options.compare_options = NULL;
-  if (o->compare && o->compare_options && o->compare->n_maps > 0 &&
+  if (o->compare && o->compare_options && lens_render_has_picture(o->compare) &&
       (job->compare = attn_trace_select_hypothesis(o->compare, 0))) {
     job->compare_options = *o->compare_options;
     job->compare_options.title = job->compare_title = g_strdup(o->compare_options->title);

@@ -37,7 +37,7 @@ static void lens_trace_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, width, height));
   LensRenderOptions o = self->options;
   o.dark = lens_page_theme_is_dark(widget);
-  if (self->trace && self->trace->n_maps > 0) lens_render(cr, self->trace, &o, width, height, self->layout);
+  if (lens_render_has_picture(self->trace)) lens_render(cr, self->trace, &o, width, height, self->layout);
   else draw_placeholder(self, cr, width, height, o.dark);
   cairo_destroy(cr);
 }
@@ -47,7 +47,7 @@ static void natural_size(LensTraceView *self, double *w, double *h) {
   LensRenderOptions o = self->options;
   o.zoom = 1.0;
   *w = 320, *h = 240;
-  if (self->trace && self->trace->n_maps > 0) lens_render_size(self->trace, &o, w, h);
+  if (lens_render_has_picture(self->trace)) lens_render_size(self->trace, &o, w, h);
 }
 
 /* The scale the picture is drawn at: the zoom, or in fit mode as large as the box allows up to
@@ -108,12 +108,39 @@ char *lens_trace_view_describe_cell(LensTraceView *self, int row, int col) {
   return g_strdup_printf("“%s” → “%s”: %.3f (%.1f%%)", qt, kt, (double)w, 100.0 * w);
 }
 
+/* A model without attention: what a token or a value of the one vector is. */
+static char *describe_bottleneck(LensTraceView *self, double x, double y) {
+  const attn_trace *t = self->trace;
+  int row = -1, col = -1, k = -1;
+  if (lens_layout_hit_vector(self->layout, x, y, &k) && k < t->summary_dim)
+    return g_strdup_printf("Value %d of %d: %.3f. Every output word was computed from these %d numbers alone.", k + 1,
+                           t->summary_dim, (double)t->summary[k], t->summary_dim);
+  if (!lens_layout_hit_label(self->layout, x, y, &row, &col)) return NULL;
+  if (col >= 0 && col < t->source.n) {
+    g_autofree char *tok = display_token(t->source.tokens[col]);
+    return g_strdup_printf("“%s”: read by the encoder into the one vector; nothing says how much of it is left there.", tok);
+  }
+  if (row < 0 || row >= t->output.n) return NULL;
+  g_autofree char *tok = display_token(t->output.tokens[row]);
+  g_autofree char *p = t->output.probs ? g_strdup_printf(" (probability %.3f)", (double)t->output.probs[row]) : g_strdup("");
+  return g_strdup_printf("“%s”%s: computed from the vector and the words before it; this model has no attention, so it "
+                         "cannot show which source word it came from.", tok, p);
+}
+
+char *lens_trace_view_describe_point(LensTraceView *self, double x, double y) {
+  g_return_val_if_fail(LENS_IS_TRACE_VIEW(self), NULL);
+  int row = -1, col = -1;
+  if (!self->trace) return NULL;
+  if (lens_render_is_bottleneck(self->trace)) return describe_bottleneck(self, x, y);
+  if (!lens_layout_hit(self->layout, x, y, &row, &col)) return NULL;
+  return lens_trace_view_describe_cell(self, row, col);
+}
+
 static gboolean on_query_tooltip(GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip,
                                  gpointer data) {
   LensTraceView *self = LENS_TRACE_VIEW(widget);
-  int row = -1, col = -1;
-  if (keyboard || !self->trace || !lens_layout_hit(self->layout, x, y, &row, &col)) return FALSE;
-  g_autofree char *text = lens_trace_view_describe_cell(self, row, col);
+  if (keyboard) return FALSE;
+  g_autofree char *text = lens_trace_view_describe_point(self, x, y);
   if (!text) return FALSE;
   gtk_tooltip_set_text(tooltip, text);
   return TRUE;
@@ -156,8 +183,13 @@ static void on_leave(GtkEventControllerMotion *c, gpointer data) { lens_trace_vi
 
 static void update_accessible(LensTraceView *self) {
   const attn_map *m = current_map(self);
-  g_autofree char *label = m ? g_strdup_printf("Attention map “%s”: %d output by %d source tokens", m->name, m->rows, m->cols)
-                             : g_strdup(self->placeholder ? self->placeholder : "No attention to show");
+  const attn_trace *t = self->trace;
+  g_autofree char *label =
+      m ? g_strdup_printf("Attention map “%s”: %d output by %d source tokens", m->name, m->rows, m->cols)
+      : lens_render_is_bottleneck(t)
+          ? g_strdup_printf("No attention: %d source tokens pass through one vector of %d numbers to %d output tokens",
+                            t->source.n, t->summary_dim, t->output.n)
+          : g_strdup(self->placeholder ? self->placeholder : "No attention to show");
   gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
 }
 
@@ -167,8 +199,10 @@ void lens_trace_view_set_trace(LensTraceView *self, attn_trace *trace) {
   self->trace = trace;
   if (!trace || self->options.map_index >= trace->n_maps) self->options.map_index = 0;
   const attn_map *m = current_map(self);
-  if (!m || self->options.highlight_row >= m->rows) self->options.highlight_row = -1;
-  if (!m || self->options.highlight_col >= m->cols) self->options.highlight_col = -1;
+  int bottleneck = lens_render_is_bottleneck(trace); /* rows and columns are its output and source tokens */
+  int rows = m ? m->rows : bottleneck ? trace->output.n : 0, cols = m ? m->cols : bottleneck ? trace->source.n : 0;
+  if (self->options.highlight_row >= rows) self->options.highlight_row = -1;
+  if (self->options.highlight_col >= cols) self->options.highlight_col = -1;
   memset(self->layout, 0, sizeof *self->layout);
   update_accessible(self);
   gtk_widget_queue_resize(GTK_WIDGET(self));

@@ -32,6 +32,10 @@ const LensLayout *lens_trace_view_get_layout(LensTraceView *self);
  * piece and weight. NULL when out of range. Caller frees. */
 char *lens_trace_view_describe_cell(LensTraceView *self, int row, int col);
 
+/* Text for the tooltip at (x, y) of the last drawing: a matrix cell (as describe_cell), or for a
+ * model without attention a token or a value of its one vector. NULL when nothing is there. */
+char *lens_trace_view_describe_point(LensTraceView *self, double x, double y);
+
 /* Selects a query row or key column to highlight (-1 for none). Emits "selection-changed". */
 void lens_trace_view_select(LensTraceView *self, int row, int col);
 

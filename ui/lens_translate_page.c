@@ -34,6 +34,7 @@ static guint signals[N_SIGNALS];
 
 static void start_translation(LensPage *page);
 static void refresh_display(LensTranslatePage *self);
+static void update_attention_controls(LensTranslatePage *self);
 static void apply_step(LensTranslatePage *self);
 static void build_step_controls(LensTranslatePage *self, GtkWidget *toolbar, GtkWidget *after);
 
@@ -132,6 +133,7 @@ static void model_ready(LensPage *page, gboolean loaded, const GError *error) {
     }
     start_translation(page);
   }
+  update_attention_controls(self);
 }
 
 #define EXAMPLE_SENTENCE "A little girl is climbing into a wooden playhouse."
@@ -267,6 +269,38 @@ static void fill_heads_grid(LensTranslatePage *self, const attn_trace *t) {
   }
 }
 
+/* A control that means nothing for this model: greyed, its tooltip saying why (else its own). */
+static void set_available(GtkWidget *w, gboolean on, const char *why) {
+  if (!g_object_get_data(G_OBJECT(w), "lens-tooltip")) {
+    const char *own = gtk_widget_get_tooltip_text(w);
+    g_object_set_data_full(G_OBJECT(w), "lens-tooltip", g_strdup(own ? own : ""), g_free);
+  }
+  const char *own = g_object_get_data(G_OBJECT(w), "lens-tooltip");
+  gtk_widget_set_sensitive(w, on);
+  gtk_widget_set_tooltip_text(w, on ? (*own ? own : NULL) : why);
+}
+
+gboolean lens_translate_page_has_attention(LensTranslatePage *self) {
+  gpointer model = lens_page_get_model(LENS_PAGE(self));
+  if (model) return attn_translator_has_attention(model);
+  return !(self->trace && lens_render_is_bottleneck(self->trace)); /* while the next model loads */
+}
+
+/* A model without attention has no maps, heads, cell values or self-attention to choose: those are
+ * off and say why. Matrix, Flow and Colours stay for the second model in compare mode. */
+static void update_attention_controls(LensTranslatePage *self) {
+  static const char why[] = "This model has no attention: it reads the whole sentence into one vector (shown below) "
+                            "and writes the translation from that vector alone.";
+  gboolean on = lens_translate_page_has_attention(self), other = on || self->compare.on;
+  GtkWidget *attention_only[] = {gtk_widget_get_parent(self->map_dropdown), self->heads_toggle, self->values_check,
+                                 self->self_check};
+  for (size_t i = 0; i < G_N_ELEMENTS(attention_only); i++) set_available(attention_only[i], on, why);
+  GtkWidget *views[] = {self->matrix_button, self->flow_button, gtk_widget_get_parent(self->cmap_dropdown)};
+  for (size_t i = 0; i < G_N_ELEMENTS(views); i++) set_available(views[i], other, why);
+  if (!on && gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->heads_toggle)))
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->heads_toggle), FALSE);
+}
+
 static void refresh_display(LensTranslatePage *self) {
   attn_trace *t = displayed_trace(self);
   LensRenderOptions o = *lens_trace_view_get_options(self->view);
@@ -281,6 +315,7 @@ static void refresh_display(LensTranslatePage *self) {
   lens_trace_view_set_trace(self->view, t);
   apply_step(self);
   lens_compare_refresh(&self->compare, &o);
+  update_attention_controls(self);
 }
 
 /* ---- controls ---- */
@@ -418,6 +453,7 @@ static void update_compare(LensTranslatePage *self) {
   gboolean on = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->compare_toggle)) && e;
   gtk_widget_set_visible(self->compare_dropdown, gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->compare_toggle)));
   lens_compare_set_model(&self->compare, on ? e->path : NULL);
+  update_attention_controls(self);
 }
 
 static void on_compare_changed(GObject *object, GParamSpec *pspec, gpointer data) {

@@ -32,6 +32,11 @@ const attn_trace *lens_translate_page_get_trace(LensTranslatePage *self);
 /* Milliseconds the last translation took, from keystroke to trace. */
 double lens_translate_page_get_last_ms(LensTranslatePage *self);
 
+/* FALSE for a model without attention (attn_translator_has_attention): the view shows the one vector
+ * its decoder read instead of an alignment, and the map, head, value and self-attention controls are
+ * off with a tooltip saying why. */
+gboolean lens_translate_page_has_attention(LensTranslatePage *self);
+
 /* The beam the next translation uses: the model's config num_beams until set here or by the user. */
 void lens_translate_page_set_beam(LensTranslatePage *self, int beam);
 int lens_translate_page_get_beam(LensTranslatePage *self);

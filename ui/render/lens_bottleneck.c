@@ -12,7 +12,7 @@
 
 static const double PAD = 20, TITLE_GAP = 14, CAP_GAP = 8, ANCHOR_GAP = 8, BAND_W = 150, BAND_MAX_W = 320;
 static const double VEC_GAP = 8, BAR_H = 10, TICK_GAP = 3, CAPTION_GAP = 16, TEXT_MIN_W = 360;
-static const double VEC_TARGET_H = 256, VEC_MAX_CELL = 12, VEC_MIN_CELL = 0.5;
+static const double VEC_TARGET_H = 256, VEC_MAX_CELL = 18, VEC_MIN_CELL = 0.5;
 static const int IMAGE_VALUES = 4096; /* above this, cells are drawn as one image */
 
 /* ColorBrewer's RdBu (11 classes), reversed: negative blue, zero near white, positive red. */
