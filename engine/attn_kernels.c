@@ -110,11 +110,40 @@ __attribute__((target("avx2,fma,f16c"))) void attn_rows1_h(float *const y[1], co
   (void)rows;
 }
 
+/* Up to four rows: two weight rows at a time, so that eight FMA chains are in flight (with one,
+ * four chains left the FMA units waiting on their latency) and each half-to-float conversion
+ * feeds four FMAs; one shuffle tree sums each weight row's four accumulators. */
 __attribute__((target("avx2,fma,f16c"))) void attn_rows4_h(float *const y[4], const float *const x[4], int rows,
                                                            const uint16_t *W, const float *b, int in, int out,
                                                            int accumulate) {
   const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
-  for (int o = 0; o < out; o++) {
+  int o = 0;
+  for (; o + 2 <= out; o += 2) {
+    const uint16_t *v = W + (int64_t)o * in, *w = v + in;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+    int j = 0;
+    for (; j + 8 <= in; j += 8) {
+      __m256 va = HALF8(v + j), wa = HALF8(w + j), xj;
+      xj = _mm256_loadu_ps(x0 + j), a0 = _mm256_fmadd_ps(va, xj, a0), c0 = _mm256_fmadd_ps(wa, xj, c0);
+      xj = _mm256_loadu_ps(x1 + j), a1 = _mm256_fmadd_ps(va, xj, a1), c1 = _mm256_fmadd_ps(wa, xj, c1);
+      xj = _mm256_loadu_ps(x2 + j), a2 = _mm256_fmadd_ps(va, xj, a2), c2 = _mm256_fmadd_ps(wa, xj, c2);
+      xj = _mm256_loadu_ps(x3 + j), a3 = _mm256_fmadd_ps(va, xj, a3), c3 = _mm256_fmadd_ps(wa, xj, c3);
+    }
+    float s[4], t[4];
+    _mm_storeu_ps(s, hsum4x8(a0, a1, a2, a3));
+    _mm_storeu_ps(t, hsum4x8(c0, c1, c2, c3));
+    for (; j < in; j++) {
+      float vj = _cvtsh_ss(v[j]), wj = _cvtsh_ss(w[j]);
+      s[0] += vj * x0[j], s[1] += vj * x1[j], s[2] += vj * x2[j], s[3] += vj * x3[j];
+      t[0] += wj * x0[j], t[1] += wj * x1[j], t[2] += wj * x2[j], t[3] += wj * x3[j];
+    }
+    float bv = b ? b[o] : 0.0f, bw = b ? b[o + 1] : 0.0f;
+    for (int r = 0; r < rows; r++) {
+      y[r][o] = (accumulate ? y[r][o] : 0.0f) + s[r] + bv;
+      y[r][o + 1] = (accumulate ? y[r][o + 1] : 0.0f) + t[r] + bw;
+    }
+  }
+  for (; o < out; o++) {
     const uint16_t *w = W + (int64_t)o * in;
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int j = 0;
@@ -125,7 +154,8 @@ __attribute__((target("avx2,fma,f16c"))) void attn_rows4_h(float *const y[4], co
       a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x2 + j), a2);
       a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x3 + j), a3);
     }
-    float s[4] = {hsum8(a0), hsum8(a1), hsum8(a2), hsum8(a3)};
+    float s[4];
+    _mm_storeu_ps(s, hsum4x8(a0, a1, a2, a3));
     for (; j < in; j++) {
       float wj = _cvtsh_ss(w[j]);
       s[0] += wj * x0[j], s[1] += wj * x1[j], s[2] += wj * x2[j], s[3] += wj * x3[j];
