@@ -2,6 +2,7 @@
 #include "bench_util.h"
 
 #include "cli.h"
+#include "quality.h"
 
 #include <cjson/cJSON.h>
 #include <gio/gio.h>
@@ -34,37 +35,10 @@ double bench_quantile(double *v, int n, double q) {
 const char *bench_python(void) { return g_file_test("/usr/bin/python3", G_FILE_TEST_EXISTS) ? "/usr/bin/python3" : "python3"; }
 
 GPtrArray *bench_read_lines(const char *path, int limit, int keep_empty) {
-  g_autoptr(GFile) file = g_file_new_for_path(path);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GInputStream) raw = G_INPUT_STREAM(g_file_read(file, NULL, &error));
-  if (!raw) {
-    cli_error("%s", error->message);
-    return NULL;
-  }
-  GInputStream *in = g_object_ref(raw);
-  if (g_str_has_suffix(path, ".gz")) {
-    g_autoptr(GConverter) gz = G_CONVERTER(g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP));
-    g_object_unref(in);
-    in = g_converter_input_stream_new(raw, gz);
-  }
-  g_autoptr(GDataInputStream) data = g_data_input_stream_new(in);
-  g_object_unref(in);
-  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-  for (int n = 1; limit <= 0 || (int)out->len < limit; n++) {
-    gsize len = 0;
-    char *line = g_data_input_stream_read_line_utf8(data, &len, NULL, &error);
-    if (!line && !error) break;
-    if (!line || strlen(line) != len) { /* not UTF-8, or a NUL byte: named, not taken for the end */
-      if (line) cli_error("%s: line %d holds a NUL byte: this is not text", path, n);
-      else cli_error("%s: line %d: %s", path, n, error->message);
-      g_free(line);
-      g_ptr_array_unref(out);
-      return NULL;
-    }
-    if (*line || keep_empty) g_ptr_array_add(out, line);
-    else g_free(line);
-  }
-  return out;
+  GPtrArray *lines = quality_read_lines(path, limit, keep_empty, &error);
+  if (!lines) cli_error("%s", error->message);
+  return lines;
 }
 
 static gint compare_paths(gconstpointer a, gconstpointer b) { /* g_ptr_array_sort passes char ** */

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "gui_util.h"
+#include "lens_quality_dialog.h"
 #include "lens_window.h"
+#include "quality.h"
 
 static LensWindow *window;
 
@@ -693,6 +695,113 @@ static void test_no_attention(void) {
   g_assert_true(gtk_widget_is_sensitive(map));
 }
 
+static gboolean quality_idle(gpointer d) { return !lens_quality_dialog_is_running(d); }
+
+static int count_near(cairo_surface_t *s, int r, int g, int b) {
+  int n = 0, w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      const unsigned char *p = cairo_image_surface_get_data(s) + y * cairo_image_surface_get_stride(s) + 4 * x;
+      n += abs(p[2] - r) < 25 && abs(p[1] - g) < 25 && abs(p[0] - b) < 25;
+    }
+  return n;
+}
+
+/* "Quality by Sentence Length" from the main menu: two tiny models scored on a few sentences on a
+ * worker thread, the chart drawn with a line per model over the length buckets, exported in every
+ * format; a long run is cancelled and leaves the last chart. */
+static void test_quality_by_length(void) {
+  g_assert_true(g_action_group_has_action(G_ACTION_GROUP(window), "quality-by-length"));
+  g_action_group_activate_action(G_ACTION_GROUP(window), "quality-by-length", NULL);
+  LensQualityDialog *d = LENS_QUALITY_DIALOG(lens_window_show_quality(window));
+  g_assert_true(gtk_widget_get_visible(GTK_WIDGET(d)));
+  g_autofree char *shared = quality_default_file("en");
+  if (!g_file_test(shared, G_FILE_TEST_EXISTS)) g_assert_nonnull(strstr(lens_quality_dialog_get_note(d), "not found"));
+  g_assert_null(lens_quality_dialog_get_chart(d));
+  /* a few sentences of 1 to 14 words, with references */
+  const char *src[] = {"abc", "abc dea fed", "bad cafe fed abc dag fe bad cafe fed", "ab cd ef gh ab cd ef gh ab cd ef gh ab",
+                       "fed cab", "dag fe bad cafe fed abc", NULL};
+  const char *ref[] = {"abc", "abc dea", "bad cafe", "ab cd ef", "fed", "dag fe", NULL};
+  g_autofree char *dir = g_dir_make_tmp("attn-gui-XXXXXX", NULL);
+  g_autofree char *sp = g_build_filename(dir, "src.txt", NULL), *rp = g_build_filename(dir, "ref.txt", NULL);
+  g_autofree char *st = g_strjoinv("\n", (char **)src), *rt = g_strjoinv("\n", (char **)ref);
+  g_assert_true(g_file_set_contents(sp, st, -1, NULL));
+  g_assert_true(g_file_set_contents(rp, rt, -1, NULL));
+  lens_quality_dialog_set_files(d, sp, rp);
+  const char *models[] = {"rnn-tiny", "rnn-noattn-tiny", NULL};
+  g_assert_true(lens_quality_dialog_set_models(d, models));
+  lens_quality_dialog_start(d);
+  g_assert_true(lens_quality_dialog_is_running(d)); /* the main loop is free meanwhile */
+  g_assert_true(gui_wait_for(quality_idle, d, 60));
+  g_test_message("status: %s", lens_quality_dialog_get_status(d));
+  const LensChart *c = lens_quality_dialog_get_chart(d);
+  g_assert_nonnull(c);
+  g_assert_cmpint(c->n_series, ==, 2);
+  g_assert_cmpint(c->n_x, ==, 5); /* 1-8, 9-12, 13-16, 17-20, 21+ words */
+  int counts[5] = {0};
+  for (size_t i = 0; src[i]; i++) {
+    int words = 1;
+    for (const char *p = src[i]; *p; p++) words += *p == ' ';
+    counts[words <= 8 ? 0 : words <= 12 ? 1 : words <= 16 ? 2 : words <= 20 ? 3 : 4]++;
+  }
+  for (int b = 0; b < 5; b++) {
+    g_autofree char *n = g_strdup_printf("(%d)", counts[b]);
+    g_assert_nonnull(strstr(c->x_ticks[b], n));
+    for (int m = 0; m < 2; m++) {
+      double y = c->series[m].y[b];
+      if (counts[b]) g_assert_true(y >= 0 && y <= 100);
+      else g_assert_true(isnan(y));
+    }
+  }
+  g_autofree char *legend = g_strdup_printf("%s | %s", c->series[0].name, c->series[1].name);
+  g_test_message("series: %s", legend);
+  g_assert_nonnull(strstr(legend, "rnn-tiny ("));
+  g_assert_nonnull(strstr(legend, "rnn-noattn-tiny ("));
+  g_assert_cmpfloat(lens_quality_dialog_get_progress(d), ==, 1.0);
+  /* drawn: each model's line in its colour (Okabe-Ito blue and vermillion) */
+  while (g_main_context_iteration(NULL, FALSE)) {}
+  cairo_surface_t *s = gui_render_widget(lens_quality_dialog_get_chart_area(d));
+  int blue = count_near(s, 0, 114, 178), orange = count_near(s, 213, 94, 0);
+  g_test_message("chart pixels: %d blue, %d vermillion", blue, orange);
+  g_assert_cmpint(blue, >, 30);
+  g_assert_cmpint(orange, >, 30);
+  const char *shots = g_getenv("ATTN_SCREENSHOT_DIR");
+  if (shots) {
+    cairo_surface_t *all = gui_render_widget(GTK_WIDGET(d));
+    g_autofree char *p = g_build_filename(shots, "gui-quality.png", NULL);
+    cairo_surface_write_to_png(all, p);
+    cairo_surface_destroy(all);
+  }
+  cairo_surface_destroy(s);
+  const char *names[] = {"q.png", "q.svg", "q.pdf"}, *magic[] = {"\x89PNG", "<?xml", "%PDF"};
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *p = g_build_filename(dir, names[i], NULL), *data = NULL;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(lens_quality_dialog_export(d, p, 1.0, &error));
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(p, &data, &len, NULL));
+    g_assert_cmpmem(data, strlen(magic[i]), magic[i], strlen(magic[i]));
+  }
+  /* a long run, cancelled: the window says so and keeps the last chart */
+  GString *big = g_string_new(NULL);
+  for (int i = 0; i < 4000; i++) g_string_append(big, "bad cafe fed abc dag fe\n");
+  g_assert_true(g_file_set_contents(sp, big->str, -1, NULL));
+  g_assert_true(g_file_set_contents(rp, big->str, -1, NULL));
+  g_string_free(big, TRUE);
+  lens_quality_dialog_start(d);
+  g_assert_true(lens_quality_dialog_is_running(d));
+  lens_quality_dialog_cancel(d);
+  g_assert_true(gui_wait_for(quality_idle, d, 30));
+  g_assert_cmpstr(lens_quality_dialog_get_status(d), ==, "Cancelled.");
+  g_assert_true(lens_quality_dialog_get_chart(d) == c);
+  /* mismatched files: a message, no chart change */
+  g_assert_true(g_file_set_contents(rp, "one line\n", -1, NULL));
+  lens_quality_dialog_start(d);
+  g_assert_true(gui_wait_for(quality_idle, d, 30));
+  g_assert_nonnull(strstr(lens_quality_dialog_get_status(d), "line-aligned"));
+  gtk_window_destroy(GTK_WINDOW(d));
+}
+
 static void test_bad_input(void) {
   GString *big = g_string_new(NULL);
   for (int i = 0; i < 1500; i++) g_string_append(big, "abc dah ");
@@ -739,6 +848,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/gui/translate/step-through", test_step_through);
   g_test_add_func("/gui/translate/export-in-background", test_export_in_background);
   g_test_add_func("/gui/translate/no-attention", test_no_attention);
+  g_test_add_func("/gui/window/quality-by-length", test_quality_by_length);
   g_test_add_func("/gui/translate/bad-input", test_bad_input);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(window));

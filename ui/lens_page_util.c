@@ -174,6 +174,13 @@ void lens_runner_dispose(LensRunner *r) {
 
 /* ---- small builders ---- */
 
+char *lens_page_export_path(const char *path) {
+  const char *dot = strrchr(path, '.');
+  if (dot && (g_ascii_strcasecmp(dot, ".png") == 0 || g_ascii_strcasecmp(dot, ".svg") == 0 || g_ascii_strcasecmp(dot, ".pdf") == 0))
+    return g_strdup(path);
+  return g_strconcat(path, ".png", NULL);
+}
+
 GtkWidget *lens_page_labelled(const char *label, GtkWidget *w) {
   GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_box_append(GTK_BOX(box), gtk_label_new(label));

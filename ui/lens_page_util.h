@@ -69,6 +69,9 @@ void lens_runner_show_timing(const LensRunner *r, GtkWidget *status, const char 
 /* Removes the timer and supersedes the job (dispose): its result is dropped. */
 void lens_runner_dispose(LensRunner *r);
 
+/* An export path as the user typed it, with ".png" added unless it ends in .png, .svg or .pdf. */
+char *lens_page_export_path(const char *path);
+
 /* A label before a control, in a row. */
 GtkWidget *lens_page_labelled(const char *label, GtkWidget *w);
 /* A drop-down over a new string list of items (may be NULL); *model receives the list if asked. */

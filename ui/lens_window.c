@@ -6,6 +6,7 @@
 #include "lens_graph_page.h"
 #include "lens_memory_page.h"
 #include "lens_page_util.h"
+#include "lens_quality_dialog.h"
 
 struct _LensWindow {
   GtkApplicationWindow parent_instance;
@@ -16,6 +17,7 @@ struct _LensWindow {
   GtkWidget *status_label; /* export progress, in the header */
   guint status_timeout;
   int exports_running;
+  GtkWidget *quality; /* the "Quality by Sentence Length" window while it is open (weak) */
 };
 
 G_DEFINE_FINAL_TYPE(LensWindow, lens_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -95,13 +97,6 @@ static void open_model_action(GSimpleAction *a, GVariant *p, gpointer data) {
 static const char *const scale_ids[] = {"1", "2", "3", "4", NULL};
 static const char *const scale_labels[] = {"1× (screen)", "2× (slides)", "3×", "4× (print)", NULL};
 
-static char *with_extension(const char *path) {
-  const char *dot = strrchr(path, '.');
-  if (dot && (g_ascii_strcasecmp(dot, ".png") == 0 || g_ascii_strcasecmp(dot, ".svg") == 0 || g_ascii_strcasecmp(dot, ".pdf") == 0))
-    return g_strdup(path);
-  return g_strconcat(path, ".png", NULL);
-}
-
 /* The header's status line: "Exporting…", then "Saved NAME" for a few seconds. */
 static gboolean clear_status(gpointer data) {
   LensWindow *self = data;
@@ -161,7 +156,7 @@ static void on_export_response(GtkNativeDialog *dialog, int response, gpointer d
   if (response == GTK_RESPONSE_ACCEPT) {
     g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
     g_autofree char *raw = file ? g_file_get_path(file) : NULL;
-    g_autofree char *path = raw ? with_extension(raw) : NULL;
+    g_autofree char *path = raw ? lens_page_export_path(raw) : NULL;
     const char *scale = gtk_file_chooser_get_choice(GTK_FILE_CHOOSER(dialog), "scale");
     if (path) lens_window_export(self, path, scale ? g_ascii_strtod(scale, NULL) : 2.0);
   }
@@ -227,9 +222,22 @@ static void about_action(GSimpleAction *a, GVariant *p, gpointer data) {
                         "license-type", GTK_LICENSE_MIT_X11, "authors", authors, NULL);
 }
 
+GtkWidget *lens_window_show_quality(LensWindow *self) {
+  g_return_val_if_fail(LENS_IS_WINDOW(self), NULL);
+  if (!self->quality) {
+    self->quality = GTK_WIDGET(lens_quality_dialog_new(GTK_WINDOW(self), LENS_PAGE(self->translate)));
+    g_object_add_weak_pointer(G_OBJECT(self->quality), (gpointer *)&self->quality);
+  }
+  gtk_window_present(GTK_WINDOW(self->quality));
+  return self->quality;
+}
+
+static void quality_action(GSimpleAction *a, GVariant *p, gpointer data) { lens_window_show_quality(data); }
+
 static const GActionEntry win_actions[] = {
     {"open-model", open_model_action, NULL, NULL, NULL, {0}},
     {"export", export_action, NULL, NULL, NULL, {0}},
+    {"quality-by-length", quality_action, NULL, NULL, NULL, {0}},
     {"copy-picture", copy_action, NULL, NULL, NULL, {0}},
     {"dark", NULL, NULL, "false", dark_action, {0}},
     {"shortcuts", shortcuts_action, NULL, NULL, NULL, {0}},
@@ -249,6 +257,7 @@ static GtkWidget *build_menu_button(void) {
   g_menu_append(menu, "Open Model Folder…", "win.open-model");
   g_menu_append(menu, "Export Picture…", "win.export");
   g_menu_append(menu, "Copy Picture", "win.copy-picture");
+  g_menu_append(menu, "Quality by Sentence Length…", "win.quality-by-length");
   g_menu_append(menu, "Dark Style", "win.dark");
   g_menu_append(menu, "Keyboard Shortcuts", "win.shortcuts");
   g_menu_append(menu, "About attnlens", "win.about");
@@ -296,6 +305,12 @@ static void lens_window_init(LensWindow *self) {
   gtk_window_set_icon_name(GTK_WINDOW(self), "io.github.attnlens.attnlens");
 }
 
+static void lens_window_dispose(GObject *object) {
+  LensWindow *self = LENS_WINDOW(object);
+  if (self->quality) gtk_window_destroy(GTK_WINDOW(self->quality)); /* its job is cancelled */
+  G_OBJECT_CLASS(lens_window_parent_class)->dispose(object);
+}
+
 static void lens_window_finalize(GObject *object) {
   g_clear_handle_id(&LENS_WINDOW(object)->status_timeout, g_source_remove);
   G_OBJECT_CLASS(lens_window_parent_class)->finalize(object);
@@ -303,6 +318,7 @@ static void lens_window_finalize(GObject *object) {
 
 static void lens_window_class_init(LensWindowClass *klass) {
   G_OBJECT_CLASS(klass)->finalize = lens_window_finalize;
+  G_OBJECT_CLASS(klass)->dispose = lens_window_dispose;
 }
 
 LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {

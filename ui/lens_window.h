@@ -26,6 +26,9 @@ LensExportJob *lens_window_export_job(LensWindow *self, GError **error);
 void lens_window_export(LensWindow *self, const char *path, double scale);
 /* Exports started and not yet finished. */
 int lens_window_exports_running(LensWindow *self);
+/* Opens (or raises) the "Quality by Sentence Length" window (action win.quality-by-length): BLEU
+ * by source length of translation models, computed on a worker thread; returns it. */
+GtkWidget *lens_window_show_quality(LensWindow *self);
 /* Adds a model directory (as "Open model folder…" does); FALSE with error if unusable. */
 gboolean lens_window_add_model(LensWindow *self, const char *path, GError **error);
 
