@@ -672,7 +672,7 @@ static void test_no_attention(void) {
   assert_cells_drawn(b);
   g_assert_true(gtk_widget_is_sensitive(find_labelled(GTK_WIDGET(page()), "Flow"))); /* for the second model */
   if (shots) {
-    cairo_surface_t *shot = gui_render_widget(GTK_WIDGET(page()));
+    cairo_surface_t *shot = gui_render_widget(GTK_WIDGET(window));
     g_autofree char *p = g_build_filename(shots, "gui-no-attention-compare.png", NULL);
     cairo_surface_write_to_png(shot, p);
     cairo_surface_destroy(shot);
