@@ -165,6 +165,91 @@ __attribute__((target("avx2,fma,f16c"))) void attn_rows4_h(float *const y[4], co
   }
 }
 
+/* ---- int8 ---- */
+
+int attn_kernels_have_vnni(void) {
+  static int cached = -1;
+  if (cached < 0) {
+    __builtin_cpu_init();
+    cached = attn_kernels_have_avx2_fma() && __builtin_cpu_supports("avxvnni");
+  }
+  return cached;
+}
+
+__attribute__((target("avx2,avxvnni"))) static inline void hsum4x8i(int32_t *out, __m256i a, __m256i b, __m256i c,
+                                                                    __m256i d) {
+  __m256i t = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+  _mm_storeu_si128((__m128i *)(void *)out, _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1)));
+}
+
+__attribute__((target("avx2,fma"))) float attn_quantize_u8(uint8_t *xq, const float *x, int in, int in32) {
+  __m256 sign = _mm256_set1_ps(-0.0f), m = _mm256_setzero_ps();
+  int j = 0;
+  for (; j + 8 <= in; j += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)));
+  float lanes[8], amax = 0.0f;
+  _mm256_storeu_ps(lanes, m);
+  for (int l = 0; l < 8; l++) amax = lanes[l] > amax ? lanes[l] : amax;
+  for (int k = j; k < in; k++) amax = fabsf(x[k]) > amax ? fabsf(x[k]) : amax;
+  float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+  __m256 inv = _mm256_set1_ps(1.0f / s);
+  __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127), off = _mm256_set1_epi32(128);
+  j = 0;
+  for (; j + 8 <= in; j += 8) {
+    __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j), inv)); /* MXCSR: nearest even */
+    v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v, lo), hi), off);
+    int32_t w[8];
+    _mm256_storeu_si256((__m256i *)(void *)w, v);
+    for (int l = 0; l < 8; l++) xq[j + l] = (uint8_t)w[l];
+  }
+  for (; j < in; j++) {
+    int v = (int)lrintf(x[j] * (1.0f / s));
+    xq[j] = (uint8_t)((v > 127 ? 127 : v < -127 ? -127 : v) + 128);
+  }
+  memset(xq + in, 128, (size_t)(in32 - in));
+  return s;
+}
+
+/* Two weight rows at a time, as attn_rows4_h: eight vpdpbusd chains, each 32 products. */
+__attribute__((target("avx2,avxvnni"))) void attn_rows4_q8(int32_t *const acc[4], const uint8_t *const xq[4], int rows,
+                                                            const int8_t *W, int in32, int out) {
+  const uint8_t *x0 = xq[0], *x1 = xq[1], *x2 = xq[2], *x3 = xq[3];
+  int o = 0;
+  for (; o + 2 <= out; o += 2) {
+    const int8_t *v = W + (int64_t)o * in32, *w = v + in32;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+    for (int j = 0; j < in32; j += 32) {
+      __m256i va = _mm256_loadu_si256((const __m256i *)(const void *)(v + j));
+      __m256i wa = _mm256_loadu_si256((const __m256i *)(const void *)(w + j)), xj;
+      xj = _mm256_loadu_si256((const __m256i *)(const void *)(x0 + j));
+      a0 = _mm256_dpbusd_avx_epi32(a0, xj, va), c0 = _mm256_dpbusd_avx_epi32(c0, xj, wa);
+      xj = _mm256_loadu_si256((const __m256i *)(const void *)(x1 + j));
+      a1 = _mm256_dpbusd_avx_epi32(a1, xj, va), c1 = _mm256_dpbusd_avx_epi32(c1, xj, wa);
+      xj = _mm256_loadu_si256((const __m256i *)(const void *)(x2 + j));
+      a2 = _mm256_dpbusd_avx_epi32(a2, xj, va), c2 = _mm256_dpbusd_avx_epi32(c2, xj, wa);
+      xj = _mm256_loadu_si256((const __m256i *)(const void *)(x3 + j));
+      a3 = _mm256_dpbusd_avx_epi32(a3, xj, va), c3 = _mm256_dpbusd_avx_epi32(c3, xj, wa);
+    }
+    int32_t s[4], t[4];
+    hsum4x8i(s, a0, a1, a2, a3);
+    hsum4x8i(t, c0, c1, c2, c3);
+    for (int r = 0; r < rows; r++) acc[r][o] = s[r], acc[r][o + 1] = t[r];
+  }
+  for (; o < out; o++) {
+    const int8_t *w = W + (int64_t)o * in32;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (int j = 0; j < in32; j += 32) {
+      __m256i wa = _mm256_loadu_si256((const __m256i *)(const void *)(w + j));
+      a0 = _mm256_dpbusd_avx_epi32(a0, _mm256_loadu_si256((const __m256i *)(const void *)(x0 + j)), wa);
+      a1 = _mm256_dpbusd_avx_epi32(a1, _mm256_loadu_si256((const __m256i *)(const void *)(x1 + j)), wa);
+      a2 = _mm256_dpbusd_avx_epi32(a2, _mm256_loadu_si256((const __m256i *)(const void *)(x2 + j)), wa);
+      a3 = _mm256_dpbusd_avx_epi32(a3, _mm256_loadu_si256((const __m256i *)(const void *)(x3 + j)), wa);
+    }
+    int32_t s[4];
+    hsum4x8i(s, a0, a1, a2, a3);
+    for (int r = 0; r < rows; r++) acc[r][o] = s[r];
+  }
+}
+
 int attn_kernels_have_f16c(void) {
   static int cached = -1;
   if (cached < 0) {

@@ -23,6 +23,14 @@ void attn_rows1_h(float *const y[1], const float *const x[1], int rows, const ui
                   int out, int accumulate);
 void attn_rows4_h(float *const y[4], const float *const x[4], int rows, const uint16_t *W, const float *b, int in,
                   int out, int accumulate);
+/* int8 weights against unsigned 8-bit activations (AVX-VNNI vpdpbusd): acc[r][o] = sum_j
+ * xq[r][j] * W[o][j] over in32 (a multiple of 32) bytes per row, for r < rows (xq has 4
+ * entries; unused ones may repeat the first). Exact integer sums. */
+int attn_kernels_have_vnni(void);
+/* xq[j] = clamp(round(x[j] / s), -127, 127) + 128 for j < in (round to nearest even), 128 up to
+ * in32; returns s = max |x| / 127 (1 when x is all zero). AVX2. */
+float attn_quantize_u8(uint8_t *xq, const float *x, int in, int in32);
+void attn_rows4_q8(int32_t *const acc[4], const uint8_t *const xq[4], int rows, const int8_t *W, int in32, int out);
 /* Elementwise, in place (AVX2+FMA): tanh, the logistic sigmoid, and exp(x - shift) with its sum
  * (see attn_kernels.c for the approximations; the scalar fallbacks in attn_ops use the same
  * tanh formula and libm's expf). */

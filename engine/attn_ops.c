@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -130,6 +131,92 @@ void attn_linear_h(float *y, const float *x, int ldx, const float *W, const uint
   if (b)
     for (int r = 0; r < M; r++) memcpy(y + (int64_t)r * out, b, (size_t)out * sizeof(float));
   attn_gemm(0, 1, M, out, in, 1.0f, x, ldx, W, in, b ? 1.0f : 0.0f, y, out); /* gemv, few-row kernel or sgemm */
+}
+
+/* ---- int8 ---- */
+
+int attn_int8_enabled = -1;
+
+int attn_q8_available(void) {
+#ifdef ATTN_SMALL_ROWS
+  if (attn_int8_enabled < 0) {
+    const char *env = getenv("ATTNLENS_INT8");
+    attn_int8_enabled = !(env && strcmp(env, "0") == 0);
+  }
+  return attn_int8_enabled == 1 && attn_simd_enabled && attn_kernels_have_vnni();
+#else
+  return 0;
+#endif
+}
+
+#define Q8_MAX_IN 4096 /* the row buffers of attn_linear_q8 live on the stack */
+
+void attn_q8_free(attn_q8 *q) {
+  free(q->w), free(q->scale), free(q->wsum);
+  memset(q, 0, sizeof *q);
+}
+
+int attn_q8_init(attn_q8 *q, const float *W, int out, int in) {
+  memset(q, 0, sizeof *q);
+  if (!attn_q8_available() || out < 1 || in < 1 || in > Q8_MAX_IN) return -1;
+  int in32 = (in + 31) / 32 * 32;
+  q->w = calloc((size_t)out * in32, 1);
+  q->scale = malloc((size_t)out * sizeof(float));
+  q->wsum = malloc((size_t)out * sizeof(int32_t));
+  if (!q->w || !q->scale || !q->wsum) {
+    attn_q8_free(q);
+    return -1;
+  }
+  q->in = in, q->in32 = in32, q->out = out;
+  for (int o = 0; o < out; o++) {
+    const float *row = W + (size_t)o * in;
+    float amax = 0.0f;
+    for (int j = 0; j < in; j++) amax = fmaxf(amax, fabsf(row[j]));
+    float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
+    int32_t sum = 0;
+    for (int j = 0; j < in; j++) {
+      int v = (int)lrintf(row[j] / scale);
+      v = v > 127 ? 127 : v < -127 ? -127 : v;
+      q->w[(size_t)o * in32 + j] = (int8_t)v;
+      sum += v;
+    }
+    q->scale[o] = scale, q->wsum[o] = sum;
+  }
+  return 0;
+}
+
+void attn_linear_q8(float *y, const float *x, int ldx, const attn_q8 *q, const float *b, int M) {
+#ifdef ATTN_SMALL_ROWS
+  enum { CHUNK = 512 };
+  uint8_t xq[4][Q8_MAX_IN];
+  int32_t acc[4][CHUNK];
+  for (int r0 = 0; r0 < M; r0 += 4) {
+    int rows = M - r0 < 4 ? M - r0 : 4;
+    float sx[4];
+    const uint8_t *xs[4];
+    int32_t *as[4];
+    for (int r = 0; r < 4; r++) {
+      if (r < rows) sx[r] = attn_quantize_u8(xq[r], x + (int64_t)(r0 + r) * ldx, q->in, q->in32);
+      xs[r] = xq[r < rows ? r : 0], as[r] = acc[r];
+    }
+    for (int o0 = 0; o0 < q->out; o0 += CHUNK) {
+      int n = q->out - o0 < CHUNK ? q->out - o0 : CHUNK;
+      attn_rows4_q8(as, xs, rows, q->w + (size_t)o0 * q->in32, q->in32, n);
+      const float *scale = q->scale + o0;
+      const int32_t *wsum = q->wsum + o0;
+      for (int r = 0; r < rows; r++) {
+        float *yr = y + (int64_t)(r0 + r) * q->out + o0;
+        const int32_t *a = acc[r];
+        if (b)
+          for (int o = 0; o < n; o++) yr[o] = sx[r] * scale[o] * (float)(a[o] - 128 * wsum[o]) + b[o0 + o];
+        else
+          for (int o = 0; o < n; o++) yr[o] = sx[r] * scale[o] * (float)(a[o] - 128 * wsum[o]);
+      }
+    }
+  }
+#else
+  (void)y, (void)x, (void)ldx, (void)q, (void)b, (void)M;
+#endif
 }
 
 void attn_matvec(float *y, const float *W, const float *x, const float *b, int out, int in) {

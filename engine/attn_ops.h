@@ -42,6 +42,27 @@ void attn_half_pool_release(attn_half_pool *p);
 void attn_linear_h(float *y, const float *x, int ldx, const float *W, const uint16_t *Wh, const float *b, int M,
                    int in, int out);
 
+/* int8 copies of the Transformer's decoder weights (on CPUs with AVX-VNNI, unless
+ * attn_int8_enabled is 0 or ATTNLENS_INT8=0 when a model loads): beam 4 keeps typing live. Each weight row o is scaled to [-127, 127]
+ * (scale[o] = max |W[o]| / 127, rounded to nearest); each input row of attn_linear_q8 is
+ * quantised the same way per row and offset by 128 to unsigned bytes, so one vpdpbusd
+ * multiplies 32 pairs; the offset is taken out exactly with the row sums wsum[o]. y differs
+ * from attn_linear by the two roundings (bounded in tests/test_ops.c), and a model's BLEU
+ * with and without is measured by `attnlens bench quality` (README). */
+typedef struct attn_q8 {
+  int8_t *w;      /* [out][in32], rows zero-padded to in32 = in rounded up to 32 */
+  float *scale;   /* [out] */
+  int32_t *wsum;  /* [out] sum of the row's int8 values */
+  int in, in32, out;
+} attn_q8;
+extern int attn_int8_enabled;      /* -1: from ATTNLENS_INT8 (on unless "0"); 0 off; 1 on */
+int attn_q8_available(void);       /* enabled, and the CPU has AVX-VNNI */
+/* Quantises W [out, in]; -1 when int8 is not available or out of memory (q is then empty). */
+int attn_q8_init(attn_q8 *q, const float *W, int out, int in);
+void attn_q8_free(attn_q8 *q);     /* an empty or zeroed q is fine */
+/* y[M,out] = x[M,in] (rows ldx apart) @ W^T + b through q, for 1..8 rows; needs q built. */
+void attn_linear_q8(float *y, const float *x, int ldx, const attn_q8 *q, const float *b, int M);
+
 /* y[out] = W[out,in] @ x[in] + b[out] (b may be NULL), through cblas_sgemv. */
 void attn_matvec(float *y, const float *W, const float *x, const float *b, int out, int in);
 

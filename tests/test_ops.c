@@ -405,6 +405,85 @@ static void test_gru_update(void) {
 }
 
 /* attn_path_base, as the translate, read and caption loaders name their models. */
+/* int8 (attn_q8): the quantised weights and activations are what the rounding rules say (checked
+ * here in scalar code), the VNNI product equals the integer sum exactly, and y stays within the
+ * bound the two roundings allow of the float product. Skipped (said so) without AVX-VNNI. */
+static void test_linear_int8(void) {
+  int saved = attn_int8_enabled;
+  attn_int8_enabled = 1;
+  if (!attn_q8_available()) {
+    attn_int8_enabled = saved;
+    g_test_skip("this CPU has no AVX-VNNI: int8 decoding is off and float is used");
+    return;
+  }
+  const int dims[][3] = {{1, 256, 37}, {3, 256, 1030}, {4, 40, 9}, {8, 1024, 256}, {5, 7, 3}};
+  for (size_t c = 0; c < G_N_ELEMENTS(dims); c++) {
+    int M = dims[c][0], in = dims[c][1], out = dims[c][2];
+    float *W = g_new(float, (size_t)out * in), *x = g_new(float, (size_t)M * in), *b = g_new(float, out);
+    float *y = g_new(float, (size_t)M * out);
+    GRand *rng = g_rand_new_with_seed(11 + (guint32)c);
+    for (int i = 0; i < out * in; i++) W[i] = (float)g_rand_double_range(rng, -0.5, 0.5);
+    for (int i = 0; i < M * in; i++) x[i] = (float)g_rand_double_range(rng, -3, 3);
+    for (int o = 0; o < out; o++) b[o] = (float)g_rand_double_range(rng, -1, 1);
+    W[0] = 0.0f, x[in - 1] = 0.0f;
+    memset(W + (size_t)(out - 1) * in, 0, (size_t)in * sizeof(float)); /* an all-zero weight row */
+    attn_q8 q;
+    g_assert_cmpint(attn_q8_init(&q, W, out, in), ==, 0);
+    g_assert_cmpint(q.in32 % 32, ==, 0);
+    g_assert_cmpint(q.in32, >=, in);
+    for (int o = 0; o < out; o++) { /* the weights: round(W / scale), scale = max |W[o]| / 127 */
+      double amax = 0;
+      int32_t sum = 0;
+      for (int j = 0; j < in; j++) amax = fmax(amax, fabs(W[(size_t)o * in + j]));
+      g_assert_cmpfloat(fabs(q.scale[o] - (amax > 0 ? amax / 127.0 : 1.0)), <=, 1e-7);
+      for (int j = 0; j < q.in32; j++) {
+        int want = j < in ? (int)lrint(W[(size_t)o * in + j] / q.scale[o]) : 0;
+        g_assert_cmpint(q.w[(size_t)o * q.in32 + j], ==, want);
+        sum += want;
+      }
+      g_assert_cmpint(q.wsum[o], ==, sum);
+    }
+    attn_linear_q8(y, x, in, &q, b, M);
+    for (int r = 0; r < M; r++) {
+      const float *xr = x + (size_t)r * in;
+      double xmax = 0;
+      for (int j = 0; j < in; j++) xmax = fmax(xmax, fabs(xr[j]));
+      double sx = xmax / 127.0;
+      for (int o = 0; o < out; o++) {
+        /* the exact integer product of the quantised operands, then the float result it gives */
+        int64_t acc = 0;
+        double exact = b[o], bound = 0;
+        for (int j = 0; j < in; j++) {
+          long xq = lrint(xr[j] / sx);
+          acc += (int64_t)xq * q.w[(size_t)o * q.in32 + j];
+          exact += (double)xr[j] * W[(size_t)o * in + j];
+        }
+        double quantised = sx * q.scale[o] * (double)acc + b[o];
+        g_assert_cmpfloat(fabs(y[(size_t)r * out + o] - quantised), <=, 1e-4 * (1.0 + fabs(quantised)));
+        /* each operand is off by at most half a step: |dx| <= sx/2, |dw| <= scale/2 */
+        for (int j = 0; j < in; j++)
+          bound += fabs(xr[j]) * q.scale[o] / 2 + fabs(W[(size_t)o * in + j]) * sx / 2 + sx * q.scale[o] / 4;
+        g_assert_cmpfloat(fabs(y[(size_t)r * out + o] - exact), <=, bound + 1e-4);
+      }
+    }
+    attn_q8_free(&q);
+    g_assert_null(q.w);
+    g_rand_free(rng);
+    g_free(W), g_free(x), g_free(b), g_free(y);
+  }
+  /* off: no copies are made, and too wide an input is refused */
+  attn_q8 q;
+  float w[4] = {1, 2, 3, 4};
+  attn_int8_enabled = 0;
+  g_assert_cmpint(attn_q8_init(&q, w, 2, 2), ==, -1);
+  g_assert_null(q.w);
+  attn_int8_enabled = 1;
+  float *wide = g_new0(float, 5000);
+  g_assert_cmpint(attn_q8_init(&q, wide, 1, 5000), ==, -1);
+  g_free(wide);
+  attn_int8_enabled = saved;
+}
+
 static void test_path_base(void) {
   g_assert_cmpstr(attn_path_base("data/models/memn2n-babi"), ==, "memn2n-babi");
   g_assert_cmpstr(attn_path_base("data/models/memn2n-babi/"), ==, "memn2n-babi/");
@@ -420,6 +499,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/ops/linear", test_linear);
   g_test_add_func("/engine/ops/linear-half", test_linear_half);
   g_test_add_func("/engine/ops/half-pool", test_half_pool);
+  g_test_add_func("/engine/ops/linear-int8", test_linear_int8);
   g_test_add_func("/engine/ops/gemm-strided", test_gemm_strided);
   g_test_add_func("/engine/ops/gemm-one-row", test_gemm_one_row);
   g_test_add_func("/engine/ops/softmax", test_softmax);

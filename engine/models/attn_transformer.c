@@ -15,6 +15,7 @@ typedef enum act_kind { ACT_RELU, ACT_GELU, ACT_SILU } act_kind;
 typedef struct mha {
   float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *o_w, *o_b; /* [d,d] and [d] */
   uint16_t *q_h, *k_h, *v_h, *o_h; /* half copies for decoder steps (attn_half_pool), or NULL */
+  attn_q8 q_q8, k_q8, v_q8, o_q8;   /* int8 copies for decoder steps (attn_q8_available), or empty */
 } mha;
 
 typedef struct tf_layer {
@@ -25,6 +26,7 @@ typedef struct tf_layer {
   float *fc1_w, *fc1_b;           /* [ffn,d], [ffn] */
   float *fc2_w, *fc2_b;           /* [d,ffn], [d] */
   uint16_t *fc1_h, *fc2_h;        /* half copies (decoder), or NULL */
+  attn_q8 fc1_q8, fc2_q8;         /* int8 copies (decoder), or empty */
   float *final_ln_g, *final_ln_b; /* [d] */
 } tf_layer;
 
@@ -35,6 +37,7 @@ struct attn_transformer {
   float *shared;      /* [vocab,d], also the output projection */
   float *lm_head;     /* [vocab,d]: == shared unless untied */
   uint16_t *lm_head_h; /* its half copy, or NULL */
+  attn_q8 lm_head_q8;  /* its int8 copy, or empty */
   float *logits_bias; /* [vocab] */
   float *positions;   /* [max_positions,d], sinusoids, Marian order (sin half, cos half) */
   tf_layer *enc, *dec;
@@ -126,6 +129,39 @@ static void make_halves(attn_transformer *tf) {
   }
 }
 
+/* int8 copies of the weights a decoder step reads, where int8 is on (attn_q8_available). */
+static void make_q8(attn_transformer *tf) {
+  int d = tf->dims.d_model, ffn = tf->dims.dec_ffn;
+  if (!attn_q8_available()) return;
+  attn_q8_init(&tf->lm_head_q8, tf->lm_head, tf->dims.vocab, d);
+  for (int i = 0; i < tf->dims.dec_layers; i++) {
+    tf_layer *L = &tf->dec[i];
+    mha *sa = &L->self_attn, *ca = &L->cross_attn;
+    attn_q8_init(&sa->q_q8, sa->q_w, d, d), attn_q8_init(&sa->k_q8, sa->k_w, d, d);
+    attn_q8_init(&sa->v_q8, sa->v_w, d, d), attn_q8_init(&sa->o_q8, sa->o_w, d, d);
+    attn_q8_init(&ca->q_q8, ca->q_w, d, d), attn_q8_init(&ca->o_q8, ca->o_w, d, d);
+    attn_q8_init(&L->fc1_q8, L->fc1_w, ffn, d), attn_q8_init(&L->fc2_q8, L->fc2_w, d, ffn);
+  }
+}
+
+static void free_q8(attn_transformer *tf) {
+  attn_q8_free(&tf->lm_head_q8);
+  for (int i = 0; tf->dec && i < tf->dims.dec_layers; i++) {
+    tf_layer *L = &tf->dec[i];
+    mha *m[2] = {&L->self_attn, &L->cross_attn};
+    for (int k = 0; k < 2; k++) attn_q8_free(&m[k]->q_q8), attn_q8_free(&m[k]->k_q8), attn_q8_free(&m[k]->v_q8),
+                                attn_q8_free(&m[k]->o_q8);
+    attn_q8_free(&L->fc1_q8), attn_q8_free(&L->fc2_q8);
+  }
+}
+
+/* A decoder step's linear layer: int8, half or float weights, whichever exist (in that order). */
+static void dec_linear(float *y, const float *x, int ldx, const float *W, const uint16_t *Wh, const attn_q8 *q,
+                       const float *b, int M, int in, int out) {
+  if (q->w && M <= 8) attn_linear_q8(y, x, ldx, q, b, M);
+  else attn_linear_h(y, x, ldx, W, Wh, b, M, in, out);
+}
+
 static void make_positions(float *pe, int n, int d) {
   int half = d / 2;
   for (int p = 0; p < n; p++)
@@ -178,6 +214,7 @@ static int read_config(attn_transformer *tf, const cJSON *cfg, attn_error *err) 
 
 void attn_transformer_free(attn_transformer *tf) {
   if (!tf) return;
+  free_q8(tf);
   for (int i = 0; i < tf->n_owned; i++) free(tf->owned[i]);
   attn_half_pool_release(&tf->halves);
   free(tf->owned);
@@ -210,6 +247,7 @@ attn_transformer *attn_transformer_load(const attn_model_dir *dir, attn_error *e
   }
   make_positions(tf->positions, D->max_positions, D->d_model);
   make_halves(tf);
+  make_q8(tf);
   return tf;
 }
 
@@ -220,6 +258,7 @@ const attn_tf_dims *attn_transformer_dims(const attn_transformer *tf) { return &
 struct attn_tf_run {
   const attn_transformer *tf;
   int n_src, capacity, max_len;
+  int filled;           /* decoder positions written so far (what a reorder must copy) */
   float *enc_maps;      /* [enc_layers][heads][n][n] */
   float *cross_k, *cross_v; /* [dec_layers][n][d] */
   float *self_k, *self_v;   /* [dec_layers][capacity][max_len][d] */
@@ -251,9 +290,9 @@ static void attend(const float *q, const float *k, const float *v, int nq, int n
 static void feed_forward(const attn_transformer *tf, const tf_layer *L, float *x, float *hidden, float *out,
                          int rows, int ffn) {
   int d = tf->dims.d_model;
-  attn_linear_h(hidden, x, d, L->fc1_w, L->fc1_h, L->fc1_b, rows, d, ffn);
+  dec_linear(hidden, x, d, L->fc1_w, L->fc1_h, &L->fc1_q8, L->fc1_b, rows, d, ffn);
   activate(tf->act, hidden, (int64_t)rows * ffn);
-  attn_linear_h(out, hidden, ffn, L->fc2_w, L->fc2_h, L->fc2_b, rows, ffn, d);
+  dec_linear(out, hidden, ffn, L->fc2_w, L->fc2_h, &L->fc2_q8, L->fc2_b, rows, ffn, d);
   add_norm(x, out, L->final_ln_g, L->final_ln_b, rows, d, tf->eps);
 }
 
@@ -354,10 +393,10 @@ static void decoder_self_attn(attn_tf_run *r, const tf_layer *L, int layer, int 
   int d = tf->dims.d_model, H = tf->dims.dec_heads, hd = d / H;
   float scaling = 1.0f / sqrtf((float)hd);
   const mha *a = &L->self_attn;
-  attn_linear_h(r->q, x, d, a->q_w, a->q_h, a->q_b, k, d, d);
+  dec_linear(r->q, x, d, a->q_w, a->q_h, &a->q_q8, a->q_b, k, d, d);
   for (int64_t i = 0; i < (int64_t)k * d; i++) r->q[i] *= scaling;
-  attn_linear_h(r->k, x, d, a->k_w, a->k_h, a->k_b, k, d, d);
-  attn_linear_h(r->v, x, d, a->v_w, a->v_h, a->v_b, k, d, d);
+  dec_linear(r->k, x, d, a->k_w, a->k_h, &a->k_q8, a->k_b, k, d, d);
+  dec_linear(r->v, x, d, a->v_w, a->v_h, &a->v_q8, a->v_b, k, d, d);
   for (int i = 0; i < k; i++) {
     float *kc = cache_at(r->self_k, r, layer, i), *vc = cache_at(r->self_v, r, layer, i);
     memcpy(kc + (size_t)step * d, r->k + (size_t)i * d, (size_t)d * sizeof(float));
@@ -370,7 +409,7 @@ static void decoder_self_attn(attn_tf_run *r, const tf_layer *L, int layer, int 
         memcpy(self_out + ((size_t)layer * H + h) * r->max_len, probs, (size_t)(step + 1) * sizeof(float));
     }
   }
-  attn_linear_h(r->o, r->ctx, d, a->o_w, a->o_h, a->o_b, k, d, d);
+  dec_linear(r->o, r->ctx, d, a->o_w, a->o_h, &a->o_q8, a->o_b, k, d, d);
   add_norm(x, r->o, L->self_ln_g, L->self_ln_b, k, d, tf->eps);
 }
 
@@ -380,7 +419,7 @@ static void decoder_cross_attn(attn_tf_run *r, const tf_layer *L, int layer, int
   int n = r->n_src, d = tf->dims.d_model, H = tf->dims.dec_heads, hd = d / H, maps = tf->dims.dec_layers * H;
   float scaling = 1.0f / sqrtf((float)hd);
   const mha *a = &L->cross_attn;
-  attn_linear_h(r->q, x, d, a->q_w, a->q_h, a->q_b, k, d, d);
+  dec_linear(r->q, x, d, a->q_w, a->q_h, &a->q_q8, a->q_b, k, d, d);
   for (int64_t i = 0; i < (int64_t)k * d; i++) r->q[i] *= scaling;
   const float *ck = r->cross_k + (size_t)layer * n * d, *cv = r->cross_v + (size_t)layer * n * d;
   for (int i = 0; i < k; i++)
@@ -389,7 +428,7 @@ static void decoder_cross_attn(attn_tf_run *r, const tf_layer *L, int layer, int
       attend(r->q + (size_t)i * d + h * hd, ck + h * hd, cv + h * hd, 1, n, hd, d, probs,
              r->ctx + (size_t)i * d + h * hd);
     }
-  attn_linear_h(r->o, r->ctx, d, a->o_w, a->o_h, a->o_b, k, d, d);
+  dec_linear(r->o, r->ctx, d, a->o_w, a->o_h, &a->o_q8, a->o_b, k, d, d);
   add_norm(x, r->o, L->cross_ln_g, L->cross_ln_b, k, d, tf->eps);
 }
 
@@ -402,6 +441,7 @@ attn_status attn_tf_step(attn_tf_run *r, const int32_t *tokens, int k, int step,
   attn_status st = attn_check_ids(tokens, k, D->vocab, "decoder input", err);
   if (st != ATTN_OK) return st;
   float *x = r->x;
+  if (step + 1 > r->filled) r->filled = step + 1;
   embed(tf, tokens, k, step, 0, x);
   for (int l = 0; l < D->dec_layers; l++) {
     const tf_layer *L = &tf->dec[l];
@@ -410,7 +450,8 @@ attn_status attn_tf_step(attn_tf_run *r, const int32_t *tokens, int k, int step,
     feed_forward(tf, L, x, r->ffn, r->o, k, tf->dims.dec_ffn);
   }
   /* logits = x lm_head^T + bias: read once per step (from halves where there are some) */
-  attn_linear_h(logits, x, D->d_model, tf->lm_head, tf->lm_head_h, tf->logits_bias, k, D->d_model, D->vocab);
+  dec_linear(logits, x, D->d_model, tf->lm_head, tf->lm_head_h, &tf->lm_head_q8, tf->logits_bias, k, D->d_model,
+             D->vocab);
   return ATTN_OK;
 }
 
@@ -427,14 +468,17 @@ static attn_status s2s_step(void *self, const int32_t *tokens, int k, int step, 
 
 static void s2s_reorder(void *self, const int32_t *parents, int k) {
   attn_tf_run *r = self;
-  size_t per_hyp = (size_t)r->max_len * r->tf->dims.d_model * sizeof(float);
+  /* each hypothesis's cache is max_len positions; only the first `filled` hold anything */
+  size_t stride = (size_t)r->max_len * r->tf->dims.d_model, used = (size_t)r->filled * r->tf->dims.d_model;
   for (int l = 0; l < r->tf->dims.dec_layers; l++) {
     for (int i = 0; i < k; i++) {
-      memcpy((char *)r->tmp_k + i * per_hyp, cache_at(r->self_k, r, l, parents[i]), per_hyp);
-      memcpy((char *)r->tmp_v + i * per_hyp, cache_at(r->self_v, r, l, parents[i]), per_hyp);
+      memcpy(r->tmp_k + i * stride, cache_at(r->self_k, r, l, parents[i]), used * sizeof(float));
+      memcpy(r->tmp_v + i * stride, cache_at(r->self_v, r, l, parents[i]), used * sizeof(float));
     }
-    memcpy(cache_at(r->self_k, r, l, 0), r->tmp_k, (size_t)k * per_hyp);
-    memcpy(cache_at(r->self_v, r, l, 0), r->tmp_v, (size_t)k * per_hyp);
+    for (int i = 0; i < k; i++) {
+      memcpy(cache_at(r->self_k, r, l, i), r->tmp_k + i * stride, used * sizeof(float));
+      memcpy(cache_at(r->self_v, r, l, i), r->tmp_v + i * stride, used * sizeof(float));
+    }
   }
 }
 
