@@ -226,8 +226,19 @@ static int parse_render_args(render_args *a, int argc, char **argv) {
 
 /* Checks the requested map and highlight indices against the trace. */
 static int resolve_map(render_args *a, const attn_trace *t) {
+  if (lens_render_is_bottleneck(t)) { /* a model without attention: its summary vector */
+    if (a->map_name) {
+      cli_error("%s: the model has no attention, so the trace has no map '%s'", a->trace_path, a->map_name);
+      return -1;
+    }
+    if (a->opts.highlight_row >= t->output.n || a->opts.highlight_col >= t->source.n) {
+      cli_error("--row/--col out of range: %d output and %d source tokens", t->output.n, t->source.n);
+      return -1;
+    }
+    return 0;
+  }
   if (t->n_maps == 0) {
-    cli_error("%s: the trace has no attention maps", a->trace_path);
+    cli_error("%s: the trace has no attention maps (and no summary vector)", a->trace_path);
     return -1;
   }
   a->opts.map_index = 0;

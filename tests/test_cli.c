@@ -160,6 +160,27 @@ static void test_translate_model_beam(void) {
   g_rmdir(beams);
 }
 
+/* `render` draws the trace of a model without attention (its summary vector; no maps) and says
+ * that such a trace has no map to choose. */
+static void test_render_no_attention(void) {
+  g_autofree char *model = g_build_filename(g_getenv("ATTN_FIXTURES"), "rnn-noattn-tiny", NULL);
+  g_autofree char *dir = g_dir_make_tmp("cli-noattn-XXXXXX", NULL);
+  g_autofree char *json = g_build_filename(dir, "t.json", NULL), *png = g_build_filename(dir, "t.png", NULL);
+  run_result r = cli_run_with((const char *[]){"translate", "-m", model, "--json", "bad cafe", NULL}, NULL, json, NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  run_clear(&r);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(json, &text, NULL, NULL));
+  g_assert_nonnull(strstr(text, "\"summary\""));
+  r = cli_run((const char *[]){"render", json, "-o", png, NULL}, NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  run_clear(&r);
+  assert_magic(png, "\x89PNG", 4);
+  cli_expect_one_line_error((const char *[]){"render", json, "--map", "cross", "-o", png, NULL}, NULL,
+                            "has no attention");
+  g_remove(json), g_remove(png), g_rmdir(dir);
+}
+
 /* A model folder whose display name and task carry terminal escapes (retitle the window,
  * colour the text): `models` shows them as '?', never raw. */
 static void test_models_control_chars(void) {
@@ -221,6 +242,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/unknown-command", test_unknown_command);
   g_test_add_func("/cli/models", test_models);
   g_test_add_func("/cli/translate/model-beam", test_translate_model_beam);
+  g_test_add_func("/cli/render/no-attention", test_render_no_attention);
   g_test_add_func("/cli/models/control-chars", test_models_control_chars);
   g_test_add_func("/cli/stdout-write-errors", test_stdout_write_errors);
   g_test_add_func("/cli/bench/bad-input", test_bench_bad_input);
