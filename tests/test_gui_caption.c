@@ -194,10 +194,11 @@ static void drag(double x0, double y0, double x1, double y1, int steps) {
 }
 
 static void test_compose(void) {
+  LensCompose *compose = lens_caption_page_get_composer(page);
   lens_caption_page_set_compose(page, TRUE);
   settle();
-  g_assert_cmpint(lens_caption_page_compose_count(page), ==, 0);
-  int red_circle = lens_caption_page_compose_add(page, 0, 0, 1, 0.3, 0.3);
+  g_assert_cmpint(lens_compose_count(compose), ==, 0);
+  int red_circle = lens_compose_add(compose, 0, 0, 1, 0.3, 0.3);
   g_assert_true(wait_for(has_trace, page));
   settle();
   const attn_trace *t = lens_caption_page_get_trace(page);
@@ -221,20 +222,20 @@ static void test_compose(void) {
   g_assert_cmpint(abs(p[2] - 214) + abs(p[1] - 39) + abs(p[0] - 40), <, 12); /* red under the pointer */
   cairo_surface_destroy(s);
   lens_caption_page_set_opacity(page, 0.6);
-  int star = lens_caption_page_compose_add(page, 4, 4, 0, 0.25, 0.25); /* a small blue star */
+  int star = lens_compose_add(compose, 4, 4, 0, 0.25, 0.25); /* a small blue star */
   settle();
-  g_assert_cmpint(lens_caption_page_compose_count(page), ==, 2);
-  g_assert_cmpint(lens_caption_page_compose_selected(page), ==, star);
+  g_assert_cmpint(lens_compose_count(compose), ==, 2);
+  g_assert_cmpint(lens_compose_selected(compose), ==, star);
   g_test_message("with a small blue star: \"%s\"", lens_caption_page_get_trace(page)->output.text);
   screenshot(GTK_WIDGET(window), "gui-caption-compose.png");
   g_assert_true(lens_caption_page_compose_locate(page, red_circle, &x, &y));
   lens_caption_page_drag_begin(page, x, y); /* a press on the circle selects it */
   lens_caption_page_drag_end(page);
-  g_assert_cmpint(lens_caption_page_compose_selected(page), ==, red_circle);
+  g_assert_cmpint(lens_compose_selected(compose), ==, red_circle);
   guint n = lens_caption_page_get_n_results(page);
-  lens_caption_page_compose_delete_selected(page);
+  lens_compose_delete_selected(compose);
   settle();
-  g_assert_cmpint(lens_caption_page_compose_count(page), ==, 1);
+  g_assert_cmpint(lens_compose_count(compose), ==, 1);
   g_assert_cmpuint(lens_caption_page_get_n_results(page), >, n);
   lens_caption_page_set_compose(page, FALSE);
 }

@@ -11,11 +11,9 @@
 #include "lens_image.h"
 #include "lens_models.h"
 #include "lens_page_util.h"
-#include "lens_scene.h"
+#include "lens_compose.h"
 
-#define DRAG_DEBOUNCE_MS 10
 #define LOAD_SIDE 512     /* opened images are read at most this large */
-#define COMPOSE_SIDE 384  /* the composed scene, in pixels */
 #define DEFAULT_CAPTION_MODEL "caption-scenes"
 
 /* ---- models ---- */
@@ -25,8 +23,8 @@ static void free_captioner(gpointer c) { attn_captioner_free(c); }
 
 struct _LensCaptionPage {
   LensPage parent_instance;
-  GtkWidget *example_dropdown, *compose_toggle, *compose_bar;
-  GtkWidget *shape_dropdown, *colour_dropdown, *size_dropdown, *delete_button, *words_box, *status;
+  GtkWidget *example_dropdown, *compose_toggle, *words_box, *status;
+  LensCompose *compose; /* its toolbar, shown in Compose mode */
   GtkWidget *overlay_button, *board_button, *opacity_scale, *upsample_dropdown, *blur_spin, *cmap_dropdown;
   GtkWidget *beam_spin, *canvas;
   GtkStringList *example_names;
@@ -40,10 +38,8 @@ struct _LensCaptionPage {
   float *rgb;
   int width, height;
   LensImage image;
-  /* Compose mode */
-  GArray *shapes;       /* LensSceneShape, bottom to top */
-  int selected, dragging;
-  double drag_dx, drag_dy, drag_x0, drag_y0;
+  int dragging;          /* a Compose shape follows the pointer */
+  double drag_x0, drag_y0;
   int pinned_word;      /* the clicked word, -1 for none; hovering shows another for a while */
   guint64 load_generation;
   guint n_results;
@@ -85,14 +81,10 @@ static void set_pixbuf(LensCaptionPage *self, GdkPixbuf *pb) {
   schedule_captioning(self, 0);
 }
 
-/* Draws the composed scene and takes it as the image. */
+/* Takes the composed scene as the image. */
 static void render_scene(LensCaptionPage *self, guint delay_ms) {
-  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, COMPOSE_SIDE, COMPOSE_SIDE);
-  cairo_t *cr = cairo_create(s);
-  lens_scene_draw(cr, (const LensSceneShape *)(void *)self->shapes->data, (int)self->shapes->len, COMPOSE_SIDE);
-  cairo_destroy(cr);
-  cairo_surface_flush(s);
-  set_pixels(self, cairo_image_surface_get_data(s), COMPOSE_SIDE, COMPOSE_SIDE, cairo_image_surface_get_stride(s));
+  cairo_surface_t *s = lens_compose_render(self->compose);
+  set_pixels(self, cairo_image_surface_get_data(s), LENS_COMPOSE_SIDE, LENS_COMPOSE_SIDE, cairo_image_surface_get_stride(s));
   cairo_surface_destroy(s);
   schedule_captioning(self, delay_ms);
 }
@@ -399,102 +391,29 @@ static void on_example_selected(GObject *object, GParamSpec *pspec, gpointer dat
 
 /* ---- Compose ---- */
 
-static LensSceneShape *shape_at(LensCaptionPage *self, int i) {
-  return i >= 0 && (guint)i < self->shapes->len ? &g_array_index(self->shapes, LensSceneShape, i) : NULL;
-}
-
-static void sync_compose_controls(LensCaptionPage *self) {
-  const LensSceneShape *s = shape_at(self, self->selected);
-  gtk_widget_set_sensitive(self->delete_button, s != NULL);
-  if (!s) return;
-  self->updating++;
-  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->shape_dropdown), (guint)s->shape);
-  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->colour_dropdown), (guint)s->colour);
-  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->size_dropdown), (guint)s->big);
-  self->updating--;
-}
-
 void lens_caption_page_set_compose(LensCaptionPage *self, gboolean on) {
   if (on == lens_caption_page_get_compose(self) && (!on || self->argb)) return;
   self->updating++;
   gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->compose_toggle), on);
   self->updating--;
-  gtk_widget_set_visible(self->compose_bar, on);
+  gtk_widget_set_visible(GTK_WIDGET(self->compose), on);
   if (!on) return;
   lens_caption_page_set_view(self, LENS_VIEW_OVERLAY); /* shapes are dragged on the overlay */
   self->load_generation++; /* an image still loading does not replace the scene */
   render_scene(self, 0);
-  sync_compose_controls(self);
 }
 
 gboolean lens_caption_page_get_compose(LensCaptionPage *self) {
   return gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->compose_toggle));
 }
 
-int lens_caption_page_compose_add(LensCaptionPage *self, int shape, int colour, int big, double x, double y) {
-  LensSceneShape s = {CLAMP(shape, 0, LENS_COMPOSE_SHAPES - 1), CLAMP(colour, 0, LENS_COMPOSE_COLOURS - 1), big ? 1 : 0,
-                    CLAMP(x, 0.0, 1.0), CLAMP(y, 0.0, 1.0)};
-  g_array_append_val(self->shapes, s);
-  self->selected = (int)self->shapes->len - 1;
+LensCompose *lens_caption_page_get_composer(LensCaptionPage *self) { return self->compose; }
+
+/* The scene changed (a shape added, edited, dragged or deleted): it becomes the image. */
+static void on_scene_changed(LensCompose *compose, guint delay_ms, gpointer data) {
+  LensCaptionPage *self = data;
   if (!lens_caption_page_get_compose(self)) lens_caption_page_set_compose(self, TRUE);
-  else render_scene(self, 0);
-  sync_compose_controls(self);
-  return self->selected;
-}
-
-int lens_caption_page_compose_count(LensCaptionPage *self) { return (int)self->shapes->len; }
-int lens_caption_page_compose_selected(LensCaptionPage *self) { return self->selected; }
-
-void lens_caption_page_compose_delete_selected(LensCaptionPage *self) {
-  if (!shape_at(self, self->selected)) return;
-  g_array_remove_index(self->shapes, (guint)self->selected);
-  self->selected = (int)self->shapes->len - 1;
-  render_scene(self, 0);
-  sync_compose_controls(self);
-}
-
-/* A free spot for a new shape: the first of a few places far from every shape there. */
-static void free_spot(LensCaptionPage *self, double *x, double *y) {
-  static const double spots[][2] = {{0.5, 0.5}, {0.25, 0.3}, {0.75, 0.7}, {0.72, 0.28}, {0.28, 0.72}, {0.5, 0.2}, {0.5, 0.8}};
-  double best = -1;
-  for (size_t k = 0; k < G_N_ELEMENTS(spots); k++) {
-    double nearest = 2;
-    for (guint i = 0; i < self->shapes->len; i++) {
-      const LensSceneShape *s = &g_array_index(self->shapes, LensSceneShape, i);
-      nearest = fmin(nearest, hypot(s->x - spots[k][0], s->y - spots[k][1]));
-    }
-    if (nearest > best + 1e-9) best = nearest, *x = spots[k][0], *y = spots[k][1];
-  }
-}
-
-static void on_add_clicked(GtkButton *b, gpointer data) {
-  LensCaptionPage *self = data;
-  double x = 0.5, y = 0.5;
-  free_spot(self, &x, &y);
-  lens_caption_page_compose_add(self, (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->shape_dropdown)),
-                                (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->colour_dropdown)),
-                                (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->size_dropdown)), x, y);
-}
-
-static void on_delete_clicked(GtkButton *b, gpointer data) { lens_caption_page_compose_delete_selected(data); }
-
-static void on_clear_clicked(GtkButton *b, gpointer data) {
-  LensCaptionPage *self = data;
-  g_array_set_size(self->shapes, 0);
-  self->selected = -1;
-  render_scene(self, 0);
-  sync_compose_controls(self);
-}
-
-/* A new shape, colour or size applies to the selected shape. */
-static void on_compose_choice(GObject *object, GParamSpec *pspec, gpointer data) {
-  LensCaptionPage *self = data;
-  LensSceneShape *s = shape_at(self, self->selected);
-  if (self->updating || !s) return;
-  s->shape = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->shape_dropdown));
-  s->colour = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->colour_dropdown));
-  s->big = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->size_dropdown));
-  render_scene(self, 0);
+  else render_scene(self, delay_ms);
 }
 
 static void on_compose_toggled(GtkToggleButton *b, gpointer data) {
@@ -511,37 +430,28 @@ static gboolean to_image(LensCaptionPage *self, double x, double y, double *u, d
 }
 
 gboolean lens_caption_page_compose_locate(LensCaptionPage *self, int i, double *x, double *y) {
-  const LensSceneShape *s = shape_at(self, i);
   const LensRect *g = &self->layout->grid;
-  if (!s || g->w <= 0) return FALSE;
-  *x = g->x + s->x * g->w, *y = g->y + s->y * g->h;
+  double u, v;
+  if (g->w <= 0 || !lens_compose_locate(self->compose, i, &u, &v)) return FALSE;
+  *x = g->x + u * g->w, *y = g->y + v * g->h;
   return TRUE;
 }
 
 void lens_caption_page_drag_begin(LensCaptionPage *self, double x, double y) {
   double u, v;
-  self->dragging = FALSE;
-  if (!lens_caption_page_get_compose(self) || !to_image(self, x, y, &u, &v)) return;
-  for (int i = (int)self->shapes->len - 1; i >= 0; i--) { /* the topmost shape under the pointer */
-    const LensSceneShape *s = shape_at(self, i);
-    if (!lens_scene_hit(s, u, v, 1.1)) continue; /* a little slack makes small shapes easy to grab */
-    self->selected = i, self->dragging = TRUE;
-    self->drag_dx = s->x - u, self->drag_dy = s->y - v;
-    sync_compose_controls(self);
-    gtk_widget_queue_draw(self->canvas);
-    return;
-  }
+  self->dragging = lens_caption_page_get_compose(self) && to_image(self, x, y, &u, &v) && lens_compose_grab(self->compose, u, v);
+  if (self->dragging) gtk_widget_queue_draw(self->canvas);
 }
 
 void lens_caption_page_drag_update(LensCaptionPage *self, double x, double y) {
-  LensSceneShape *s = shape_at(self, self->selected);
   double u, v;
-  if (!self->dragging || !s || !to_image(self, x, y, &u, &v)) return;
-  s->x = CLAMP(u + self->drag_dx, 0.0, 1.0), s->y = CLAMP(v + self->drag_dy, 0.0, 1.0);
-  render_scene(self, DRAG_DEBOUNCE_MS); /* the caption follows while dragging */
+  if (self->dragging && to_image(self, x, y, &u, &v)) lens_compose_drag_to(self->compose, u, v);
 }
 
-void lens_caption_page_drag_end(LensCaptionPage *self) { self->dragging = FALSE; }
+void lens_caption_page_drag_end(LensCaptionPage *self) {
+  self->dragging = FALSE;
+  lens_compose_release(self->compose);
+}
 
 static void on_drag_begin(GtkGestureDrag *g, double x, double y, gpointer data) {
   LensCaptionPage *self = data;
@@ -568,7 +478,7 @@ static void on_canvas_pressed(GtkGestureClick *g, int n, double x, double y, gpo
 static gboolean on_key(GtkEventControllerKey *k, guint keyval, guint code, GdkModifierType state, gpointer data) {
   LensCaptionPage *self = data;
   if ((keyval == GDK_KEY_Delete || keyval == GDK_KEY_BackSpace) && lens_caption_page_get_compose(self)) {
-    lens_caption_page_compose_delete_selected(self);
+    lens_compose_delete_selected(self->compose);
     return TRUE;
   }
   if (keyval == GDK_KEY_v && (state & GDK_CONTROL_MASK)) {
@@ -615,26 +525,6 @@ static void draw_image_only(LensCaptionPage *self, cairo_t *cr, int width, int h
   }
 }
 
-/* The selected shape, outlined (not part of exports). */
-static void draw_selection(LensCaptionPage *self, cairo_t *cr) {
-  const LensSceneShape *s = shape_at(self, self->selected);
-  const LensRect *g = &self->layout->grid;
-  if (!s || !lens_caption_page_get_compose(self) || g->w <= 0 || self->options.view != LENS_VIEW_OVERLAY) return;
-  cairo_save(cr);
-  cairo_translate(cr, g->x, g->y);
-  cairo_scale(cr, g->w / COMPOSE_SIDE, g->h / COMPOSE_SIDE);
-  lens_scene_shape_path(cr, s, COMPOSE_SIDE);
-  cairo_restore(cr);
-  double dash[] = {5, 4};
-  cairo_set_dash(cr, dash, 2, 0);
-  cairo_set_line_width(cr, 2);
-  cairo_set_source_rgba(cr, 1, 1, 1, 0.95);
-  cairo_stroke_preserve(cr);
-  cairo_set_dash(cr, dash, 2, 5);
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.8);
-  cairo_stroke(cr);
-}
-
 static void draw_canvas(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data) {
   LensCaptionPage *self = data;
   LensRenderOptions o = self->options;
@@ -642,7 +532,8 @@ static void draw_canvas(GtkDrawingArea *area, cairo_t *cr, int width, int height
   o.image = self->argb ? &self->image : NULL;
   if (self->trace && self->trace->n_maps > 0) lens_render(cr, self->trace, &o, width, height, self->layout);
   else draw_image_only(self, cr, width, height, o.dark);
-  draw_selection(self, cr);
+  if (lens_caption_page_get_compose(self) && o.view == LENS_VIEW_OVERLAY)
+    lens_compose_draw_selection(self->compose, cr, &self->layout->grid);
 }
 
 static void on_canvas_motion(GtkEventControllerMotion *m, double x, double y, gpointer data) {
@@ -725,22 +616,10 @@ static void build_input_bar(LensCaptionPage *self) {
 }
 
 static void build_compose_bar(LensCaptionPage *self) {
-  self->compose_bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
-  gtk_widget_add_css_class(self->compose_bar, "toolbar");
-  self->shape_dropdown = lens_page_dropdown(NULL, lens_compose_shape_names);
-  self->colour_dropdown = lens_page_dropdown(NULL, lens_compose_colour_names);
-  self->size_dropdown = lens_page_dropdown(NULL, (const char *const[]){"small", "big", NULL});
-  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->size_dropdown), 1);
-  self->delete_button = button("_Delete", "Delete the selected shape (Delete)", G_CALLBACK(on_delete_clicked), self);
-  GtkWidget *items[] = {lens_page_labelled("Shape", self->shape_dropdown), lens_page_labelled("Colour", self->colour_dropdown),
-                        lens_page_labelled("Size", self->size_dropdown),
-                        button("_Add Shape", "Add a shape with these choices; drag it on the image", G_CALLBACK(on_add_clicked), self),
-                        self->delete_button, button("Clear", "Remove every shape", G_CALLBACK(on_clear_clicked), self),
-                        gtk_label_new("Drag shapes on the image: the caption follows.")};
-  add_all(self->compose_bar, items, G_N_ELEMENTS(items));
-  gtk_widget_add_css_class(items[G_N_ELEMENTS(items) - 1], "dim-label");
-  gtk_widget_set_visible(self->compose_bar, FALSE);
-  gtk_box_append(GTK_BOX(self), self->compose_bar);
+  self->compose = LENS_COMPOSE(lens_compose_new());
+  gtk_widget_set_visible(GTK_WIDGET(self->compose), FALSE);
+  g_signal_connect(self->compose, "changed", G_CALLBACK(on_scene_changed), self);
+  gtk_box_append(GTK_BOX(self), GTK_WIDGET(self->compose));
 }
 
 static void build_words_and_display(LensCaptionPage *self) {
@@ -815,9 +694,6 @@ static void on_beam_changed(GObject *object, GParamSpec *pspec, gpointer data) {
 static void connect_controls(LensCaptionPage *self) {
   g_signal_connect(self->example_dropdown, "notify::selected", G_CALLBACK(on_example_selected), self);
   g_signal_connect(self->compose_toggle, "toggled", G_CALLBACK(on_compose_toggled), self);
-  g_signal_connect(self->shape_dropdown, "notify::selected", G_CALLBACK(on_compose_choice), self);
-  g_signal_connect(self->colour_dropdown, "notify::selected", G_CALLBACK(on_compose_choice), self);
-  g_signal_connect(self->size_dropdown, "notify::selected", G_CALLBACK(on_compose_choice), self);
   g_signal_connect(self->board_button, "notify::active", G_CALLBACK(on_display_changed), self);
   g_signal_connect(self->opacity_scale, "value-changed", G_CALLBACK(on_opacity_changed), self);
   g_signal_connect(self->upsample_dropdown, "notify::selected", G_CALLBACK(on_display_changed), self);
@@ -830,8 +706,7 @@ static void connect_controls(LensCaptionPage *self) {
 }
 
 static void lens_caption_page_init(LensCaptionPage *self) {
-  self->shapes = g_array_new(FALSE, FALSE, sizeof(LensSceneShape));
-  self->selected = -1, self->pinned_word = -1;
+  self->pinned_word = -1;
   self->layout = g_new0(LensLayout, 1);
   lens_render_options_init(&self->options);
   build_input_bar(self);
@@ -846,7 +721,6 @@ static void lens_caption_page_finalize(GObject *object) {
   LensCaptionPage *self = LENS_CAPTION_PAGE(object);
   attn_trace_free(self->trace);
   cJSON_Delete(self->examples);
-  g_array_unref(self->shapes);
   g_free(self->argb), g_free(self->rgb), g_free(self->examples_dir);
   g_free(self->layout);
   G_OBJECT_CLASS(lens_caption_page_parent_class)->finalize(object);

@@ -10,15 +10,13 @@
 
 #include "lens_page.h"
 
-#include "lens_scene.h"
+#include "lens_compose.h"
 #include "lens_trace_view.h"
 
 G_BEGIN_DECLS
 
 #define LENS_TYPE_CAPTION_PAGE (lens_caption_page_get_type())
 G_DECLARE_FINAL_TYPE(LensCaptionPage, lens_caption_page, LENS, CAPTION_PAGE, LensPage)
-
-/* The shapes and colours of Compose mode are lens_scene.h's (training/scenes.py's). */
 
 GtkWidget *lens_caption_page_new(void);
 
@@ -39,15 +37,11 @@ void lens_caption_page_open_file(LensCaptionPage *self, const char *path);
 /* Shows a pasted image (the clipboard's texture or file). */
 void lens_caption_page_paste(LensCaptionPage *self);
 
-/* Compose mode: the canvas shows the composed scene and takes the pointer for dragging. */
+/* Compose mode: the canvas shows the composed scene and takes the pointer for dragging; the
+ * scene, its toolbar and its editing are the LensCompose (adding a shape there turns Compose on). */
 void lens_caption_page_set_compose(LensCaptionPage *self, gboolean on);
 gboolean lens_caption_page_get_compose(LensCaptionPage *self);
-/* Adds a shape (indices into the tables above; big: 0 small, 1 big) at (x, y), fractions of
- * the image; it becomes the selected one. Returns its index. */
-int lens_caption_page_compose_add(LensCaptionPage *self, int shape, int colour, int big, double x, double y);
-int lens_caption_page_compose_count(LensCaptionPage *self);
-int lens_caption_page_compose_selected(LensCaptionPage *self); /* -1 for none */
-void lens_caption_page_compose_delete_selected(LensCaptionPage *self);
+LensCompose *lens_caption_page_get_composer(LensCaptionPage *self);
 /* Where shape i's centre is on the canvas (widget coordinates, after a draw); FALSE if none. */
 gboolean lens_caption_page_compose_locate(LensCaptionPage *self, int i, double *x, double *y);
 /* The pointer gestures of the canvas: press at (x, y) picks the topmost shape there, moves drag
