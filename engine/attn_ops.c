@@ -219,6 +219,12 @@ void attn_linear_q8(float *y, const float *x, int ldx, const attn_q8 *q, const f
 #endif
 }
 
+void attn_linear_hq(float *y, const float *x, int ldx, const float *W, const uint16_t *Wh, const attn_q8 *q,
+                    const float *b, int M, int in, int out) {
+  if (q && q->w && M >= 2 && M <= 8) attn_linear_q8(y, x, ldx, q, b, M);
+  else attn_linear_h(y, x, ldx, W, Wh, b, M, in, out);
+}
+
 void attn_matvec(float *y, const float *W, const float *x, const float *b, int out, int in) {
   if (b)
     for (int o = 0; o < out; o++) y[o] = b[o];

@@ -62,6 +62,11 @@ int attn_q8_init(attn_q8 *q, const float *W, int out, int in);
 void attn_q8_free(attn_q8 *q);     /* an empty or zeroed q is fine */
 /* y[M,out] = x[M,in] (rows ldx apart) @ W^T + b through q, for 1..8 rows; needs q built. */
 void attn_linear_q8(float *y, const float *x, int ldx, const attn_q8 *q, const float *b, int M);
+/* A decoder step's linear layer from whichever copy fits: int8 (q built) for 2..8 rows (a
+ * beam), else attn_linear_h (halves, or W). One row (greedy) is bound by reading the
+ * weights, where halves do as well as bytes and are closer to the twin. */
+void attn_linear_hq(float *y, const float *x, int ldx, const float *W, const uint16_t *Wh, const attn_q8 *q,
+                    const float *b, int M, int in, int out);
 
 /* y[out] = W[out,in] @ x[in] + b[out] (b may be NULL), through cblas_sgemv. */
 void attn_matvec(float *y, const float *W, const float *x, const float *b, int out, int in);

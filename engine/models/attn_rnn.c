@@ -34,6 +34,8 @@ struct attn_rnn {
      each of them once, an encoder step its recurrent matrix, and halves halve those bytes */
   uint16_t *embed_h, *attn_w_h, *cell_w_ih_h, *cell_w_hh_h, *deep_w_h, *enc_w_hh_h[2];
   attn_half_pool halves; /* where they live */
+  /* int8 copies of the decoder's weights for beam steps (attn_q8_available), or empty */
+  attn_q8 embed_q8, attn_w_q8, cell_w_ih_q8, cell_w_hh_q8, deep_w_q8;
 };
 
 /* ---- loading ---- */
@@ -137,6 +139,8 @@ static attn_status read_config(attn_rnn *m, const cJSON *cfg, attn_error *err) {
 void attn_rnn_free(attn_rnn *m) {
   if (!m) return;
   attn_half_pool_release(&m->halves);
+  attn_q8 *q8[] = {&m->embed_q8, &m->attn_w_q8, &m->cell_w_ih_q8, &m->cell_w_hh_q8, &m->deep_w_q8};
+  for (size_t i = 0; i < sizeof q8 / sizeof q8[0]; i++) attn_q8_free(q8[i]);
   free(m->data);
   free(m);
 }
@@ -165,6 +169,13 @@ attn_rnn *attn_rnn_load(const attn_model_dir *dir, attn_error *err) {
     m->cell_w_hh_h = attn_half_pool_copy(p, m->cell_w_hh, n_hh);
     m->deep_w_h = attn_half_pool_copy(p, m->deep_w, n_deep);
     for (int d = 0; d < 2; d++) m->enc_w_hh_h[d] = attn_half_pool_copy(p, m->enc_w_hh[d], n_enc);
+  }
+  if (attn_q8_available()) {
+    attn_q8_init(&m->embed_q8, m->embed, D->vocab, D->embed);
+    if (D->attention) attn_q8_init(&m->attn_w_q8, m->attn_w, D->attn_dim, D->dec_hidden);
+    attn_q8_init(&m->cell_w_ih_q8, m->cell_w_ih, 3 * D->dec_hidden, D->embed + 2 * D->enc_hidden);
+    attn_q8_init(&m->cell_w_hh_q8, m->cell_w_hh, 3 * D->dec_hidden, D->dec_hidden);
+    attn_q8_init(&m->deep_w_q8, m->deep_w, 2 * D->maxout, D->dec_hidden + D->embed + 2 * D->enc_hidden);
   }
   return m;
 }
@@ -298,10 +309,10 @@ static void deep_output(attn_rnn_run *r, int k, float *logits) {
   const attn_rnn *m = r->m;
   const attn_rnn_dims *D = &m->dims;
   int width = D->dec_hidden + D->embed + 2 * D->enc_hidden, M = D->maxout;
-  attn_linear_h(r->pre, r->deep_in, width, m->deep_w, m->deep_w_h, m->deep_b, k, width, 2 * M);
+  attn_linear_hq(r->pre, r->deep_in, width, m->deep_w, m->deep_w_h, &m->deep_w_q8, m->deep_b, k, width, 2 * M);
   for (int64_t i = 0; i < (int64_t)k * M; i++) r->t[i] = fmaxf(r->pre[2 * i], r->pre[2 * i + 1]);
   /* logits = t E^T + b: E is read once per step (from halves where there are some) */
-  attn_linear_h(logits, r->t, M, m->embed, m->embed_h, m->out_bias, k, M, D->vocab);
+  attn_linear_hq(logits, r->t, M, m->embed, m->embed_h, &m->embed_q8, m->out_bias, k, M, D->vocab);
 }
 
 /* s_i = GRUCell([E(y_{i-1}); c_i], s_{i-1}) for k rows (the input sits inside deep_in). */
@@ -309,8 +320,9 @@ static void advance_states(attn_rnn_run *r, int k) {
   const attn_rnn *m = r->m;
   const attn_rnn_dims *D = &m->dims;
   int Hd = D->dec_hidden, in = D->embed + 2 * D->enc_hidden, width = Hd + in;
-  attn_linear_h(r->gi, r->deep_in + Hd, width, m->cell_w_ih, m->cell_w_ih_h, m->cell_b_ih, k, in, 3 * Hd);
-  attn_linear_h(r->gh, r->s, Hd, m->cell_w_hh, m->cell_w_hh_h, m->cell_b_hh, k, Hd, 3 * Hd);
+  attn_linear_hq(r->gi, r->deep_in + Hd, width, m->cell_w_ih, m->cell_w_ih_h, &m->cell_w_ih_q8, m->cell_b_ih, k, in,
+                 3 * Hd);
+  attn_linear_hq(r->gh, r->s, Hd, m->cell_w_hh, m->cell_w_hh_h, &m->cell_w_hh_q8, m->cell_b_hh, k, Hd, 3 * Hd);
   for (int i = 0; i < k; i++) attn_gru_update(r->s + (size_t)i * Hd, r->gi + (size_t)i * 3 * Hd, r->gh + (size_t)i * 3 * Hd, Hd);
 }
 
@@ -323,7 +335,8 @@ attn_status attn_rnn_step(attn_rnn_run *r, const int32_t *tokens, int k, int ste
   attn_status st = attn_check_ids(tokens, k, D->vocab, "decoder input", err);
   if (st != ATTN_OK) return st;
   int Hd = D->dec_hidden, width = Hd + D->embed + 2 * D->enc_hidden;
-  if (D->attention) attn_linear_h(r->q, r->s, Hd, m->attn_w, m->attn_w_h, m->attn_b, k, Hd, D->attn_dim);
+  if (D->attention)
+    attn_linear_hq(r->q, r->s, Hd, m->attn_w, m->attn_w_h, &m->attn_w_q8, m->attn_b, k, Hd, D->attn_dim);
   for (int i = 0; i < k; i++) {
     float *row = r->deep_in + (size_t)i * width;
     memcpy(row, r->s + (size_t)i * Hd, (size_t)Hd * sizeof(float));

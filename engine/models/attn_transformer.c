@@ -155,13 +155,6 @@ static void free_q8(attn_transformer *tf) {
   }
 }
 
-/* A decoder step's linear layer: int8, half or float weights, whichever exist (in that order). */
-static void dec_linear(float *y, const float *x, int ldx, const float *W, const uint16_t *Wh, const attn_q8 *q,
-                       const float *b, int M, int in, int out) {
-  if (q->w && M <= 8) attn_linear_q8(y, x, ldx, q, b, M);
-  else attn_linear_h(y, x, ldx, W, Wh, b, M, in, out);
-}
-
 static void make_positions(float *pe, int n, int d) {
   int half = d / 2;
   for (int p = 0; p < n; p++)
@@ -290,9 +283,9 @@ static void attend(const float *q, const float *k, const float *v, int nq, int n
 static void feed_forward(const attn_transformer *tf, const tf_layer *L, float *x, float *hidden, float *out,
                          int rows, int ffn) {
   int d = tf->dims.d_model;
-  dec_linear(hidden, x, d, L->fc1_w, L->fc1_h, &L->fc1_q8, L->fc1_b, rows, d, ffn);
+  attn_linear_hq(hidden, x, d, L->fc1_w, L->fc1_h, &L->fc1_q8, L->fc1_b, rows, d, ffn);
   activate(tf->act, hidden, (int64_t)rows * ffn);
-  dec_linear(out, hidden, ffn, L->fc2_w, L->fc2_h, &L->fc2_q8, L->fc2_b, rows, ffn, d);
+  attn_linear_hq(out, hidden, ffn, L->fc2_w, L->fc2_h, &L->fc2_q8, L->fc2_b, rows, ffn, d);
   add_norm(x, out, L->final_ln_g, L->final_ln_b, rows, d, tf->eps);
 }
 
@@ -393,10 +386,10 @@ static void decoder_self_attn(attn_tf_run *r, const tf_layer *L, int layer, int 
   int d = tf->dims.d_model, H = tf->dims.dec_heads, hd = d / H;
   float scaling = 1.0f / sqrtf((float)hd);
   const mha *a = &L->self_attn;
-  dec_linear(r->q, x, d, a->q_w, a->q_h, &a->q_q8, a->q_b, k, d, d);
+  attn_linear_hq(r->q, x, d, a->q_w, a->q_h, &a->q_q8, a->q_b, k, d, d);
   for (int64_t i = 0; i < (int64_t)k * d; i++) r->q[i] *= scaling;
-  dec_linear(r->k, x, d, a->k_w, a->k_h, &a->k_q8, a->k_b, k, d, d);
-  dec_linear(r->v, x, d, a->v_w, a->v_h, &a->v_q8, a->v_b, k, d, d);
+  attn_linear_hq(r->k, x, d, a->k_w, a->k_h, &a->k_q8, a->k_b, k, d, d);
+  attn_linear_hq(r->v, x, d, a->v_w, a->v_h, &a->v_q8, a->v_b, k, d, d);
   for (int i = 0; i < k; i++) {
     float *kc = cache_at(r->self_k, r, layer, i), *vc = cache_at(r->self_v, r, layer, i);
     memcpy(kc + (size_t)step * d, r->k + (size_t)i * d, (size_t)d * sizeof(float));
@@ -409,7 +402,7 @@ static void decoder_self_attn(attn_tf_run *r, const tf_layer *L, int layer, int 
         memcpy(self_out + ((size_t)layer * H + h) * r->max_len, probs, (size_t)(step + 1) * sizeof(float));
     }
   }
-  dec_linear(r->o, r->ctx, d, a->o_w, a->o_h, &a->o_q8, a->o_b, k, d, d);
+  attn_linear_hq(r->o, r->ctx, d, a->o_w, a->o_h, &a->o_q8, a->o_b, k, d, d);
   add_norm(x, r->o, L->self_ln_g, L->self_ln_b, k, d, tf->eps);
 }
 
@@ -419,7 +412,7 @@ static void decoder_cross_attn(attn_tf_run *r, const tf_layer *L, int layer, int
   int n = r->n_src, d = tf->dims.d_model, H = tf->dims.dec_heads, hd = d / H, maps = tf->dims.dec_layers * H;
   float scaling = 1.0f / sqrtf((float)hd);
   const mha *a = &L->cross_attn;
-  dec_linear(r->q, x, d, a->q_w, a->q_h, &a->q_q8, a->q_b, k, d, d);
+  attn_linear_hq(r->q, x, d, a->q_w, a->q_h, &a->q_q8, a->q_b, k, d, d);
   for (int64_t i = 0; i < (int64_t)k * d; i++) r->q[i] *= scaling;
   const float *ck = r->cross_k + (size_t)layer * n * d, *cv = r->cross_v + (size_t)layer * n * d;
   for (int i = 0; i < k; i++)
@@ -428,7 +421,7 @@ static void decoder_cross_attn(attn_tf_run *r, const tf_layer *L, int layer, int
       attend(r->q + (size_t)i * d + h * hd, ck + h * hd, cv + h * hd, 1, n, hd, d, probs,
              r->ctx + (size_t)i * d + h * hd);
     }
-  dec_linear(r->o, r->ctx, d, a->o_w, a->o_h, &a->o_q8, a->o_b, k, d, d);
+  attn_linear_hq(r->o, r->ctx, d, a->o_w, a->o_h, &a->o_q8, a->o_b, k, d, d);
   add_norm(x, r->o, L->cross_ln_g, L->cross_ln_b, k, d, tf->eps);
 }
 
@@ -450,7 +443,7 @@ attn_status attn_tf_step(attn_tf_run *r, const int32_t *tokens, int k, int step,
     feed_forward(tf, L, x, r->ffn, r->o, k, tf->dims.dec_ffn);
   }
   /* logits = x lm_head^T + bias: read once per step (from halves where there are some) */
-  dec_linear(logits, x, D->d_model, tf->lm_head, tf->lm_head_h, &tf->lm_head_q8, tf->logits_bias, k, D->d_model,
+  attn_linear_hq(logits, x, D->d_model, tf->lm_head, tf->lm_head_h, &tf->lm_head_q8, tf->logits_bias, k, D->d_model,
              D->vocab);
   return ATTN_OK;
 }
