@@ -205,3 +205,39 @@ attn_trace *golden_translate(attn_translator *t, const char *text, int beam, int
   g_assert_cmpint(attn_trace_validate(tr, &err), ==, ATTN_OK); /* shapes match tokens, rows sum to 1 */
   return tr;
 }
+
+static const char *const copied_files[] = {"model.safetensors", "source.spm", "config.json"};
+
+char *golden_model_copy(const char *name, const char *key, const char *json_value) {
+  g_autofree char *src = golden_fixture_path(name, NULL);
+  char *dir = g_dir_make_tmp("model-copy-XXXXXX", NULL);
+  g_assert_nonnull(dir);
+  for (size_t i = 0; i < G_N_ELEMENTS(copied_files); i++) {
+    g_autofree char *from = g_build_filename(src, copied_files[i], NULL), *to = g_build_filename(dir, copied_files[i], NULL);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(from, &data, &len, NULL));
+    if (i == 2) {
+      cJSON *cfg = cJSON_ParseWithLength(data, len), *value = cJSON_Parse(json_value);
+      g_assert_nonnull(cfg);
+      g_assert_nonnull(value);
+      if (cJSON_GetObjectItemCaseSensitive(cfg, key)) cJSON_ReplaceItemInObjectCaseSensitive(cfg, key, value);
+      else cJSON_AddItemToObject(cfg, key, value);
+      g_free(data);
+      data = cJSON_Print(cfg);
+      len = strlen(data);
+      cJSON_Delete(cfg);
+    }
+    g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
+  }
+  return dir;
+}
+
+void golden_model_copy_remove(char *dir) {
+  for (size_t i = 0; i < G_N_ELEMENTS(copied_files); i++) {
+    g_autofree char *p = g_build_filename(dir, copied_files[i], NULL);
+    g_remove(p);
+  }
+  g_rmdir(dir);
+  g_free(dir);
+}

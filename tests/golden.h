@@ -78,6 +78,11 @@ void golden_check_beam1_is_greedy(const attn_s2s *m1, const attn_s2s *m2);
 
 /* The translator for the fixture model directory $ATTN_FIXTURES/name (asserted). */
 attn_translator *golden_translator(const char *name);
+/* A temporary copy of the model fixture `name` (model.safetensors, source.spm, config.json)
+ * whose config.json has key set to json_value (a JSON text, e.g. "3"); remove it with
+ * golden_model_copy_remove. */
+char *golden_model_copy(const char *name, const char *key, const char *json_value);
+void golden_model_copy_remove(char *dir);
 
 /* Translates text and asserts the trace is valid (shapes match tokens, rows sum to 1). */
 attn_trace *golden_translate(attn_translator *t, const char *text, int beam, int self_attention);

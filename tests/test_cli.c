@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "cli_util.h"
+#include "golden.h"
 
 static char *sample_path(void) {
   return g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "assets", "sample-trace.json", NULL);
@@ -114,34 +115,11 @@ static void test_stdout_write_errors(void) {
   cli_expect_write_error((const char *[]){"translate", "-m", rnn, "--json", "a b", NULL}, NULL);
 }
 
-/* A copy of the tiny RNN fixture whose config.json says num_beams 3. */
-static char *tiny_rnn_with_beams(void) {
-  g_autofree char *src = g_build_filename(g_getenv("ATTN_FIXTURES"), "rnn-tiny", NULL);
-  char *dir = g_dir_make_tmp("cli-beams-XXXXXX", NULL);
-  const char *files[] = {"model.safetensors", "source.spm", "config.json"};
-  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-    g_autofree char *from = g_build_filename(src, files[i], NULL), *to = g_build_filename(dir, files[i], NULL);
-    g_autofree char *data = NULL;
-    gsize len = 0;
-    g_assert_true(g_file_get_contents(from, &data, &len, NULL));
-    if (i == 2) {
-      char *brace = strrchr(data, '}');
-      g_assert_nonnull(brace);
-      *brace = '\0';
-      g_autofree char *with = g_strdup_printf("%s, \"num_beams\": 3}\n", data);
-      g_assert_true(g_file_set_contents(to, with, -1, NULL));
-    } else {
-      g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
-    }
-  }
-  return dir;
-}
-
 /* translate decodes with the model's own num_beams unless --beam says otherwise: beam search
  * leaves alternative hypotheses in the JSON, greedy none. */
 static void test_translate_model_beam(void) {
   g_autofree char *plain = g_build_filename(g_getenv("ATTN_FIXTURES"), "rnn-tiny", NULL);
-  g_autofree char *beams = tiny_rnn_with_beams();
+  char *beams = golden_model_copy("rnn-tiny", "num_beams", "3");
   struct { const char *model, *beam; gboolean alternatives; } cases[] = {
       {beams, NULL, TRUE}, {beams, "1", FALSE}, {plain, NULL, FALSE}, {plain, "3", TRUE}};
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -152,12 +130,7 @@ static void test_translate_model_beam(void) {
     g_assert_cmpint(strstr(r.out, "\"hypotheses\"") != NULL, ==, cases[i].alternatives);
     run_clear(&r);
   }
-  const char *files[] = {"model.safetensors", "source.spm", "config.json"};
-  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-    g_autofree char *p = g_build_filename(beams, files[i], NULL);
-    g_remove(p);
-  }
-  g_rmdir(beams);
+  golden_model_copy_remove(beams);
 }
 
 /* `render` draws the trace of a model without attention (its summary vector; no maps) and says

@@ -181,39 +181,6 @@ static void test_bad_inputs(void) {
   fixture_free(&f);
 }
 
-/* A copy of the tiny model directory whose config.json has key set to value. */
-static char *tiny_with(const char *key, int value) {
-  g_autofree char *src = golden_fixture_path("rnn-tiny", NULL);
-  char *dir = g_dir_make_tmp("rnn-bad-XXXXXX", NULL);
-  g_assert_nonnull(dir);
-  const char *files[] = {"model.safetensors", "source.spm", "config.json"};
-  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-    g_autofree char *from = g_build_filename(src, files[i], NULL), *to = g_build_filename(dir, files[i], NULL);
-    g_autofree char *data = NULL;
-    gsize len = 0;
-    g_assert_true(g_file_get_contents(from, &data, &len, NULL));
-    if (i == 2) {
-      cJSON *cfg = cJSON_ParseWithLength(data, len);
-      cJSON_ReplaceItemInObject(cfg, key, cJSON_CreateNumber(value));
-      g_free(data);
-      data = cJSON_Print(cfg);
-      len = strlen(data);
-      cJSON_Delete(cfg);
-    }
-    g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
-  }
-  return dir;
-}
-
-static void remove_dir(const char *dir) {
-  const char *files[] = {"model.safetensors", "source.spm", "config.json"};
-  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-    g_autofree char *p = g_build_filename(dir, files[i], NULL);
-    g_remove(p);
-  }
-  g_rmdir(dir);
-}
-
 static void test_bad_model(void) {
   struct { const char *key; int value; const char *message; } cases[] = {
       {"attn_dim", 9, "attn.W.weight"},     /* shapes no longer match the tensors */
@@ -221,13 +188,15 @@ static void test_bad_model(void) {
       {"vocab_size", 2, "vocab_size"},      /* out of range */
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-    g_autofree char *dir = tiny_with(cases[i].key, cases[i].value);
+    char value[32];
+    snprintf(value, sizeof value, "%d", cases[i].value);
+    char *dir = golden_model_copy("rnn-tiny", cases[i].key, value);
     attn_error err = {0};
     attn_translator *t = attn_translator_load(dir, &err);
     g_test_message("%s = %d: %s", cases[i].key, cases[i].value, err.message);
     g_assert_null(t);
     g_assert_nonnull(strstr(err.message, cases[i].message));
-    remove_dir(dir);
+    golden_model_copy_remove(dir);
   }
 }
 
