@@ -42,6 +42,15 @@ def model_config(c, keys, architecture, model_type, display_name, **settings):
     return cfg
 
 
+def multi30k_facts(cfg, eval_result):
+    """The model card facts the window shows for a Multi30k model: domain, training data, and the test score."""
+    cfg["attnlens"].update(domain="image descriptions", training_data="Multi30k (29,000 Flickr image descriptions)")
+    if eval_result:
+        cfg["attnlens"]["scores"] = [{"set": eval_result["split"], "metric": "BLEU", "value": round(eval_result["bleu"], 2),
+                                      "decoding": f"beam {eval_result['beam']}"}]
+    return cfg
+
+
 def training_time(log_path, last_epoch):
     """(hours, epochs) summed from the `epoch N ... epoch_s S` lines of train.log up to last_epoch, the last line of
     each epoch counting (a resumed run repeats none, an interrupted epoch leaves none); None without a log."""
@@ -84,16 +93,17 @@ def model_card(ck, eval_result, arch, name, description, val_use, train_cmd):
 
 
 def export(ckpt_path, out_dir, spm_path, eval_json, arch, make_config, make_card):
-    """make_config(checkpoint config) -> config.json dict; make_card(checkpoint, eval result or None) -> MODEL.md."""
+    """make_config(checkpoint config, eval result or None) -> config.json dict; make_card(checkpoint, eval result or
+    None) -> MODEL.md."""
     ck = torch.load(ckpt_path, map_location="cpu")
     os.makedirs(out_dir, exist_ok=True)
     meta = {"format": "pt", "source": f"attnlens training/export_{arch}.py", "epoch": ck["epoch"]}
     safetensors_io.save_file(f16_tensors(ck["model"]), os.path.join(out_dir, "model.safetensors"), meta)
+    result = json.load(open(eval_json)) if eval_json else None
     write_text(os.path.join(out_dir, "config.json"),
-               json.dumps(make_config(ck["config"]), indent=2, ensure_ascii=False) + "\n")
+               json.dumps(make_config(ck["config"], result), indent=2, ensure_ascii=False) + "\n")
     shutil.copyfile(spm_path, os.path.join(out_dir, "source.spm.tmp"))
     os.replace(os.path.join(out_dir, "source.spm.tmp"), os.path.join(out_dir, "source.spm"))
-    result = json.load(open(eval_json)) if eval_json else None
     write_text(os.path.join(out_dir, "MODEL.md"), make_card(ck, result))
     return out_dir
 

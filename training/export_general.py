@@ -149,7 +149,7 @@ def main():
         f" En→{LANG_NAMES[lang][1]} (everyday + news)"
     out = args.out or os.path.join(export_common.REPO, "data", "models", args.name)
     print(export_common.export(args.checkpoint, out, ck["args"]["spm"], args.eval_json, arch,
-                               lambda c: make_config(ck, lang, arch, ev, display),
+                               lambda c, result: make_config(ck, lang, arch, ev, display),
                                lambda ck2, result: model_card(ck2, result, args.name, arch, lang, work)))
 
 

@@ -2,7 +2,6 @@
 # with attention to data/models/rnn-attn-en-de, without (`--attention none` in train_rnn.py, found
 # in the checkpoint's config) to data/models/rnn-encdec-en-de.
 import argparse
-import json
 import os
 
 import export_common
@@ -33,12 +32,7 @@ def model_config(c, eval_result=None):
     extra = {} if att == "additive" else {"attention": "none"}
     cfg = export_common.model_config(c, keys, "BahdanauRNN", model_type, display, tie_word_embeddings=True,
                                      num_beams=4, length_penalty=1.0, **extra)
-    cfg["attnlens"].update(domain="image descriptions",
-                           training_data="Multi30k (29,000 Flickr image descriptions)")
-    if eval_result:
-        cfg["attnlens"]["scores"] = [{"set": eval_result["split"], "metric": "BLEU",
-                                      "value": round(eval_result["bleu"], 2), "decoding": f"beam {eval_result['beam']}"}]
-    return cfg
+    return export_common.multi30k_facts(cfg, eval_result)
 
 
 def model_card(ck, eval_result):
@@ -75,9 +69,7 @@ def main():
     import torch
     att = attention_of(torch.load(args.checkpoint, map_location="cpu")["config"])
     out = args.out or os.path.join(export_common.REPO, "data", "models", VARIANTS[att][1])
-    result = json.load(open(args.eval_json)) if args.eval_json else None
-    print(export_common.export(args.checkpoint, out, args.spm, args.eval_json, "rnn",
-                               lambda c: model_config(c, result), model_card))
+    print(export_common.export(args.checkpoint, out, args.spm, args.eval_json, "rnn", model_config, model_card))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,13 @@ CONFIG_KEYS = ["d_model", "encoder_layers", "decoder_layers", "encoder_attention
                "dropout", "attention_dropout", "activation_dropout", "layer_norm_eps"]
 
 
-def hf_config(c):
-    return export_common.model_config(
-        c, CONFIG_KEYS, "MarianMTModel", "marian", "Transformer (Multi30k En→De)",
+def hf_config(c, eval_result=None):
+    cfg = export_common.model_config(
+        c, CONFIG_KEYS, "MarianMTModel", "marian", "Transformer En→De (image descriptions, Multi30k)",
         scale_embedding=True, normalize_before=False, normalize_embedding=False, static_position_embeddings=True,
         tie_word_embeddings=True, share_encoder_decoder_embeddings=True, is_encoder_decoder=True, num_beams=4,
         length_penalty=1.0, max_length=c["max_position_embeddings"], bad_words_ids=[[c["pad_token_id"]]])
+    return export_common.multi30k_facts(cfg, eval_result)
 
 
 def model_card(ck, eval_result):
