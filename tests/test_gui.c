@@ -56,6 +56,18 @@ static void test_focus_at_start(void) {
     g_assert_false(GTK_IS_DROP_DOWN(focus) || gtk_widget_get_ancestor(focus, GTK_TYPE_DROP_DOWN));
   }
   g_assert_true(GTK_IS_TEXT_VIEW(gtk_window_get_focus(GTK_WINDOW(window))));
+  /* the example sentence is selected: the first key typed replaces it */
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(gtk_window_get_focus(GTK_WINDOW(window))));
+  GtkTextIter a, b, all_a, all_b;
+  gtk_text_buffer_get_bounds(buffer, &all_a, &all_b);
+  g_assert_false(gtk_text_iter_equal(&all_a, &all_b));
+  g_assert_true(gtk_text_buffer_get_selection_bounds(buffer, &a, &b));
+  g_assert_true(gtk_text_iter_equal(&a, &all_a));
+  g_assert_true(gtk_text_iter_equal(&b, &all_b));
+  gtk_text_buffer_delete_selection(buffer, TRUE, TRUE); /* what a key press does first */
+  gtk_text_buffer_insert_at_cursor(buffer, "I", -1);
+  g_autofree char *typed = lens_translate_page_get_text(page());
+  g_assert_cmpstr(typed, ==, "I");
 }
 
 static void test_typing(void) {

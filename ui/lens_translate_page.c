@@ -139,7 +139,8 @@ static void model_ready(LensPage *page, gboolean loaded, const GError *error) {
 #define EXAMPLE_SENTENCE "A little girl is climbing into a wooden playhouse."
 
 /* A model's own example replaces the text only while the text is still an example: the
- * user's typing is never overwritten. */
+ * user's typing is never overwritten. The example is shown selected, so that the first key a
+ * user types replaces it instead of extending it. */
 static void show_example(LensTranslatePage *self, const LensModelEntry *e) {
   g_autofree char *text = lens_translate_page_get_text(self);
   gboolean untouched = !*text || g_strcmp0(text, EXAMPLE_SENTENCE) == 0;
@@ -147,7 +148,11 @@ static void show_example(LensTranslatePage *self, const LensModelEntry *e) {
     const LensModelEntry *m = lens_page_get_model_entry(LENS_PAGE(self), i);
     untouched = m->example && strcmp(text, m->example) == 0;
   }
-  if (untouched) lens_translate_page_set_text(self, e->example ? e->example : EXAMPLE_SENTENCE);
+  if (!untouched) return;
+  lens_translate_page_set_text(self, e->example ? e->example : EXAMPLE_SENTENCE);
+  GtkTextIter start, end;
+  gtk_text_buffer_get_bounds(self->buffer, &start, &end);
+  gtk_text_buffer_select_range(self->buffer, &end, &start);
 }
 
 static void translate_model_selected(LensPage *page, const LensModelEntry *e) {
