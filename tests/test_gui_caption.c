@@ -73,6 +73,26 @@ static int argmax_cell(const attn_trace *t, int word) {
   return best;
 }
 
+/* The overlay is a LensTraceView: its tooltip names the cell under the pointer and the shown
+ * word's weight there, and a click on a word (its selection) keeps that word on the page. */
+static void check_hover_and_click(const attn_trace *t) {
+  LensTraceView *view = LENS_TRACE_VIEW(lens_caption_page_get_canvas(page));
+  int w = t->output.n - 1, cell = argmax_cell(t, w), r = cell / t->grid_cols, c = cell % t->grid_cols;
+  lens_caption_page_select_word(page, w);
+  settle();
+  const LensLayout *l = lens_caption_page_get_layout(page);
+  double x = l->grid.x + (c + 0.5) * l->grid.w / t->grid_cols, y = l->grid.y + (r + 0.5) * l->grid.h / t->grid_rows;
+  g_autofree char *tip = lens_trace_view_describe_point(view, x, y);
+  g_autofree char *want = g_strdup_printf("cell (%d, %d): weight %.3f", r, c, (double)t->maps[0].weights[(size_t)w * t->maps[0].cols + cell]);
+  g_assert_cmpstr(tip, ==, want);
+  g_autofree char *outside = lens_trace_view_describe_point(view, l->grid.x - 5, y);
+  g_assert_null(outside);
+  lens_trace_view_select(view, 0, -1); /* as a click on the first word under the image */
+  g_assert_cmpint(lens_caption_page_get_word(page), ==, 0);
+  g_assert_true(gtk_widget_has_css_class(lens_caption_page_get_word_button(page, 0), "suggested-action"));
+  lens_caption_page_select_word(page, -1);
+}
+
 static char *source_path(const char *a, const char *b, const char *c) {
   return g_build_filename(g_getenv("ATTN_SOURCE_DIR"), a, b, c, NULL);
 }
@@ -132,6 +152,7 @@ static void test_example(void) {
     g_assert_cmpint(lens_caption_page_get_word(page), ==, w);
     g_assert_cmpint(brightest_cell(), ==, argmax_cell(t, w));
   }
+  check_hover_and_click(t);
   screenshot(GTK_WIDGET(window), "gui-caption-example.png");
   lens_caption_page_set_view(page, LENS_VIEW_STORYBOARD);
   screenshot(GTK_WIDGET(window), "gui-caption-storyboard.png");

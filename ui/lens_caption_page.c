@@ -26,13 +26,12 @@ struct _LensCaptionPage {
   GtkWidget *example_dropdown, *compose_toggle, *words_box, *status;
   LensCompose *compose; /* its toolbar, shown in Compose mode */
   GtkWidget *overlay_button, *board_button, *opacity_scale, *upsample_dropdown, *blur_spin, *cmap_dropdown;
-  GtkWidget *beam_spin, *canvas;
+  GtkWidget *beam_spin;
+  LensTraceView *view;  /* the image with where the words looked; owns the trace */
   GtkStringList *example_names;
   cJSON *examples;      /* scenes.json of the examples folder */
   char *examples_dir;
-  attn_trace *trace;    /* as the model produced it */
   LensRenderOptions options;
-  LensLayout *layout;   /* where the last drawing put things (large: allocated) */
   /* the image: pixels in Cairo's layout for drawing, and as floats for the model */
   guchar *argb;
   float *rgb;
@@ -51,6 +50,8 @@ struct _LensCaptionPage {
 G_DEFINE_FINAL_TYPE(LensCaptionPage, lens_caption_page, LENS_TYPE_PAGE)
 
 static void start_captioning(LensPage *page);
+static void apply_options(LensCaptionPage *self);
+static const attn_trace *current_trace(LensCaptionPage *self) { return lens_trace_view_get_trace(self->view); }
 static void schedule_captioning(LensCaptionPage *self, guint delay_ms) { lens_page_schedule(LENS_PAGE(self), delay_ms); }
 
 /* ---- the image ---- */
@@ -71,7 +72,7 @@ static void set_pixels(LensCaptionPage *self, const guchar *argb, int w, int h, 
   }
   self->width = w, self->height = h;
   self->image = (LensImage){w, h, 4 * w, self->argb};
-  gtk_widget_queue_draw(self->canvas);
+  apply_options(self);
 }
 
 static void set_pixbuf(LensCaptionPage *self, GdkPixbuf *pb) {
@@ -99,11 +100,15 @@ static void apply_options(LensCaptionPage *self) {
   o->blur = gtk_spin_button_get_value(GTK_SPIN_BUTTON(self->blur_spin));
   o->colormap = (LensColormap)gtk_drop_down_get_selected(GTK_DROP_DOWN(self->cmap_dropdown));
   o->image = self->argb ? &self->image : NULL;
-  gtk_widget_queue_draw(self->canvas);
+  lens_trace_view_set_options(self->view, o);
+  lens_trace_view_set_placeholder(self->view, !lens_page_get_model_path(LENS_PAGE(self))
+                                                  ? "No caption model: train caption-scenes (training/README.md) or open a model folder (Ctrl+O)."
+                                              : !self->argb ? "Open, drop or paste an image, pick an example scene, or compose one."
+                                                            : "Captioning…");
 }
 
 static void show_word(LensCaptionPage *self, int word) {
-  int n = self->trace ? self->trace->output.n : 0;
+  int n = current_trace(self) ? current_trace(self)->output.n : 0;
   self->options.highlight_row = word >= 0 && word < n ? word : -1;
   for (int i = 0; i < n; i++) {
     GtkWidget *b = lens_caption_page_get_word_button(self, i);
@@ -111,7 +116,7 @@ static void show_word(LensCaptionPage *self, int word) {
     if (i == self->pinned_word) gtk_widget_add_css_class(b, "suggested-action");
     else gtk_widget_remove_css_class(b, "suggested-action");
   }
-  gtk_widget_queue_draw(self->canvas);
+  lens_trace_view_set_options(self->view, &self->options);
 }
 
 static void on_word_clicked(GtkButton *button, gpointer data) {
@@ -160,13 +165,12 @@ static GtkWidget *word_button(LensCaptionPage *self, const attn_trace *t, int i)
 static void fill_words(LensCaptionPage *self) {
   GtkWidget *child;
   while ((child = gtk_widget_get_first_child(self->words_box))) gtk_flow_box_remove(GTK_FLOW_BOX(self->words_box), child);
-  for (int i = 0; self->trace && i < self->trace->output.n; i++)
-    gtk_flow_box_append(GTK_FLOW_BOX(self->words_box), word_button(self, self->trace, i));
+  const attn_trace *t = current_trace(self);
+  for (int i = 0; t && i < t->output.n; i++) gtk_flow_box_append(GTK_FLOW_BOX(self->words_box), word_button(self, t, i));
 }
 
 static void set_trace(LensCaptionPage *self, attn_trace *t) {
-  attn_trace_free(self->trace);
-  self->trace = t;
+  lens_trace_view_set_trace(self->view, t);
   if (t && self->pinned_word >= t->output.n) self->pinned_word = -1;
   fill_words(self);
   show_word(self, self->pinned_word);
@@ -199,7 +203,7 @@ static void captioning_done(LensPage *page, attn_trace *t, const GError *error, 
   self->n_results++;
   set_trace(self, t);
   if (!t) lens_page_set_message(LENS_PAGE(self), error->message, GTK_MESSAGE_ERROR);
-  else lens_page_show_warnings(LENS_PAGE(self), self->trace);
+  else lens_page_show_warnings(LENS_PAGE(self), t);
   lens_page_show_timing(page, self->status, t ? (in->opts.beam > 1 ? "beam search" : "greedy") : NULL,
                           model_ms);
 }
@@ -423,14 +427,14 @@ static void on_compose_toggled(GtkToggleButton *b, gpointer data) {
 
 /* Widget coordinates to fractions of the image, through the last drawing's image box. */
 static gboolean to_image(LensCaptionPage *self, double x, double y, double *u, double *v) {
-  const LensRect *g = &self->layout->grid;
+  const LensRect *g = &lens_trace_view_get_layout(self->view)->grid;
   if (g->w <= 0 || g->h <= 0) return FALSE;
   *u = (x - g->x) / g->w, *v = (y - g->y) / g->h;
   return TRUE;
 }
 
 gboolean lens_caption_page_compose_locate(LensCaptionPage *self, int i, double *x, double *y) {
-  const LensRect *g = &self->layout->grid;
+  const LensRect *g = &lens_trace_view_get_layout(self->view)->grid;
   double u, v;
   if (g->w <= 0 || !lens_compose_locate(self->compose, i, &u, &v)) return FALSE;
   *x = g->x + u * g->w, *y = g->y + v * g->h;
@@ -440,7 +444,7 @@ gboolean lens_caption_page_compose_locate(LensCaptionPage *self, int i, double *
 void lens_caption_page_drag_begin(LensCaptionPage *self, double x, double y) {
   double u, v;
   self->dragging = lens_caption_page_get_compose(self) && to_image(self, x, y, &u, &v) && lens_compose_grab(self->compose, u, v);
-  if (self->dragging) gtk_widget_queue_draw(self->canvas);
+  if (self->dragging) gtk_widget_queue_draw(GTK_WIDGET(self->view));
 }
 
 void lens_caption_page_drag_update(LensCaptionPage *self, double x, double y) {
@@ -468,11 +472,8 @@ static void on_drag_update(GtkGestureDrag *g, double dx, double dy, gpointer dat
 static void on_drag_end(GtkGestureDrag *g, double dx, double dy, gpointer data) { lens_caption_page_drag_end(data); }
 
 /* A click on a word under the overlay or a storyboard thumbnail keeps that word. */
-static void on_canvas_pressed(GtkGestureClick *g, int n, double x, double y, gpointer data) {
-  LensCaptionPage *self = data;
-  int row = -1, col = -1;
-  if (self->trace && lens_layout_hit_label(self->layout, x, y, &row, &col) && row >= 0)
-    lens_caption_page_select_word(self, self->pinned_word == row ? -1 : row);
+static void on_view_selection(LensTraceView *view, gpointer data) {
+  lens_caption_page_select_word(data, lens_trace_view_get_options(view)->highlight_row);
 }
 
 static gboolean on_key(GtkEventControllerKey *k, guint keyval, guint code, GdkModifierType state, gpointer data) {
@@ -488,73 +489,18 @@ static gboolean on_key(GtkEventControllerKey *k, guint keyval, guint code, GdkMo
   return FALSE;
 }
 
-/* ---- the canvas ---- */
-
-static void draw_text(GtkWidget *w, cairo_t *cr, double x, double y, const char *text, gboolean dark) {
-  PangoLayout *pl = gtk_widget_create_pango_layout(w, text);
-  int tw, th;
-  pango_layout_get_pixel_size(pl, &tw, &th);
-  cairo_set_source_rgba(cr, dark, dark, dark, 0.6);
-  cairo_move_to(cr, x - tw / 2.0, y);
-  pango_cairo_show_layout(cr, pl);
-  g_object_unref(pl);
-}
-
-/* No caption yet: the image alone, fitted, with a note under it (Compose works without a model). */
-static void draw_image_only(LensCaptionPage *self, cairo_t *cr, int width, int height, gboolean dark) {
-  memset(self->layout, 0, sizeof *self->layout);
-  const char *note = !lens_page_get_model_path(LENS_PAGE(self)) ? "No caption model: train caption-scenes (training/README.md) or open a model folder (Ctrl+O)."
-                     : !self->argb ? "Open, drop or paste an image, pick an example scene, or compose one."
-                                   : "Captioning…";
-  if (self->argb) {
-    double k = fmin((width - 40.0) / self->width, (height - 80.0) / self->height), w = self->width * k, h = self->height * k;
-    double x = (width - w) / 2, y = 20;
-    cairo_surface_t *s = cairo_image_surface_create_for_data(self->argb, CAIRO_FORMAT_ARGB32, self->width, self->height,
-                                                             4 * self->width);
-    cairo_save(cr);
-    cairo_translate(cr, x, y);
-    cairo_scale(cr, k, k);
-    cairo_set_source_surface(cr, s, 0, 0);
-    cairo_paint(cr);
-    cairo_restore(cr);
-    cairo_surface_destroy(s);
-    self->layout->grid = (LensRect){x, y, w, h};
-    draw_text(GTK_WIDGET(self->canvas), cr, width / 2.0, y + h + 12, note, dark);
-  } else {
-    draw_text(GTK_WIDGET(self->canvas), cr, width / 2.0, height / 2.0, note, dark);
-  }
-}
-
-static void draw_canvas(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data) {
+/* The selected shape of Compose, outlined over the image (not part of exports). */
+static void draw_selection(LensTraceView *view, cairo_t *cr, const LensLayout *layout, gpointer data) {
   LensCaptionPage *self = data;
-  LensRenderOptions o = self->options;
-  o.dark = lens_page_theme_is_dark(GTK_WIDGET(area));
-  o.image = self->argb ? &self->image : NULL;
-  if (self->trace && self->trace->n_maps > 0) lens_render(cr, self->trace, &o, width, height, self->layout);
-  else draw_image_only(self, cr, width, height, o.dark);
-  if (lens_caption_page_get_compose(self) && o.view == LENS_VIEW_OVERLAY)
-    lens_compose_draw_selection(self->compose, cr, &self->layout->grid);
-}
-
-static void on_canvas_motion(GtkEventControllerMotion *m, double x, double y, gpointer data) {
-  LensCaptionPage *self = data;
-  double u, v;
-  const attn_trace *t = self->trace;
-  g_autofree char *tip = NULL;
-  if (t && self->options.view == LENS_VIEW_OVERLAY && to_image(self, x, y, &u, &v) && u >= 0 && u < 1 && v >= 0 && v < 1) {
-    int r = (int)(v * t->grid_rows), c = (int)(u * t->grid_cols), w = self->options.highlight_row;
-    const attn_map *map = &t->maps[0];
-    double sum = 0;
-    for (int i = w < 0 ? 0 : w; i < (w < 0 ? map->rows : w + 1); i++) sum += map->weights[(size_t)i * map->cols + r * t->grid_cols + c];
-    tip = g_strdup_printf("cell (%d, %d): %s %.3f", r, c, w < 0 ? "mean weight" : "weight", w < 0 ? sum / map->rows : sum);
-  }
-  gtk_widget_set_tooltip_text(self->canvas, tip);
+  if (lens_caption_page_get_compose(self) && layout->view == LENS_VIEW_OVERLAY)
+    lens_compose_draw_selection(self->compose, cr, &layout->grid);
 }
 
 /* ---- models ---- */
 
 static void model_ready(LensPage *page, gboolean loaded, const GError *error) {
   LensCaptionPage *self = LENS_CAPTION_PAGE(page);
+  apply_options(self); /* the placeholder names the model, or its absence */
   if (error) {
     set_trace(self, NULL);
   } else if (loaded) {
@@ -576,7 +522,7 @@ static LensExportJob *caption_export_job(LensPage *page, GError **error) {
   LensCaptionPage *self = LENS_CAPTION_PAGE(page);
   LensRenderOptions o = self->options;
   o.image = self->argb ? &self->image : NULL;
-  return lens_export_job_new(self->trace, &o, "There is nothing to export yet: open an image and let the model caption it.",
+  return lens_export_job_new(current_trace(self), &o, "There is nothing to export yet: open an image and let the model caption it.",
                              error);
 }
 
@@ -651,30 +597,23 @@ static void build_words_and_display(LensCaptionPage *self) {
 }
 
 static void build_canvas(LensCaptionPage *self) {
-  self->canvas = gtk_drawing_area_new();
-  lens_page_set_focus_widget(LENS_PAGE(self), self->canvas); /* Ctrl+V pastes, Delete removes a shape */
-  gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(self->canvas), draw_canvas, self, NULL);
-  gtk_widget_set_hexpand(self->canvas, TRUE);
-  gtk_widget_set_vexpand(self->canvas, TRUE);
-  gtk_widget_set_focusable(self->canvas, TRUE);
-  gtk_accessible_update_property(GTK_ACCESSIBLE(self->canvas), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                 "The image with the attention of the chosen word", -1);
+  GtkWidget *view = lens_trace_view_new();
+  self->view = LENS_TRACE_VIEW(view);
+  lens_page_set_focus_widget(LENS_PAGE(self), view); /* Ctrl+V pastes, Delete removes a shape */
+  gtk_widget_set_hexpand(view, TRUE);
+  gtk_widget_set_vexpand(view, TRUE);
+  lens_trace_view_set_draw_over(self->view, draw_selection, self);
+  g_signal_connect(view, "selection-changed", G_CALLBACK(on_view_selection), self);
   GtkGesture *drag = gtk_gesture_drag_new();
   g_signal_connect(drag, "drag-begin", G_CALLBACK(on_drag_begin), self);
   g_signal_connect(drag, "drag-update", G_CALLBACK(on_drag_update), self);
   g_signal_connect(drag, "drag-end", G_CALLBACK(on_drag_end), self);
-  gtk_widget_add_controller(self->canvas, GTK_EVENT_CONTROLLER(drag));
-  GtkGesture *click = gtk_gesture_click_new();
-  g_signal_connect(click, "pressed", G_CALLBACK(on_canvas_pressed), self);
-  gtk_widget_add_controller(self->canvas, GTK_EVENT_CONTROLLER(click));
-  GtkEventController *motion = gtk_event_controller_motion_new();
-  g_signal_connect(motion, "motion", G_CALLBACK(on_canvas_motion), self);
-  gtk_widget_add_controller(self->canvas, motion);
+  gtk_widget_add_controller(view, GTK_EVENT_CONTROLLER(drag));
   GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_INVALID, GDK_ACTION_COPY);
   gtk_drop_target_set_gtypes(drop, (GType[]){GDK_TYPE_FILE_LIST, GDK_TYPE_TEXTURE}, 2);
   g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
   gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drop));
-  gtk_box_append(GTK_BOX(self), self->canvas);
+  gtk_box_append(GTK_BOX(self), view);
 }
 
 static void on_display_changed(GObject *object, GParamSpec *pspec, gpointer data) {
@@ -707,7 +646,6 @@ static void connect_controls(LensCaptionPage *self) {
 
 static void lens_caption_page_init(LensCaptionPage *self) {
   self->pinned_word = -1;
-  self->layout = g_new0(LensLayout, 1);
   lens_render_options_init(&self->options);
   build_input_bar(self);
   build_compose_bar(self);
@@ -719,10 +657,8 @@ static void lens_caption_page_init(LensCaptionPage *self) {
 
 static void lens_caption_page_finalize(GObject *object) {
   LensCaptionPage *self = LENS_CAPTION_PAGE(object);
-  attn_trace_free(self->trace);
   cJSON_Delete(self->examples);
   g_free(self->argb), g_free(self->rgb), g_free(self->examples_dir);
-  g_free(self->layout);
   G_OBJECT_CLASS(lens_caption_page_parent_class)->finalize(object);
 }
 
@@ -748,16 +684,17 @@ GtkWidget *lens_caption_page_new(void) { return g_object_new(LENS_TYPE_CAPTION_P
 
 /* ---- public setters and getters (also what the tests drive) ---- */
 
-const attn_trace *lens_caption_page_get_trace(LensCaptionPage *self) { return self->trace; }
+const attn_trace *lens_caption_page_get_trace(LensCaptionPage *self) { return current_trace(self); }
 guint lens_caption_page_get_n_results(LensCaptionPage *self) { return self->n_results; }
 double lens_caption_page_get_last_ms(LensCaptionPage *self) { return self->last_ms; }
-GtkWidget *lens_caption_page_get_canvas(LensCaptionPage *self) { return self->canvas; }
-const LensLayout *lens_caption_page_get_layout(LensCaptionPage *self) { return self->layout; }
+GtkWidget *lens_caption_page_get_canvas(LensCaptionPage *self) { return GTK_WIDGET(self->view); }
+const LensLayout *lens_caption_page_get_layout(LensCaptionPage *self) { return lens_trace_view_get_layout(self->view); }
 const LensRenderOptions *lens_caption_page_get_options(LensCaptionPage *self) { return &self->options; }
 int lens_caption_page_get_word(LensCaptionPage *self) { return self->options.highlight_row; }
 
 void lens_caption_page_select_word(LensCaptionPage *self, int word) {
-  self->pinned_word = self->trace && word >= 0 && word < self->trace->output.n ? word : -1;
+  const attn_trace *t = current_trace(self);
+  self->pinned_word = t && word >= 0 && word < t->output.n ? word : -1;
   show_word(self, self->pinned_word);
 }
 

@@ -13,6 +13,8 @@ struct _LensTraceView {
   char *placeholder;
   gboolean legible; /* never drawn smaller than LENS_LEGIBLE_ZOOM: asks for room, scrolls */
   int hover_row, hover_col; /* the cell or label under the pointer, -1 for none */
+  LensTraceViewDrawFunc draw_over;
+  gpointer draw_over_data;
 };
 
 G_DEFINE_FINAL_TYPE(LensTraceView, lens_trace_view, GTK_TYPE_WIDGET)
@@ -20,14 +22,40 @@ G_DEFINE_FINAL_TYPE(LensTraceView, lens_trace_view, GTK_TYPE_WIDGET)
 enum { SIGNAL_SELECTION_CHANGED, SIGNAL_HOVER, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-static void draw_placeholder(LensTraceView *self, cairo_t *cr, int width, int height, gboolean dark) {
+/* The placeholder centred on x, its top at y (centred on y when middle). */
+static void draw_text(LensTraceView *self, cairo_t *cr, double x, double y, gboolean middle, gboolean dark) {
   PangoLayout *pl = gtk_widget_create_pango_layout(GTK_WIDGET(self), self->placeholder ? self->placeholder : "");
   int tw, th;
   pango_layout_get_pixel_size(pl, &tw, &th);
   cairo_set_source_rgba(cr, dark ? 1 : 0, dark ? 1 : 0, dark ? 1 : 0, 0.55);
-  cairo_move_to(cr, (width - tw) / 2.0, (height - th) / 2.0);
+  cairo_move_to(cr, x - tw / 2.0, middle ? y - th / 2.0 : y);
   pango_cairo_show_layout(cr, pl);
   g_object_unref(pl);
+}
+
+/* Nothing to draw yet: the placeholder text, under the options' image when there is one (a
+ * caption on its way, or Compose without a model); layout.grid is then the image's box. */
+static void draw_placeholder(LensTraceView *self, cairo_t *cr, int width, int height, gboolean dark) {
+  const LensImage *im = self->options.image;
+  memset(self->layout, 0, sizeof *self->layout);
+  double k = im && im->width > 0 && im->height > 0 ? fmin((width - 40.0) / im->width, (height - 80.0) / im->height) : 0;
+  if (k <= 0) {
+    draw_text(self, cr, width / 2.0, height / 2.0, TRUE, dark);
+    return;
+  }
+  double w = im->width * k, h = im->height * k, x = (width - w) / 2, y = 20;
+  cairo_surface_t *s = cairo_image_surface_create_for_data((unsigned char *)im->data, CAIRO_FORMAT_ARGB32, im->width,
+                                                           im->height, im->stride);
+  cairo_save(cr);
+  cairo_translate(cr, x, y);
+  cairo_scale(cr, k, k);
+  cairo_set_source_surface(cr, s, 0, 0);
+  cairo_paint(cr);
+  cairo_restore(cr);
+  cairo_surface_destroy(s);
+  self->layout->view = LENS_VIEW_OVERLAY;
+  self->layout->grid = (LensRect){x, y, w, h};
+  draw_text(self, cr, width / 2.0, y + h + 12, FALSE, dark);
 }
 
 static void lens_trace_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
@@ -39,6 +67,7 @@ static void lens_trace_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   o.dark = lens_page_theme_is_dark(widget);
   if (lens_render_has_picture(self->trace)) lens_render(cr, self->trace, &o, width, height, self->layout);
   else draw_placeholder(self, cr, width, height, o.dark);
+  if (self->draw_over) self->draw_over(self, cr, self->layout, self->draw_over_data);
   cairo_destroy(cr);
 }
 
@@ -127,11 +156,27 @@ static char *describe_bottleneck(LensTraceView *self, double x, double y) {
                          "cannot show which source word it came from.", tok, p);
 }
 
+/* A caption's overlay: the grid cell of the image under (x, y), with the shown word's weight there
+ * (or the mean over all words). */
+static char *describe_overlay(LensTraceView *self, double x, double y) {
+  const attn_trace *t = self->trace;
+  const attn_map *m = current_map(self);
+  const LensRect *g = &self->layout->grid;
+  if (!m || g->w <= 0 || g->h <= 0 || t->grid_rows * t->grid_cols != m->cols) return NULL;
+  double u = (x - g->x) / g->w, v = (y - g->y) / g->h;
+  if (u < 0 || u >= 1 || v < 0 || v >= 1) return NULL;
+  int r = (int)(v * t->grid_rows), c = (int)(u * t->grid_cols), w = self->options.highlight_row;
+  double sum = 0;
+  for (int i = w < 0 ? 0 : w; i < (w < 0 ? m->rows : MIN(w + 1, m->rows)); i++) sum += m->weights[(size_t)i * m->cols + r * t->grid_cols + c];
+  return g_strdup_printf("cell (%d, %d): %s %.3f", r, c, w < 0 ? "mean weight" : "weight", w < 0 ? sum / m->rows : sum);
+}
+
 char *lens_trace_view_describe_point(LensTraceView *self, double x, double y) {
   g_return_val_if_fail(LENS_IS_TRACE_VIEW(self), NULL);
   int row = -1, col = -1;
   if (!self->trace) return NULL;
   if (lens_render_is_bottleneck(self->trace)) return describe_bottleneck(self, x, y);
+  if (self->layout->view == LENS_VIEW_OVERLAY) return describe_overlay(self, x, y);
   if (!lens_layout_hit(self->layout, x, y, &row, &col)) return NULL;
   return lens_trace_view_describe_cell(self, row, col);
 }
@@ -160,7 +205,8 @@ static void on_click(GtkGestureClick *gesture, int n_press, double x, double y, 
   int row = -1, col = -1;
   if (!self->trace) return;
   if (!lens_layout_hit(self->layout, x, y, &row, &col) && !lens_layout_hit_label(self->layout, x, y, &row, &col)) {
-    lens_trace_view_select(self, -1, -1);
+    LensView v = self->layout->view; /* a caption's image is where Compose drags: a miss there keeps the word */
+    if (v != LENS_VIEW_OVERLAY && v != LENS_VIEW_STORYBOARD) lens_trace_view_select(self, -1, -1);
     return;
   }
   if (row == self->options.highlight_row && col == self->options.highlight_col) row = col = -1;
@@ -209,6 +255,12 @@ void lens_trace_view_set_trace(LensTraceView *self, attn_trace *trace) {
 }
 
 const attn_trace *lens_trace_view_get_trace(LensTraceView *self) { return self->trace; }
+
+void lens_trace_view_set_draw_over(LensTraceView *self, LensTraceViewDrawFunc func, gpointer data) {
+  g_return_if_fail(LENS_IS_TRACE_VIEW(self));
+  self->draw_over = func, self->draw_over_data = data;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
 const LensRenderOptions *lens_trace_view_get_options(LensTraceView *self) { return &self->options; }
 const LensLayout *lens_trace_view_get_layout(LensTraceView *self) { return self->layout; }
 

@@ -32,11 +32,13 @@ const LensLayout *lens_trace_view_get_layout(LensTraceView *self);
  * piece and weight. NULL when out of range. Caller frees. */
 char *lens_trace_view_describe_cell(LensTraceView *self, int row, int col);
 
-/* Text for the tooltip at (x, y) of the last drawing: a matrix cell (as describe_cell), or for a
- * model without attention a token or a value of its one vector. NULL when nothing is there. */
+/* Text for the tooltip at (x, y) of the last drawing: a matrix cell (as describe_cell), a caption
+ * overlay's grid cell with the shown word's weight (or the mean over all words), or for a model
+ * without attention a token or a value of its one vector. NULL when nothing is there. */
 char *lens_trace_view_describe_point(LensTraceView *self, double x, double y);
 
-/* Selects a query row or key column to highlight (-1 for none). Emits "selection-changed". */
+/* Selects a query row or key column to highlight (-1 for none). Emits "selection-changed", as a
+ * click on a cell or label does (a click on nothing clears it, except on a caption's image). */
 void lens_trace_view_select(LensTraceView *self, int row, int col);
 
 /* Zoom: 0 fits the box (cells grow to use the room, up to a comfortable size); > 0 draws
@@ -60,8 +62,14 @@ void lens_trace_view_set_legible(LensTraceView *self, gboolean legible);
  * cell or label under it changes; a label gives -1 for the other axis, nothing under it -1, -1. */
 void lens_trace_view_hover(LensTraceView *self, double x, double y);
 
-/* Text shown when nothing is there to draw. */
+/* Text shown when nothing is there to draw; under the options' image when they have one (a
+ * caption still to come), and layout.grid is then where the image was drawn. */
 void lens_trace_view_set_placeholder(LensTraceView *self, const char *text);
+
+/* Called after each drawing, on top of it, with its layout (a selection outline that is not
+ * part of exports); NULL for none. data is not owned. */
+typedef void (*LensTraceViewDrawFunc)(LensTraceView *self, cairo_t *cr, const LensLayout *layout, gpointer data);
+void lens_trace_view_set_draw_over(LensTraceView *self, LensTraceViewDrawFunc func, gpointer data);
 
 G_END_DECLS
 
