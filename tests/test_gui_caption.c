@@ -214,10 +214,28 @@ static void drag(double x0, double y0, double x1, double y1, int steps) {
   settle();
 }
 
+/* The page's button labelled `label` (a depth-first search of its widgets). */
+static GtkWidget *find_button(GtkWidget *w, const char *label) {
+  if (GTK_IS_BUTTON(w) && g_strcmp0(gtk_button_get_label(GTK_BUTTON(w)), label) == 0) return w;
+  for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *found = find_button(c, label);
+    if (found) return found;
+  }
+  return NULL;
+}
+
 static void test_compose(void) {
   LensCompose *compose = lens_caption_page_get_composer(page);
-  lens_caption_page_set_compose(page, TRUE);
+  lens_caption_page_show_example(page, 1); /* the user turns Compose on with an image shown */
+  g_assert_true(wait_for(has_trace, page));
+  GtkWidget *toggle = find_button(GTK_WIDGET(page), "_Compose");
+  g_assert_nonnull(toggle);
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(toggle), TRUE);
   settle();
+  g_assert_true(lens_caption_page_get_compose(page));
+  g_assert_true(gtk_widget_get_visible(GTK_WIDGET(compose))); /* its toolbar shows */
+  g_assert_true(wait_for(has_trace, page));
+  g_assert_cmpint(lens_caption_page_get_trace(page)->image_width, ==, LENS_COMPOSE_SIDE); /* the scene is the image */
   g_assert_cmpint(lens_compose_count(compose), ==, 0);
   int red_circle = lens_compose_add(compose, 0, 0, 1, 0.3, 0.3);
   g_assert_true(wait_for(has_trace, page));
@@ -258,7 +276,9 @@ static void test_compose(void) {
   settle();
   g_assert_cmpint(lens_compose_count(compose), ==, 1);
   g_assert_cmpuint(lens_caption_page_get_n_results(page), >, n);
-  lens_caption_page_set_compose(page, FALSE);
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(toggle), FALSE);
+  g_assert_false(lens_caption_page_get_compose(page));
+  g_assert_false(gtk_widget_get_visible(GTK_WIDGET(compose)));
 }
 
 static void test_export(void) {

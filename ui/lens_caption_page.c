@@ -37,6 +37,7 @@ struct _LensCaptionPage {
   float *rgb;
   int width, height;
   LensImage image;
+  gboolean composing;   /* Compose mode (the toggle follows it; when the user toggles, it leads) */
   int dragging;          /* a Compose shape follows the pointer */
   double drag_x0, drag_y0;
   int pinned_word;      /* the clicked word, -1 for none; hovering shows another for a while */
@@ -396,7 +397,8 @@ static void on_example_selected(GObject *object, GParamSpec *pspec, gpointer dat
 /* ---- Compose ---- */
 
 void lens_caption_page_set_compose(LensCaptionPage *self, gboolean on) {
-  if (on == lens_caption_page_get_compose(self) && (!on || self->argb)) return;
+  if (on == self->composing && (!on || self->argb)) return;
+  self->composing = on;
   self->updating++;
   gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->compose_toggle), on);
   self->updating--;
@@ -407,9 +409,7 @@ void lens_caption_page_set_compose(LensCaptionPage *self, gboolean on) {
   render_scene(self, 0);
 }
 
-gboolean lens_caption_page_get_compose(LensCaptionPage *self) {
-  return gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->compose_toggle));
-}
+gboolean lens_caption_page_get_compose(LensCaptionPage *self) { return self->composing; }
 
 LensCompose *lens_caption_page_get_composer(LensCaptionPage *self) { return self->compose; }
 
