@@ -118,12 +118,12 @@ static void check_tiny(const char *name) {
 static void test_tiny(void) { check_tiny("rnn-tiny"); }
 static void test_tiny_noattn(void) { check_tiny("rnn-noattn-tiny"); }
 
-static void test_shipped(void) {
+static void check_shipped(const char *name) {
   fixture f = {0};
-  g_autofree char *dir = golden_shipped_path("rnn-attn-en-de");
-  g_autofree char *golden = golden_fixture_path("rnn-attn-en-de", "golden.json");
+  g_autofree char *dir = golden_shipped_path(name);
+  g_autofree char *golden = golden_fixture_path(name, "golden.json");
   if (!load_fixture(&f, dir, golden)) {
-    g_test_skip("no shipped rnn-attn-en-de golden file yet (training/golden_rnn.py shipped)");
+    g_test_skip_printf("no shipped %s golden file yet (training/golden_rnn.py shipped)", name);
     return;
   }
   int ties = 0, cases = 0;
@@ -139,6 +139,9 @@ static void test_shipped(void) {
   g_assert_cmpint(cases, >, 0);
   fixture_free(&f);
 }
+
+static void test_shipped(void) { check_shipped("rnn-attn-en-de"); }
+static void test_shipped_noattn(void) { check_shipped("rnn-encdec-en-de"); }
 
 static void test_beam1_is_greedy(void) {
   fixture f = {0};
@@ -276,5 +279,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/rnn/bad-model", test_bad_model);
   g_test_add_func("/engine/rnn/translator", test_translator);
   g_test_add_func("/engine/rnn/shipped-vs-pytorch", test_shipped);
+  g_test_add_func("/engine/rnn/noattn/shipped-vs-pytorch", test_shipped_noattn);
   return g_test_run();
 }
