@@ -170,8 +170,8 @@ __attribute__((target("avx2,fma,f16c"))) void attn_rows4_h(float *const y[4], co
 int attn_kernels_have_vnni(void) {
   static int cached = -1;
   if (cached < 0) {
-    __builtin_cpu_init();
-    cached = attn_kernels_have_avx2_fma() && __builtin_cpu_supports("avxvnni");
+    unsigned a = 0, b = 0, c = 0, d = 0; /* CPUID 7.1 EAX bit 4 (clang 14 has no "avxvnni" for __builtin_cpu_supports) */
+    cached = attn_kernels_have_avx2_fma() && __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4));
   }
   return cached;
 }
