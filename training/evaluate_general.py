@@ -60,7 +60,9 @@ def main():
     ap.add_argument("--beam", type=int, default=4)
     ap.add_argument("--alpha", type=float, default=1.0)
     ap.add_argument("--sets", default="", help="comma-separated subset of the test set names")
-    ap.add_argument("--limit", type=int, default=0, help="first N sentences of each set only")
+    ap.add_argument("--limit", type=int, default=0,
+                    help="N sentences of each set only, evenly spaced through it (the Tatoeba test files are "
+                         "sorted by their target side: their first lines are not a fair sample)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", help="write the result here (read by export_general.py)")
     ap.add_argument("--hyps-dir", help="write each set's translations to DIR/SET.hyp")
@@ -76,8 +78,9 @@ def main():
     for name, (src, refs) in mt_corpus.test_sets(lang).items():
         if wanted and name not in wanted:
             continue
-        if args.limit:
-            src, refs = src[:args.limit], refs[:args.limit]
+        if args.limit and args.limit < len(src):
+            pick = [i * len(src) // args.limit for i in range(args.limit)]
+            src, refs = [src[i] for i in pick], [refs[i] for i in pick]
         t0 = time.time()
         hyps = translate_all(model, arch, sp, src, args.beam, args.alpha)
         r = {"sentences": len(hyps), "bleu": round(corpus_bleu(hyps, refs), 2),
