@@ -209,8 +209,84 @@ __attribute__((target("avx2,fma"))) float attn_quantize_u8(uint8_t *xq, const fl
   return s;
 }
 
+/* AVX-512 VNNI (Zen 4/5, Ice Lake and later): 64 products per vpdpbusd and 32 registers, so
+ * four weight rows at a time against the four inputs (sixteen chains): each input load serves
+ * four rows, each weight load four inputs. A 32-byte tail (in32 not a multiple of 64) is read
+ * with a mask. Integer sums, so exactly the AVX2 kernel's results. */
+static int have_avx512_vnni(void) {
+  static int cached = -1;
+  if (cached < 0) {
+    __builtin_cpu_init(); /* also checks that the OS saves the zmm state */
+    cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vnni");
+  }
+  return cached;
+}
+
+#define Q8_ZLOAD(p, k) _mm512_maskz_loadu_epi8(k, (const void *)(p))
+
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx2"))) static inline __m256i fold512(__m512i v) {
+  return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx2,avxvnni"))) static void rows4_q8_512(
+    int32_t *const acc[4], const uint8_t *const xq[4], int rows, const int8_t *W, int in32, int out) {
+  const uint8_t *x0 = xq[0], *x1 = xq[1], *x2 = xq[2], *x3 = xq[3];
+  int o = 0;
+  for (; o + 4 <= out; o += 4) {
+    const int8_t *w0 = W + (int64_t)o * in32, *w1 = w0 + in32, *w2 = w1 + in32, *w3 = w2 + in32;
+    __m512i z = _mm512_setzero_si512();
+    __m512i a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+    __m512i a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+    for (int j = 0; j < in32; j += 64) {
+      __mmask64 k = in32 - j >= 64 ? ~(__mmask64)0 : (__mmask64)0xffffffffu;
+      __m512i v0 = Q8_ZLOAD(w0 + j, k), v1 = Q8_ZLOAD(w1 + j, k), v2 = Q8_ZLOAD(w2 + j, k), v3 = Q8_ZLOAD(w3 + j, k);
+      __m512i xj = Q8_ZLOAD(x0 + j, k);
+      a00 = _mm512_dpbusd_epi32(a00, xj, v0), a10 = _mm512_dpbusd_epi32(a10, xj, v1);
+      a20 = _mm512_dpbusd_epi32(a20, xj, v2), a30 = _mm512_dpbusd_epi32(a30, xj, v3);
+      xj = Q8_ZLOAD(x1 + j, k);
+      a01 = _mm512_dpbusd_epi32(a01, xj, v0), a11 = _mm512_dpbusd_epi32(a11, xj, v1);
+      a21 = _mm512_dpbusd_epi32(a21, xj, v2), a31 = _mm512_dpbusd_epi32(a31, xj, v3);
+      xj = Q8_ZLOAD(x2 + j, k);
+      a02 = _mm512_dpbusd_epi32(a02, xj, v0), a12 = _mm512_dpbusd_epi32(a12, xj, v1);
+      a22 = _mm512_dpbusd_epi32(a22, xj, v2), a32 = _mm512_dpbusd_epi32(a32, xj, v3);
+      xj = Q8_ZLOAD(x3 + j, k);
+      a03 = _mm512_dpbusd_epi32(a03, xj, v0), a13 = _mm512_dpbusd_epi32(a13, xj, v1);
+      a23 = _mm512_dpbusd_epi32(a23, xj, v2), a33 = _mm512_dpbusd_epi32(a33, xj, v3);
+    }
+    int32_t s0[4], s1[4], s2[4], s3[4];
+    hsum4x8i(s0, fold512(a00), fold512(a01), fold512(a02), fold512(a03));
+    hsum4x8i(s1, fold512(a10), fold512(a11), fold512(a12), fold512(a13));
+    hsum4x8i(s2, fold512(a20), fold512(a21), fold512(a22), fold512(a23));
+    hsum4x8i(s3, fold512(a30), fold512(a31), fold512(a32), fold512(a33));
+    for (int r = 0; r < rows; r++) acc[r][o] = s0[r], acc[r][o + 1] = s1[r], acc[r][o + 2] = s2[r], acc[r][o + 3] = s3[r];
+  }
+  for (; o < out; o++) {
+    const int8_t *w = W + (int64_t)o * in32;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    for (int j = 0; j < in32; j += 64) {
+      __mmask64 k = in32 - j >= 64 ? ~(__mmask64)0 : (__mmask64)0xffffffffu;
+      __m512i v = Q8_ZLOAD(w + j, k);
+      a0 = _mm512_dpbusd_epi32(a0, Q8_ZLOAD(x0 + j, k), v), a1 = _mm512_dpbusd_epi32(a1, Q8_ZLOAD(x1 + j, k), v);
+      a2 = _mm512_dpbusd_epi32(a2, Q8_ZLOAD(x2 + j, k), v), a3 = _mm512_dpbusd_epi32(a3, Q8_ZLOAD(x3 + j, k), v);
+    }
+    int32_t s[4];
+    hsum4x8i(s, fold512(a0), fold512(a1), fold512(a2), fold512(a3));
+    for (int r = 0; r < rows; r++) acc[r][o] = s[r];
+  }
+}
+
 /* Two weight rows at a time, as attn_rows4_h: eight vpdpbusd chains, each 32 products. */
-__attribute__((target("avx2,avxvnni"))) void attn_rows4_q8(int32_t *const acc[4], const uint8_t *const xq[4], int rows,
+static void rows4_q8_256(int32_t *const acc[4], const uint8_t *const xq[4], int rows, const int8_t *W, int in32, int out);
+
+int attn_kernels_q8_wide = 1; /* tests set 0 to check the AVX2 kernel where AVX-512 is there */
+
+void attn_rows4_q8(int32_t *const acc[4], const uint8_t *const xq[4], int rows, const int8_t *W, int in32, int out) {
+  if (attn_kernels_q8_wide && have_avx512_vnni()) rows4_q8_512(acc, xq, rows, W, in32, out);
+  else rows4_q8_256(acc, xq, rows, W, in32, out);
+}
+
+__attribute__((target("avx2,avxvnni"))) static void rows4_q8_256(int32_t *const acc[4], const uint8_t *const xq[4], int rows,
                                                             const int8_t *W, int in32, int out) {
   const uint8_t *x0 = xq[0], *x1 = xq[1], *x2 = xq[2], *x3 = xq[3];
   int o = 0;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn_kernels.h"
 #include "attn_ops.h"
 #include "attn_safetensors.h"
 #include "attn_util.h"
@@ -408,6 +409,14 @@ static void test_gru_update(void) {
 /* int8 (attn_q8): the quantised weights and activations are what the rounding rules say (checked
  * here in scalar code), the VNNI product equals the integer sum exactly, and y stays within the
  * bound the two roundings allow of the float product. Skipped (said so) without AVX-VNNI. */
+static void set_q8_wide(int wide) {
+#ifdef ATTN_SMALL_ROWS
+  attn_kernels_q8_wide = wide;
+#else
+  (void)wide;
+#endif
+}
+
 static void test_linear_int8(void) {
   int saved = attn_int8_enabled;
   attn_int8_enabled = 1;
@@ -416,9 +425,12 @@ static void test_linear_int8(void) {
     g_test_skip("this CPU has no AVX-VNNI: int8 decoding is off and float is used");
     return;
   }
-  const int dims[][3] = {{1, 256, 37}, {3, 256, 1030}, {4, 40, 9}, {8, 1024, 256}, {5, 7, 3}};
-  for (size_t c = 0; c < G_N_ELEMENTS(dims); c++) {
-    int M = dims[c][0], in = dims[c][1], out = dims[c][2];
+  /* in 96: one 64-byte block and a 32-byte tail for the AVX-512 kernel; out 37, 1030, 9, 3: the
+   * rows after the last group of four (or two) weight rows */
+  const int dims[][3] = {{1, 256, 37}, {3, 256, 1030}, {4, 40, 9}, {8, 1024, 256}, {5, 7, 3}, {4, 96, 39}};
+  for (size_t c = 0; c < 2 * G_N_ELEMENTS(dims); c++) {
+    set_q8_wide(c < G_N_ELEMENTS(dims)); /* the AVX-512 kernel where the CPU has it, then AVX2 */
+    int M = dims[c % G_N_ELEMENTS(dims)][0], in = dims[c % G_N_ELEMENTS(dims)][1], out = dims[c % G_N_ELEMENTS(dims)][2];
     float *W = g_new(float, (size_t)out * in), *x = g_new(float, (size_t)M * in), *b = g_new(float, out);
     float *y = g_new(float, (size_t)M * out);
     GRand *rng = g_rand_new_with_seed(11 + (guint32)c);
@@ -471,6 +483,7 @@ static void test_linear_int8(void) {
     g_rand_free(rng);
     g_free(W), g_free(x), g_free(b), g_free(y);
   }
+  set_q8_wide(1);
   /* off: no copies are made, and too wide an input is refused */
   attn_q8 q;
   float w[4] = {1, 2, 3, 4};
