@@ -18,7 +18,7 @@
 #define MAX_BUCKETS QUALITY_MAX_BUCKETS
 
 typedef struct quality_args {
-  const char *models, *input, *ref, *out;
+  const char *models, *input, *ref, *out, *hyps;
   int limit, beam, by_length;
   int edges[MAX_BUCKETS]; /* bucket b holds lengths (edges[b-1], edges[b]]; the last is open */
   int n_edges;
@@ -50,6 +50,7 @@ static int parse(quality_args *a, int argc, char **argv) {
     else if (strcmp(argv[i], "--input") == 0 && v) a->input = v, i++;
     else if (strcmp(argv[i], "--ref") == 0 && v) a->ref = v, i++;
     else if (strcmp(argv[i], "-o") == 0 && v) a->out = v, i++;
+    else if (strcmp(argv[i], "--hyps") == 0 && v) a->hyps = v, i++;
     else if (strcmp(argv[i], "--limit") == 0 && v) {
       if (cli_number_arg("--limit", v, 1, 10000000, &a->limit) != 0) return -1;
       i++;
@@ -66,11 +67,15 @@ static int parse(quality_args *a, int argc, char **argv) {
   }
   if (!a->models) {
     cli_error("usage: attnlens bench quality [--by-length] -m MODEL[,MODEL...] [--input SRC --ref REF] "
-              "[--limit N] [--beam N] [--buckets 8,12,16,20] [-o OUT.png|.svg|.pdf]");
+              "[--limit N] [--beam N] [--buckets 8,12,16,20] [-o OUT.png|.svg|.pdf] [--hyps OUT.txt]");
     return -1;
   }
   if (a->out && !a->by_length) {
     cli_error("bench quality: -o draws the by-length chart; add --by-length");
+    return -1;
+  }
+  if (a->hyps && strchr(a->models, ',')) {
+    cli_error("bench quality: --hyps writes one model's translations; give one model with -m");
     return -1;
   }
   if (!a->input != !a->ref) {
@@ -82,7 +87,15 @@ static int parse(quality_args *a, int argc, char **argv) {
 
 typedef struct progress_ctx {
   gchar **names; /* as given with -m */
+  GString *hyps; /* --hyps: the translations, one per line */
 } progress_ctx;
+
+static void on_translated(int model, guint line, const char *hyp, gpointer data) {
+  progress_ctx *p = data;
+  if (!p->hyps) return;
+  for (const char *c = hyp; *c; c++) g_string_append_c(p->hyps, *c == '\n' || *c == '\r' ? ' ' : *c);
+  g_string_append_c(p->hyps, '\n');
+}
 
 static void on_progress(int model, guint done, guint total, gpointer data) {
   const progress_ctx *p = data;
@@ -96,8 +109,8 @@ static void on_failed(const char *model, guint line, const char *message, gpoint
 /* Translates every source with each model, in order; 0 or 1 after saying why. */
 static int score_models(const quality_args *a, gchar **names, int n_models, GPtrArray *src, GPtrArray *ref,
                         QualityResult *r) {
-  progress_ctx ctx = {names};
-  QualityHooks hooks = {on_progress, on_failed, &ctx};
+  progress_ctx ctx = {names, a->hyps ? g_string_new(NULL) : NULL};
+  QualityHooks hooks = {on_progress, on_failed, &ctx, on_translated};
   for (int m = 0; m < n_models; m++) {
     g_autofree char *dir = cli_resolve_model(names[m]);
     g_autoptr(GError) error = NULL;
@@ -105,6 +118,16 @@ static int score_models(const quality_args *a, gchar **names, int n_models, GPtr
       g_autofree char *shown = g_strdup(names[m]);
       attn_make_printable(shown);
       cli_error("%s: %s", shown, error ? error->message : "no such model");
+      if (ctx.hyps) g_string_free(ctx.hyps, TRUE);
+      return 1;
+    }
+  }
+  if (ctx.hyps) { /* written whole (temporary file and rename) or not at all */
+    g_autoptr(GError) error = NULL;
+    gboolean ok = g_file_set_contents(a->hyps, ctx.hyps->str, (gssize)ctx.hyps->len, &error);
+    g_string_free(ctx.hyps, TRUE);
+    if (!ok) {
+      cli_error("--hyps: %s", error->message);
       return 1;
     }
   }

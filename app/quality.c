@@ -113,6 +113,7 @@ gboolean quality_score_model(QualityResult *r, const char *dir, int beam, const 
     attn_trace *tr = *s ? attn_translate(t, s, strlen(s), &o, &err) : NULL;
     const char *hyp = tr && tr->output.text ? tr->output.text : "";
     if (*s && !tr && hooks && hooks->failed) hooks->failed(display, i + 1, err.message, hooks->data);
+    if (hooks && hooks->translated) hooks->translated(m, i + 1, hyp, hooks->data);
     bleu_add(&buckets[quality_bucket_of(r, s)], hyp, ref_i);
     bleu_add(&all, hyp, ref_i);
     attn_trace_free(tr);

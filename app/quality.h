@@ -31,6 +31,7 @@ typedef struct QualityHooks {
   void (*progress)(int model, guint done, guint total, gpointer data); /* after each sentence */
   void (*failed)(const char *model, guint line, const char *message, gpointer data); /* scored as empty */
   gpointer data;
+  void (*translated)(int model, guint line, const char *hyp, gpointer data); /* each output, in order */
 } QualityHooks;
 
 typedef struct QualityResult {

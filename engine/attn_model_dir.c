@@ -350,6 +350,17 @@ static void print_tensor(FILE *out, const attn_tensor_info *t, size_t name_w, si
   else fprintf(out, "%s at index %" PRId64 "\n", kind, bad);
 }
 
+/* "X.scale" beside an I8 tensor X (attn_safetensors.h) */
+static int is_int8_scale(const attn_safetensors *st, const attn_tensor_info *t) {
+  size_t n = strlen(t->name), k = strlen(ATTN_SAFETENSORS_SCALE_SUFFIX);
+  if (n <= k || strcmp(t->name + n - k, ATTN_SAFETENSORS_SCALE_SUFFIX) != 0 || n - k >= 512) return 0;
+  char base[512];
+  memcpy(base, t->name, n - k);
+  base[n - k] = '\0';
+  const attn_tensor_info *q = attn_safetensors_find(st, base);
+  return q && q->dtype == ATTN_DTYPE_I8;
+}
+
 static void print_tensors(const attn_safetensors *st, FILE *out) {
   int n = attn_safetensors_count(st);
   int64_t params = 0;
@@ -361,7 +372,7 @@ static void print_tensors(const attn_safetensors *st, FILE *out) {
     size_t w = attn_utf8_length(t->name, strlen(t->name));
     name_w = w > name_w && w <= 60 ? w : name_w; /* one odd long name must not widen all */
     shape_w = strlen(shape) > shape_w ? strlen(shape) : shape_w;
-    params += t->numel;
+    params += is_int8_scale(st, t) ? 0 : t->numel; /* an int8 matrix's row scales are not parameters */
   }
   fprintf(out, "file: %s\ntensors: %d\nparameters: %" PRId64 "\n", attn_safetensors_name(st), n,
           params);

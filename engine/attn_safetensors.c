@@ -571,6 +571,21 @@ static void convert_f32(const attn_tensor_info *t, float *dst) {
     for (size_t i = 0; i < n; i++) dst[i] = attn_bf16_to_f32(rd16(p + 2 * i));
 }
 
+/* I8 with a per-row scale: dst[i] = q[i] * scale[row], one float32 product, as
+ * training/safetensors_io.py's dequantize computes it. */
+static attn_status dequantize_i8(const attn_safetensors *st, const attn_tensor_info *t,
+                                 const attn_tensor_info *scale, float *dst, attn_error *err) {
+  size_t rows = (size_t)t->shape[0], n = (size_t)t->numel, per_row = rows ? n / rows : 0;
+  float *sc = malloc((rows ? rows : 1) * sizeof *sc);
+  if (!sc) return tensor_error(st, err, ATTN_E_NOMEM, t->name, "cannot allocate %zu scales", rows);
+  convert_f32(scale, sc);
+  const signed char *q = t->data;
+  for (size_t r = 0; r < rows; r++)
+    for (size_t j = 0; j < per_row; j++) dst[r * per_row + j] = (float)q[r * per_row + j] * sc[r];
+  free(sc);
+  return ATTN_OK;
+}
+
 static int shape_matches(const attn_tensor_info *t, const int64_t *shape) {
   for (int i = 0; i < t->ndim; i++)
     if (shape[i] >= 0 && shape[i] != t->shape[i]) return 0;
@@ -590,27 +605,6 @@ static attn_status check_rank_shape(const attn_safetensors *st, const attn_tenso
                         clip(t->name).s, st->name, have, want);
 }
 
-static attn_status expect_tensor(const attn_safetensors *st, const char *name, int ndim,
-                                 const int64_t *expected_shape, const attn_tensor_info **out,
-                                 attn_error *err) {
-  const attn_tensor_info *t = attn_safetensors_find(st, name);
-  if (!t)
-    return attn_error_set(err, ATTN_E_MISSING, "tensor '%s' not found in %s",
-                          name ? clip(name).s : "(null)", st->name);
-  if (!attn_dtype_loadable(t->dtype))
-    return tensor_error(st, err, ATTN_E_FORMAT, name, "dtype %s not supported (only F32, F16 "
-                        "and BF16 load as float)", attn_dtype_name(t->dtype));
-  *out = t;
-  return check_rank_shape(st, t, ndim, expected_shape, err);
-}
-
-const attn_tensor_info *attn_safetensors_expect(const attn_safetensors *st, const char *name,
-                                                int ndim, const int64_t *expected_shape,
-                                                attn_error *err) {
-  const attn_tensor_info *t = NULL;
-  return expect_tensor(st, name, ndim, expected_shape, &t, err) == ATTN_OK ? t : NULL;
-}
-
 static attn_status check_finite(const attn_safetensors *st, const attn_tensor_info *t,
                                 attn_error *err) {
   const char *kind = "";
@@ -620,16 +614,67 @@ static attn_status check_finite(const attn_safetensors *st, const attn_tensor_in
                         clip(t->name).s, st->name, kind, bad);
 }
 
+/* The per-row scale of an I8 tensor t: the tensor "<name>.scale", float, shape [rows]. */
+static attn_status find_scale(const attn_safetensors *st, const attn_tensor_info *t,
+                              const attn_tensor_info **out, attn_error *err) {
+  char scale_name[512];
+  if (snprintf(scale_name, sizeof scale_name, "%s" ATTN_SAFETENSORS_SCALE_SUFFIX, t->name) >= (int)sizeof scale_name)
+    return tensor_error(st, err, ATTN_E_FORMAT, t->name, "name too long for its scale tensor");
+  const attn_tensor_info *s = attn_safetensors_find(st, scale_name);
+  if (t->ndim < 1)
+    return tensor_error(st, err, ATTN_E_FORMAT, t->name, "dtype I8 needs at least one dimension (its rows "
+                        "have scales)");
+  if (!s)
+    return tensor_error(st, err, ATTN_E_FORMAT, t->name, "dtype I8 without its per-row scale tensor "
+                        "'%s'", clip(scale_name).s);
+  if (!attn_dtype_loadable(s->dtype) || s->ndim != 1 || s->shape[0] != t->shape[0])
+    return tensor_error(st, err, ATTN_E_FORMAT, t->name, "its scale tensor '%s' must be float with "
+                        "shape [%" PRId64 "]", clip(scale_name).s, t->shape[0]);
+  attn_status bad = check_finite(st, s, err);
+  if (bad) return bad;
+  *out = s;
+  return ATTN_OK;
+}
+
+static attn_status expect_tensor(const attn_safetensors *st, const char *name, int ndim,
+                                 const int64_t *expected_shape, const attn_tensor_info **out,
+                                 const attn_tensor_info **scale, attn_error *err) {
+  const attn_tensor_info *t = attn_safetensors_find(st, name);
+  if (!t)
+    return attn_error_set(err, ATTN_E_MISSING, "tensor '%s' not found in %s",
+                          name ? clip(name).s : "(null)", st->name);
+  const attn_tensor_info *sc = NULL;
+  if (t->dtype == ATTN_DTYPE_I8) {
+    attn_status s = find_scale(st, t, &sc, err);
+    if (s) return s;
+  } else if (!attn_dtype_loadable(t->dtype)) {
+    return tensor_error(st, err, ATTN_E_FORMAT, name, "dtype %s not supported (only F32, F16, "
+                        "BF16 and I8 with per-row scales load as float)", attn_dtype_name(t->dtype));
+  }
+  *out = t;
+  if (scale) *scale = sc;
+  return check_rank_shape(st, t, ndim, expected_shape, err);
+}
+
+const attn_tensor_info *attn_safetensors_expect(const attn_safetensors *st, const char *name,
+                                                int ndim, const int64_t *expected_shape,
+                                                attn_error *err) {
+  const attn_tensor_info *t = NULL;
+  return expect_tensor(st, name, ndim, expected_shape, &t, NULL, err) == ATTN_OK ? t : NULL;
+}
+
+
 attn_status attn_safetensors_load_f32_into(const attn_safetensors *st, const char *name,
                                            int ndim, const int64_t *expected_shape,
                                            int allow_nonfinite, float *dst, size_t dst_count,
                                            attn_error *err) {
-  const attn_tensor_info *t = NULL;
-  attn_status s = expect_tensor(st, name, ndim, expected_shape, &t, err);
+  const attn_tensor_info *t = NULL, *scale = NULL;
+  attn_status s = expect_tensor(st, name, ndim, expected_shape, &t, &scale, err);
   if (s) return s;
   if (dst_count != (size_t)t->numel || (!dst && dst_count))
     return attn_error_set(err, ATTN_E_ARG, "tensor '%s' in %s has %" PRId64 " values but the "
                           "destination holds %zu", clip(name).s, st->name, t->numel, dst_count);
+  if (scale) return dequantize_i8(st, t, scale, dst, err);
   s = allow_nonfinite ? ATTN_OK : check_finite(st, t, err);
   if (!s) convert_f32(t, dst);
   return s;

@@ -41,7 +41,11 @@ typedef enum attn_dtype {
 const char *attn_dtype_name(attn_dtype dtype);
 /* Bytes per element. */
 size_t attn_dtype_size(attn_dtype dtype);
-/* 1 for F32, F16 and BF16 (what attn_safetensors_load_f32 accepts), else 0. */
+/* 1 for F32, F16 and BF16, else 0. attn_safetensors_load_f32 also loads an I8 tensor X of
+ * rank >= 1 that comes with a float tensor "X.scale" of shape [rows]: X[r, ...] * scale[r]
+ * (per-row symmetric int8, how the general translation models are stored). */
+#define ATTN_SAFETENSORS_SCALE_SUFFIX ".scale"
+/* (see above) */
 int attn_dtype_loadable(attn_dtype dtype);
 
 /* Exact conversions (subnormals, infinities and NaN payloads kept). */

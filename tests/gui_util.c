@@ -7,12 +7,25 @@ gboolean gui_wait_for(gboolean (*cond)(gpointer), gpointer data, int seconds) {
   return cond(data);
 }
 
+/* The widget's picture as the screen would show it. On a loaded machine the widget may not
+ * have been laid out or drawn yet when a test asks (no render node): the main loop runs until
+ * it has, for up to ten seconds, and the test fails clearly after that. */
 cairo_surface_t *gui_render_widget(GtkWidget *w) {
-  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
   GdkPaintable *paintable = gtk_widget_paintable_new(w);
-  GtkSnapshot *snap = gtk_snapshot_new();
-  gdk_paintable_snapshot(paintable, snap, width, height);
-  GskRenderNode *node = gtk_snapshot_free_to_node(snap);
+  GskRenderNode *node = NULL;
+  int width = 0, height = 0;
+  gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  for (;;) {
+    width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+    GtkSnapshot *snap = gtk_snapshot_new();
+    gdk_paintable_snapshot(paintable, snap, width, height);
+    node = gtk_snapshot_free_to_node(snap);
+    if ((node && width > 0 && height > 0) || g_get_monotonic_time() >= end) break;
+    if (node) gsk_render_node_unref(node);
+    node = NULL;
+    g_main_context_iteration(NULL, FALSE), g_usleep(1000);
+  }
+  g_assert_nonnull(node); /* the widget was never drawn */
   GskRenderer *renderer = gsk_cairo_renderer_new();
   gsk_renderer_realize(renderer, NULL, NULL);
   GdkTexture *tex = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, width, height));

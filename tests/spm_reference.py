@@ -20,6 +20,7 @@ EDGE_CASES = [
     "   ",
     "日本語 ☃ 😀",  # characters the vocabulary lacks
     "Ein Mann fährt Fahrrad.",
+    "L'accord sur la zone économique européenne a été signé en août 1992 « à Porto ».",
     "A" * 300,
 ]
 

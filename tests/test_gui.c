@@ -34,6 +34,7 @@ static void type_text(const char *text) {
 }
 
 static gboolean drawn(gpointer view) { return lens_trace_view_get_layout(view)->rows > 0; }
+static gboolean two_rows_laid_out(gpointer view) { return lens_trace_view_get_layout(view)->rows == 2; }
 
 /* The keyboard is in the text field when the window opens, and on each page in its input. */
 static void test_focus_at_start(void) {
@@ -242,6 +243,17 @@ static void test_model_facts(void) {
     g_assert_nonnull(strstr(s->card, i == 0 ? "test_2016_flickr BLEU 37.38 (beam 4)" : "test_2016_flickr BLEU 34.54 (beam 4)"));
     lens_model_entry_free(s);
   }
+  /* the general En-Fr model: its pair, domain, data and the scores its twin measured (test_eval.json) */
+  g_autofree char *fr = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", "rnn-attn-en-fr-general", NULL);
+  LensModelEntry *s = lens_model_entry_read(fr, FALSE, &error);
+  g_assert_no_error(error);
+  g_test_message("%s", s->card);
+  g_assert_cmpstr(s->pair, ==, "en→fr");
+  g_assert_cmpstr(s->domain, ==, "everyday + news");
+  g_assert_nonnull(strstr(s->card, "Tatoeba 165,713 pairs"));
+  g_assert_nonnull(strstr(s->card, "Tatoeba test v2021-08-07 (de-duplicated) BLEU 33.36 (beam 4)"));
+  g_assert_nonnull(strstr(s->card, "newstest2013 (news) BLEU 16.27 (beam 4)"));
+  lens_model_entry_free(s);
 }
 
 static void test_export(void) {
@@ -490,7 +502,7 @@ static void test_step_through(void) {
   g_assert_cmpint(dots, ==, 4); /* five candidates */
   g_autofree char *best = g_strdup_printf("%.2f", (double)t->output.cand_probs[5]);
   g_assert_nonnull(strstr(text, best));
-  while (g_main_context_iteration(NULL, FALSE)) {}
+  g_assert_true(wait_for(two_rows_laid_out, view));
   const LensLayout *l = lens_trace_view_get_layout(view);
   g_assert_cmpint(l->rows, ==, 2); /* rows after the step answer no hover */
   cairo_surface_t *s = gui_render_widget(GTK_WIDGET(view));

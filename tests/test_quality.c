@@ -154,6 +154,38 @@ static void test_cli_by_length(void) {
   cli_expect_one_line_error(chart_only, NULL, "--by-length");
   const char *buckets[] = {"bench", "quality", "-m", "transformer-en-de", "--buckets", "10,5", NULL};
   cli_expect_one_line_error(buckets, NULL, "increasing");
+
+  /* --hyps: the translations, one line per source, the same as `attnlens translate` gives */
+  g_autofree char *hyps = g_build_filename(dir, "out.hyp", NULL);
+  const char *with_hyps[] = {"bench", "quality", "-m", "transformer-en-de", "--input", src, "--ref", ref, "--beam", "1",
+                             "--hyps", hyps, NULL};
+  r = cli_run(with_hyps, NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  run_clear(&r);
+  g_autofree char *written = NULL;
+  g_assert_true(g_file_get_contents(hyps, &written, NULL, NULL));
+  gchar **got = g_strsplit(written, "\n", -1);
+  g_assert_cmpuint(g_strv_length(got), ==, 5); /* four lines and the empty string after the last \n */
+  for (int i = 0; i < 4; i++) {
+    const char *one[] = {"translate", "-m", "transformer-en-de", "--beam", "1", en[i], NULL};
+    run_result t = cli_run(one, NULL);
+    g_assert_cmpint(t.status, ==, 0);
+    g_strchomp(t.out);
+    g_assert_cmpstr(got[i], ==, t.out);
+    run_clear(&t);
+  }
+  g_strfreev(got);
+  const char *two_models[] = {"bench", "quality", "-m", "transformer-en-de,rnn-attn-en-de", "--hyps", hyps, NULL};
+  cli_expect_one_line_error(two_models, NULL, "one model");
+  g_autofree char *nowhere = g_build_filename(dir, "missing-dir", "out.hyp", NULL);
+  const char *unwritable[] = {"bench", "quality", "-m", "transformer-en-de", "--input", src, "--ref", ref, "--beam", "1",
+                              "--hyps", nowhere, NULL};
+  r = cli_run(unwritable, NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  g_assert_nonnull(strstr(r.err, "--hyps"));
+  g_assert_false(g_file_test(nowhere, G_FILE_TEST_EXISTS));
+  run_clear(&r);
+  g_unlink(hyps);
   g_unlink(src), g_unlink(ref), g_unlink(png), g_unlink(bad);
   g_rmdir(dir);
 }

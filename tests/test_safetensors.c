@@ -206,6 +206,68 @@ static void test_load_int_dtype(void) {
                     "dtype F64 not supported");
 }
 
+/* A file in memory from a header and data bytes; *buf keeps them alive until g_free. */
+static attn_safetensors *from_parts(const char *header, const void *data, size_t data_len, unsigned char **buf,
+                                    attn_error *err) {
+  size_t n = strlen(header);
+  *buf = g_malloc0(8 + n + data_len);
+  for (int i = 0; i < 8; i++) (*buf)[i] = (unsigned char)((guint64)n >> (8 * i));
+  memcpy(*buf + 8, header, n);
+  memcpy(*buf + 8 + n, data, data_len);
+  return attn_safetensors_from_memory(*buf, 8 + n + data_len, "q.safetensors", err);
+}
+
+/* I8 with a per-row scale loads as q * scale[row]; the values below are worked out by hand
+ * (exact in float32). */
+static void test_load_int8_rows(void) {
+  const signed char q[6] = {1, -2, 127, -127, 0, 5};
+  const float scale[2] = {0.5f, 0.25f}, want[6] = {0.5f, -1.0f, 63.5f, -31.75f, 0.0f, 1.25f};
+  unsigned char data[14];
+  memcpy(data, q, 6), memcpy(data + 6, scale, 8);
+  const char *good = "{\"w\":{\"dtype\":\"I8\",\"shape\":[2,3],\"data_offsets\":[0,6]},"
+                     "\"w.scale\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[6,14]}}";
+  unsigned char *buf;
+  attn_error err = {0};
+  attn_safetensors *st = from_parts(good, data, sizeof data, &buf, &err);
+  g_assert_nonnull(st);
+  const int64_t shape[2] = {2, 3};
+  g_assert_nonnull(attn_safetensors_expect(st, "w", 2, shape, &err));
+  float *v = attn_safetensors_load_f32(st, "w", 2, shape, 0, &err);
+  g_assert_nonnull(v);
+  for (int i = 0; i < 6; i++) g_assert_cmpfloat(v[i], ==, want[i]);
+  free(v);
+  attn_safetensors_close(st);
+  g_free(buf);
+  /* what is wrong with the scale is said, and nothing loads */
+  const struct {
+    const char *header, *message;
+  } bad[] = {
+      {"{\"w\":{\"dtype\":\"I8\",\"shape\":[2,3],\"data_offsets\":[0,6]}}", "without its per-row scale tensor 'w.scale'"},
+      {"{\"w\":{\"dtype\":\"I8\",\"shape\":[2,3],\"data_offsets\":[0,6]},"
+       "\"w.scale\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[6,14]}}", "must be float with shape [2]"},
+      {"{\"w\":{\"dtype\":\"I8\",\"shape\":[2,3],\"data_offsets\":[0,6]},"
+       "\"w.scale\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[6,14]}}", "must be float with shape [2]"},
+      {"{\"w\":{\"dtype\":\"I8\",\"shape\":[],\"data_offsets\":[0,1]},"
+       "\"w.scale\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[6,10]}}", "needs at least one dimension"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+    st = from_parts(bad[i].header, data, sizeof data, &buf, &err);
+    g_assert_nonnull(st);
+    g_assert_null(attn_safetensors_load_f32(st, "w", -1, NULL, 0, &err));
+    g_assert_cmpint(err.code, ==, ATTN_E_FORMAT);
+    assert_contains(err.message, bad[i].message);
+    attn_safetensors_close(st);
+    g_free(buf);
+  }
+  const float nan_scale[2] = {0.5f, NAN};
+  memcpy(data + 6, nan_scale, 8);
+  st = from_parts(good, data, sizeof data, &buf, &err);
+  g_assert_null(attn_safetensors_load_f32(st, "w", 2, shape, 0, &err));
+  assert_contains(err.message, "'w.scale' in q.safetensors holds NaN");
+  attn_safetensors_close(st);
+  g_free(buf);
+}
+
 static void test_load_wildcard(void) {
   attn_safetensors *st = open_fixture("good_f32.safetensors");
   attn_error err = {0};
@@ -812,6 +874,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/safetensors/load/wrong_rank", test_load_wrong_rank);
   g_test_add_func("/engine/safetensors/load/wrong_shape", test_load_wrong_shape);
   g_test_add_func("/engine/safetensors/load/int_dtype", test_load_int_dtype);
+  g_test_add_func("/engine/safetensors/load/int8-rows", test_load_int8_rows);
   g_test_add_func("/engine/safetensors/load/wildcard", test_load_wildcard);
   g_test_add_func("/engine/safetensors/load/into", test_load_into);
   g_test_add_func("/engine/safetensors/nonfinite/nan", test_nonfinite_nan);

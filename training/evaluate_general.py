@@ -66,13 +66,29 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", help="write the result here (read by export_general.py)")
     ap.add_argument("--hyps-dir", help="write each set's translations to DIR/SET.hyp")
+    ap.add_argument("--write-sets", metavar="DIR",
+                    help="only write each test set as DIR/SET.src and DIR/SET.ref (for attnlens bench quality)")
+    ap.add_argument("--from-hyps", metavar="DIR",
+                    help="score the translations in DIR/SET.hyp instead of decoding (for example the C "
+                         "engine's: attnlens bench quality -m MODEL --input SET.src --ref SET.ref --hyps "
+                         "DIR/SET.hyp); MODEL is then only named in the result")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.write_sets:
+        lang = load(args.model)[3]
+        os.makedirs(args.write_sets, exist_ok=True)
+        for name, (src, refs) in mt_corpus.test_sets(lang).items():
+            for ext, lines in (("src", src), ("ref", refs)):
+                with open(os.path.join(args.write_sets, f"{name}.{ext}"), "w", encoding="utf-8") as f:
+                    f.write("\n".join(lines) + "\n")
+            print(f"{args.write_sets}/{name}.src|ref: {len(src)} pairs")
+        return
     model, spm_path, arch, lang = load(args.model)
     sp = mt_data.load_spm(spm_path)
     kept, total = mt_corpus.tatoeba_test(lang)
     result = {"model": os.path.abspath(args.model), "architecture": arch, "pair": f"en-{lang}",
               "beam": args.beam, "alpha": args.alpha,
+              "decoded_by": f"C engine ({args.from_hyps})" if args.from_hyps else "PyTorch twin",
               "tatoeba_test_dedup": {"kept": len(kept), "total": total}, "sets": {}}
     wanted = [s for s in args.sets.split(",") if s]
     for name, (src, refs) in mt_corpus.test_sets(lang).items():
@@ -82,7 +98,13 @@ def main():
             pick = [i * len(src) // args.limit for i in range(args.limit)]
             src, refs = [src[i] for i in pick], [refs[i] for i in pick]
         t0 = time.time()
-        hyps = translate_all(model, arch, sp, src, args.beam, args.alpha)
+        if args.from_hyps:
+            with open(os.path.join(args.from_hyps, name + ".hyp"), encoding="utf-8") as f:
+                hyps = f.read().split("\n")[:-1]
+            if len(hyps) != len(src):
+                raise SystemExit(f"{args.from_hyps}/{name}.hyp has {len(hyps)} lines, the set {len(src)}")
+        else:
+            hyps = translate_all(model, arch, sp, src, args.beam, args.alpha)
         r = {"sentences": len(hyps), "bleu": round(corpus_bleu(hyps, refs), 2),
              "chrf": round(corpus_chrf(hyps, refs), 2), "seconds": round(time.time() - t0, 1)}
         result["sets"][name] = r

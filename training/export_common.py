@@ -24,6 +24,21 @@ def f16_tensors(state):
     return out
 
 
+INT8_MIN_VALUES = 4096  # matrices this large are stored as int8 rows; vectors and small tensors stay F16
+
+
+def int8_tensors(state):
+    """Per-row int8 for every float matrix of at least INT8_MIN_VALUES values (name + its ".scale",
+    float32), F16 for the rest: about half the bytes of f16_tensors. The engine and the twin both
+    read the weights back as q * scale (safetensors_io.dequantize)."""
+    out = f16_tensors(state)
+    for name, t in state.items():
+        if t.is_floating_point() and t.dim() == 2 and t.numel() >= INT8_MIN_VALUES:
+            q, scale = safetensors_io.quantize_rows(t.detach().float().numpy())
+            out[name], out[name + safetensors_io.SCALE_SUFFIX] = q, scale
+    return out
+
+
 def write_text(path, text):
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         f.write(text)
@@ -92,13 +107,15 @@ def model_card(ck, eval_result, arch, name, description, val_use, train_cmd):
     return "\n".join(lines) + "\n"
 
 
-def export(ckpt_path, out_dir, spm_path, eval_json, arch, make_config, make_card):
+def export(ckpt_path, out_dir, spm_path, eval_json, arch, make_config, make_card, int8=False):
     """make_config(checkpoint config, eval result or None) -> config.json dict; make_card(checkpoint, eval result or
-    None) -> MODEL.md."""
+    None) -> MODEL.md. int8: matrices as per-row int8 (int8_tensors), else everything F16."""
     ck = torch.load(ckpt_path, map_location="cpu")
     os.makedirs(out_dir, exist_ok=True)
-    meta = {"format": "pt", "source": f"attnlens training/export_{arch}.py", "epoch": ck["epoch"]}
-    safetensors_io.save_file(f16_tensors(ck["model"]), os.path.join(out_dir, "model.safetensors"), meta)
+    meta = {"format": "pt", "source": f"attnlens training/export_{arch}.py", "epoch": ck["epoch"],
+            "weights": "int8 rows + F16" if int8 else "F16"}
+    tensors = int8_tensors(ck["model"]) if int8 else f16_tensors(ck["model"])
+    safetensors_io.save_file(tensors, os.path.join(out_dir, "model.safetensors"), meta)
     result = json.load(open(eval_json)) if eval_json else None
     write_text(os.path.join(out_dir, "config.json"),
                json.dumps(make_config(ck["config"], result), indent=2, ensure_ascii=False) + "\n")

@@ -1,5 +1,6 @@
 # Exports a general translation checkpoint (Transformer or RNN with attention, trained with
-# --corpus general-de|general-fr) as a model directory: F16 safetensors, config.json (with the
+# --corpus general-de|general-fr) as a model directory: safetensors with per-row int8 matrices
+# (export_common.int8_tensors; --weights f16 for all-F16), config.json (with the
 # attnlens domain, training data and measured scores that the window's chooser and card show),
 # source.spm and MODEL.md.
 #
@@ -54,7 +55,15 @@ def make_config(ck, lang, arch, eval_result, display_name):
     return cfg
 
 
-def model_card(ck, eval_result, name, arch, lang, work):
+WEIGHTS_TEXT = {
+    "int8": "Weights stored as int8 with one float32 scale per matrix row (symmetric, round half to even; "
+            "`export_common.int8_tensors`), vectors and small tensors as F16: half the size of F16. The engine "
+            "and the twin both compute with the weights read back as int8 x scale, so the golden cross-check "
+            "and the scores below are of exactly these weights.",
+    "f16": "Weights stored as F16."}
+
+
+def model_card(ck, eval_result, name, arch, lang, work, weights="int8", f16_result=None, ckfile="ckpt_best.pt"):
     c = ck["config"]
     lang_name = LANG_NAMES[lang][0]
     if arch == "transformer":
@@ -73,7 +82,7 @@ def model_card(ck, eval_result, name, arch, lang, work):
     kept, total = mt_corpus.tatoeba_test(lang)
     args = ck.get("args", {})
     lines = [f"# {name}", "", f"General-domain English → {lang_name} translation. " + desc,
-             f"Parameters: {sum(t.numel() for t in ck['model'].values())}. Weights stored as F16.", "",
+             f"Parameters: {sum(t.numel() for t in ck['model'].values())}. " + WEIGHTS_TEXT[weights], "",
              "## Data", "",
              "Training mix, one epoch (`training/mt_corpus.py`):", "",
              "| domain | source | pairs | repeated |", "|---|---|---|---|",
@@ -90,7 +99,8 @@ def model_card(ck, eval_result, name, arch, lang, work):
               + " sentences, greedy BLEU averaged over the domains.", "",
               f"Test: Tatoeba test v2021-08-07 En-{LANG_NAMES[lang][1]}, with every pair whose English side "
               f"occurs in the training or validation data removed: {len(kept):,} of {total:,} pairs remain; "
-              "newstest2013 (3,000 news sentences, never trained on)"
+              "newstest2013 (3,000 news sentences, never trained on; it is the news development set, and its "
+              "first 500 sentences are the news part of the validation score that picks the checkpoint)"
               + ("; Multi30k test_2016_flickr (1,000)." if "multi30k" in doms else "."), "",
               "**Attribution.** Tatoeba sentences: Creative Commons Attribution 2.0, from tatoeba.org via "
               "www.manythings.org/anki. WMT news test sets are distributed for research."
@@ -99,8 +109,13 @@ def model_card(ck, eval_result, name, arch, lang, work):
               f"/usr/bin/python3 training/spm_train.py --corpus general-{lang}",
               f"/usr/bin/python3 training/{script} --corpus general-{lang} --epochs {ck['epoch']} --threads 1"
               "   # resumable; stops at this epoch",
-              f"/usr/bin/python3 training/evaluate_general.py {work}/ckpt_best.pt --beam 4 --json {work}/test_eval.json",
-              f"/usr/bin/python3 training/export_general.py {work}/ckpt_best.pt --name {name} "
+              f"/usr/bin/python3 training/export_general.py {work}/{ckfile} --name {name} --weights {weights}",
+              f"/usr/bin/python3 training/evaluate_general.py data/models/{name} --write-sets /tmp/sets",
+              f"for s in /tmp/sets/*.src; do ATTNLENS_INT8=0 attnlens bench quality -m data/models/{name} "
+              f"--input $s --ref ${{s%.src}}.ref --hyps {work}/hyps/$(basename $s .src).hyp; done",
+              f"/usr/bin/python3 training/evaluate_general.py data/models/{name} --from-hyps {work}/hyps "
+              f"--json {work}/test_eval.json",
+              f"/usr/bin/python3 training/export_general.py {work}/{ckfile} --name {name} --weights {weights} "
               f"--eval-json {work}/test_eval.json", "```", "",
               f"Training arguments: `{json.dumps({k: v for k, v in args.items() if k not in ('out_dir', 'spm', 'data')})}`",
               ""]
@@ -113,13 +128,33 @@ def model_card(ck, eval_result, name, arch, lang, work):
               + (" (" + ", ".join(f"{d} {s:.2f}" for d, s in ck["val_scores"].items()) + ")"
                  if ck.get("val_scores") else "") + ".", ""]
     if eval_result:
+        by_c = eval_result.get("decoded_by", "").startswith("C engine")
+        how = ("decoded by the C engine on these exported weights (`ATTNLENS_INT8=0 attnlens bench quality -m "
+               f"data/models/{name} --input SET.src --ref SET.ref --hyps DIR/SET.hyp`, the sets written by "
+               "`evaluate_general.py --write-sets DIR`; the engine's decoding equals the twin's, "
+               "tests/test_rnn.c and test_transformer.c) and scored by `evaluate_general.py --from-hyps DIR`"
+               if by_c else "measured on the twin with `evaluate_general.py` as above")
+        cols = ["| set | sentences | BLEU | chrF |" + (" BLEU, all F16 |" if f16_result else ""),
+                "|---|---|---|---|" + ("---|" if f16_result else "")]
         lines += [f"Test, beam {eval_result['beam']} (alpha {eval_result['alpha']}), sacreBLEU-compatible BLEU "
-                  "(13a, case-sensitive) and chrF (`training/bleu.py`), measured on the twin with "
-                  "`evaluate_general.py` as above:", "", "| set | sentences | BLEU | chrF |", "|---|---|---|---|"]
+                  f"(13a, case-sensitive) and chrF (`training/bleu.py`), {how}:", ""] + cols
         for set_name, r in eval_result["sets"].items():
+            f16 = (f" {f16_result['sets'][set_name]['bleu']:.2f} |"
+                   if f16_result and set_name in f16_result.get("sets", {}) else (" |" if f16_result else ""))
             lines.append(f"| {SET_LABELS.get(set_name, set_name)} | {r['sentences']:,} | {r['bleu']:.2f} | "
-                         f"{r['chrf']:.2f} |")
+                         f"{r['chrf']:.2f} |{f16}")
+        if f16_result:
+            lines.append("")
+            lines.append("The last column is the same checkpoint with every weight in F16 (`--weights f16`, "
+                         f"{f16_result.get('decoded_by', 'PyTorch twin')}): what storing the matrices as int8 costs.")
         lines.append("")
+    if lang == "fr":
+        lines += ["## Example", "",
+                  f"The example sentence is the one of Bahdanau et al. 2015, Figure 3 (a): \"{EXAMPLES['fr']}\", so "
+                  "a class can set the paper's alignment beside this model's (`attnlens translate -m "
+                  f"{name} -o fig3.png \"{EXAMPLES['fr']}\"`). The paper's model writes \"zone économique "
+                  "européenne\", with the adjectives in French order; look at the model's own output and "
+                  "alignment in the window rather than expecting the paper's.", ""]
     lines += ["## What it cannot do", "",
               f"A small model ({sum(t.numel() for t in ck['model'].values()) / 1e6:.1f} M parameters) trained on "
               f"about {sum(len(p) for p in doms.values()) // 1000}k sentence pairs, most of them short everyday "
@@ -137,6 +172,10 @@ def main():
     ap.add_argument("--eval-json", help="result of evaluate_general.py --json")
     ap.add_argument("--display-name", help="default: from architecture and language pair")
     ap.add_argument("--out", help="default data/models/NAME")
+    ap.add_argument("--f16-eval-json", help="evaluate_general.py result of the same checkpoint stored as F16, "
+                                             "shown beside the int8 scores")
+    ap.add_argument("--weights", choices=("int8", "f16"), default="int8",
+                    help="int8: matrices as per-row int8 (half the size; the default); f16: everything F16")
     args = ap.parse_args()
     ck = torch.load(args.checkpoint, map_location="cpu")
     corpus = ck["args"]["corpus"]
@@ -145,12 +184,15 @@ def main():
     arch = "transformer" if "d_model" in ck["config"] else "rnn"
     work = os.path.relpath(os.path.dirname(os.path.abspath(args.checkpoint)), export_common.REPO)
     ev = json.load(open(args.eval_json)) if args.eval_json else None
+    f16 = json.load(open(args.f16_eval_json)) if args.f16_eval_json else None
     display = args.display_name or ("Transformer" if arch == "transformer" else "RNN with attention (Bahdanau)") + \
         f" En→{LANG_NAMES[lang][1]} (everyday + news)"
     out = args.out or os.path.join(export_common.REPO, "data", "models", args.name)
     print(export_common.export(args.checkpoint, out, ck["args"]["spm"], args.eval_json, arch,
                                lambda c, result: make_config(ck, lang, arch, ev, display),
-                               lambda ck2, result: model_card(ck2, result, args.name, arch, lang, work)))
+                               lambda ck2, result: model_card(ck2, result, args.name, arch, lang, work, args.weights,
+                                                                     f16, os.path.basename(args.checkpoint)),
+                               int8=args.weights == "int8"))
 
 
 if __name__ == "__main__":

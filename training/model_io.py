@@ -26,7 +26,7 @@ def load_dir(path, model_class):
         cfg = json.load(f)
     model = model_class({k: cfg[k] for k in CONFIG_KEYS[model_class] if k in cfg})
     arrays, _ = safetensors_io.load_file(os.path.join(path, "model.safetensors"))
-    model.load_state_dict({k: torch.from_numpy(v.astype("float32")) for k, v in arrays.items()})
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in safetensors_io.dequantize(arrays).items()})
     return model.eval(), cfg
 
 

@@ -5,8 +5,35 @@ import struct
 
 import numpy as np
 
-DTYPES = {"F16": np.float16, "F32": np.float32, "BF16": None, "I64": np.int64}
-NAMES = {np.dtype(np.float16): "F16", np.dtype(np.float32): "F32", np.dtype(np.int64): "I64"}
+DTYPES = {"F16": np.float16, "F32": np.float32, "BF16": None, "I64": np.int64, "I8": np.int8}
+NAMES = {np.dtype(np.float16): "F16", np.dtype(np.float32): "F32", np.dtype(np.int64): "I64", np.dtype(np.int8): "I8"}
+SCALE_SUFFIX = ".scale"  # an I8 tensor X comes with float X.scale, one per row (engine/attn_safetensors.h)
+
+
+def quantize_rows(a):
+    """Per-row symmetric int8 of a float32 array of rank >= 1: (q int8, scale float32 [rows]) with
+    scale = max |row| / 127 (1 for an all-zero row) and q = round-half-even(a / scale)."""
+    a = np.asarray(a, dtype=np.float32)
+    rows = a.reshape(a.shape[0], -1)
+    amax = np.abs(rows).max(axis=1)
+    scale = np.where(amax > 0, amax / np.float32(127), np.float32(1)).astype(np.float32)
+    q = np.clip(np.rint(rows / scale[:, None]), -127, 127).astype(np.int8)
+    return q.reshape(a.shape), scale
+
+
+def dequantize(arrays):
+    """{name: float32 array}: I8 tensors times their per-row scale (one float32 product, as the C
+    reader computes it), float tensors as float32; the scale tensors themselves are consumed."""
+    out = {}
+    for name, a in arrays.items():
+        if name.endswith(SCALE_SUFFIX) and name[:-len(SCALE_SUFFIX)] in arrays:
+            continue
+        if a.dtype == np.int8:
+            scale = arrays[name + SCALE_SUFFIX].astype(np.float32)
+            out[name] = (a.reshape(a.shape[0], -1).astype(np.float32) * scale[:, None]).reshape(a.shape)
+        else:
+            out[name] = a.astype(np.float32)
+    return out
 
 
 def build_header(arrays, metadata):

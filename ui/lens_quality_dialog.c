@@ -59,7 +59,7 @@ static void quality_thread(GTask *task, gpointer source, gpointer data, GCancell
     return;
   }
   quality_init(&job->result, EDGES, G_N_ELEMENTS(EDGES), src);
-  QualityHooks hooks = {on_progress, NULL, job};
+  QualityHooks hooks = {on_progress, NULL, job, NULL};
   gboolean ok = TRUE;
   for (int m = 0; ok && job->dirs[m]; m++) {
     ok = quality_score_model(&job->result, job->dirs[m], 0, src, ref, &hooks, cancellable, &error);
