@@ -38,6 +38,9 @@ def add_common_args(ap, epochs, max_tokens, work_name):
     ap.add_argument("--val-limit", type=int, default=0, help="use only the first N val pairs (smoke tests)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps in total (smoke tests)")
     ap.add_argument("--device", default="cpu", help="cpu or cuda (validation always decodes on the CPU)")
+    ap.add_argument("--keep-epochs", type=int, default=0,
+                    help="also keep the weights of the last N epochs as ckpt_epochE.pt, for "
+                         "average_checkpoints.py")
     ap.add_argument("--bf16", action="store_true",
                     help="matrix products in bfloat16 (autocast; weights, loss and optimiser stay float32)")
     ap.work_name = work_name
@@ -133,6 +136,16 @@ def checkpoint(model, opt, sched, epoch, step, bleu, best, args, batch_in_epoch=
           "rng": rng_states(), "args": vars(args), "batch_in_epoch": batch_in_epoch}
     ck.update(extra or {})
     return ck
+
+
+def keep_epoch(ck, out_dir, epoch, keep):
+    """Writes the weights of this epoch (no optimiser state) as ckpt_epochE.pt and removes the
+    ones more than `keep` epochs old."""
+    save_atomic({k: v for k, v in ck.items() if k not in ("optimizer", "scheduler", "rng")},
+                os.path.join(out_dir, f"ckpt_epoch{epoch}.pt"))
+    old = os.path.join(out_dir, f"ckpt_epoch{epoch - keep}.pt")
+    if os.path.exists(old):
+        os.remove(old)
 
 
 def load_checkpoint(path, model, opt, sched):
@@ -278,6 +291,8 @@ def fit(args, model, opt, sched, *, collate_fn, greedy_batch, per_step_sched, pl
         save_atomic(ck, last)
         if is_best:
             save_atomic(ck, os.path.join(args.out_dir, "ckpt_best.pt"))
+        if getattr(args, "keep_epochs", 0):
+            keep_epoch(ck, args.out_dir, epoch, args.keep_epochs)
         per = " ".join(f"{d} {s:.2f}" for d, s in scores.items())
         log(f"epoch {epoch} step {step} loss {total_loss / max(total_tok, 1):.4f} val_bleu {bleu:.2f} ({per}) "
             f"best {best:.2f} lr {opt.param_groups[0]['lr']:.2e} train_s {t1 - t0:.1f} val_s {t2 - t1:.1f} "
