@@ -12,8 +12,8 @@
 #include "cli.h"
 #include "lens_render.h"
 
-/* without -m: the first of these that is installed */
-static const char *const default_models[] = {"transformer-en-de", "rnn-attn-en-de"};
+/* without -m: the first of these that is installed (the same list as the Translate page's) */
+static const char *const default_models[] = {"transformer-en-de-general", "transformer-en-de", "rnn-attn-en-de"};
 
 typedef struct translate_args {
   const char *model;

@@ -133,6 +133,20 @@ static void test_translate_model_beam(void) {
   golden_model_copy_remove(beams);
 }
 
+/* Without -m, translate uses the general Transformer (the default, as in the window), decoding with
+ * its own num_beams (4: the trace lists the beam's hypotheses). */
+static void test_translate_default_model(void) {
+  const char *args[] = {"translate", "--json", "I love you.", NULL};
+  run_result r = cli_run(args, NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  cJSON *doc = cJSON_Parse(r.out);
+  g_assert_nonnull(doc);
+  g_assert_cmpstr(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "model")), ==, "transformer-en-de-general");
+  g_assert_nonnull(cJSON_GetObjectItem(doc, "hypotheses"));
+  cJSON_Delete(doc);
+  run_clear(&r);
+}
+
 /* `render` draws the trace of a model without attention (its summary vector; no maps) and says
  * that such a trace has no map to choose. */
 static void test_render_no_attention(void) {
@@ -215,6 +229,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/unknown-command", test_unknown_command);
   g_test_add_func("/cli/models", test_models);
   g_test_add_func("/cli/translate/model-beam", test_translate_model_beam);
+  g_test_add_func("/cli/translate/default-model", test_translate_default_model);
   g_test_add_func("/cli/render/no-attention", test_render_no_attention);
   g_test_add_func("/cli/models/control-chars", test_models_control_chars);
   g_test_add_func("/cli/stdout-write-errors", test_stdout_write_errors);

@@ -243,7 +243,16 @@ static void test_model_facts(void) {
     g_assert_nonnull(strstr(s->card, i == 0 ? "test_2016_flickr BLEU 37.38 (beam 4)" : "test_2016_flickr BLEU 34.54 (beam 4)"));
     lens_model_entry_free(s);
   }
-  /* the general En-Fr model: its pair, domain, data and the scores its twin measured (test_eval.json) */
+  /* the general models: pair, domain, data and the scores measured for them (test_eval.json) */
+  g_autofree char *de = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", "transformer-en-de-general", NULL);
+  LensModelEntry *g = lens_model_entry_read(de, FALSE, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(g->pair, ==, "en→de");
+  g_assert_cmpstr(g->domain, ==, "everyday + news");
+  g_assert_nonnull(strstr(g->card, "Multi30k 29,000 pairs"));
+  g_assert_nonnull(strstr(g->card, "newstest2013 (news) BLEU 10.01 (beam 4)"));
+  g_assert_nonnull(strstr(g->card, "Multi30k test_2016_flickr (image descriptions) BLEU 39.89 (beam 4)"));
+  lens_model_entry_free(g);
   g_autofree char *fr = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", "rnn-attn-en-fr-general", NULL);
   LensModelEntry *s = lens_model_entry_read(fr, FALSE, &error);
   g_assert_no_error(error);

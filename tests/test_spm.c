@@ -83,6 +83,7 @@ static void check_shipped_spm(const char *name) {
 /* the Multi30k models share one tokenizer; each general language pair has its own joint one */
 static void test_shipped_model(void) { check_shipped_spm("transformer-en-de"); }
 static void test_shipped_en_fr_general(void) { check_shipped_spm("rnn-attn-en-fr-general"); }
+static void test_shipped_en_de_general(void) { check_shipped_spm("transformer-en-de-general"); }
 
 static void test_offsets_and_flags(void) {
   g_autofree char *dir = g_dir_make_tmp("attn-spm-XXXXXX", NULL);
@@ -198,6 +199,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/spm/matches-sentencepiece", test_tiny_model);
   g_test_add_func("/engine/spm/shipped-model", test_shipped_model);
   g_test_add_func("/engine/spm/shipped-en-fr-general", test_shipped_en_fr_general);
+  g_test_add_func("/engine/spm/shipped-en-de-general", test_shipped_en_de_general);
   g_test_add_func("/engine/spm/offsets-and-flags", test_offsets_and_flags);
   g_test_add_func("/engine/spm/malformed", test_malformed);
   g_test_add_func("/engine/spm/charsmap-twice", test_charsmap_twice);

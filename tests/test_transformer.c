@@ -98,12 +98,12 @@ static void test_tiny(void) {
   fixture_free(&f);
 }
 
-static void test_shipped(void) {
+static void check_shipped(const char *name) {
   fixture f = {0};
-  g_autofree char *dir = golden_shipped_path("transformer-en-de");
-  g_autofree char *golden = golden_fixture_path("transformer-en-de", "golden.json");
+  g_autofree char *dir = golden_shipped_path(name);
+  g_autofree char *golden = golden_fixture_path(name, "golden.json");
   if (!load_fixture(&f, dir, golden)) {
-    g_test_skip("no shipped transformer-en-de golden file yet");
+    g_test_skip_printf("no shipped %s golden file yet (training/golden_transformer.py shipped)", name);
     return;
   }
   int ties = 0, cases = 0;
@@ -114,8 +114,12 @@ static void test_shipped(void) {
     cases++;
   }
   g_test_message("%d sentences: greedy and beam 4 identical except %d near ties", cases, ties);
+  g_assert_cmpint(cases, >, 0);
   fixture_free(&f);
 }
+
+static void test_shipped(void) { check_shipped("transformer-en-de"); }
+static void test_shipped_general(void) { check_shipped("transformer-en-de-general"); }
 
 static void test_beam1_is_greedy(void) {
   fixture f = {0};
@@ -153,5 +157,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/transformer/beam1-is-greedy", test_beam1_is_greedy);
   g_test_add_func("/engine/transformer/bad-inputs", test_bad_inputs);
   g_test_add_func("/engine/transformer/shipped-vs-pytorch", test_shipped);
+  g_test_add_func("/engine/transformer/general/shipped-vs-pytorch", test_shipped_general);
   return g_test_run();
 }

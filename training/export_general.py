@@ -65,6 +65,7 @@ WEIGHTS_TEXT = {
 
 def model_card(ck, eval_result, name, arch, lang, work, weights="int8", f16_result=None, ckfile="ckpt_best.pt"):
     c = ck["config"]
+    avg = ck.get("averaged")
     lang_name = LANG_NAMES[lang][0]
     if arch == "transformer":
         desc = ("Transformer encoder-decoder (Vaswani et al. 2017; Marian/opus-mt layout, post-norm, tied "
@@ -107,9 +108,12 @@ def model_card(ck, eval_result, name, arch, lang, work, weights="int8", f16_resu
               + (" Multi30k: research / educational use only (Flickr30k terms)." if "multi30k" in doms else ""),
               "", "## Reproduce", "", "```",
               f"/usr/bin/python3 training/spm_train.py --corpus general-{lang}",
-              f"/usr/bin/python3 training/{script} --corpus general-{lang} --epochs {ck['epoch']} --threads 1"
-              "   # resumable; stops at this epoch",
-              f"/usr/bin/python3 training/export_general.py {work}/{ckfile} --name {name} --weights {weights}",
+              f"/usr/bin/python3 training/{script} --corpus general-{lang} --epochs {ck['epoch']} --threads 1 --bf16"
+              + (f" --keep-epochs {len(avg)}" if avg else "") + "   # resumable; stops at this epoch"]
+    if avg:
+        lines.append(f"/usr/bin/python3 training/average_checkpoints.py "
+                     + " ".join(f"{work}/{a['path']}" for a in avg) + f" -o {work}/{ckfile}")
+    lines += [f"/usr/bin/python3 training/export_general.py {work}/{ckfile} --name {name} --weights {weights}",
               f"/usr/bin/python3 training/evaluate_general.py data/models/{name} --write-sets /tmp/sets",
               f"for s in /tmp/sets/*.src; do ATTNLENS_INT8=0 attnlens bench quality -m data/models/{name} "
               f"--input $s --ref ${{s%.src}}.ref --hyps {work}/hyps/$(basename $s .src).hyp; done",
@@ -123,10 +127,19 @@ def model_card(ck, eval_result, name, arch, lang, work, weights="int8", f16_resu
     if took:
         lines += [f"Training time: {took[0]:.1f} h for {took[1]} epochs on one CPU thread (2-core machine, "
                   "shared with other work; `epoch_s` in train.log).", ""]
-    lines += ["## Quality", "", f"Epoch {ck['epoch']} (step {ck['step']}); validation BLEU (greedy, mean of "
-              f"domains) {ck.get('val_bleu') or ck['best_bleu']:.2f}"
-              + (" (" + ", ".join(f"{d} {s:.2f}" for d, s in ck["val_scores"].items()) + ")"
-                 if ck.get("val_scores") else "") + ".", ""]
+    if avg:
+        lines += ["## Quality", "", "The weights are the mean of the weights at the end of epochs "
+                  + ", ".join(str(a["epoch"]) for a in avg) + " (checkpoint averaging, Vaswani et al. 2017; what it gains here is in "
+                  "training/README.md). "
+                  f"Validation BLEU of epoch {ck['epoch']} alone (greedy, mean of domains) "
+                  f"{ck.get('val_bleu') or ck['best_bleu']:.2f}"
+                  + (" (" + ", ".join(f"{d} {s_:.2f}" for d, s_ in ck["val_scores"].items()) + ")"
+                     if ck.get("val_scores") else "") + ".", ""]
+    else:
+        lines += ["## Quality", "", f"Epoch {ck['epoch']} (step {ck['step']}); validation BLEU (greedy, mean of "
+                  f"domains) {ck.get('val_bleu') or ck['best_bleu']:.2f}"
+                  + (" (" + ", ".join(f"{d} {s:.2f}" for d, s in ck["val_scores"].items()) + ")"
+                     if ck.get("val_scores") else "") + ".", ""]
     if eval_result:
         by_c = eval_result.get("decoded_by", "").startswith("C engine")
         how = ("decoded by the C engine on these exported weights (`ATTNLENS_INT8=0 attnlens bench quality -m "

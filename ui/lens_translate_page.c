@@ -654,8 +654,8 @@ static void lens_translate_page_finalize(GObject *object) {
 }
 
 static void lens_translate_page_class_init(LensTranslatePageClass *klass) {
-  /* the first of these that is installed opens the window */
-  static const char *const defaults[] = {"transformer-en-de", "rnn-attn-en-de", NULL};
+  /* the first of these that is installed opens the window (the same list as app/cli_translate.c's) */
+  static const char *const defaults[] = {"transformer-en-de-general", "transformer-en-de", "rnn-attn-en-de", NULL};
   LensPageClass *page_class = LENS_PAGE_CLASS(klass);
   page_class->export_job = translate_export_job;
   page_class->model_selected = translate_model_selected;
