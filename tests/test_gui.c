@@ -243,26 +243,26 @@ static void test_model_facts(void) {
     g_assert_nonnull(strstr(s->card, i == 0 ? "test_2016_flickr BLEU 37.38 (beam 4)" : "test_2016_flickr BLEU 34.54 (beam 4)"));
     lens_model_entry_free(s);
   }
-  /* the general models: pair, domain, data and the scores measured for them (test_eval.json) */
-  g_autofree char *de = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", "transformer-en-de-general", NULL);
-  LensModelEntry *g = lens_model_entry_read(de, FALSE, &error);
-  g_assert_no_error(error);
-  g_assert_cmpstr(g->pair, ==, "en→de");
-  g_assert_cmpstr(g->domain, ==, "everyday + news");
-  g_assert_nonnull(strstr(g->card, "Multi30k 29,000 pairs"));
-  g_assert_nonnull(strstr(g->card, "newstest2013 (news) BLEU 10.01 (beam 4)"));
-  g_assert_nonnull(strstr(g->card, "Multi30k test_2016_flickr (image descriptions) BLEU 39.89 (beam 4)"));
-  lens_model_entry_free(g);
-  g_autofree char *fr = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", "rnn-attn-en-fr-general", NULL);
-  LensModelEntry *s = lens_model_entry_read(fr, FALSE, &error);
-  g_assert_no_error(error);
-  g_test_message("%s", s->card);
-  g_assert_cmpstr(s->pair, ==, "en→fr");
-  g_assert_cmpstr(s->domain, ==, "everyday + news");
-  g_assert_nonnull(strstr(s->card, "Tatoeba 165,713 pairs"));
-  g_assert_nonnull(strstr(s->card, "Tatoeba test v2021-08-07 (de-duplicated) BLEU 33.36 (beam 4)"));
-  g_assert_nonnull(strstr(s->card, "newstest2013 (news) BLEU 16.27 (beam 4)"));
-  lens_model_entry_free(s);
+  /* the general models: pair, domain, data and the scores measured for them (their test_eval.json) */
+  const struct {
+    const char *name, *pair, *data, *score1, *score2;
+  } general[] = {
+      {"transformer-en-de-general", "en→de", "Multi30k 29,000 pairs", "newstest2013 (news) BLEU 10.01 (beam 4)",
+       "Multi30k test_2016_flickr (image descriptions) BLEU 39.89 (beam 4)"},
+      {"rnn-attn-en-fr-general", "en→fr", "Tatoeba 165,713 pairs",
+       "Tatoeba test v2021-08-07 (de-duplicated) BLEU 33.36 (beam 4)", "newstest2013 (news) BLEU 16.27 (beam 4)"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(general); i++) {
+    g_autofree char *path = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", general[i].name, NULL);
+    LensModelEntry *g = lens_model_entry_read(path, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(g->pair, ==, general[i].pair);
+    g_assert_cmpstr(g->domain, ==, "everyday + news");
+    g_assert_nonnull(strstr(g->card, general[i].data));
+    g_assert_nonnull(strstr(g->card, general[i].score1));
+    g_assert_nonnull(strstr(g->card, general[i].score2));
+    lens_model_entry_free(g);
+  }
 }
 
 static void test_export(void) {
