@@ -38,7 +38,8 @@ static void step_candidates(const float *lp, int vocab, int32_t *ids, float *pro
 /* A copy of parent extended by one token chosen from the log-prob row lp (vocab wide); -1 when
  * out of memory. */
 static int hyp_extend(attn_s2s_hyp *dst, const attn_s2s_hyp *parent, int32_t tok, const float *lp, int vocab,
-                      const float *cross, size_t map_size, double score) {
+                      const float *cross, size_t map_size, double score, const int32_t *cand_ids,
+                      const float *cand_probs) {
   int n = parent->n + 1;
   float prob = expf(lp[tok]);
   dst->ids = malloc((size_t)n * sizeof(int32_t));
@@ -57,8 +58,14 @@ static int hyp_extend(attn_s2s_hyp *dst, const attn_s2s_hyp *parent, int32_t tok
     memcpy(dst->cand_ids, parent->cand_ids, (size_t)parent->n * ATTN_S2S_CANDIDATES * sizeof(int32_t));
     memcpy(dst->cand_probs, parent->cand_probs, (size_t)parent->n * ATTN_S2S_CANDIDATES * sizeof(float));
   }
-  step_candidates(lp, vocab, dst->cand_ids + (size_t)parent->n * ATTN_S2S_CANDIDATES,
-                  dst->cand_probs + (size_t)parent->n * ATTN_S2S_CANDIDATES);
+  int32_t *ids = dst->cand_ids + (size_t)parent->n * ATTN_S2S_CANDIDATES;
+  float *probs = dst->cand_probs + (size_t)parent->n * ATTN_S2S_CANDIDATES;
+  if (cand_ids) { /* the row's candidates, already ranked for a sibling */
+    memcpy(ids, cand_ids, ATTN_S2S_CANDIDATES * sizeof(int32_t));
+    memcpy(probs, cand_probs, ATTN_S2S_CANDIDATES * sizeof(float));
+  } else {
+    step_candidates(lp, vocab, ids, probs);
+  }
   dst->ids[parent->n] = tok;
   dst->probs[parent->n] = prob;
   memcpy(dst->cross + (size_t)parent->n * map_size, cross, map_size * sizeof(float));
@@ -83,7 +90,8 @@ attn_status attn_greedy(const attn_s2s *m, attn_s2s_hyp *out, attn_error *err) {
     if (st != ATTN_OK) break;
     tok = attn_argmax(lp, m->vocab);
     attn_s2s_hyp next = {0};
-    if (hyp_extend(&next, &cur, tok, lp, m->vocab, cross, map_size, cur.score + lp[tok]) != 0) st = oom(err);
+    if (hyp_extend(&next, &cur, tok, lp, m->vocab, cross, map_size, cur.score + lp[tok], NULL, NULL) != 0)
+      st = oom(err);
     attn_s2s_hyp_clear(&cur);
     cur = next;
     if (tok == m->eos) break;
@@ -106,18 +114,22 @@ typedef struct cand {
   int index; /* beam * vocab + token */
 } cand;
 
-/* Keeps the n best (score desc, index asc) of all finite scores, by insertion. */
-static int top_candidates(const float *scores, int count, cand *top, int n) {
+/* Keeps the n best (score desc, index asc) of all finite scores base[row] + lp[row][v] (as
+ * float, the sum the ranking has always used), by insertion, without storing the sums. */
+static int top_candidates(const float *lp, const double *base, int rows, int vocab, cand *top, int n) {
   int have = 0;
-  for (int i = 0; i < count; i++) {
-    float s = scores[i];
-    if (!isfinite(s) || (have == n && s <= top[n - 1].score)) continue;
-    int at = have < n ? have++ : n - 1;
-    while (at > 0 && top[at - 1].score < s) {
-      top[at] = top[at - 1];
-      at--;
+  for (int r = 0; r < rows; r++) {
+    const float *row = lp + (size_t)r * vocab;
+    for (int v = 0; v < vocab; v++) {
+      float s = (float)(base[r] + row[v]);
+      if (!isfinite(s) || (have == n && s <= top[n - 1].score)) continue;
+      int at = have < n ? have++ : n - 1;
+      while (at > 0 && top[at - 1].score < s) {
+        top[at] = top[at - 1];
+        at--;
+      }
+      top[at] = (cand){s, r * vocab + v};
     }
-    top[at] = (cand){s, i};
   }
   return have;
 }
@@ -135,21 +147,25 @@ typedef struct beam_state {
 static double norm_score(double score, int len, double alpha) { return score / pow(len, alpha); }
 
 /* One step's bookkeeping: ranks the candidates and fills next/finished. */
-static attn_status beam_expand(beam_state *b, const float *lp, const float *cross, float *scores,
-                               int last, attn_error *err) {
+static attn_status beam_expand(beam_state *b, const float *lp, const float *cross, int last, attn_error *err) {
   const attn_s2s *m = b->m;
   cand top[16];
-  for (int h = 0; h < b->n_live; h++)
-    for (int v = 0; v < m->vocab; v++) scores[(size_t)h * m->vocab + v] = (float)(b->live[h].score + lp[(size_t)h * m->vocab + v]);
-  int n = top_candidates(scores, b->n_live * m->vocab, top, 2 * b->beam);
+  double base[8];
+  for (int h = 0; h < b->n_live; h++) base[h] = b->live[h].score;
+  int n = top_candidates(lp, base, b->n_live, m->vocab, top, 2 * b->beam);
+  int32_t cand_ids[8][ATTN_S2S_CANDIDATES]; /* each live row's next-token candidates, once */
+  float cand_probs[8][ATTN_S2S_CANDIDATES];
+  int ranked[8] = {0};
   b->n_next = 0;
   for (int r = 0; r < n && b->n_next < b->beam; r++) {
     int h = top[r].index / m->vocab, tok = top[r].index % m->vocab;
     int to_finish = tok == m->eos;
     if (to_finish && (r >= b->beam || b->n_finished >= 64)) continue;
     attn_s2s_hyp *dst = to_finish ? &b->finished[b->n_finished++] : &b->next[b->n_next];
-    if (hyp_extend(dst, &b->live[h], tok, lp + (size_t)h * m->vocab, m->vocab, cross + (size_t)h * b->map_size,
-                   b->map_size, top[r].score) != 0)
+    const float *row = lp + (size_t)h * m->vocab;
+    if (!ranked[h]) step_candidates(row, m->vocab, cand_ids[h], cand_probs[h]), ranked[h] = 1;
+    if (hyp_extend(dst, &b->live[h], tok, row, m->vocab, cross + (size_t)h * b->map_size, b->map_size,
+                   top[r].score, cand_ids[h], cand_probs[h]) != 0)
       return oom(err);
     if (!to_finish) b->order[b->n_next++] = h;
   }
@@ -213,19 +229,18 @@ attn_status attn_beam(const attn_s2s *m, int beam, double alpha, attn_s2s_hyp *o
   if (!b) return oom(err);
   *b = (beam_state){.m = m, .beam = beam, .alpha = alpha, .map_size = (size_t)m->n_maps * m->keys, .n_live = 1};
   float *lp = malloc((size_t)beam * m->vocab * sizeof(float));
-  float *scores = malloc((size_t)beam * m->vocab * sizeof(float));
   float *cross = malloc((size_t)beam * (b->map_size ? b->map_size : 1) * sizeof(float));
-  attn_status st = lp && scores && cross ? ATTN_OK : oom(err);
+  attn_status st = lp && cross ? ATTN_OK : oom(err);
   int32_t tokens[8];
   for (int step = 0; st == ATTN_OK && step < m->max_len; step++) {
     for (int h = 0; h < b->n_live; h++) tokens[h] = b->live[h].n ? b->live[h].ids[b->live[h].n - 1] : m->start_token;
     st = m->step(m->self, tokens, b->n_live, step, lp, cross, err);
-    if (st == ATTN_OK) st = beam_expand(b, lp, cross, scores, step == m->max_len - 1, err);
+    if (st == ATTN_OK) st = beam_expand(b, lp, cross, step == m->max_len - 1, err);
     if (st != ATTN_OK || b->n_live == 0 || beam_done(b, step)) break;
     m->reorder(m->self, b->order, b->n_live);
   }
   if (st == ATTN_OK) beam_collect(b, out, n_out);
   beam_free(b);
-  free(lp), free(scores), free(cross), free(b);
+  free(lp), free(cross), free(b);
   return st;
 }

@@ -63,8 +63,9 @@ void attn_q8_free(attn_q8 *q);     /* an empty or zeroed q is fine */
 /* y[M,out] = x[M,in] (rows ldx apart) @ W^T + b through q, for 1..8 rows; needs q built. */
 void attn_linear_q8(float *y, const float *x, int ldx, const attn_q8 *q, const float *b, int M);
 /* A decoder step's linear layer from whichever copy fits: int8 (q built) for 2..8 rows (a
- * beam), else attn_linear_h (halves, or W). One row (greedy) is bound by reading the
- * weights, where halves do as well as bytes and are closer to the twin. */
+ * beam), else attn_linear_h (halves, or W). One row (greedy, a beam's first step) is bound by
+ * reading the weights, where halves do as well as bytes and are closer to the twin; it takes
+ * the int8 copy only when there are no halves (then the choice is bytes or float32). */
 void attn_linear_hq(float *y, const float *x, int ldx, const float *W, const uint16_t *Wh, const attn_q8 *q,
                     const float *b, int M, int in, int out);
 
