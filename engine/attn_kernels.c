@@ -209,11 +209,13 @@ __attribute__((target("avx2,fma"))) float attn_quantize_u8(uint8_t *xq, const fl
   return s;
 }
 
-/* AVX-512 VNNI (Zen 4/5, Ice Lake and later): 64 products per vpdpbusd and 32 registers, so
- * four weight rows at a time against the four inputs (sixteen chains): each input load serves
- * four rows, each weight load four inputs. A 32-byte tail (in32 not a multiple of 64) is read
- * with a mask. Integer sums, so exactly the AVX2 kernel's results. */
-static int have_avx512_vnni(void) {
+/* AVX-512 VNNI (Zen 4/5, Ice Lake and later) over weights packed sixteen output rows at a time
+ * (attn_q8_pack16): one 64-byte load holds four input bytes of each of sixteen rows, so one
+ * vpdpbusd against the broadcast four bytes of an input adds sixteen whole outputs' products,
+ * and the accumulators are the outputs: no horizontal sums, which with in = 256 cost as much as
+ * the products in the row-wise kernel. Only the `rows` inputs present are computed (a one-row
+ * step does a quarter of the work). Integer sums, so exactly the AVX2 kernel's results. */
+int attn_kernels_have_avx512_vnni(void) {
   static int cached = -1;
   if (cached < 0) {
     __builtin_cpu_init(); /* also checks that the OS saves the zmm state */
@@ -223,71 +225,83 @@ static int have_avx512_vnni(void) {
   return cached;
 }
 
-#define Q8_ZLOAD(p, k) _mm512_maskz_loadu_epi8(k, (const void *)(p))
-
-__attribute__((target("avx512f,avx512bw,avx512vnni,avx2"))) static inline __m256i fold512(__m512i v) {
-  return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+void attn_q8_pack16(int8_t *dst, const int8_t *W, int in32, int out) {
+  int groups = (out + 15) / 16, quads = in32 / 4;
+  for (int g = 0; g < groups; g++)
+    for (int k = 0; k < quads; k++)
+      for (int i = 0; i < 16; i++) {
+        int o = g * 16 + i;
+        int8_t *d = dst + (((int64_t)g * quads + k) * 16 + i) * 4;
+        if (o < out) memcpy(d, W + (int64_t)o * in32 + 4 * k, 4);
+        else memset(d, 0, 4);
+      }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vnni,avx2,avxvnni"))) static void rows4_q8_512(
-    int32_t *const acc[4], const uint8_t *const xq[4], int rows, const int8_t *W, int in32, int out) {
+/* R inputs (a constant after inlining) against groups of sixteen packed rows, two groups at a
+ * time while there are two (2R chains hide vpdpbusd's latency). Named accumulators, not
+ * arrays: GCC kept arrays of them on the stack. */
+#define PQ_DOT(r)                                                                                                \
+  if (R > r) {                                                                                                   \
+    int32_t four;                                                                                                \
+    memcpy(&four, x##r + 4 * k, 4);                                                                              \
+    __m512i x = _mm512_set1_epi32(four);                                                                         \
+    c##r = _mm512_dpbusd_epi32(c##r, x, a), d##r = _mm512_dpbusd_epi32(d##r, x, b);                              \
+  }
+#define PQ_DOT1(r)                                                                                               \
+  if (R > r) {                                                                                                   \
+    int32_t four;                                                                                                \
+    memcpy(&four, x##r + 4 * k, 4);                                                                              \
+    c##r = _mm512_dpbusd_epi32(c##r, _mm512_set1_epi32(four), a);                                                \
+  }
+__attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) static inline void packed_rows(
+    int32_t *const acc[4], const uint8_t *const xq[4], const int R, const int8_t *Wp, int in32, int out) {
   const uint8_t *x0 = xq[0], *x1 = xq[1], *x2 = xq[2], *x3 = xq[3];
-  int o = 0;
-  for (; o + 4 <= out; o += 4) {
-    const int8_t *w0 = W + (int64_t)o * in32, *w1 = w0 + in32, *w2 = w1 + in32, *w3 = w2 + in32;
-    __m512i z = _mm512_setzero_si512();
-    __m512i a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
-    __m512i a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
-    for (int j = 0; j < in32; j += 64) {
-      __mmask64 k = in32 - j >= 64 ? ~(__mmask64)0 : (__mmask64)0xffffffffu;
-      __m512i v0 = Q8_ZLOAD(w0 + j, k), v1 = Q8_ZLOAD(w1 + j, k), v2 = Q8_ZLOAD(w2 + j, k), v3 = Q8_ZLOAD(w3 + j, k);
-      __m512i xj = Q8_ZLOAD(x0 + j, k);
-      a00 = _mm512_dpbusd_epi32(a00, xj, v0), a10 = _mm512_dpbusd_epi32(a10, xj, v1);
-      a20 = _mm512_dpbusd_epi32(a20, xj, v2), a30 = _mm512_dpbusd_epi32(a30, xj, v3);
-      xj = Q8_ZLOAD(x1 + j, k);
-      a01 = _mm512_dpbusd_epi32(a01, xj, v0), a11 = _mm512_dpbusd_epi32(a11, xj, v1);
-      a21 = _mm512_dpbusd_epi32(a21, xj, v2), a31 = _mm512_dpbusd_epi32(a31, xj, v3);
-      xj = Q8_ZLOAD(x2 + j, k);
-      a02 = _mm512_dpbusd_epi32(a02, xj, v0), a12 = _mm512_dpbusd_epi32(a12, xj, v1);
-      a22 = _mm512_dpbusd_epi32(a22, xj, v2), a32 = _mm512_dpbusd_epi32(a32, xj, v3);
-      xj = Q8_ZLOAD(x3 + j, k);
-      a03 = _mm512_dpbusd_epi32(a03, xj, v0), a13 = _mm512_dpbusd_epi32(a13, xj, v1);
-      a23 = _mm512_dpbusd_epi32(a23, xj, v2), a33 = _mm512_dpbusd_epi32(a33, xj, v3);
+  int groups = (out + 15) / 16, quads = in32 / 4;
+  int g = 0;
+  for (; g + 2 <= groups; g += 2) {
+    const int8_t *w0 = Wp + (int64_t)g * 16 * in32, *w1 = w0 + 16 * in32;
+    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+    for (int k = 0; k < quads; k++) {
+      __m512i a = _mm512_load_si512((const void *)(w0 + 64 * k)), b = _mm512_load_si512((const void *)(w1 + 64 * k));
+      PQ_DOT(0) PQ_DOT(1) PQ_DOT(2) PQ_DOT(3)
     }
-    int32_t s0[4], s1[4], s2[4], s3[4];
-    hsum4x8i(s0, fold512(a00), fold512(a01), fold512(a02), fold512(a03));
-    hsum4x8i(s1, fold512(a10), fold512(a11), fold512(a12), fold512(a13));
-    hsum4x8i(s2, fold512(a20), fold512(a21), fold512(a22), fold512(a23));
-    hsum4x8i(s3, fold512(a30), fold512(a31), fold512(a32), fold512(a33));
-    for (int r = 0; r < rows; r++) acc[r][o] = s0[r], acc[r][o + 1] = s1[r], acc[r][o + 2] = s2[r], acc[r][o + 3] = s3[r];
+    int32_t *o0 = acc[0] + g * 16, *o1 = acc[1] + g * 16, *o2 = acc[2] + g * 16, *o3 = acc[3] + g * 16;
+    _mm512_storeu_si512((void *)o0, c0), _mm512_storeu_si512((void *)(o0 + 16), d0);
+    if (R > 1) _mm512_storeu_si512((void *)o1, c1), _mm512_storeu_si512((void *)(o1 + 16), d1);
+    if (R > 2) _mm512_storeu_si512((void *)o2, c2), _mm512_storeu_si512((void *)(o2 + 16), d2);
+    if (R > 3) _mm512_storeu_si512((void *)o3, c3), _mm512_storeu_si512((void *)(o3 + 16), d3);
   }
-  for (; o < out; o++) {
-    const int8_t *w = W + (int64_t)o * in32;
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    for (int j = 0; j < in32; j += 64) {
-      __mmask64 k = in32 - j >= 64 ? ~(__mmask64)0 : (__mmask64)0xffffffffu;
-      __m512i v = Q8_ZLOAD(w + j, k);
-      a0 = _mm512_dpbusd_epi32(a0, Q8_ZLOAD(x0 + j, k), v), a1 = _mm512_dpbusd_epi32(a1, Q8_ZLOAD(x1 + j, k), v);
-      a2 = _mm512_dpbusd_epi32(a2, Q8_ZLOAD(x2 + j, k), v), a3 = _mm512_dpbusd_epi32(a3, Q8_ZLOAD(x3 + j, k), v);
+  if (g < groups) {
+    const int8_t *w0 = Wp + (int64_t)g * 16 * in32;
+    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
+    for (int k = 0; k < quads; k++) {
+      __m512i a = _mm512_load_si512((const void *)(w0 + 64 * k));
+      PQ_DOT1(0) PQ_DOT1(1) PQ_DOT1(2) PQ_DOT1(3)
     }
-    int32_t s[4];
-    hsum4x8i(s, fold512(a0), fold512(a1), fold512(a2), fold512(a3));
-    for (int r = 0; r < rows; r++) acc[r][o] = s[r];
+    _mm512_storeu_si512((void *)(acc[0] + g * 16), c0);
+    if (R > 1) _mm512_storeu_si512((void *)(acc[1] + g * 16), c1);
+    if (R > 2) _mm512_storeu_si512((void *)(acc[2] + g * 16), c2);
+    if (R > 3) _mm512_storeu_si512((void *)(acc[3] + g * 16), c3);
   }
 }
+#undef PQ_DOT
+#undef PQ_DOT1
 
-/* Two weight rows at a time, as attn_rows4_h: eight vpdpbusd chains, each 32 products. */
-static void rows4_q8_256(int32_t *const acc[4], const uint8_t *const xq[4], int rows, const int8_t *W, int in32, int out);
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void attn_rows4_q8_packed(
+    int32_t *const acc[4], const uint8_t *const xq[4], int rows, const int8_t *Wp, int in32, int out) {
+  switch (rows) {
+  case 1: packed_rows(acc, xq, 1, Wp, in32, out); break;
+  case 2: packed_rows(acc, xq, 2, Wp, in32, out); break;
+  case 3: packed_rows(acc, xq, 3, Wp, in32, out); break;
+  default: packed_rows(acc, xq, 4, Wp, in32, out); break;
+  }
+}
 
 int attn_kernels_q8_wide = 1; /* tests set 0 to check the AVX2 kernel where AVX-512 is there */
 
-void attn_rows4_q8(int32_t *const acc[4], const uint8_t *const xq[4], int rows, const int8_t *W, int in32, int out) {
-  if (attn_kernels_q8_wide && have_avx512_vnni()) rows4_q8_512(acc, xq, rows, W, in32, out);
-  else rows4_q8_256(acc, xq, rows, W, in32, out);
-}
-
-__attribute__((target("avx2,avxvnni"))) static void rows4_q8_256(int32_t *const acc[4], const uint8_t *const xq[4], int rows,
-                                                            const int8_t *W, int in32, int out) {
+/* Two weight rows at a time, as attn_rows4_h: eight vpdpbusd chains, each 32 products. */
+__attribute__((target("avx2,avxvnni"))) void attn_rows4_q8(int32_t *const acc[4], const uint8_t *const xq[4], int rows,
+                                                          const int8_t *W, int in32, int out) {
   const uint8_t *x0 = xq[0], *x1 = xq[1], *x2 = xq[2], *x3 = xq[3];
   int o = 0;
   for (; o + 2 <= out; o += 2) {

@@ -31,8 +31,16 @@ int attn_kernels_have_vnni(void);
  * in32; returns s = max |x| / 127 (1 when x is all zero). AVX2. */
 float attn_quantize_u8(uint8_t *xq, const float *x, int in, int in32);
 void attn_rows4_q8(int32_t *const acc[4], const uint8_t *const xq[4], int rows, const int8_t *W, int in32, int out);
-/* 1 (default): attn_rows4_q8 uses its AVX-512 VNNI kernel where the CPU has one; 0: the AVX2
- * kernel everywhere (the tests check both) */
+/* The same sums from W packed by attn_q8_pack16, on AVX-512 VNNI: writes acc[r][0 .. out
+ * rounded up to 16) (the padding rows give 0). */
+int attn_kernels_have_avx512_vnni(void);
+void attn_rows4_q8_packed(int32_t *const acc[4], const uint8_t *const xq[4], int rows, const int8_t *Wp, int in32,
+                          int out);
+/* W [out][in32] -> dst [ceil(out/16)][in32/4][16][4]: for each group of sixteen rows, four bytes
+ * of each row in turn (rows past out are zero). dst must be 64-byte aligned. */
+void attn_q8_pack16(int8_t *dst, const int8_t *W, int in32, int out);
+/* 1 (default): attn_linear_q8 uses the packed AVX-512 VNNI kernel where the CPU has one; 0:
+ * the AVX2 kernel everywhere (the tests check both) */
 extern int attn_kernels_q8_wide;
 /* Elementwise, in place (AVX2+FMA): tanh, the logistic sigmoid, and exp(x - shift) with its sum
  * (see attn_kernels.c for the approximations; the scalar fallbacks in attn_ops use the same

@@ -152,7 +152,7 @@ int attn_q8_available(void) {
 #define Q8_MAX_IN 4096 /* the row buffers of attn_linear_q8 live on the stack */
 
 void attn_q8_free(attn_q8 *q) {
-  free(q->w), free(q->scale), free(q->wsum);
+  free(q->w), free(q->wp), free(q->scale), free(q->wsum);
   memset(q, 0, sizeof *q);
 }
 
@@ -182,6 +182,17 @@ int attn_q8_init(attn_q8 *q, const float *W, int out, int in) {
     }
     q->scale[o] = scale, q->wsum[o] = sum;
   }
+#ifdef ATTN_SMALL_ROWS
+  if (attn_kernels_have_avx512_vnni()) {
+    size_t bytes = (size_t)(out + 15) / 16 * 16 * in32;
+    if (posix_memalign((void **)&q->wp, 64, bytes) != 0) {
+      q->wp = NULL;
+      attn_q8_free(q);
+      return -1;
+    }
+    attn_q8_pack16(q->wp, q->w, in32, out);
+  }
+#endif
   return 0;
 }
 
@@ -201,7 +212,10 @@ void attn_linear_q8(float *y, const float *x, int ldx, const attn_q8 *q, const f
     }
     for (int o0 = 0; o0 < q->out; o0 += CHUNK) {
       int n = q->out - o0 < CHUNK ? q->out - o0 : CHUNK;
-      attn_rows4_q8(as, xs, rows, q->w + (size_t)o0 * q->in32, q->in32, n);
+      if (q->wp && attn_kernels_q8_wide) /* a group of sixteen packed rows is 16 * in32 bytes too */
+        attn_rows4_q8_packed(as, xs, rows, q->wp + (size_t)o0 * q->in32, q->in32, n);
+      else
+        attn_rows4_q8(as, xs, rows, q->w + (size_t)o0 * q->in32, q->in32, n);
       const float *scale = q->scale + o0;
       const int32_t *wsum = q->wsum + o0;
       for (int r = 0; r < rows; r++) {

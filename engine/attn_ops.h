@@ -51,6 +51,7 @@ void attn_linear_h(float *y, const float *x, int ldx, const float *W, const uint
  * with and without is measured by `attnlens bench quality` (README). */
 typedef struct attn_q8 {
   int8_t *w;      /* [out][in32], rows zero-padded to in32 = in rounded up to 32 */
+  int8_t *wp;     /* the same bytes packed sixteen rows at a time for AVX-512 VNNI, else NULL */
   float *scale;   /* [out] */
   int32_t *wsum;  /* [out] sum of the row's int8 values */
   int in, in32, out;
