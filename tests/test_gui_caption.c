@@ -164,6 +164,50 @@ static void test_example(void) {
   settle();
 }
 
+static int want_width; /* the image a trace is awaited for */
+static gboolean traced_width(gpointer p) {
+  return has_trace(p) && lens_caption_page_get_trace(p)->image_width == want_width;
+}
+
+/* The example photos of assets/photos: as many as photos.json lists, each file there; one shown
+ * from the menu is captioned at its own size with its credit under the toolbar, and the credit
+ * goes when another image replaces it. */
+static void test_example_photos(void) {
+  g_autofree char *manifest = source_path("assets", "photos", "photos.json"), *text = NULL;
+  g_assert_true(g_file_get_contents(manifest, &text, NULL, NULL));
+  cJSON *json = cJSON_Parse(text);
+  const cJSON *photos = cJSON_GetObjectItem(json, "photos");
+  g_assert_true(cJSON_IsArray(photos));
+  g_assert_cmpint(lens_caption_page_get_n_photos(page), ==, cJSON_GetArraySize(photos));
+  g_assert_cmpint(cJSON_GetArraySize(photos), >=, 3);
+  for (int k = 0; k < cJSON_GetArraySize(photos); k++) {
+    const cJSON *p = cJSON_GetArrayItem(photos, k);
+    g_autofree char *file = source_path("assets", "photos", cJSON_GetObjectItem(p, "file")->valuestring);
+    g_assert_true(g_file_test(file, G_FILE_TEST_IS_REGULAR));
+    g_assert_nonnull(strstr(cJSON_GetObjectItem(p, "credit")->valuestring, "Photo: ")); /* who took it */
+  }
+  const cJSON *first = cJSON_GetArrayItem(photos, 0);
+  g_autofree char *file = source_path("assets", "photos", cJSON_GetObjectItem(first, "file")->valuestring);
+  int width = 0, height = 0;
+  g_assert_nonnull(gdk_pixbuf_get_file_info(file, &width, &height));
+  g_assert_cmpint(width, !=, 128); /* told apart from the scenes */
+  lens_caption_page_show_photo(page, 0);
+  want_width = width;
+  g_assert_true(wait_for(traced_width, page));
+  settle();
+  g_assert_cmpstr(lens_caption_page_get_credit(page), ==, cJSON_GetObjectItem(first, "credit")->valuestring);
+  g_assert_cmpint(lens_caption_page_get_trace(page)->image_width, ==, width);
+  g_assert_cmpint(lens_caption_page_get_trace(page)->image_height, ==, height);
+  g_assert_null(lens_page_get_message(LENS_PAGE(page)));
+  screenshot(GTK_WIDGET(window), "gui-caption-photo.png");
+  lens_caption_page_show_photo(page, 99); /* past the end: nothing happens */
+  lens_caption_page_show_example(page, 0); /* a scene replaces the photo: no credit */
+  want_width = 128;
+  g_assert_true(wait_for(traced_width, page));
+  g_assert_null(lens_caption_page_get_credit(page));
+  cJSON_Delete(json);
+}
+
 /* With the trained model: each shape word looks at its object (dilated mask) in the examples. */
 static void test_shape_words_on_objects(void) {
   if (!use_shipped_model()) {
@@ -350,6 +394,7 @@ int main(int argc, char **argv) {
   page = LENS_CAPTION_PAGE(gui_show_page(&window, "caption"));
   g_assert_cmpint((int)lens_page_get_n_models(LENS_PAGE(page)), ==, 1); /* caption-tiny */
   g_test_add_func("/gui/caption/example", test_example);
+  g_test_add_func("/gui/caption/example-photos", test_example_photos);
   g_test_add_func("/gui/caption/compose", test_compose);
   g_test_add_func("/gui/caption/export", test_export);
   g_test_add_func("/gui/caption/paste", test_paste);

@@ -23,7 +23,7 @@ static void free_captioner(gpointer c) { attn_captioner_free(c); }
 
 struct _LensCaptionPage {
   LensPage parent_instance;
-  GtkWidget *example_dropdown, *compose_toggle, *words_box, *status;
+  GtkWidget *example_dropdown, *compose_toggle, *words_box, *status, *credit;
   LensCompose *compose; /* its toolbar, shown in Compose mode */
   GtkWidget *overlay_button, *board_button, *opacity_scale, *upsample_dropdown, *blur_spin, *cmap_dropdown;
   GtkWidget *beam_spin;
@@ -31,6 +31,10 @@ struct _LensCaptionPage {
   GtkStringList *example_names;
   cJSON *examples;      /* scenes.json of the examples folder */
   char *examples_dir;
+  cJSON *photos;        /* photos.json of the example photos' folder */
+  char *photos_dir;
+  guint64 credit_generation; /* the load that shows the photo credited in the credit label */
+  char *pending_credit;
   LensRenderOptions options;
   /* the image: pixels in Cairo's layout for drawing, and as floats for the model */
   guchar *argb;
@@ -52,6 +56,7 @@ G_DEFINE_FINAL_TYPE(LensCaptionPage, lens_caption_page, LENS_TYPE_PAGE)
 
 static void start_captioning(LensPage *page);
 static void apply_options(LensCaptionPage *self);
+static void show_credit(LensCaptionPage *self, const char *credit);
 static const attn_trace *current_trace(LensCaptionPage *self) { return lens_trace_view_get_trace(self->view); }
 static void schedule_captioning(LensCaptionPage *self, guint delay_ms) { lens_page_schedule(LENS_PAGE(self), delay_ms); }
 
@@ -104,7 +109,7 @@ static void apply_options(LensCaptionPage *self) {
   lens_trace_view_set_options(self->view, o);
   lens_trace_view_set_placeholder(self->view, !lens_page_get_model_path(LENS_PAGE(self))
                                                   ? "No caption model: train caption-scenes (training/README.md) or open a model folder (Ctrl+O)."
-                                              : !self->argb ? "Open, drop or paste an image, pick an example scene, or compose one."
+                                              : !self->argb ? "Open, drop or paste an image, pick an example photo or scene, or compose one."
                                                             : "Captioning…");
 }
 
@@ -249,6 +254,7 @@ static void image_loaded(GObject *source, GAsyncResult *result, gpointer data) {
   }
   lens_page_set_message(LENS_PAGE(self), NULL, GTK_MESSAGE_INFO);
   lens_caption_page_set_compose(self, FALSE);
+  show_credit(self, generation == self->credit_generation ? self->pending_credit : NULL);
   set_pixbuf(self, pb);
 }
 
@@ -272,6 +278,7 @@ static void show_texture(LensCaptionPage *self, GdkTexture *tex) {
   self->load_generation++;
   lens_page_set_message(LENS_PAGE(self), NULL, GTK_MESSAGE_INFO);
   lens_caption_page_set_compose(self, FALSE);
+  show_credit(self, NULL);
   set_pixbuf(self, pb);
 }
 
@@ -348,6 +355,36 @@ static const cJSON *example(LensCaptionPage *self, int k) {
   return self->examples ? cJSON_GetArrayItem(cJSON_GetObjectItem(self->examples, "scenes"), k) : NULL;
 }
 
+static const cJSON *photo(LensCaptionPage *self, int k) {
+  return self->photos ? cJSON_GetArrayItem(cJSON_GetObjectItem(self->photos, "photos"), k) : NULL;
+}
+
+static const char *photo_field(LensCaptionPage *self, int k, const char *key) {
+  const cJSON *v = cJSON_GetObjectItem(photo(self, k), key);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The menu: "Examples…", the photos, then the scenes. */
+static void fill_example_menu(LensCaptionPage *self) {
+  self->updating++;
+  int np = lens_caption_page_get_n_photos(self), n = lens_caption_page_get_n_examples(self);
+  char **names = g_new0(char *, np + n + 2);
+  names[0] = g_strdup("Examples…");
+  for (int k = 0; k < np; k++) {
+    const char *title = photo_field(self, k, "title");
+    names[k + 1] = g_strdup_printf("Photo: %s", title ? title : "(untitled)");
+  }
+  for (int k = 0; k < n; k++) {
+    int objects = cJSON_GetArraySize(cJSON_GetObjectItem(example(self, k), "objects"));
+    names[np + k + 1] = g_strdup_printf("Scene %d (%d object%s)", k + 1, objects, objects == 1 ? "" : "s");
+  }
+  gtk_string_list_splice(self->example_names, 0, g_list_model_get_n_items(G_LIST_MODEL(self->example_names)),
+                         (const char *const *)names);
+  g_strfreev(names);
+  gtk_widget_set_sensitive(self->example_dropdown, np + n > 0);
+  self->updating--;
+}
+
 void lens_caption_page_set_examples_dir(LensCaptionPage *self, const char *dir) {
   g_autofree char *path = g_build_filename(dir, "scenes.json", NULL), *text = NULL;
   cJSON_Delete(self->examples);
@@ -355,19 +392,45 @@ void lens_caption_page_set_examples_dir(LensCaptionPage *self, const char *dir) 
   g_free(self->examples_dir);
   self->examples_dir = g_strdup(dir);
   if (g_file_get_contents(path, &text, NULL, NULL)) self->examples = cJSON_Parse(text);
-  self->updating++;
-  int n = lens_caption_page_get_n_examples(self);
-  char **names = g_new0(char *, n + 2);
-  names[0] = g_strdup("Examples…");
-  for (int k = 0; k < n; k++) {
-    int objects = cJSON_GetArraySize(cJSON_GetObjectItem(example(self, k), "objects"));
-    names[k + 1] = g_strdup_printf("Scene %d (%d object%s)", k + 1, objects, objects == 1 ? "" : "s");
+  fill_example_menu(self);
+}
+
+void lens_caption_page_set_photos_dir(LensCaptionPage *self, const char *dir) {
+  g_autofree char *path = g_build_filename(dir, "photos.json", NULL), *text = NULL;
+  cJSON_Delete(self->photos);
+  self->photos = NULL;
+  g_free(self->photos_dir);
+  self->photos_dir = g_strdup(dir);
+  if (g_file_get_contents(path, &text, NULL, NULL)) self->photos = cJSON_Parse(text);
+  if (self->photos && !cJSON_IsArray(cJSON_GetObjectItem(self->photos, "photos"))) {
+    cJSON_Delete(self->photos); /* not our manifest: no photos rather than a broken menu */
+    self->photos = NULL;
   }
-  gtk_string_list_splice(self->example_names, 0, g_list_model_get_n_items(G_LIST_MODEL(self->example_names)),
-                         (const char *const *)names);
-  g_strfreev(names);
-  gtk_widget_set_sensitive(self->example_dropdown, n > 0);
-  self->updating--;
+  fill_example_menu(self);
+}
+
+int lens_caption_page_get_n_photos(LensCaptionPage *self) {
+  return self->photos ? cJSON_GetArraySize(cJSON_GetObjectItem(self->photos, "photos")) : 0;
+}
+
+void lens_caption_page_show_photo(LensCaptionPage *self, int k) {
+  const char *file = photo_field(self, k, "file"), *credit = photo_field(self, k, "credit");
+  if (!file || strchr(file, '/') || strchr(file, '\\')) return; /* a bare file name beside photos.json */
+  g_autofree char *path = g_build_filename(self->photos_dir, file, NULL);
+  lens_caption_page_open_file(self, path);
+  self->credit_generation = self->load_generation;
+  g_free(self->pending_credit);
+  self->pending_credit = g_strdup(credit ? credit : "");
+}
+
+const char *lens_caption_page_get_credit(LensCaptionPage *self) {
+  return gtk_widget_get_visible(self->credit) ? gtk_label_get_text(GTK_LABEL(self->credit)) : NULL;
+}
+
+/* The credit line follows the image on display: a credited example photo, or nothing. */
+static void show_credit(LensCaptionPage *self, const char *credit) {
+  gtk_label_set_text(GTK_LABEL(self->credit), credit ? credit : "");
+  gtk_widget_set_visible(self->credit, credit && *credit);
 }
 
 int lens_caption_page_get_n_examples(LensCaptionPage *self) {
@@ -388,7 +451,9 @@ static void on_example_selected(GObject *object, GParamSpec *pspec, gpointer dat
   LensCaptionPage *self = data;
   guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->example_dropdown));
   if (self->updating || i == 0 || i == GTK_INVALID_LIST_POSITION) return;
-  lens_caption_page_show_example(self, (int)i - 1);
+  int np = lens_caption_page_get_n_photos(self);
+  if ((int)i <= np) lens_caption_page_show_photo(self, (int)i - 1);
+  else lens_caption_page_show_example(self, (int)i - 1 - np);
   self->updating++;
   gtk_drop_down_set_selected(GTK_DROP_DOWN(self->example_dropdown), 0);
   self->updating--;
@@ -406,6 +471,7 @@ void lens_caption_page_set_compose(LensCaptionPage *self, gboolean on) {
   if (!on) return;
   lens_caption_page_set_view(self, LENS_VIEW_OVERLAY); /* shapes are dragged on the overlay */
   self->load_generation++; /* an image still loading does not replace the scene */
+  show_credit(self, NULL);
   render_scene(self, 0);
 }
 
@@ -559,6 +625,13 @@ static void build_input_bar(LensCaptionPage *self) {
                         self->status};
   add_all(bar, items, G_N_ELEMENTS(items));
   gtk_box_append(GTK_BOX(self), bar);
+  self->credit = gtk_label_new("");
+  gtk_label_set_xalign(GTK_LABEL(self->credit), 0.0f);
+  gtk_label_set_ellipsize(GTK_LABEL(self->credit), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class(self->credit, "dim-label");
+  gtk_widget_add_css_class(self->credit, "caption");
+  gtk_widget_set_visible(self->credit, FALSE);
+  gtk_box_append(GTK_BOX(self), self->credit);
 }
 
 static void build_compose_bar(LensCaptionPage *self) {
@@ -658,7 +731,9 @@ static void lens_caption_page_init(LensCaptionPage *self) {
 static void lens_caption_page_finalize(GObject *object) {
   LensCaptionPage *self = LENS_CAPTION_PAGE(object);
   cJSON_Delete(self->examples);
+  cJSON_Delete(self->photos);
   g_free(self->argb), g_free(self->rgb), g_free(self->examples_dir);
+  g_free(self->photos_dir), g_free(self->pending_credit);
   G_OBJECT_CLASS(lens_caption_page_parent_class)->finalize(object);
 }
 

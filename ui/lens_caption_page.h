@@ -30,6 +30,13 @@ int lens_caption_page_get_n_examples(LensCaptionPage *self);
 /* What example k shows, as scenes.json describes it (borrowed JSON object), or NULL. */
 const void *lens_caption_page_get_example(LensCaptionPage *self, int k);
 void lens_caption_page_show_example(LensCaptionPage *self, int k);
+/* The example photos: dir holds photos.json ({"photos": [{"file", "title", "credit"}]}) and the
+ * files it names. The Examples menu lists them before the scenes; a photo shown from it has its
+ * credit under the toolbar (lens_caption_page_get_credit) until another image replaces it. */
+void lens_caption_page_set_photos_dir(LensCaptionPage *self, const char *dir);
+int lens_caption_page_get_n_photos(LensCaptionPage *self);
+void lens_caption_page_show_photo(LensCaptionPage *self, int k);
+const char *lens_caption_page_get_credit(LensCaptionPage *self); /* the credit shown, or NULL */
 
 /* Opens an image file on a worker thread (as a drop or the file chooser does); a file that
  * cannot be read leaves the current image and says why. */

@@ -329,6 +329,8 @@ LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {
   if (shipped_models) { /* the example scenes sit beside data/models: <root>/assets/scenes */
     g_autofree char *scenes = g_build_filename(shipped_models, "..", "..", "assets", "scenes", NULL);
     lens_caption_page_set_examples_dir(self->caption, scenes);
+    g_autofree char *photos = g_build_filename(shipped_models, "..", "..", "assets", "photos", NULL);
+    lens_caption_page_set_photos_dir(self->caption, photos);
   }
   lens_page_select_default(LENS_PAGE(self->caption));
   if (lens_caption_page_get_n_examples(self->caption) > 0) lens_caption_page_show_example(self->caption, 0);
