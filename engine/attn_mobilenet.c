@@ -1,9 +1,12 @@
-/* MobileNetV2 trunk on OpenBLAS; see attn_mobilenet.h. 1x1 convolutions are one sgemm each
- * on the CHW map (no im2col); the stem is im2col + sgemm; depthwise 3x3 convolutions are
- * direct, row by row over a zero-padded copy of each plane. */
+/* MobileNetV2 and V3 trunks on OpenBLAS; see attn_mobilenet.h. 1x1 convolutions are one sgemm
+ * each on the CHW map (no im2col); the stem is im2col + sgemm; depthwise convolutions are
+ * direct, row by row over a zero-padded copy of each plane. Both architectures run through the
+ * same code: V2 is V3 with ReLU6 everywhere, 3x3 kernels and no squeeze-excite. */
 #include "attn_mobilenet.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "attn_ops.h"
@@ -16,6 +19,8 @@
 #define WIDE
 #endif
 
+#define MAX_KERNEL 7
+
 static int int_item(const cJSON *a, int i, int *out) {
   const cJSON *v = cJSON_GetArrayItem(a, i);
   if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 || v->valuedouble > 4096)
@@ -24,29 +29,80 @@ static int int_item(const cJSON *a, int i, int *out) {
   return 1;
 }
 
-attn_status attn_mobilenet_config(attn_mobilenet *n, const cJSON *t, const char *file, attn_error *err) {
-  memset(n, 0, sizeof *n);
-  const cJSON *arch = cJSON_GetObjectItemCaseSensitive(t, "arch");
-  if (!cJSON_IsObject(t) || !cJSON_IsString(arch) || strcmp(arch->valuestring, "mobilenet_v2") != 0)
-    return attn_error_set(err, ATTN_E_VALUE, "%s: \"trunk\" must be an object with \"arch\": \"mobilenet_v2\"", file);
-  const cJSON *stem = cJSON_GetObjectItemCaseSensitive(t, "stem"), *head = cJSON_GetObjectItemCaseSensitive(t, "head");
-  const cJSON *blocks = cJSON_GetObjectItemCaseSensitive(t, "blocks");
-  int nb = cJSON_IsArray(blocks) ? cJSON_GetArraySize(blocks) : 0;
-  if (!cJSON_IsNumber(stem) || stem->valuedouble < 1 || stem->valuedouble > 4096 || stem->valuedouble != floor(stem->valuedouble) ||
-      !cJSON_IsNumber(head) || head->valuedouble < 0 || head->valuedouble > 4096 || head->valuedouble != floor(head->valuedouble) ||
-      nb < 1 || nb > ATTN_MOBILENET_MAX_BLOCKS)
-    return attn_error_set(err, ATTN_E_VALUE,
-                          "%s: trunk \"stem\" and \"head\" must be channel counts and \"blocks\" 1 to %d [t, c, s]",
-                          file, ATTN_MOBILENET_MAX_BLOCKS);
-  n->stem = (int)stem->valuedouble, n->head = (int)head->valuedouble, n->n_blocks = nb;
-  for (int k = 0; k < nb; k++) {
+static int channels(const cJSON *v, int lo) {
+  return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= 4096 && v->valuedouble == floor(v->valuedouble);
+}
+
+/* "relu" | "hswish" (| "none" when allow_none); an absent key gives dflt. */
+static int act_item(const cJSON *v, int allow_none, attn_mobilenet_act dflt, attn_mobilenet_act *out) {
+  if (!v) return *out = dflt, 1;
+  if (!cJSON_IsString(v)) return 0;
+  if (strcmp(v->valuestring, "relu") == 0) return *out = ATTN_ACT_RELU, 1;
+  if (strcmp(v->valuestring, "hswish") == 0) return *out = ATTN_ACT_HSWISH, 1;
+  if (allow_none && strcmp(v->valuestring, "none") == 0) return *out = ATTN_ACT_NONE, 1;
+  return 0;
+}
+
+static attn_status config_v2(attn_mobilenet *n, const cJSON *blocks, const char *file, attn_error *err) {
+  n->stem_act = n->head_act = ATTN_ACT_RELU6;
+  for (int k = 0; k < n->n_blocks; k++) {
     const cJSON *b = cJSON_GetArrayItem(blocks, k);
     if (!cJSON_IsArray(b) || cJSON_GetArraySize(b) != 3 || !int_item(b, 0, &n->expand[k]) ||
         !int_item(b, 1, &n->out[k]) || !int_item(b, 2, &n->stride[k]) || n->expand[k] < 1 || n->expand[k] > 16 ||
         n->out[k] < 1 || (n->stride[k] != 1 && n->stride[k] != 2))
       return attn_error_set(err, ATTN_E_VALUE, "%s: trunk block %d is not [t 1..16, channels, stride 1|2]", file, k);
+    n->hidden[k] = attn_mobilenet_block_in(n, k) * n->expand[k];
+    n->kernel[k] = 3, n->se[k] = 0, n->act[k] = ATTN_ACT_RELU6;
   }
   return ATTN_OK;
+}
+
+static attn_status config_v3(attn_mobilenet *n, const cJSON *t, const cJSON *blocks, const char *file, attn_error *err) {
+  if (!act_item(cJSON_GetObjectItemCaseSensitive(t, "stem_act"), 0, ATTN_ACT_HSWISH, &n->stem_act) ||
+      !act_item(cJSON_GetObjectItemCaseSensitive(t, "head_act"), 1, ATTN_ACT_NONE, &n->head_act))
+    return attn_error_set(err, ATTN_E_VALUE,
+                          "%s: trunk \"stem_act\" must be \"relu\" or \"hswish\" and \"head_act\" one of those or \"none\"",
+                          file);
+  const cJSON *scale = cJSON_GetObjectItemCaseSensitive(t, "hswish_scale");
+  n->hswish_scale = 1.0f / 6.0f;
+  if (scale) {
+    if (!cJSON_IsNumber(scale) || !(scale->valuedouble > 0.0 && scale->valuedouble < 1.0))
+      return attn_error_set(err, ATTN_E_VALUE, "%s: trunk \"hswish_scale\" must be a number in (0, 1)", file);
+    n->hswish_scale = (float)scale->valuedouble;
+  }
+  for (int k = 0; k < n->n_blocks; k++) {
+    const cJSON *b = cJSON_GetArrayItem(blocks, k);
+    int ok = cJSON_IsArray(b) && cJSON_GetArraySize(b) == 6 && int_item(b, 0, &n->kernel[k]) &&
+             int_item(b, 1, &n->hidden[k]) && int_item(b, 2, &n->out[k]) && int_item(b, 3, &n->se[k]) &&
+             act_item(cJSON_GetArrayItem(b, 4), 0, ATTN_ACT_NONE, &n->act[k]) && int_item(b, 5, &n->stride[k]);
+    if (!ok || n->kernel[k] % 2 == 0 || n->kernel[k] > MAX_KERNEL || n->hidden[k] < 1 || n->out[k] < 1 ||
+        (n->stride[k] != 1 && n->stride[k] != 2))
+      return attn_error_set(err, ATTN_E_VALUE,
+                            "%s: trunk block %d is not [kernel 1|3|5|7, hidden, channels, squeeze-excite, "
+                            "\"relu\"|\"hswish\", stride 1|2]",
+                            file, k);
+  }
+  return ATTN_OK;
+}
+
+attn_status attn_mobilenet_config(attn_mobilenet *n, const cJSON *t, const char *file, attn_error *err) {
+  memset(n, 0, sizeof *n);
+  const cJSON *arch = cJSON_GetObjectItemCaseSensitive(t, "arch");
+  if (!cJSON_IsObject(t) || !cJSON_IsString(arch) ||
+      (strcmp(arch->valuestring, "mobilenet_v2") != 0 && strcmp(arch->valuestring, "mobilenet_v3") != 0))
+    return attn_error_set(err, ATTN_E_VALUE,
+                          "%s: \"trunk\" must be an object with \"arch\": \"mobilenet_v2\" or \"mobilenet_v3\"", file);
+  n->arch = strcmp(arch->valuestring, "mobilenet_v2") == 0 ? ATTN_MOBILENET_V2 : ATTN_MOBILENET_V3;
+  const cJSON *stem = cJSON_GetObjectItemCaseSensitive(t, "stem"), *head = cJSON_GetObjectItemCaseSensitive(t, "head");
+  const cJSON *blocks = cJSON_GetObjectItemCaseSensitive(t, "blocks");
+  int nb = cJSON_IsArray(blocks) ? cJSON_GetArraySize(blocks) : 0;
+  if (!channels(stem, 1) || !channels(head, 0) || nb < 1 || nb > ATTN_MOBILENET_MAX_BLOCKS)
+    return attn_error_set(err, ATTN_E_VALUE,
+                          "%s: trunk \"stem\" and \"head\" must be channel counts and \"blocks\" 1 to %d blocks",
+                          file, ATTN_MOBILENET_MAX_BLOCKS);
+  n->stem = (int)stem->valuedouble, n->head = (int)head->valuedouble, n->n_blocks = nb;
+  n->hswish_scale = 1.0f / 6.0f;
+  return n->arch == ATTN_MOBILENET_V2 ? config_v2(n, blocks, file, err) : config_v3(n, t, blocks, file, err);
 }
 
 int attn_mobilenet_block_in(const attn_mobilenet *n, int k) { return k ? n->out[k - 1] : n->stem; }
@@ -57,13 +113,63 @@ int attn_mobilenet_stride(const attn_mobilenet *n) {
   return s;
 }
 
+static int has_expand(const attn_mobilenet *n, int k) { return n->hidden[k] != attn_mobilenet_block_in(n, k); }
+
+/* Appends one tensor; its name is printf(fmt, ...). */
+__attribute__((format(printf, 8, 9))) static void add(attn_mobilenet_tensor *t, int *count, float **dst, int ndim,
+                                                      int64_t d0, int64_t d1, int64_t d2, const char *fmt, ...) {
+  attn_mobilenet_tensor *w = &t[(*count)++];
+  *w = (attn_mobilenet_tensor){.ndim = ndim, .shape = {d0, d1, d2, d2}, .dst = dst};
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(w->name, sizeof w->name, fmt, ap);
+  va_end(ap);
+}
+
+/* Shapes: 4-d [o, i, k, k] (the last two equal) or 1-d [o]. */
+int attn_mobilenet_tensors(attn_mobilenet *n, attn_mobilenet_tensor *t) {
+  int c = 0;
+  add(t, &c, &n->stem_w, 4, n->stem, 3, 3, "stem.weight");
+  add(t, &c, &n->stem_b, 1, n->stem, 0, 0, "stem.bias");
+  for (int k = 0; k < n->n_blocks; k++) {
+    int64_t in = attn_mobilenet_block_in(n, k), hid = n->hidden[k], kk = n->kernel[k], se = n->se[k];
+    if (has_expand(n, k)) {
+      add(t, &c, &n->exp_w[k], 4, hid, in, 1, "blocks.%d.expand.weight", k);
+      add(t, &c, &n->exp_b[k], 1, hid, 0, 0, "blocks.%d.expand.bias", k);
+    }
+    add(t, &c, &n->dw_w[k], 4, hid, 1, kk, "blocks.%d.dw.weight", k);
+    add(t, &c, &n->dw_b[k], 1, hid, 0, 0, "blocks.%d.dw.bias", k);
+    if (se) {
+      add(t, &c, &n->se_rw[k], 4, se, hid, 1, "blocks.%d.se.reduce.weight", k);
+      add(t, &c, &n->se_rb[k], 1, se, 0, 0, "blocks.%d.se.reduce.bias", k);
+      add(t, &c, &n->se_ew[k], 4, hid, se, 1, "blocks.%d.se.expand.weight", k);
+      add(t, &c, &n->se_eb[k], 1, hid, 0, 0, "blocks.%d.se.expand.bias", k);
+    }
+    add(t, &c, &n->pw_w[k], 4, n->out[k], hid, 1, "blocks.%d.project.weight", k);
+    add(t, &c, &n->pw_b[k], 1, n->out[k], 0, 0, "blocks.%d.project.bias", k);
+  }
+  if (n->head) {
+    add(t, &c, &n->head_w, 4, n->head, n->out[n->n_blocks - 1], 1, "head.weight");
+    add(t, &c, &n->head_b, 1, n->head, 0, 0, "head.bias");
+  }
+  return c;
+}
+
+/* TensorFlow "SAME" padding of one axis of size len: the amount before, and the padded size. */
+static int pad_before(int len, int k, int s, int *padded) {
+  int out = (len + s - 1) / s, total = (out - 1) * s + k - len;
+  if (total < 0) total = 0;
+  *padded = len + total;
+  return total / 2;
+}
+
 /* Buffer layout: x, y (block input and output), e (expanded), d (depthwise out) each `big`
- * floats, then one padded plane, then the stem's im2col. */
+ * floats, then one padded plane, then squeeze-excite's two vectors, then the stem's im2col. */
 static size_t biggest_map(const attn_mobilenet *n, int side) {
   int s = side / 2;
   size_t most = (size_t)n->stem * s * s;
   for (int k = 0; k < n->n_blocks; k++) {
-    size_t hid = (size_t)attn_mobilenet_block_in(n, k) * n->expand[k];
+    size_t hid = (size_t)n->hidden[k];
     if (hid * s * s > most) most = hid * s * s;
     s /= n->stride[k];
     if ((size_t)n->out[k] * s * s > most) most = (size_t)n->out[k] * s * s;
@@ -72,18 +178,28 @@ static size_t biggest_map(const attn_mobilenet *n, int side) {
   return most;
 }
 
+static size_t se_floats(const attn_mobilenet *n) {
+  size_t most = 0;
+  for (int k = 0; k < n->n_blocks; k++)
+    if ((size_t)n->hidden[k] + n->se[k] > most) most = (size_t)n->hidden[k] + n->se[k];
+  return most;
+}
+
+static size_t pad_floats(int side) { return (size_t)(side / 2 + MAX_KERNEL) * (side / 2 + MAX_KERNEL); }
+
 size_t attn_mobilenet_scratch(const attn_mobilenet *n, int side) {
   size_t half = (size_t)(side / 2);
-  return 4 * biggest_map(n, side) + (size_t)(side / 2 + 2) * (side / 2 + 2) + 27 * half * half;
+  return 4 * biggest_map(n, side) + pad_floats(side) + se_floats(n) + 27 * half * half;
 }
 
 double attn_mobilenet_flops(const attn_mobilenet *n, int side) {
   double s = side / 2, c = n->stem, total = 2.0 * s * s * c * 27;
   for (int k = 0; k < n->n_blocks; k++) {
-    double hid = c * n->expand[k];
-    if (n->expand[k] != 1) total += 2.0 * s * s * hid * c;
+    double hid = n->hidden[k];
+    if (has_expand(n, k)) total += 2.0 * s * s * hid * c;
     s /= n->stride[k];
-    total += 2.0 * s * s * hid * 9 + 2.0 * s * s * n->out[k] * hid;
+    total += 2.0 * s * s * hid * n->kernel[k] * n->kernel[k] + 2.0 * s * s * n->out[k] * hid;
+    total += 2.0 * 2.0 * hid * n->se[k];
     c = n->out[k];
   }
   if (n->head) total += 2.0 * s * s * n->head * c;
@@ -94,19 +210,40 @@ double attn_mobilenet_flops(const attn_mobilenet *n, int side) {
  * in PyTorch's clamp). */
 static inline float clamp6(float v) { return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v); }
 
+/* row[i] = act(row[i] + bias), one loop per activation so that each vectorises. Hard-swish is
+ * (scale * v) * relu6(v + 3), in the twin's (and the TF.js graph's) order of operations. */
+WIDE static void act_row(float *row, const float *src, int len, float bias, attn_mobilenet_act act, float scale) {
+  switch (act) {
+  case ATTN_ACT_RELU6:
+    for (int i = 0; i < len; i++) row[i] = clamp6(src[i] + bias);
+    break;
+  case ATTN_ACT_RELU:
+    for (int i = 0; i < len; i++) {
+      float v = src[i] + bias;
+      row[i] = v < 0.0f ? 0.0f : v;
+    }
+    break;
+  case ATTN_ACT_HSWISH:
+    for (int i = 0; i < len; i++) {
+      float v = src[i] + bias;
+      row[i] = (scale * v) * clamp6(v + 3.0f);
+    }
+    break;
+  default:
+    for (int i = 0; i < len; i++) row[i] = src[i] + bias;
+  }
+}
 
 /* out[c_out][hw] = w[c_out][c_in] @ in[c_in][hw], without the bias: the pass that follows adds
- * it (with ReLU6 or the residual), so each map is written once by sgemm and touched once more. */
+ * it (with the activation or the residual), so each map is written once by sgemm and touched
+ * once more. */
 static void pointwise(float *out, const float *in, const float *w, int c_in, int c_out, int hw) {
   attn_gemm(0, 0, c_out, hw, c_in, 1.0f, w, c_in, in, hw, 0.0f, out, hw);
 }
 
-/* x[c][hw] = clamp6(x + b[c]). */
-WIDE static void bias_relu6(float *x, const float *b, int c, int hw) {
-  for (int o = 0; o < c; o++) {
-    float *row = x + (size_t)o * hw, v = b[o];
-    for (int i = 0; i < hw; i++) row[i] = clamp6(row[i] + v);
-  }
+/* x[c][hw] = act(x + b[c]). */
+static void bias_act(float *x, const float *b, int c, int hw, attn_mobilenet_act act, float scale) {
+  for (int o = 0; o < c; o++) act_row(x + (size_t)o * hw, x + (size_t)o * hw, hw, b[o], act, scale);
 }
 
 /* y[c][hw] += b[c] (+ r[c][hw] when r is not NULL: the residual). */
@@ -122,81 +259,134 @@ WIDE static void bias_add(float *y, const float *b, const float *r, int c, int h
   }
 }
 
-/* Depthwise 3x3 of c planes of h x w; stride 1 pads 1 on each side, stride 2 pads 0 before
- * and 1 after (output (h/2) x (w/2)); then + b and ReLU6. pad holds (h+2) x (w+2) floats.
- * With in_b, the input is the expansion's raw sgemm output: clamp6(in + in_b[c]) is applied
- * while each plane is copied into pad. */
-WIDE static void depthwise(float *out, const float *in, const float *in_b, const float *wt, const float *b, int c, int h,
-                      int w, int stride, float *pad) {
-  int pw = w + 2, oh = h / stride, ow = w / stride, off = stride == 1 ? 1 : 0;
-  memset(pad, 0, (size_t)(h + 2) * pw * sizeof(float));
-  for (int p = 0; p < c; p++) {
-    const float *plane = in + (size_t)p * h * w, *k = wt + (size_t)p * 9;
-    if (in_b) {
-      float v = in_b[p];
-      for (int y = 0; y < h; y++) {
-        float *dst = pad + (size_t)(y + off) * pw + off;
-        const float *src = plane + (size_t)y * w;
-        for (int x = 0; x < w; x++) dst[x] = clamp6(src[x] + v);
+/* One output row of a k x k depthwise kernel (k != 3) over padded rows r (stride apart):
+ * o[x] = b + sum kk[ky][kx] r[ky][x * stride + kx], accumulated tap by tap so that the inner
+ * loop runs along the row. */
+WIDE static void dw_row(float *o, const float *r, int pw, const float *kk, int k, int stride, float b, int ow) {
+  for (int x = 0; x < ow; x++) o[x] = b;
+  for (int ky = 0; ky < k; ky++) {
+    const float *row = r + (size_t)ky * pw;
+    for (int kx = 0; kx < k; kx++) {
+      float wv = kk[ky * k + kx];
+      const float *src = row + kx;
+      if (stride == 1) {
+        for (int x = 0; x < ow; x++) o[x] += wv * src[x];
+      } else {
+        for (int x = 0; x < ow; x++) o[x] += wv * src[2 * x];
       }
-    } else {
-      for (int y = 0; y < h; y++) memcpy(pad + (size_t)(y + off) * pw + off, plane + (size_t)y * w, (size_t)w * sizeof(float));
+    }
+  }
+}
+
+/* Depthwise k x k of c planes of h x w at stride 1 or 2 with TF "SAME" padding (output
+ * ceil(h/s) x ceil(w/s)); then + b and the activation. pad holds the padded plane. With in_b,
+ * the input is the expansion's raw sgemm output: in_act(in + in_b[c]) is applied while each
+ * plane is copied into pad. */
+WIDE static void depthwise(float *out, const float *in, const float *in_b, const float *wt, const float *b, int c, int h,
+                           int w, int k, int stride, attn_mobilenet_act act, float scale, float *pad) {
+  int ph, pw, top = pad_before(h, k, stride, &ph), left = pad_before(w, k, stride, &pw);
+  int oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride;
+  memset(pad, 0, (size_t)ph * pw * sizeof(float));
+  for (int p = 0; p < c; p++) {
+    const float *plane = in + (size_t)p * h * w, *kk = wt + (size_t)p * k * k;
+    for (int y = 0; y < h; y++) {
+      float *dst = pad + (size_t)(y + top) * pw + left;
+      const float *src = plane + (size_t)y * w;
+      if (in_b)
+        act_row(dst, src, w, in_b[p], act, scale);
+      else
+        memcpy(dst, src, (size_t)w * sizeof(float));
     }
     float *dst = out + (size_t)p * oh * ow;
     for (int y = 0; y < oh; y++) {
       const float *r0 = pad + (size_t)(y * stride) * pw, *r1 = r0 + pw, *r2 = r1 + pw;
       float *o = dst + (size_t)y * ow;
-      if (stride == 1) {
+      if (k != 3) {
+        dw_row(o, r0, pw, kk, k, stride, b[p], ow);
+      } else if (stride == 1) {
         for (int x = 0; x < ow; x++)
-          o[x] = b[p] + k[0] * r0[x] + k[1] * r0[x + 1] + k[2] * r0[x + 2] + k[3] * r1[x] + k[4] * r1[x + 1] +
-                 k[5] * r1[x + 2] + k[6] * r2[x] + k[7] * r2[x + 1] + k[8] * r2[x + 2];
+          o[x] = b[p] + kk[0] * r0[x] + kk[1] * r0[x + 1] + kk[2] * r0[x + 2] + kk[3] * r1[x] + kk[4] * r1[x + 1] +
+                 kk[5] * r1[x + 2] + kk[6] * r2[x] + kk[7] * r2[x + 1] + kk[8] * r2[x + 2];
       } else {
         for (int x = 0; x < ow; x++) {
           int i = 2 * x;
-          o[x] = b[p] + k[0] * r0[i] + k[1] * r0[i + 1] + k[2] * r0[i + 2] + k[3] * r1[i] + k[4] * r1[i + 1] +
-                 k[5] * r1[i + 2] + k[6] * r2[i] + k[7] * r2[i + 1] + k[8] * r2[i + 2];
+          o[x] = b[p] + kk[0] * r0[i] + kk[1] * r0[i + 1] + kk[2] * r0[i + 2] + kk[3] * r1[i] + kk[4] * r1[i + 1] +
+                 kk[5] * r1[i + 2] + kk[6] * r2[i] + kk[7] * r2[i + 1] + kk[8] * r2[i + 2];
         }
       }
-      for (int x = 0; x < ow; x++) o[x] = clamp6(o[x]);
+      act_row(o, o, ow, 0.0f, act, scale);
     }
   }
 }
 
-/* The stem: 3x3 stride 2, pad 0 before and 1 after, 3 -> stem channels, + b, ReLU6. */
+/* Squeeze-and-excite on d [hid][hw] in place: m = mean over the plane, r = relu(W_r m + b_r),
+ * g = relu6(W_e r + b_e + 3) * scale (hard sigmoid), d[c] *= g[c]. vec holds hid + se floats.
+ * The mean is summed in double: the map has up to a few thousand cells. */
+static void squeeze_excite(float *d, int hid, int hw, int se, const float *rw, const float *rb, const float *ew,
+                           const float *eb, float scale, float *vec) {
+  float *m = vec, *r = vec + hid;
+  for (int c = 0; c < hid; c++) {
+    const float *row = d + (size_t)c * hw;
+    double sum = 0.0;
+    for (int i = 0; i < hw; i++) sum += row[i];
+    m[c] = (float)(sum / hw);
+  }
+  for (int j = 0; j < se; j++) {
+    const float *wr = rw + (size_t)j * hid;
+    float acc = rb[j];
+    for (int c = 0; c < hid; c++) acc += wr[c] * m[c];
+    r[j] = acc < 0.0f ? 0.0f : acc;
+  }
+  for (int c = 0; c < hid; c++) {
+    const float *wr = ew + (size_t)c * se;
+    float acc = eb[c];
+    for (int j = 0; j < se; j++) acc += wr[j] * r[j];
+    float g = clamp6(acc + 3.0f) * scale;
+    float *row = d + (size_t)c * hw;
+    for (int i = 0; i < hw; i++) row[i] *= g;
+  }
+}
+
+/* The stem: 3x3 stride 2 with "SAME" padding (0 before and 1 after on the even sides
+ * attn_mobilenet_forward takes), 3 -> stem channels, + b, activation. */
 static void stem(const attn_mobilenet *n, float *out, const float *in, int side, float *col) {
-  int oh = side / 2, hw = oh * oh;
+  int oh = side / 2, hw = oh * oh, padded, top = pad_before(side, 3, 2, &padded);
   for (int c = 0; c < 3; c++)
     for (int ky = 0; ky < 3; ky++)
       for (int kx = 0; kx < 3; kx++) {
         float *row = col + (size_t)((c * 3 + ky) * 3 + kx) * hw;
         const float *plane = in + (size_t)c * side * side;
         for (int y = 0; y < oh; y++) {
-          int sy = 2 * y + ky;
+          int sy = 2 * y + ky - top;
           for (int x = 0; x < oh; x++) {
-            int sx = 2 * x + kx;
-            row[y * oh + x] = sy < side && sx < side ? plane[(size_t)sy * side + sx] : 0.0f;
+            int sx = 2 * x + kx - top;
+            row[y * oh + x] = sy >= 0 && sx >= 0 && sy < side && sx < side ? plane[(size_t)sy * side + sx] : 0.0f;
           }
         }
       }
   pointwise(out, col, n->stem_w, 27, n->stem, hw);
-  bias_relu6(out, n->stem_b, n->stem, hw);
+  bias_act(out, n->stem_b, n->stem, hw, n->stem_act, n->hswish_scale);
 }
 
 void attn_mobilenet_forward(const attn_mobilenet *n, const float *in, int side, float *out, float *scratch) {
   size_t big = biggest_map(n, side);
   float *x = scratch, *y = x + big, *e = y + big, *d = e + big, *pad = d + big;
-  float *col = pad + (size_t)(side / 2 + 2) * (side / 2 + 2);
+  float *vec = pad + pad_floats(side), *col = vec + se_floats(n);
   int s = side / 2, c = n->stem;
   stem(n, x, in, side, col);
   for (int k = 0; k < n->n_blocks; k++) {
-    int hid = c * n->expand[k], hw = s * s;
+    int hid = n->hidden[k], hw = s * s;
     const float *src = x, *src_b = NULL;
-    if (n->expand[k] != 1) {
+    if (has_expand(n, k)) {
       pointwise(e, x, n->exp_w[k], c, hid, hw);
       src = e, src_b = n->exp_b[k];
     }
-    depthwise(d, src, src_b, n->dw_w[k], n->dw_b[k], hid, s, s, n->stride[k], pad);
+    depthwise(d, src, src_b, n->dw_w[k], n->dw_b[k], hid, s, s, n->kernel[k], n->stride[k], n->act[k],
+              n->hswish_scale, pad);
     s /= n->stride[k];
+    if (n->se[k])
+      squeeze_excite(d, hid, s * s, n->se[k], n->se_rw[k], n->se_rb[k], n->se_ew[k], n->se_eb[k], n->hswish_scale,
+                     vec);
     pointwise(y, d, n->pw_w[k], hid, n->out[k], s * s);
     bias_add(y, n->pw_b[k], n->stride[k] == 1 && c == n->out[k] ? x : NULL, n->out[k], s * s);
     c = n->out[k];
@@ -205,7 +395,7 @@ void attn_mobilenet_forward(const attn_mobilenet *n, const float *in, int side, 
   }
   if (n->head) {
     pointwise(out, x, n->head_w, c, n->head, s * s);
-    bias_relu6(out, n->head_b, n->head, s * s);
+    bias_act(out, n->head_b, n->head, s * s, n->head_act, n->hswish_scale);
   } else {
     memcpy(out, x, (size_t)c * s * s * sizeof(float));
   }

@@ -10,6 +10,7 @@
 
 #include "attn_caption.h"
 #include "attn_conv.h"
+#include "attn_mobilenet.h"
 #include "attn_model_dir.h"
 #include "attn_sat.h"
 #include "attn_trace_json.h"
@@ -169,6 +170,24 @@ static void test_trunk_tiny(void) {
   fixture_free(&f);
 }
 
+/* The same model with a tiny MobileNetV3 trunk: hard-swish, ReLU, 3x3 and 5x5 depthwise kernels
+ * with TensorFlow's "SAME" padding at strides 1 and 2, squeeze-excite, residuals, the head. */
+static void test_trunk_v3_tiny(void) {
+  check_tiny("mobilenet/caption-trunk-v3-tiny");
+  fixture f = {0};
+  golden_fixture_load_tiny(&f, "mobilenet/caption-trunk-v3-tiny", load_model, free_model);
+  const attn_sat_dims *D = attn_sat_model_dims(f.m);
+  g_assert_cmpint(D->trunk, ==, 1);
+  g_assert_cmpint(D->grid, ==, 4);
+  g_assert_cmpint(D->ann, ==, 7); /* the trunk's 10 channels projected */
+  const attn_mobilenet *T = attn_sat_trunk(f.m);
+  g_assert_cmpint(T->arch, ==, ATTN_MOBILENET_V3);
+  g_assert_cmpint(T->kernel[1], ==, 5);
+  g_assert_cmpint(T->se[2], ==, 4);
+  g_assert_cmpfloat(T->hswish_scale, ==, 0.1666259765625f);
+  fixture_free(&f);
+}
+
 static void test_beam1_is_greedy(void) {
   fixture f = {0};
   load_tiny(&f);
@@ -321,6 +340,29 @@ static void test_bad_models(void) {
   g_assert_true(g_file_get_contents(st, &data, &len, NULL));
   g_assert_true(g_file_set_contents(st, data, (gssize)(len / 2), NULL)); /* truncated */
   expect_load_error(dir, "model.safetensors");
+  golden_remove_model_copy(dir);
+}
+
+/* A v3 trunk config the engine cannot run is refused with a message naming the field. */
+static void test_trunk_v3_bad_configs(void) {
+  struct { const char *from, *to, *words; } cases[] = {
+      {"\"mobilenet_v3\"", "\"mobilenet_v4\"", "mobilenet_v3"},
+      {"[\n    5,\n    8,", "[\n    4,\n    8,", "trunk block 1"},
+      {"\"relu\",\n    2", "\"gelu\",\n    2", "trunk block 1"},
+      {"\"head_act\": \"hswish\"", "\"head_act\": \"tanh\"", "head_act"},
+      {"\"hswish_scale\": 0.1666259765625", "\"hswish_scale\": 2", "hswish_scale"},
+      {"\"stem\": 4", "\"stem\": 0", "stem"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *dir = golden_copy_model("mobilenet/caption-trunk-v3-tiny");
+    golden_replace_in_file(dir, "config.json", cases[i].from, cases[i].to);
+    expect_load_error(dir, cases[i].words);
+    golden_remove_model_copy(dir);
+  }
+  /* squeeze-excite declared on a block whose weights have none */
+  g_autofree char *dir = golden_copy_model("mobilenet/caption-trunk-v3-tiny");
+  golden_replace_in_file(dir, "config.json", "[\n    3,\n    4,\n    4,\n    0,", "[\n    3,\n    4,\n    4,\n    2,");
+  expect_load_error(dir, "encoder.trunk.blocks.0.se.reduce.weight");
   golden_remove_model_copy(dir);
 }
 
@@ -549,6 +591,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/caption/tiny/golden", test_tiny);
   g_test_add_func("/caption/tiny/beam1-is-greedy", test_beam1_is_greedy);
   g_test_add_func("/caption/trunk-tiny/golden", test_trunk_tiny);
+  g_test_add_func("/caption/trunk-v3-tiny/golden", test_trunk_v3_tiny);
+  g_test_add_func("/caption/trunk-v3-tiny/bad-configs", test_trunk_v3_bad_configs);
   g_test_add_func("/caption/api", test_api);
   g_test_add_func("/caption/bad-images", test_bad_images);
   g_test_add_func("/caption/bad-models", test_bad_models);

@@ -25,7 +25,7 @@ DEFAULT_CONFIG = dict(
     eos_token_id=EOS_ID,
     decoder_start_token_id=BOS_ID,
     trunk_proj=0,  # with a trunk: a linear projection of its cells to this size (0: none)
-    trunk=None,  # a pretrained MobileNetV2 trunk (mobilenet.trunk_config()) instead of conv_channels
+    trunk=None,  # a pretrained trunk (trunks.py: MobileNetV2 or V3 config) instead of conv_channels
     batchnorm=False,  # training only: BatchNorm after each conv, folded into the conv by fold_batchnorm() on export
 )
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
@@ -43,30 +43,30 @@ def vocabulary():
 
 def grid_size(c):
     if c.get("trunk"):
-        import mobilenet
-        return c["image_size"] // mobilenet.trunk_stride(c["trunk"])
+        import trunks
+        return c["image_size"] // trunks.trunk_stride(c["trunk"])
     return c["image_size"] // (2 ** sum(c["pool_after"]))
 
 
 def ann_dim(c):
     """Size of one annotation vector: the last conv's channels, or the pretrained trunk's (after its projection)."""
     if c.get("trunk"):
-        import mobilenet
-        return c.get("trunk_proj") or mobilenet.trunk_channels(c["trunk"])
+        import trunks
+        return c.get("trunk_proj") or trunks.trunk_channels(c["trunk"])
     return c["conv_channels"][-1]
 
 
 class TrunkEncoder(nn.Module):
-    """A pretrained MobileNetV2 trunk (training/mobilenet.py) instead of the small CNN: its stride-16 map's cells,
+    """A pretrained trunk (training/trunks.py: MobileNetV2 or V3) instead of the small CNN: its feature map's cells,
     row-major, through an optional linear projection (config trunk_proj: its output size; encoder.proj, fixed to a
     PCA of the training features by train_caption_photos.py), plus a learned position embedding are the annotations.
     Parameter names encoder.trunk.*, encoder.proj.*."""
 
     def __init__(self, c):
         super().__init__()
-        import mobilenet
-        self.trunk = mobilenet.Trunk(c["trunk"])
-        self.proj = nn.Linear(mobilenet.trunk_channels(c["trunk"]), c["trunk_proj"]) if c.get("trunk_proj") else None
+        import trunks
+        self.trunk = trunks.Trunk(c["trunk"])
+        self.proj = nn.Linear(trunks.trunk_channels(c["trunk"]), c["trunk_proj"]) if c.get("trunk_proj") else None
         g = grid_size(c)
         self.pos = nn.Parameter(torch.zeros(g * g, ann_dim(c)))
         self.register_buffer("mean", torch.tensor(c["image_mean"], dtype=torch.float32))
@@ -157,8 +157,8 @@ class ShowAttendTell(nn.Module):
         self.config = dict(DEFAULT_CONFIG, **(config or {}))
         c = self.config
         if c.get("trunk"):
-            import mobilenet
-            if c["image_size"] % mobilenet.trunk_stride(c["trunk"]):
+            import trunks
+            if c["image_size"] % trunks.trunk_stride(c["trunk"]):
                 raise ValueError("the trunk's stride must divide image_size")
         elif len(c["pool_after"]) != len(c["conv_channels"]) or c["image_size"] % (2 ** sum(c["pool_after"])):
             raise ValueError("pool_after must flag each conv layer, and the pools must divide image_size")
@@ -400,8 +400,8 @@ def param_count(model):
 def flops_per_image(c):
     """Multiply-adds x 2 of the encoder (the decoder is small)."""
     if c.get("trunk"):
-        import mobilenet
-        return mobilenet.trunk_flops(c["trunk"], c["image_size"])
+        import trunks
+        return trunks.trunk_flops(c["trunk"], c["image_size"])
     s, chans, total = c["image_size"], [3] + list(c["conv_channels"]), 0
     for k, pool in enumerate(c["pool_after"]):
         total += 2 * s * s * chans[k + 1] * chans[k] * 9

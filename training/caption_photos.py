@@ -14,7 +14,9 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "shared", "data", "flickr8k-1k")
-WORK = os.path.join(HERE, "work", "caption-photos")
+# The run of the shipped model: the CenterNet MobileNetV3 trunk (convert_centernet.py). The earlier nsfwjs MobileNetV2
+# run lives in work/caption-photos (training/README.md).
+WORK = os.environ.get("CAPTION_PHOTOS_WORK", os.path.join(HERE, "work", "caption-photos-v3"))
 SPLIT_SEED = 13
 N_VAL, N_TEST = 100, 100
 MIN_COUNT = 3  # a training-caption word enters the vocabulary when it occurs at least this often
@@ -60,14 +62,22 @@ def load_photo(path, size):
     return np.clip(caption_model.resize_area(img, size), 0.0, 1.0)
 
 
+def trunk_of(trunk_path):
+    """The trunk config a converted trunk file carries (convert_centernet.py), else nsfwjs MobileNetV2's."""
+    import json
+    import mobilenet
+    import safetensors_io
+    _, meta = safetensors_io.load_file(trunk_path)
+    return json.loads(meta["trunk"]) if "trunk" in meta else mobilenet.trunk_config()
+
+
 def extract(trunk_path, out_path, size=224):
     """Trunk features [N, 2, L, D] (float16; index 1 is the mirrored photo) of every photo, sorted by name."""
     import caption_model
-    import mobilenet
     import safetensors_io
     torch.set_num_threads(1)
     arrays, meta = safetensors_io.load_file(trunk_path)
-    t = mobilenet.trunk_config()
+    t = trunk_of(trunk_path)
     c = dict(caption_model.DEFAULT_CONFIG, trunk=t, image_size=size, image_mean=[0.0] * 3, image_std=[1.0] * 3)
     enc = caption_model.TrunkEncoder(c)
     enc.trunk.load_state_dict({k: torch.tensor(v) for k, v in arrays.items()})

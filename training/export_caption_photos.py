@@ -93,7 +93,8 @@ def evaluate(ckpt_path, beam=3, split="test"):
     model = caption_model.ShowAttendTell(ck["config"])
     model.load_state_dict(ck["model"])
     model.eval()
-    feats = tcp.project_all(model, feats)
+    if model.encoder.proj is not None:
+        feats = tcp.project_all(model, feats)
     names = test if split == "test" else val
     ids = tcp.decode(model, feats, [index[n] for n in names], beam=beam)
     hyps = [[vocab[i] for i in x] for x in ids]

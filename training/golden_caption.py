@@ -2,6 +2,7 @@
 """usage:
   golden_caption.py tiny OUT_DIR                    random-weight tiny model dir (F32) + golden.json
   golden_caption.py tiny-trunk OUT_DIR              the same with a tiny MobileNetV2 trunk (training/mobilenet.py)
+  golden_caption.py tiny-trunk-v3 OUT_DIR           the same with a tiny MobileNetV3 trunk (training/mobilenet_v3.py)
   golden_caption.py shipped MODEL_DIR OUT [COUNT]   goldens for the shipped weights on COUNT (20) test scenes
 
 The C test feeds the same images and must match the annotations, the initial LSTM state, and per step the logits,
@@ -10,6 +11,7 @@ log-prob gap < 1e-4), which are flagged here. One tiny case has an image of anot
 area resampling (caption_model.resize_area) as the engine does.
 """
 import base64
+import contextlib
 import os
 import sys
 
@@ -32,6 +34,38 @@ TINY = dict(vocab_size=len(caption_model.vocabulary()), image_size=16, conv_chan
 # a linear projection of the cells (10 -> 7).
 TINY_TRUNK = dict(TINY, image_size=32, trunk_proj=7, trunk={"arch": "mobilenet_v2", "stem": 4, "head": 10,
                                               "blocks": [[1, 4, 1], [2, 6, 2], [3, 6, 1], [2, 8, 2]]})
+
+
+# A MobileNetV3 trunk in miniature (the CenterNet backbone's parts, training/mobilenet_v3.py): hard-swish stem, a
+# block without expansion (ReLU, residual), a 5x5 stride-2 block with squeeze-excite (TF "SAME": 1 before, 2 after),
+# a 5x5 stride-1 hard-swish block with squeeze-excite and a residual, a 3x3 stride-2 hard-swish block (0 before,
+# 1 after), a 1x1 hard-swish head, then the projection (10 -> 7); the graph's float16 1/6.
+TINY_TRUNK_V3 = dict(TINY, image_size=32, trunk_proj=7, trunk={
+    "arch": "mobilenet_v3", "stem": 4, "stem_act": "hswish", "head": 10, "head_act": "hswish",
+    "hswish_scale": 0.1666259765625,
+    "blocks": [[3, 4, 4, 0, "relu", 1], [5, 8, 6, 4, "relu", 2], [5, 12, 6, 4, "hswish", 1],
+               [3, 12, 8, 0, "hswish", 2]]})
+
+
+@contextlib.contextmanager
+def any_trunk():
+    """caption_model builds its trunk through training/mobilenet.py, which knows MobileNetV2 only; meanwhile route
+    those calls by the config's "arch" (as trunks.py does). A no-op once caption_model calls trunks.* itself."""
+    import mobilenet
+    import mobilenet_v3
+    names = ("Trunk", "trunk_channels", "trunk_stride", "trunk_flops")
+    saved = {n: getattr(mobilenet, n) for n in names}
+
+    def route(n):
+        return lambda t, *a: (getattr(mobilenet_v3, n) if t.get("arch") == "mobilenet_v3" else saved[n])(t, *a)
+
+    for n in names:
+        setattr(mobilenet, n, route(n))
+    try:
+        yield
+    finally:
+        for n, f in saved.items():
+            setattr(mobilenet, n, f)
 
 
 def tiny_model(seed=11, config=TINY):
@@ -141,6 +175,9 @@ if __name__ == "__main__":
         write_tiny(sys.argv[2])
     elif len(sys.argv) >= 3 and sys.argv[1] == "tiny-trunk":
         write_tiny(sys.argv[2], TINY_TRUNK, "tiny-trunk")
+    elif len(sys.argv) >= 3 and sys.argv[1] == "tiny-trunk-v3":
+        with any_trunk():
+            write_tiny(sys.argv[2], TINY_TRUNK_V3, "tiny-trunk-v3")
     elif len(sys.argv) >= 4 and sys.argv[1] == "shipped":
         write_shipped(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 20)
     else:

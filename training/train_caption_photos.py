@@ -19,10 +19,12 @@ import bleu  # noqa: E402
 import caption_model  # noqa: E402
 import caption_photos  # noqa: E402
 import mobilenet  # noqa: E402
+import trunks  # noqa: E402
 from caption_model import BOS_ID, EOS_ID, PAD_ID  # noqa: E402
 
 MODEL = dict(embed_dim=192, hidden=384, attn_dim=192, dropout=0.5, max_length=24, image_size=224, trunk_proj=128,
              image_mean=[0.0, 0.0, 0.0], image_std=[1.0, 1.0, 1.0])  # nsfwjs feeds the trunk RGB in [0, 1]
+PROJ_ABOVE = 256  # wider trunks (nsfwjs's 576) are projected; CenterNet's 120 channels are used as they are
 PCA_CELLS = 50000  # training cells (random, fixed seed) the projection's principal components are computed from
 
 
@@ -53,14 +55,19 @@ def load_data(path=None):
         caption_photos.vocabulary(caps, train)
 
 
-def build(vocab, trunk_path=None):
-    c = dict(MODEL, vocab_size=len(vocab), trunk=mobilenet.trunk_config())
+def build(vocab, trunk_path=None, trunk=None):
+    """The model over the trunk of trunk_path (its config from the file), or the given trunk config. A trunk of at
+    most PROJ_ABOVE channels feeds the decoder directly; a wider one through the fixed PCA projection."""
+    trunk = trunk or (caption_photos.trunk_of(trunk_path) if trunk_path else mobilenet.trunk_config())
+    proj = MODEL["trunk_proj"] if trunks.trunk_channels(trunk) > PROJ_ABOVE else 0
+    c = dict(MODEL, vocab_size=len(vocab), trunk=trunk, trunk_proj=proj)
     model = caption_model.ShowAttendTell(c)
     if trunk_path:
         import safetensors_io
         arrays, _ = safetensors_io.load_file(trunk_path)
         model.encoder.trunk.load_state_dict({k: torch.tensor(v) for k, v in arrays.items()})
-    for p in list(model.encoder.trunk.parameters()) + list(model.encoder.proj.parameters()):
+    fixed = list(model.encoder.trunk.parameters()) + (list(model.encoder.proj.parameters()) if model.encoder.proj else [])
+    for p in fixed:
         p.requires_grad_(False)
     return model
 
@@ -231,11 +238,12 @@ def main(argv=None):
                 g["lr"] = g["initial_lr"] = args.set_lr
             sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.lr_step, gamma=0.5)
             print(f"learning rate {args.set_lr}, halved every {args.lr_step} epochs from here", flush=True)
-    else:
+    elif model.encoder.proj is not None:
         kept = set_pca(model, feats, [index[n] for n in train])
         print(f"projection: {model.config['trunk_proj']} principal components keep {100 * kept:.1f}% of the variance",
               flush=True)
-    feats = project_all(model, feats)
+    if model.encoder.proj is not None:
+        feats = project_all(model, feats)
     print(f"{len(train)} train photos, {len(data)} captions, vocab {len(vocab)}, "
           f"{sum(p.numel() for p in params)} trained parameters", flush=True)
     val_idx = [index[n] for n in val]

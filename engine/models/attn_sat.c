@@ -42,7 +42,7 @@ struct attn_sat {
 
 /* ---- loading ---- */
 
-#define MAX_WEIGHTS (2 * ATTN_SAT_MAX_CONV + 24 + 6 * ATTN_MOBILENET_MAX_BLOCKS + 6)
+#define MAX_WEIGHTS (2 * ATTN_SAT_MAX_CONV + 24 + ATTN_MOBILENET_MAX_TENSORS + 2)
 
 typedef struct weight {
   char name[48];
@@ -58,33 +58,15 @@ static void add(weight *t, int *n, const char *name, int ndim, int64_t d0, int64
   snprintf(w->name, sizeof w->name, "%s", name);
 }
 
-/* The pretrained trunk's tensors (names of training/mobilenet.py under encoder.trunk.). */
+/* The pretrained trunk's tensors (attn_mobilenet_tensors: the names of training/mobilenet.py or
+ * mobilenet_v3.py) under encoder.trunk. */
 static int trunk_table(attn_sat *m, weight *t) {
-  attn_mobilenet *T = &m->trunk;
-  int n = 0;
+  attn_mobilenet_tensor tt[ATTN_MOBILENET_MAX_TENSORS];
+  int n = 0, count = attn_mobilenet_tensors(&m->trunk, tt);
   char name[48];
-  add(t, &n, "encoder.trunk.stem.weight", 4, T->stem, 3, 3, 3, &T->stem_w);
-  add(t, &n, "encoder.trunk.stem.bias", 1, T->stem, 0, 0, 0, &T->stem_b);
-  for (int k = 0; k < T->n_blocks; k++) {
-    int64_t in = attn_mobilenet_block_in(T, k), hid = in * T->expand[k];
-    if (T->expand[k] != 1) {
-      snprintf(name, sizeof name, "encoder.trunk.blocks.%d.expand.weight", k);
-      add(t, &n, name, 4, hid, in, 1, 1, &T->exp_w[k]);
-      snprintf(name, sizeof name, "encoder.trunk.blocks.%d.expand.bias", k);
-      add(t, &n, name, 1, hid, 0, 0, 0, &T->exp_b[k]);
-    }
-    snprintf(name, sizeof name, "encoder.trunk.blocks.%d.dw.weight", k);
-    add(t, &n, name, 4, hid, 1, 3, 3, &T->dw_w[k]);
-    snprintf(name, sizeof name, "encoder.trunk.blocks.%d.dw.bias", k);
-    add(t, &n, name, 1, hid, 0, 0, 0, &T->dw_b[k]);
-    snprintf(name, sizeof name, "encoder.trunk.blocks.%d.project.weight", k);
-    add(t, &n, name, 4, T->out[k], hid, 1, 1, &T->pw_w[k]);
-    snprintf(name, sizeof name, "encoder.trunk.blocks.%d.project.bias", k);
-    add(t, &n, name, 1, T->out[k], 0, 0, 0, &T->pw_b[k]);
-  }
-  if (T->head) {
-    add(t, &n, "encoder.trunk.head.weight", 4, T->head, T->out[T->n_blocks - 1], 1, 1, &T->head_w);
-    add(t, &n, "encoder.trunk.head.bias", 1, T->head, 0, 0, 0, &T->head_b);
+  for (int i = 0; i < count; i++) {
+    snprintf(name, sizeof name, "encoder.trunk.%.31s", tt[i].name);
+    add(t, &n, name, tt[i].ndim, tt[i].shape[0], tt[i].shape[1], tt[i].shape[2], tt[i].shape[3], tt[i].dst);
   }
   if (m->trunk_out != m->dims.ann) {
     add(t, &n, "encoder.proj.weight", 2, m->dims.ann, m->trunk_out, 0, 0, &m->proj_w);
