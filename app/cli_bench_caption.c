@@ -18,7 +18,7 @@
 #include "cli.h"
 #include "cli_caption.h"
 
-#define DEFAULT_MODEL "caption-scenes"
+#define DEFAULT_MODEL "caption-photos"
 #define TARGET_MS 50.0
 
 typedef struct bench {
@@ -124,8 +124,8 @@ static int parse(bench *b, int argc, char **argv) {
   return 0;
 }
 
-/* The model to time: the given one, or with --random (or when caption-scenes is not there) a
- * model of the default size with random weights, made by the twin in a temporary folder. */
+/* The model to time: the given one, or with --random (or when the default model is not there)
+ * a scene model of caption-scenes's size with random weights, made by the twin in a temporary folder. */
 static char *model_dir(const bench *b, char **tmp) {
   *tmp = NULL;
   char *dir = cli_resolve_model(b->model);

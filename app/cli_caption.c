@@ -10,7 +10,7 @@
 #include "cli_caption.h"
 #include "lens_render.h"
 
-#define DEFAULT_CAPTION_MODEL "caption-scenes"
+#define DEFAULT_CAPTION_MODEL "caption-photos"
 #define LOAD_SIDE 512 /* images are read at most this large: enough for the model and the picture */
 #define USAGE "usage: attnlens caption [-m MODEL] [--beam N] [--json] [-o OUT.png|.svg|.pdf] " \
               "[--view overlay|storyboard] [--word N] IMAGE"

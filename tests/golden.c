@@ -163,7 +163,8 @@ void golden_check_beam(const attn_s2s_hyp *hyps, int nh, const cJSON *c, int *ne
     }
     /* only a near tie (with the twin's neighbour, or at a greedy step) may reorder */
     double gap = neighbour_gap(want, i);
-    g_test_message("beam hypothesis %d differs from the twin (score gap to a neighbour %.2g)", i, gap);
+    g_test_message("beam hypothesis %d differs from the twin (score gap to a neighbour %.2g; engine %.6f, twin %.6f)", i,
+                   gap, hyps[i].normalized, cJSON_GetObjectItem(w, "normalized")->valuedouble);
     g_assert_true(tie || gap < GOLDEN_TOLERANCE);
     (*near_ties)++;
   }

@@ -27,6 +27,7 @@ DEFAULT_CONFIG = dict(
     trunk_proj=0,  # with a trunk: a linear projection of its cells to this size (0: none)
     trunk=None,  # a pretrained trunk (trunks.py: MobileNetV2 or V3 config) instead of conv_channels
     batchnorm=False,  # training only: BatchNorm after each conv, folded into the conv by fold_batchnorm() on export
+    suppress_token_ids=None,  # tokens never generated besides pad (the photo model: [unk]); the C engine reads it too
 )
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
 
@@ -233,6 +234,8 @@ class ShowAttendTell(nn.Module):
         lg, state, alpha, beta = self.step(tokens, state, memory)
         lp = torch.log_softmax(lg, dim=-1)
         lp[:, self.config["pad_token_id"]] = float("-inf")
+        for t in self.config.get("suppress_token_ids") or []:  # the photo model: never <unk>
+            lp[:, t] = float("-inf")
         return lp, state, alpha, beta
 
 

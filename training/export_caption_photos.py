@@ -92,8 +92,8 @@ def evaluate(ckpt_path, beam=3, split="test"):
     k = ck["args"].get("tune_from", 0)  # trunk blocks from k on were trained: features cached before block k
     feats, index, caps, (train, val, test), vocab = tcp.load_data(
         os.path.join(caption_photos.WORK, f"features_cut{k}.npz") if k else None)
-    model = caption_model.ShowAttendTell(ck["config"])
-    model.load_state_dict(ck["model"])
+    model = caption_model.ShowAttendTell(dict(ck["config"], suppress_token_ids=[ck["config"]["unk_token_id"]]))
+    model.load_state_dict(ck["model"])  # decoded as exported: never <unk> (model_config)
     model.eval()
     model.tune_from = k
     if model.encoder.proj is not None:
@@ -119,7 +119,7 @@ def model_config(c, beam):
             "dropout"]
     cfg = {"architectures": ["ShowAttendTell"], "model_type": "show-attend-tell"}
     cfg.update({k: c[k] for k in keys})
-    cfg.update(num_beams=beam, length_penalty=1.0)
+    cfg.update(num_beams=beam, length_penalty=1.0, suppress_token_ids=[c["unk_token_id"]])
     cfg["attnlens"] = {"task": "caption", "display_name": "Show, Attend and Tell (photos, Flickr8k)",
                        "vocab": "vocab.txt", "grid": [g, g]}
     return cfg
@@ -145,7 +145,15 @@ def model_card(ck, r, trunk_meta, ckpt_path):
         f"through the deep output layer (embedding {c['embed_dim']}); doubly stochastic attention regulariser "
         f"(weight {ck['args']['alpha_c']}). Vocabulary: the {c['vocab_size'] - 4} words that occur at least "
         f"{caption_photos.MIN_COUNT} times in the training captions (vocab.txt; lower-case, no punctuation). "
-        f"Parameters: {n_params} (trunk frozen); weights stored as F16. Default decoding: beam {r['beam']}.", "",
+        f"Parameters: {n_params}; " + (
+            f"the trunk's blocks {ck['args']['tune_from']}-{len(t['blocks']) - 1} were trained with the decoder "
+            f"(learning rate {ck['args']['trunk_lr']}), the blocks before them stay as converted"
+            if ck["args"].get("tune_from") else "the trunk is frozen") +
+        "; weights stored as F16. Decoding never emits <unk> (`suppress_token_ids`). "
+        f"Default decoding: beam {r['beam']}." + (
+            " The weights are the mean of epochs " + ", ".join(str(a["epoch"]) for a in ck["averaged"])
+            + " (`training/average_checkpoints.py`), chosen on the validation photos."
+            if ck.get("averaged") else ""), "",
         f"Why the {g}x{g} map at stride 32: among the 1,000 Flickr8k photos, the nearest neighbour by mean-pooled "
         "features shares \"dog\" for 73% of the dog photos with this map, 63% with the stride-16 map of the same "
         "trunk and 54% with the nsfwjs MobileNetV2 trunk tried first (bike 51/33/27%, snow 50/41/28%; "
@@ -165,8 +173,10 @@ def model_card(ck, r, trunk_meta, ckpt_path):
         "`shared/data/flickr8k-1k` (README section 6): 1,000 Flickr8k photos (Hodosh, Young, Hockenmaier 2013; "
         "research use), 5 English captions each. Split by photo with a fixed seed (`caption_photos.split`, seed "
         f"{caption_photos.SPLIT_SEED}): 800 train, 100 validation, 100 test. Augmentation: each training photo is "
-        "also used mirrored, its captions with \"left\" and \"right\" swapped. The trunk stays frozen, so its "
-        "features are computed once per photo (`caption_photos.py features`). No Flickr8k photo is in the repository.", "",
+        "also used mirrored, its captions with \"left\" and \"right\" swapped; each photo is trained on its 3 "
+        "shortest captions (`--shortest 3`: fewer of the clothing and background tails it got wrong). The trunk's "
+        "first blocks stay as converted, so their output is computed once per photo (`caption_photos.py "
+        "features-cut`). No Flickr8k photo is in the repository.", "",
         "## Quality (held-out test photos)", "",
         f"- BLEU-1..4 on the {r['photos']} test photos against their 5 references (corpus BLEU, 13a tokens, "
         f"clipped against each n-gram's most frequent reference count, closest reference length), beam {r['beam']}: "
@@ -179,8 +189,8 @@ def model_card(ck, r, trunk_meta, ckpt_path):
         "(person, people, animal) when a reference names any member of its group.",
         f"- {r['distinct_captions']} distinct captions for {r['photos']} photos, mean length {r['mean_length']:.1f} "
         f"words, {r['words_used']} different words used.",
-        f"- validation (model selection, greedy, epoch {ck['epoch']}): BLEU-1..4 "
-        + " / ".join(f"{x:.1f}" for x in ck["val_bleu"]),
+        "- model selection on the 100 validation photos (beam 5: BLEU-4 and object-word precision of each epoch and "
+        "of averages; training/README.md has the table); the test photos were scored once, for this card.",
         f"- training time: {ck['seconds'] / 60:.0f} min on one CPU thread (a shared 2-core VM), {ck['epoch']} epochs "
         "of the chosen checkpoint; feature extraction (2,000 images through the twin) about 8 min.", "",
         "Reproduce:", "", "```",
@@ -190,10 +200,17 @@ def model_card(ck, r, trunk_meta, ckpt_path):
         "/usr/bin/python3 training/convert_centernet.py /tmp/human-models/package "
         f"training/work/caption-photos-v3/trunk.safetensors --blocks {len(t['blocks'])} --head 0",
         "nice -n 5 /usr/bin/python3 training/caption_photos.py features",
+        "nice -n 5 /usr/bin/python3 training/caption_photos.py features-cut 12",
         "nice -n 5 /usr/bin/python3 training/train_caption_photos.py " + " ".join(
             f"--{k.replace('_', '-')} {v}" for k, v in ck["args"].items()
-            if k in ("epochs", "lr", "lr_step", "shortest", "alpha_c") and v) + " --keep-epochs "
+            if k in ("features", "tune_from", "trunk_lr", "epochs", "lr", "lr_step", "shortest", "alpha_c") and v)
+        + " --keep-epochs "
         f"--out-dir {os.path.relpath(os.path.dirname(os.path.abspath(ckpt_path)), REPO)}",
+        *([f"(cd training && /usr/bin/python3 average_checkpoints.py "
+           + " ".join(os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), a["path"]),
+                                      os.path.join(REPO, "training")) for a in ck["averaged"])
+           + f" -o {os.path.relpath(os.path.abspath(ckpt_path), os.path.join(REPO, 'training'))})"]
+          if ck.get("averaged") else []),
         f"/usr/bin/python3 training/export_caption_photos.py evaluate {os.path.relpath(os.path.abspath(ckpt_path), REPO)} "
         f"--beam {r['beam']} --json test_eval.json",
         f"/usr/bin/python3 training/export_caption_photos.py export {os.path.relpath(os.path.abspath(ckpt_path), REPO)} "

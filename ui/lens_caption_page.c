@@ -14,7 +14,7 @@
 #include "lens_compose.h"
 
 #define LOAD_SIDE 512     /* opened images are read at most this large */
-#define DEFAULT_CAPTION_MODEL "caption-scenes"
+#define DEFAULT_CAPTION_MODEL "caption-photos"
 
 /* ---- models ---- */
 
@@ -738,7 +738,7 @@ static void lens_caption_page_finalize(GObject *object) {
 }
 
 static void lens_caption_page_class_init(LensCaptionPageClass *klass) {
-  static const char *const defaults[] = {DEFAULT_CAPTION_MODEL, NULL};
+  static const char *const defaults[] = {DEFAULT_CAPTION_MODEL, "caption-scenes", NULL};
   LensPageClass *page_class = LENS_PAGE_CLASS(klass);
   page_class->export_job = caption_export_job;
   page_class->load_model = load_captioner;

@@ -333,7 +333,13 @@ LensWindow *lens_window_new(GtkApplication *app, const char *shipped_models) {
     lens_caption_page_set_photos_dir(self->caption, photos);
   }
   lens_page_select_default(LENS_PAGE(self->caption));
-  if (lens_caption_page_get_n_examples(self->caption) > 0) lens_caption_page_show_example(self->caption, 0);
+  /* the first example that suits the model: a photo for the photo model, else a scene */
+  const char *cap = lens_page_get_model_path(LENS_PAGE(self->caption));
+  g_autofree char *cap_name = cap ? g_path_get_basename(cap) : NULL;
+  if (g_strcmp0(cap_name, "caption-photos") == 0 && lens_caption_page_get_n_photos(self->caption) > 0)
+    lens_caption_page_show_photo(self->caption, 0);
+  else if (lens_caption_page_get_n_examples(self->caption) > 0)
+    lens_caption_page_show_example(self->caption, 0);
   lens_page_select_default(page_for_task(self, "graph"));
   lens_page_select_default(page_for_task(self, "memory"));
   focus_page(self);

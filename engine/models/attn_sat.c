@@ -192,6 +192,11 @@ static attn_status read_config(attn_sat *m, const cJSON *cfg, attn_error *err) {
   ok = ok && config_int(cfg, "pad_token_id", 0, D->vocab - 1, &D->pad, err);
   ok = ok && config_int(cfg, "eos_token_id", 0, D->vocab - 1, &D->eos, err);
   ok = ok && config_int(cfg, "decoder_start_token_id", 0, D->vocab - 1, &D->decoder_start, err);
+  D->n_suppress = 0; /* optional: the photo model never says <unk> */
+  const cJSON *suppress = cJSON_GetObjectItemCaseSensitive(cfg, "suppress_token_ids");
+  if (ok && suppress && !cJSON_IsNull(suppress))
+    ok = int_array(cfg, "suppress_token_ids", 0, D->vocab - 1, D->suppress, ATTN_SAT_MAX_SUPPRESS, &D->n_suppress,
+                   err) == ATTN_OK;
   const cJSON *trunk = cJSON_GetObjectItemCaseSensitive(cfg, "trunk");
   if (ok && trunk && !cJSON_IsNull(trunk)) return read_trunk(m, cfg, trunk, err);
   ok = ok && int_array(cfg, "conv_channels", 1, big, D->channels, ATTN_SAT_MAX_CONV, &D->n_conv, err) == ATTN_OK;
@@ -475,7 +480,10 @@ static attn_status s2s_step(void *self, const int32_t *tokens, int k, int step, 
     cross[(size_t)i * (L + 1) + L] = r->beta[i];
   }
   attn_log_softmax(logprobs, k, D->vocab);
-  for (int i = 0; i < k; i++) logprobs[(size_t)i * D->vocab + D->pad] = -INFINITY;
+  for (int i = 0; i < k; i++) {
+    logprobs[(size_t)i * D->vocab + D->pad] = -INFINITY;
+    for (int j = 0; j < D->n_suppress; j++) logprobs[(size_t)i * D->vocab + D->suppress[j]] = -INFINITY;
+  }
   return ATTN_OK;
 }
 

@@ -11,6 +11,7 @@
 #include "attn_seq2seq.h"
 
 #define ATTN_SAT_MAX_CONV 8
+#define ATTN_SAT_MAX_SUPPRESS 8
 
 typedef struct attn_sat attn_sat;
 typedef struct attn_sat_run attn_sat_run;
@@ -25,6 +26,8 @@ typedef struct attn_sat_dims {
   int cells, ann;                   /* L = grid * grid annotations of ann (= last channels) floats */
   int max_length;                   /* most output words, </s> included */
   int pad, eos, decoder_start;
+  int suppress[ATTN_SAT_MAX_SUPPRESS]; /* tokens never generated besides pad (config suppress_token_ids) */
+  int n_suppress;
   int trunk;                        /* 1: a pretrained MobileNetV2 trunk (attn_mobilenet.h) replaces the convolutions */
 } attn_sat_dims;
 
