@@ -164,6 +164,23 @@ static void test_example(void) {
   settle();
 }
 
+/* A coarse grid (at most 8 cells a side, as the photo model's 7x7) opens bicubic with a blur of
+ * half a cell, a finer one bilinear and sharp; once the user picks, a model no longer changes it.
+ * The later tests then set bilinear, no blur, as a user would. */
+static void test_smoothing_defaults(void) {
+  g_assert_true(wait_for(has_trace, page));
+  const attn_trace *t = lens_caption_page_get_trace(page);
+  gboolean coarse = t->grid_rows <= 8 && t->grid_cols <= 8;
+  g_test_message("grid %d x %d", t->grid_rows, t->grid_cols);
+  const LensRenderOptions *o = lens_caption_page_get_options(page);
+  g_assert_cmpint(o->upsample, ==, coarse ? LENS_UPSAMPLE_BICUBIC : LENS_UPSAMPLE_BILINEAR);
+  g_assert_cmpfloat(o->blur, ==, coarse ? 0.5 : 0.0);
+  lens_caption_page_set_upsample(page, LENS_UPSAMPLE_BILINEAR);
+  lens_caption_page_set_blur(page, 0.0);
+  g_assert_cmpint(lens_caption_page_get_options(page)->upsample, ==, LENS_UPSAMPLE_BILINEAR);
+  g_assert_cmpfloat(lens_caption_page_get_options(page)->blur, ==, 0.0);
+}
+
 static int want_width; /* the image a trace is awaited for */
 static gboolean traced_width(gpointer p) {
   return has_trace(p) && lens_caption_page_get_trace(p)->image_width == want_width;
@@ -393,6 +410,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   page = LENS_CAPTION_PAGE(gui_show_page(&window, "caption"));
   g_assert_cmpint((int)lens_page_get_n_models(LENS_PAGE(page)), ==, 1); /* caption-tiny */
+  g_test_add_func("/gui/caption/smoothing-defaults", test_smoothing_defaults);
   g_test_add_func("/gui/caption/example", test_example);
   g_test_add_func("/gui/caption/example-photos", test_example_photos);
   g_test_add_func("/gui/caption/compose", test_compose);

@@ -14,6 +14,7 @@
 #include "lens_compose.h"
 
 #define LOAD_SIDE 512     /* opened images are read at most this large */
+#define COARSE_GRID 8     /* grids this coarse or coarser default to bicubic upsampling and a blur */
 #define DEFAULT_CAPTION_MODEL "caption-photos"
 
 /* ---- models ---- */
@@ -50,6 +51,7 @@ struct _LensCaptionPage {
   double last_ms;
   int updating;
   gboolean beam_chosen;  /* the user set the beam: a model's own (config num_beams) no longer replaces it */
+  gboolean smoothing_chosen; /* the user set upsampling or blur: a model's grid no longer chooses them */
 };
 
 G_DEFINE_FINAL_TYPE(LensCaptionPage, lens_caption_page, LENS_TYPE_PAGE)
@@ -575,6 +577,16 @@ static void model_ready(LensPage *page, gboolean loaded, const GError *error) {
       gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->beam_spin), attn_captioner_default_beam(lens_page_get_model(page)));
       self->updating--;
     }
+    if (!self->smoothing_chosen) { /* a coarse grid (7x7 of the photo model) reads better bicubic, blurred half a cell */
+      int rows = 0, cols = 0;
+      attn_captioner_grid(lens_page_get_model(page), &rows, &cols);
+      gboolean coarse = rows > 0 && rows <= COARSE_GRID && cols <= COARSE_GRID;
+      self->updating++;
+      gtk_drop_down_set_selected(GTK_DROP_DOWN(self->upsample_dropdown), coarse ? LENS_UPSAMPLE_BICUBIC : LENS_UPSAMPLE_BILINEAR);
+      gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->blur_spin), coarse ? 0.5 : 0.0);
+      self->updating--;
+      apply_options(self);
+    }
     start_captioning(page);
   }
 }
@@ -696,6 +708,12 @@ static void on_display_changed(GObject *object, GParamSpec *pspec, gpointer data
 
 static void on_opacity_changed(GtkRange *range, gpointer data) { on_display_changed(NULL, NULL, data); }
 
+static void on_smoothing_changed(GObject *object, GParamSpec *pspec, gpointer data) {
+  LensCaptionPage *self = data;
+  if (!self->updating) self->smoothing_chosen = TRUE;
+  on_display_changed(object, pspec, data);
+}
+
 static void on_beam_changed(GObject *object, GParamSpec *pspec, gpointer data) {
   LensCaptionPage *self = data;
   if (self->updating) return;
@@ -708,8 +726,8 @@ static void connect_controls(LensCaptionPage *self) {
   g_signal_connect(self->compose_toggle, "toggled", G_CALLBACK(on_compose_toggled), self);
   g_signal_connect(self->board_button, "notify::active", G_CALLBACK(on_display_changed), self);
   g_signal_connect(self->opacity_scale, "value-changed", G_CALLBACK(on_opacity_changed), self);
-  g_signal_connect(self->upsample_dropdown, "notify::selected", G_CALLBACK(on_display_changed), self);
-  g_signal_connect(self->blur_spin, "notify::value", G_CALLBACK(on_display_changed), self);
+  g_signal_connect(self->upsample_dropdown, "notify::selected", G_CALLBACK(on_smoothing_changed), self);
+  g_signal_connect(self->blur_spin, "notify::value", G_CALLBACK(on_smoothing_changed), self);
   g_signal_connect(self->cmap_dropdown, "notify::selected", G_CALLBACK(on_display_changed), self);
   g_signal_connect(self->beam_spin, "notify::value", G_CALLBACK(on_beam_changed), self);
   GtkEventController *keys = gtk_event_controller_key_new();
