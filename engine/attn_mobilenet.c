@@ -181,7 +181,7 @@ static size_t biggest_map(const attn_mobilenet *n, int side) {
 static size_t se_floats(const attn_mobilenet *n) {
   size_t most = 0;
   for (int k = 0; k < n->n_blocks; k++)
-    if ((size_t)n->hidden[k] + n->se[k] > most) most = (size_t)n->hidden[k] + n->se[k];
+    if (2 * (size_t)n->hidden[k] + n->se[k] > most) most = 2 * (size_t)n->hidden[k] + n->se[k];
   return most;
 }
 
@@ -262,7 +262,30 @@ WIDE static void bias_add(float *y, const float *b, const float *r, int c, int h
 /* One output row of a k x k depthwise kernel (k != 3) over padded rows r (stride apart):
  * o[x] = b + sum kk[ky][kx] r[ky][x * stride + kx], accumulated tap by tap so that the inner
  * loop runs along the row. */
+#define DW5_ROW(rr, base, i)                                                                                      \
+  acc += kk[(base)] * rr[(i)], acc += kk[(base) + 1] * rr[(i) + 1], acc += kk[(base) + 2] * rr[(i) + 2],         \
+      acc += kk[(base) + 3] * rr[(i) + 3], acc += kk[(base) + 4] * rr[(i) + 4]
+/* o[x] from the 25 taps at column i of the five padded rows r0..r4, summed tap by tap from b. */
+#define DW5_OUT(x, i)                                                                                             \
+  do {                                                                                                           \
+    float acc = b;                                                                                               \
+    DW5_ROW(r0, 0, i);                                                                                           \
+    DW5_ROW(r1, 5, i);                                                                                           \
+    DW5_ROW(r2, 10, i);                                                                                          \
+    DW5_ROW(r3, 15, i);                                                                                          \
+    DW5_ROW(r4, 20, i);                                                                                          \
+    o[x] = acc;                                                                                                  \
+  } while (0)
+
 WIDE static void dw_row(float *o, const float *r, int pw, const float *kk, int k, int stride, float b, int ow) {
+  if (k == 5) { /* the 5x5 kernels of MobileNetV3: all 25 taps per output, vectorised across the row */
+    const float *r0 = r, *r1 = r0 + pw, *r2 = r1 + pw, *r3 = r2 + pw, *r4 = r3 + pw;
+    if (stride == 1)
+      for (int x = 0; x < ow; x++) DW5_OUT(x, x);
+    else
+      for (int x = 0; x < ow; x++) DW5_OUT(x, 2 * x);
+    return;
+  }
   for (int x = 0; x < ow; x++) o[x] = b;
   for (int ky = 0; ky < k; ky++) {
     const float *row = r + (size_t)ky * pw;
@@ -320,30 +343,26 @@ WIDE static void depthwise(float *out, const float *in, const float *in_b, const
 }
 
 /* Squeeze-and-excite on d [hid][hw] in place: m = mean over the plane, r = relu(W_r m + b_r),
- * g = relu6(W_e r + b_e + 3) * scale (hard sigmoid), d[c] *= g[c]. vec holds hid + se floats.
+ * g = relu6(W_e r + b_e + 3) * scale (hard sigmoid), d[c] *= g[c]. vec holds 2 hid + se floats.
  * The mean is summed in double: the map has up to a few thousand cells. */
 static void squeeze_excite(float *d, int hid, int hw, int se, const float *rw, const float *rb, const float *ew,
                            const float *eb, float scale, float *vec) {
-  float *m = vec, *r = vec + hid;
+  float *m = vec, *r = vec + hid, *g = vec + hid + se;
   for (int c = 0; c < hid; c++) {
     const float *row = d + (size_t)c * hw;
-    double sum = 0.0;
-    for (int i = 0; i < hw; i++) sum += row[i];
-    m[c] = (float)(sum / hw);
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0; /* four chains: the adds overlap */
+    int i = 0;
+    for (; i + 4 <= hw; i += 4) s0 += row[i], s1 += row[i + 1], s2 += row[i + 2], s3 += row[i + 3];
+    for (; i < hw; i++) s0 += row[i];
+    m[c] = (float)((s0 + s1 + s2 + s3) / hw);
   }
-  for (int j = 0; j < se; j++) {
-    const float *wr = rw + (size_t)j * hid;
-    float acc = rb[j];
-    for (int c = 0; c < hid; c++) acc += wr[c] * m[c];
-    r[j] = acc < 0.0f ? 0.0f : acc;
-  }
+  attn_matvec(r, rw, m, rb, se, hid); /* sgemv: the scalar dot products were a sixth of the trunk */
+  for (int j = 0; j < se; j++) r[j] = r[j] < 0.0f ? 0.0f : r[j];
+  attn_matvec(g, ew, r, eb, hid, se);
   for (int c = 0; c < hid; c++) {
-    const float *wr = ew + (size_t)c * se;
-    float acc = eb[c];
-    for (int j = 0; j < se; j++) acc += wr[j] * r[j];
-    float g = clamp6(acc + 3.0f) * scale;
+    float gc = clamp6(g[c] + 3.0f) * scale;
     float *row = d + (size_t)c * hw;
-    for (int i = 0; i < hw; i++) row[i] *= g;
+    for (int i = 0; i < hw; i++) row[i] *= gc;
   }
 }
 
@@ -356,12 +375,20 @@ static void stem(const attn_mobilenet *n, float *out, const float *in, int side,
       for (int kx = 0; kx < 3; kx++) {
         float *row = col + (size_t)((c * 3 + ky) * 3 + kx) * hw;
         const float *plane = in + (size_t)c * side * side;
+        /* the columns whose source lies inside the image, x in [lo, hi): no test per value */
+        int lo = kx >= top ? 0 : (top - kx + 1) / 2, hi = (side - 1 - kx + top) / 2 + 1;
+        hi = hi > oh ? oh : hi;
         for (int y = 0; y < oh; y++) {
           int sy = 2 * y + ky - top;
-          for (int x = 0; x < oh; x++) {
-            int sx = 2 * x + kx - top;
-            row[y * oh + x] = sy >= 0 && sx >= 0 && sy < side && sx < side ? plane[(size_t)sy * side + sx] : 0.0f;
+          float *dst = row + (size_t)y * oh;
+          if (sy < 0 || sy >= side) {
+            memset(dst, 0, (size_t)oh * sizeof(float));
+            continue;
           }
+          const float *src = plane + (size_t)sy * side;
+          for (int x = 0; x < lo; x++) dst[x] = 0.0f;
+          for (int x = lo; x < hi; x++) dst[x] = src[2 * x + kx - top];
+          for (int x = hi; x < oh; x++) dst[x] = 0.0f;
         }
       }
   pointwise(out, col, n->stem_w, 27, n->stem, hw);
