@@ -157,29 +157,31 @@ static void check_tiny(const char *name) {
 
 static void test_tiny(void) { check_tiny("caption-tiny"); }
 
+/* check_tiny on a tiny model over a pretrained-style trunk, then the shape both fixtures share: a
+ * 4x4 grid of the trunk's 10 channels projected to 7. Returns the loaded fixture. */
+static void check_trunk_fixture(fixture *f, const char *name) {
+  check_tiny(name);
+  golden_fixture_load_tiny(f, name, load_model, free_model);
+  const attn_sat_dims *D = attn_sat_model_dims(f->m);
+  g_assert_cmpint(D->trunk, ==, 1);
+  g_assert_cmpint(D->grid, ==, 4);
+  g_assert_cmpint(D->ann, ==, 7);
+}
+
 /* The same model with a tiny MobileNetV2 trunk (attn_mobilenet.c): stem, blocks with and
  * without expansion, stride 2 with Keras's one-sided padding, a residual block, the head. */
 static void test_trunk_tiny(void) {
-  check_tiny("mobilenet/caption-trunk-tiny");
   fixture f = {0};
-  golden_fixture_load_tiny(&f, "mobilenet/caption-trunk-tiny", load_model, free_model);
-  const attn_sat_dims *D = attn_sat_model_dims(f.m);
-  g_assert_cmpint(D->trunk, ==, 1);
-  g_assert_cmpint(D->grid, ==, 4);
-  g_assert_cmpint(D->ann, ==, 7); /* the trunk's 10 channels projected */
+  check_trunk_fixture(&f, "mobilenet/caption-trunk-tiny");
+  g_assert_cmpint(attn_sat_trunk(f.m)->arch, ==, ATTN_MOBILENET_V2);
   fixture_free(&f);
 }
 
 /* The same model with a tiny MobileNetV3 trunk: hard-swish, ReLU, 3x3 and 5x5 depthwise kernels
  * with TensorFlow's "SAME" padding at strides 1 and 2, squeeze-excite, residuals, the head. */
 static void test_trunk_v3_tiny(void) {
-  check_tiny("mobilenet/caption-trunk-v3-tiny");
   fixture f = {0};
-  golden_fixture_load_tiny(&f, "mobilenet/caption-trunk-v3-tiny", load_model, free_model);
-  const attn_sat_dims *D = attn_sat_model_dims(f.m);
-  g_assert_cmpint(D->trunk, ==, 1);
-  g_assert_cmpint(D->grid, ==, 4);
-  g_assert_cmpint(D->ann, ==, 7); /* the trunk's 10 channels projected */
+  check_trunk_fixture(&f, "mobilenet/caption-trunk-v3-tiny");
   const attn_mobilenet *T = attn_sat_trunk(f.m);
   g_assert_cmpint(T->arch, ==, ATTN_MOBILENET_V3);
   g_assert_cmpint(T->kernel[1], ==, 5);

@@ -173,10 +173,13 @@ def model_card(ck, r, trunk_meta, ckpt_path):
         "`shared/data/flickr8k-1k` (README section 6): 1,000 Flickr8k photos (Hodosh, Young, Hockenmaier 2013; "
         "research use), 5 English captions each. Split by photo with a fixed seed (`caption_photos.split`, seed "
         f"{caption_photos.SPLIT_SEED}): 800 train, 100 validation, 100 test. Augmentation: each training photo is "
-        "also used mirrored, its captions with \"left\" and \"right\" swapped; each photo is trained on its 3 "
-        "shortest captions (`--shortest 3`: fewer of the clothing and background tails it got wrong). The trunk's "
-        "first blocks stay as converted, so their output is computed once per photo (`caption_photos.py "
-        "features-cut`). No Flickr8k photo is in the repository.", "",
+        "also used mirrored, its captions with \"left\" and \"right\" swapped" + (
+            f"; each photo is trained on its {ck['args']['shortest']} shortest captions (`--shortest`: fewer of the "
+            "clothing and background tails it got wrong)" if ck["args"].get("shortest") else "") + ". " + (
+            "The trunk's first blocks stay as converted, so their output is computed once per photo "
+            "(`caption_photos.py features-cut`)" if ck["args"].get("tune_from") else
+            "The trunk is frozen, so its features are computed once per photo (`caption_photos.py features`)")
+        + ". No Flickr8k photo is in the repository.", "",
         "## Quality (held-out test photos)", "",
         f"- BLEU-1..4 on the {r['photos']} test photos against their 5 references (corpus BLEU, 13a tokens, "
         f"clipped against each n-gram's most frequent reference count, closest reference length), beam {r['beam']}: "

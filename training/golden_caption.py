@@ -11,7 +11,6 @@ log-prob gap < 1e-4), which are flagged here. One tiny case has an image of anot
 area resampling (caption_model.resize_area) as the engine does.
 """
 import base64
-import contextlib
 import os
 import sys
 
@@ -45,27 +44,6 @@ TINY_TRUNK_V3 = dict(TINY, image_size=32, trunk_proj=7, trunk={
     "hswish_scale": 0.1666259765625,
     "blocks": [[3, 4, 4, 0, "relu", 1], [5, 8, 6, 4, "relu", 2], [5, 12, 6, 4, "hswish", 1],
                [3, 12, 8, 0, "hswish", 2]]})
-
-
-@contextlib.contextmanager
-def any_trunk():
-    """caption_model builds its trunk through training/mobilenet.py, which knows MobileNetV2 only; meanwhile route
-    those calls by the config's "arch" (as trunks.py does). A no-op once caption_model calls trunks.* itself."""
-    import mobilenet
-    import mobilenet_v3
-    names = ("Trunk", "trunk_channels", "trunk_stride", "trunk_flops")
-    saved = {n: getattr(mobilenet, n) for n in names}
-
-    def route(n):
-        return lambda t, *a: (getattr(mobilenet_v3, n) if t.get("arch") == "mobilenet_v3" else saved[n])(t, *a)
-
-    for n in names:
-        setattr(mobilenet, n, route(n))
-    try:
-        yield
-    finally:
-        for n, f in saved.items():
-            setattr(mobilenet, n, f)
 
 
 def tiny_model(seed=11, config=TINY):
@@ -176,8 +154,7 @@ if __name__ == "__main__":
     elif len(sys.argv) >= 3 and sys.argv[1] == "tiny-trunk":
         write_tiny(sys.argv[2], TINY_TRUNK, "tiny-trunk")
     elif len(sys.argv) >= 3 and sys.argv[1] == "tiny-trunk-v3":
-        with any_trunk():
-            write_tiny(sys.argv[2], TINY_TRUNK_V3, "tiny-trunk-v3")
+        write_tiny(sys.argv[2], TINY_TRUNK_V3, "tiny-trunk-v3")
     elif len(sys.argv) >= 4 and sys.argv[1] == "shipped":
         write_shipped(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 20)
     else:

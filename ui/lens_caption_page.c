@@ -387,27 +387,31 @@ static void fill_example_menu(LensCaptionPage *self) {
   self->updating--;
 }
 
+/* The manifest file in dir (scenes.json, photos.json) when its `list` member is an array; else
+ * NULL: no examples rather than a broken menu. */
+static cJSON *load_manifest(const char *dir, const char *file, const char *list) {
+  g_autofree char *path = g_build_filename(dir, file, NULL), *text = NULL;
+  cJSON *json = g_file_get_contents(path, &text, NULL, NULL) ? cJSON_Parse(text) : NULL;
+  if (json && !cJSON_IsArray(cJSON_GetObjectItem(json, list))) {
+    cJSON_Delete(json);
+    json = NULL;
+  }
+  return json;
+}
+
 void lens_caption_page_set_examples_dir(LensCaptionPage *self, const char *dir) {
-  g_autofree char *path = g_build_filename(dir, "scenes.json", NULL), *text = NULL;
   cJSON_Delete(self->examples);
-  self->examples = NULL;
+  self->examples = load_manifest(dir, "scenes.json", "scenes");
   g_free(self->examples_dir);
   self->examples_dir = g_strdup(dir);
-  if (g_file_get_contents(path, &text, NULL, NULL)) self->examples = cJSON_Parse(text);
   fill_example_menu(self);
 }
 
 void lens_caption_page_set_photos_dir(LensCaptionPage *self, const char *dir) {
-  g_autofree char *path = g_build_filename(dir, "photos.json", NULL), *text = NULL;
   cJSON_Delete(self->photos);
-  self->photos = NULL;
+  self->photos = load_manifest(dir, "photos.json", "photos");
   g_free(self->photos_dir);
   self->photos_dir = g_strdup(dir);
-  if (g_file_get_contents(path, &text, NULL, NULL)) self->photos = cJSON_Parse(text);
-  if (self->photos && !cJSON_IsArray(cJSON_GetObjectItem(self->photos, "photos"))) {
-    cJSON_Delete(self->photos); /* not our manifest: no photos rather than a broken menu */
-    self->photos = NULL;
-  }
   fill_example_menu(self);
 }
 
