@@ -143,7 +143,10 @@ static float *model_input(const float *rgb, int width, int height, int side) {
   }
   if (tmp) attn_resize_area(out, side, side, rgb, height, width, 3, tmp);
   else memcpy(out, rgb, n * sizeof(float));
-  for (size_t i = 0; i < n; i++) out[i] = fminf(1.0f, fmaxf(0.0f, out[i]));
+  for (size_t i = 0; i < n; i++) { /* comparisons, not fminf/fmaxf calls: the loop vectorises (no NaN here) */
+    float v = out[i];
+    out[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+  }
   free(tmp);
   return out;
 }

@@ -1,6 +1,8 @@
 /* MobileNetV2 and V3 trunks on OpenBLAS; see attn_mobilenet.h. 1x1 convolutions are one sgemm
  * each on the CHW map (no im2col); the stem is im2col + sgemm; depthwise convolutions are
- * direct, row by row over a zero-padded copy of each plane. Both architectures run through the
+ * direct: channels-last, vectorised along the channels, on the expanded maps (the 1x1 sgemm
+ * calls change the layout for free), and row by row over a zero-padded copy of each plane in
+ * a block without expansion. Both architectures run through the
  * same code: V2 is V3 with ReLU6 everywhere, 3x3 kernels and no squeeze-excite. */
 #include "attn_mobilenet.h"
 
@@ -163,8 +165,9 @@ static int pad_before(int len, int k, int s, int *padded) {
   return total / 2;
 }
 
-/* Buffer layout: x, y (block input and output), e (expanded), d (depthwise out) each `big`
- * floats, then one padded plane, then squeeze-excite's two vectors, then the stem's im2col. */
+/* Buffer layout: x, y (block input and output, planar), e (expanded) and d (depthwise out; both
+ * channels-last when the block expands) each `big` floats, then one padded plane, then
+ * squeeze-excite's vectors, then the stem's im2col, then the depthwise taps. */
 static size_t biggest_map(const attn_mobilenet *n, int side) {
   int s = side / 2;
   size_t most = (size_t)n->stem * s * s;
@@ -187,9 +190,18 @@ static size_t se_floats(const attn_mobilenet *n) {
 
 static size_t pad_floats(int side) { return (size_t)(side / 2 + MAX_KERNEL) * (side / 2 + MAX_KERNEL); }
 
+static size_t col_floats(int side) { return 27 * (size_t)(side / 2) * (size_t)(side / 2); }
+
+/* The depthwise taps of the widest block, channels innermost (taps_by_channel). */
+static size_t taps_floats(const attn_mobilenet *n) {
+  size_t most = 0;
+  for (int k = 0; k < n->n_blocks; k++)
+    if ((size_t)n->hidden[k] * n->kernel[k] * n->kernel[k] > most) most = (size_t)n->hidden[k] * n->kernel[k] * n->kernel[k];
+  return most;
+}
+
 size_t attn_mobilenet_scratch(const attn_mobilenet *n, int side) {
-  size_t half = (size_t)(side / 2);
-  return 4 * biggest_map(n, side) + pad_floats(side) + se_floats(n) + 27 * half * half;
+  return 4 * biggest_map(n, side) + pad_floats(side) + se_floats(n) + col_floats(side) + taps_floats(n);
 }
 
 double attn_mobilenet_flops(const attn_mobilenet *n, int side) {
@@ -342,6 +354,150 @@ WIDE static void depthwise(float *out, const float *in, const float *in_b, const
   }
 }
 
+/* The expanded map in channels-last layout, x[hw][c] = act(x + b[c]): the expansion's bias and
+ * activation, vectorised across the channels. */
+WIDE static void bias_act_hwc(float *x, const float *b, int hw, int c, attn_mobilenet_act act, float scale) {
+  for (int i = 0; i < hw; i++) {
+    float *row = x + (size_t)i * c;
+    switch (act) {
+    case ATTN_ACT_RELU6:
+      for (int j = 0; j < c; j++) row[j] = clamp6(row[j] + b[j]);
+      break;
+    case ATTN_ACT_RELU:
+      for (int j = 0; j < c; j++) {
+        float v = row[j] + b[j];
+        row[j] = v < 0.0f ? 0.0f : v;
+      }
+      break;
+    case ATTN_ACT_HSWISH:
+      for (int j = 0; j < c; j++) {
+        float v = row[j] + b[j];
+        row[j] = (scale * v) * clamp6(v + 3.0f);
+      }
+      break;
+    default:
+      for (int j = 0; j < c; j++) row[j] += b[j];
+    }
+  }
+}
+
+/* wt_t[k*k][c] = wt[c][k*k]: the depthwise taps with the channels innermost. */
+static void taps_by_channel(float *wt_t, const float *wt, int c, int kk) {
+  for (int p = 0; p < c; p++)
+    for (int t = 0; t < kk; t++) wt_t[(size_t)t * c + p] = wt[(size_t)p * kk + t];
+}
+
+/* Eight floats as one value (GCC/Clang vector extension): one AVX register in the AVX2 clone,
+ * two SSE registers otherwise. memcpy loads and stores them unaligned without breaking
+ * aliasing rules (macros: a function passing v8f by value would change ABI between clones). */
+typedef float v8f __attribute__((vector_size(32)));
+#define V8_LOAD(v, p) memcpy(&(v), (p), sizeof(v8f))
+#define V8_STORE(p, v) memcpy((p), &(v), sizeof(v8f))
+
+/* One channel of one cell (the last channels of a width that is not a multiple of 8). */
+static inline void dw_cell1(float *o, const float *in, const float *wt_t, const float *b, int c, int w, int k, int y0,
+                            int x0, int ky0, int ky1, int kx0, int kx1, int j) {
+  float acc = b[j];
+  for (int ky = ky0; ky < ky1; ky++)
+    for (int kx = kx0; kx < kx1; kx++)
+      acc += wt_t[(size_t)(ky * k + kx) * c + j] * in[((size_t)(y0 + ky) * w + (size_t)(x0 + kx)) * c + j];
+  o[j] = acc;
+}
+
+/* One output cell of the channels-last depthwise for channels [j, j + 8 nv) (nv = 2 or 1): the
+ * taps inside the image in the twin's order (row by row), from b, in registers. The taps that
+ * fall on the zero padding are left out (they add +-0). always_inline, so that nv and k are
+ * constants in each call and the loops unroll. */
+__attribute__((always_inline)) static inline void dw_cell(float *o, const float *in, const float *wt_t, const float *b,
+                                                          int c, int w, int k, int y0, int x0, int ky0, int ky1,
+                                                          int kx0, int kx1, int j, int nv) {
+  v8f acc[2], wv, xv;
+  for (int v = 0; v < nv; v++) V8_LOAD(acc[v], b + j + 8 * v);
+  for (int ky = ky0; ky < ky1; ky++)
+    for (int kx = kx0; kx < kx1; kx++) {
+      const float *p = in + ((size_t)(y0 + ky) * w + (size_t)(x0 + kx)) * c + j;
+      const float *q = wt_t + (size_t)(ky * k + kx) * c + j;
+      for (int v = 0; v < nv; v++) {
+        V8_LOAD(wv, q + 8 * v);
+        V8_LOAD(xv, p + 8 * v);
+        acc[v] += wv * xv;
+      }
+    }
+  for (int v = 0; v < nv; v++) V8_STORE(o + j + 8 * v, acc[v]);
+}
+
+/* dw_cell for four neighbouring cells of one row that lie clear of the left and right borders:
+ * each tap's weights are loaded once for the four. Same sums in the same order per cell. */
+__attribute__((always_inline)) static inline void dw_cell4(float *o, const float *in, const float *wt_t,
+                                                           const float *b, int c, int w, int k, int stride, int y0,
+                                                           int x0, int ky0, int ky1, int j, int nv) {
+  v8f acc[4][2], wv, xv;
+  for (int v = 0; v < nv; v++) {
+    V8_LOAD(wv, b + j + 8 * v);
+    for (int p = 0; p < 4; p++) acc[p][v] = wv;
+  }
+  for (int ky = ky0; ky < ky1; ky++) {
+    const float *row = in + ((size_t)(y0 + ky) * w + (size_t)x0) * c + j;
+    for (int kx = 0; kx < k; kx++) {
+      const float *q = wt_t + (size_t)(ky * k + kx) * c + j;
+      for (int v = 0; v < nv; v++) {
+        V8_LOAD(wv, q + 8 * v);
+        for (int p = 0; p < 4; p++) {
+          V8_LOAD(xv, row + (size_t)(p * stride + kx) * c + 8 * v);
+          acc[p][v] += wv * xv;
+        }
+      }
+    }
+  }
+  for (int p = 0; p < 4; p++)
+    for (int v = 0; v < nv; v++) V8_STORE(o + (size_t)p * c + j + 8 * v, acc[p][v]);
+}
+
+__attribute__((always_inline)) static inline void dw_hwc_k(float *out, const float *in, const float *wt_t,
+                                                           const float *b, int c, int h, int w, int k, int stride,
+                                                           attn_mobilenet_act act, float scale) {
+  int ph, pw, top = pad_before(h, k, stride, &ph), left = pad_before(w, k, stride, &pw);
+  int oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride;
+  for (int oy = 0; oy < oh; oy++) {
+    int y0 = oy * stride - top, ky0 = y0 < 0 ? -y0 : 0, ky1 = h - y0 < k ? h - y0 : k;
+    float *orow = out + (size_t)oy * ow * c;
+    for (int ox = 0; ox < ow;) {
+      int x0 = ox * stride - left, kx0 = x0 < 0 ? -x0 : 0, kx1 = w - x0 < k ? w - x0 : k;
+      float *o = orow + (size_t)ox * c;
+      int j = 0;
+      if (kx0 == 0 && ox + 3 < ow && x0 + 3 * stride + k <= w) { /* four cells clear of both sides */
+        for (; j + 16 <= c; j += 16) dw_cell4(o, in, wt_t, b, c, w, k, stride, y0, x0, ky0, ky1, j, 2);
+        for (; j + 8 <= c; j += 8) dw_cell4(o, in, wt_t, b, c, w, k, stride, y0, x0, ky0, ky1, j, 1);
+        for (int p = 0; p < 4; p++)
+          for (int jj = j; jj < c; jj++) dw_cell1(o + (size_t)p * c, in, wt_t, b, c, w, k, y0, x0 + p * stride, ky0,
+                                                  ky1, 0, k, jj);
+        ox += 4;
+        continue;
+      }
+      for (; j + 16 <= c; j += 16) dw_cell(o, in, wt_t, b, c, w, k, y0, x0, ky0, ky1, kx0, kx1, j, 2);
+      for (; j + 8 <= c; j += 8) dw_cell(o, in, wt_t, b, c, w, k, y0, x0, ky0, ky1, kx0, kx1, j, 1);
+      for (; j < c; j++) dw_cell1(o, in, wt_t, b, c, w, k, y0, x0, ky0, ky1, kx0, kx1, j);
+      ox++;
+    }
+    act_row(orow, orow, ow * c, 0.0f, act, scale);
+  }
+}
+
+/* Depthwise k x k over a channels-last map in[h][w][c] at stride 1 or 2 with TF "SAME" padding
+ * into out[oh][ow][c], + b and the activation; wt_t is [k*k][c] (taps_by_channel). For the
+ * expanded maps: with a hundred or more channels over as few as 7 x 7 cells, vectorising along
+ * the channels keeps every lane busy, where the planar path spends its time on the borders and
+ * the short rows. Same sums in the same order as the planar path. */
+WIDE static void depthwise_hwc(float *out, const float *in, const float *wt_t, const float *b, int c, int h, int w,
+                               int k, int stride, attn_mobilenet_act act, float scale) {
+  if (k == 3)
+    dw_hwc_k(out, in, wt_t, b, c, h, w, 3, stride, act, scale);
+  else if (k == 5)
+    dw_hwc_k(out, in, wt_t, b, c, h, w, 5, stride, act, scale);
+  else
+    dw_hwc_k(out, in, wt_t, b, c, h, w, k, stride, act, scale);
+}
+
 /* Squeeze-and-excite on d [hid][hw] in place: m = mean over the plane, r = relu(W_r m + b_r),
  * g = relu6(W_e r + b_e + 3) * scale (hard sigmoid), d[c] *= g[c]. vec holds 2 hid + se floats.
  * The mean is summed in double: the map has up to a few thousand cells. */
@@ -363,6 +519,30 @@ static void squeeze_excite(float *d, int hid, int hw, int se, const float *rw, c
     float gc = clamp6(g[c] + 3.0f) * scale;
     float *row = d + (size_t)c * hw;
     for (int i = 0; i < hw; i++) row[i] *= gc;
+  }
+}
+
+/* squeeze_excite on a channels-last d [hw][hid]: the same gates, the mean summed in double per
+ * channel (64 channels at a time, vectorised along them). */
+WIDE static void squeeze_excite_hwc(float *d, int hid, int hw, int se, const float *rw, const float *rb,
+                                    const float *ew, const float *eb, float scale, float *vec) {
+  float *m = vec, *r = vec + hid, *g = vec + hid + se;
+  for (int j0 = 0; j0 < hid; j0 += 64) {
+    int n = hid - j0 < 64 ? hid - j0 : 64;
+    double sum[64] = {0};
+    for (int i = 0; i < hw; i++) {
+      const float *row = d + (size_t)i * hid + j0;
+      for (int l = 0; l < n; l++) sum[l] += row[l];
+    }
+    for (int l = 0; l < n; l++) m[j0 + l] = (float)(sum[l] / hw);
+  }
+  attn_matvec(r, rw, m, rb, se, hid);
+  for (int j = 0; j < se; j++) r[j] = r[j] < 0.0f ? 0.0f : r[j];
+  attn_matvec(g, ew, r, eb, hid, se);
+  for (int c = 0; c < hid; c++) g[c] = clamp6(g[c] + 3.0f) * scale;
+  for (int i = 0; i < hw; i++) {
+    float *row = d + (size_t)i * hid;
+    for (int c = 0; c < hid; c++) row[c] *= g[c];
   }
 }
 
@@ -398,23 +578,33 @@ static void stem(const attn_mobilenet *n, float *out, const float *in, int side,
 void attn_mobilenet_forward(const attn_mobilenet *n, const float *in, int side, float *out, float *scratch) {
   size_t big = biggest_map(n, side);
   float *x = scratch, *y = x + big, *e = y + big, *d = e + big, *pad = d + big;
-  float *vec = pad + pad_floats(side), *col = vec + se_floats(n);
+  float *vec = pad + pad_floats(side), *col = vec + se_floats(n), *taps = col + col_floats(side);
   int s = side / 2, c = n->stem;
   stem(n, x, in, side, col);
   for (int k = 0; k < n->n_blocks; k++) {
-    int hid = n->hidden[k], hw = s * s;
-    const float *src = x, *src_b = NULL;
+    int hid = n->hidden[k], hw = s * s, kk = n->kernel[k] * n->kernel[k];
     if (has_expand(n, k)) {
-      pointwise(e, x, n->exp_w[k], c, hid, hw);
-      src = e, src_b = n->exp_b[k];
+      /* Block inputs and outputs are planar [c][hw]; the expanded map is channels-last: the
+       * expansion writes e[hw][hid] = x^T W^T and the projection reads it transposed, so the
+       * layouts change inside the two sgemm calls at no cost. */
+      attn_gemm(1, 1, hw, hid, c, 1.0f, x, hw, n->exp_w[k], c, 0.0f, e, hid);
+      bias_act_hwc(e, n->exp_b[k], hw, hid, n->act[k], n->hswish_scale);
+      taps_by_channel(taps, n->dw_w[k], hid, kk);
+      depthwise_hwc(d, e, taps, n->dw_b[k], hid, s, s, n->kernel[k], n->stride[k], n->act[k], n->hswish_scale);
+      s /= n->stride[k];
+      if (n->se[k])
+        squeeze_excite_hwc(d, hid, s * s, n->se[k], n->se_rw[k], n->se_rb[k], n->se_ew[k], n->se_eb[k],
+                           n->hswish_scale, vec);
+      attn_gemm(0, 1, n->out[k], s * s, hid, 1.0f, n->pw_w[k], hid, d, hid, 0.0f, y, s * s);
+    } else { /* no expansion (the first block): planar, row by row over a padded copy */
+      depthwise(d, x, NULL, n->dw_w[k], n->dw_b[k], hid, s, s, n->kernel[k], n->stride[k], n->act[k],
+                n->hswish_scale, pad);
+      s /= n->stride[k];
+      if (n->se[k])
+        squeeze_excite(d, hid, s * s, n->se[k], n->se_rw[k], n->se_rb[k], n->se_ew[k], n->se_eb[k], n->hswish_scale,
+                       vec);
+      pointwise(y, d, n->pw_w[k], hid, n->out[k], s * s);
     }
-    depthwise(d, src, src_b, n->dw_w[k], n->dw_b[k], hid, s, s, n->kernel[k], n->stride[k], n->act[k],
-              n->hswish_scale, pad);
-    s /= n->stride[k];
-    if (n->se[k])
-      squeeze_excite(d, hid, s * s, n->se[k], n->se_rw[k], n->se_rb[k], n->se_ew[k], n->se_eb[k], n->hswish_scale,
-                     vec);
-    pointwise(y, d, n->pw_w[k], hid, n->out[k], s * s);
     bias_add(y, n->pw_b[k], n->stride[k] == 1 && c == n->out[k] ? x : NULL, n->out[k], s * s);
     c = n->out[k];
     float *t = x;

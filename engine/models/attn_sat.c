@@ -249,6 +249,7 @@ struct attn_sat_run {
   int capacity, max_len;
   float *ann;          /* [L, D] annotations a_i */
   float *keys;         /* [L, A] W_a a_i, computed once per image */
+  float *mlp;          /* [L, A] tanh(q + keys) of one hypothesis */
   float *h0, *c0;      /* [H] initial state */
   float *h, *c;        /* [capacity, H] state (h_{t-1}, c_{t-1}) of each hypothesis */
   float *h_tmp, *c_tmp; /* [capacity, H] reorder scratch */
@@ -347,7 +348,7 @@ static void init_decoder(attn_sat_run *r) {
 
 void attn_sat_run_free(attn_sat_run *r) {
   if (!r) return;
-  float *bufs[] = {r->ann, r->keys, r->h0, r->c0, r->h, r->c, r->h_tmp, r->c_tmp, r->q, r->x, r->gates,
+  float *bufs[] = {r->ann, r->keys, r->mlp, r->h0, r->c0, r->h, r->c, r->h_tmp, r->c_tmp, r->q, r->x, r->gates,
                    r->deep, r->beta};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
   free(r);
@@ -359,6 +360,7 @@ static int alloc_run(attn_sat_run *r) {
   size_t A = (size_t)D->attn_dim, E = (size_t)D->embed;
   int ok = 1;
   r->ann = attn_alloc_floats(L * Dm, &ok), r->keys = attn_alloc_floats(L * A, &ok);
+  r->mlp = attn_alloc_floats(L * A, &ok);
   r->h0 = attn_alloc_floats(H, &ok), r->c0 = attn_alloc_floats(H, &ok);
   r->h = attn_alloc_floats(cap * H, &ok), r->c = attn_alloc_floats(cap * H, &ok);
   r->h_tmp = attn_alloc_floats(cap * H, &ok), r->c_tmp = attn_alloc_floats(cap * H, &ok);
@@ -404,12 +406,15 @@ static void attend(attn_sat_run *r, const float *h, const float *q, float *alpha
   const attn_sat *m = r->m;
   const attn_sat_dims *D = &m->dims;
   int L = D->cells, A = D->attn_dim;
+  /* the L x A tanh in one vectorised call and the scores as one sgemv: a scalar loop here was
+   * the largest part of a decoder step */
   for (int i = 0; i < L; i++) {
     const float *key = r->keys + (size_t)i * A;
-    float e = 0.0f;
-    for (int a = 0; a < A; a++) e += m->att_v[a] * attn_tanh1(q[a] + key[a]);
-    alpha[i] = e;
+    float *t = r->mlp + (size_t)i * A;
+    for (int a = 0; a < A; a++) t[a] = q[a] + key[a];
   }
+  attn_tanh(r->mlp, (int64_t)L * A);
+  attn_matvec(alpha, r->mlp, m->att_v, NULL, L, A);
   attn_softmax(alpha, 1, L);
   float g = m->beta_b[0];
   for (int j = 0; j < D->hidden; j++) g += m->beta_w[j] * h[j];
@@ -425,13 +430,15 @@ static void lstm(attn_sat_run *r, int k) {
   attn_linear(r->gates, r->x, m->cell_w_ih, m->cell_b_ih, k, in, 4 * H);
   for (int i = 0; i < k; i++) attn_add(r->gates + (size_t)i * 4 * H, m->cell_b_hh, 4 * H);
   attn_gemm(0, 1, k, 4 * H, H, 1.0f, r->h, H, m->cell_w_hh, H, 1.0f, r->gates, 4 * H);
-  for (int i = 0; i < k; i++) {
-    const float *g = r->gates + (size_t)i * 4 * H;
+  for (int i = 0; i < k; i++) { /* the nonlinearities over whole gate rows (vectorised) */
+    float *g = r->gates + (size_t)i * 4 * H;
     float *h = r->h + (size_t)i * H, *c = r->c + (size_t)i * H;
-    for (int j = 0; j < H; j++) {
-      c[j] = sigmoidf(g[H + j]) * c[j] + sigmoidf(g[j]) * tanhf(g[2 * H + j]);
-      h[j] = sigmoidf(g[3 * H + j]) * tanhf(c[j]);
-    }
+    attn_sigmoid(g, 2 * H);
+    attn_tanh(g + 2 * H, H);
+    attn_sigmoid(g + 3 * H, H);
+    for (int j = 0; j < H; j++) h[j] = c[j] = g[H + j] * c[j] + g[j] * g[2 * H + j];
+    attn_tanh(h, H);
+    for (int j = 0; j < H; j++) h[j] *= g[3 * H + j];
   }
 }
 
