@@ -368,6 +368,91 @@ static void test_trunk_v3_bad_configs(void) {
   golden_remove_model_copy(dir);
 }
 
+/* The back-off to a generic word (config "hedge", attn_sat.h) on the tiny model: the log-probs
+ * of a hedged copy, step by step along each golden case's teacher-forced words, equal the
+ * unhedged model's with the rule applied here: each specific word below min_prob gone, the
+ * generic word's probability raised by the likeliest of them, every other word unchanged. The
+ * words and the threshold put some specific words above it and some below at every step. */
+static void test_hedge(void) {
+  fixture f = {0};
+  load_tiny(&f);
+  g_autofree char *dir = golden_copy_model("caption-tiny");
+  const int generic = 10, specific[] = {4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16};
+  const float min_prob = 0.03f;
+  golden_replace_in_file(dir, "config.json", "\"dropout\": 0.0,",
+                         "\"dropout\": 0.0, \"hedge\": {\"min_prob\": 0.03, \"groups\": [[10, [4, 5, 6, 7, 8, 9, 11, "
+                         "12, 13, 14, 15, 16]]]},");
+  attn_error err = {0};
+  attn_model_dir *md = attn_model_dir_open(dir, &err);
+  g_assert_nonnull(md);
+  attn_sat *hedged = attn_sat_load(md, &err);
+  if (!hedged) g_test_message("%s", err.message);
+  g_assert_nonnull(hedged);
+  int V = attn_sat_model_dims(f.m)->vocab, L = attn_sat_model_dims(f.m)->cells, below = 0, above = 0, raised = 0;
+  g_autofree float *lp0 = g_new(float, V), *lp1 = g_new(float, V), *cross = g_new(float, L + 1);
+  const cJSON *c;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItem(f.golden, "cases")) {
+    attn_sat_run *r0 = decoding_run(f.m, c, 1), *r1 = decoding_run(hedged, c, 1);
+    attn_s2s m0 = attn_sat_run_s2s(r0), m1 = attn_sat_run_s2s(r1);
+    int n = 0;
+    g_autofree int32_t *tgt = golden_int_array(cJSON_GetObjectItem(c, "tgt_in"), &n);
+    for (int t = 0; t < n; t++) {
+      g_assert_cmpint(m0.step(m0.self, &tgt[t], 1, t, lp0, cross, &err), ==, ATTN_OK);
+      g_assert_cmpint(m1.step(m1.self, &tgt[t], 1, t, lp1, cross, &err), ==, ATTN_OK);
+      float best = 0.0f;
+      for (size_t j = 0; j < G_N_ELEMENTS(specific); j++) {
+        float p = expf(lp0[specific[j]]);
+        if (p < min_prob) {
+          g_assert_true(isinf(lp1[specific[j]]) && lp1[specific[j]] < 0);
+          best = fmaxf(best, p), below++;
+        } else {
+          g_assert_cmpfloat(lp1[specific[j]], ==, lp0[specific[j]]);
+          above++;
+        }
+      }
+      g_assert_cmpfloat_with_epsilon(expf(lp1[generic]), expf(lp0[generic]) + best, 1e-6);
+      raised += best > 0.0f;
+      for (int v = 0; v < V; v++) {
+        int hedged_word = v == generic;
+        for (size_t j = 0; j < G_N_ELEMENTS(specific); j++) hedged_word |= v == specific[j];
+        if (!hedged_word) g_assert_cmpfloat(lp1[v], ==, lp0[v]);
+      }
+    }
+    attn_sat_run_free(r0), attn_sat_run_free(r1);
+  }
+  g_test_message("specific words: %d below the threshold, %d above; generic raised at %d steps", below, above, raised);
+  g_assert_cmpint(below, >, 0);
+  g_assert_cmpint(above, >, 0);
+  g_assert_cmpint(raised, >, 0);
+  attn_sat_free(hedged);
+  attn_model_dir_close(md);
+  golden_remove_model_copy(dir);
+  fixture_free(&f);
+}
+
+/* A "hedge" the engine cannot apply is refused with a message naming it. */
+static void test_hedge_bad_configs(void) {
+  const char *hedges[] = {
+      "{\"min_prob\": 0, \"groups\": [[10, [4, 5]]]}",    /* threshold not in (0, 1] */
+      "{\"min_prob\": 1.5, \"groups\": [[10, [4, 5]]]}",
+      "{\"min_prob\": 0.5, \"groups\": []}",              /* no group */
+      "{\"min_prob\": 0.5, \"groups\": [[10, [4, 44]]]}", /* id outside the 44 words */
+      "{\"min_prob\": 0.5, \"groups\": [[-1, [4, 5]]]}",
+      "{\"min_prob\": 0.5, \"groups\": [[10, [4, 10]]]}", /* the generic word among its specifics */
+      "{\"min_prob\": 0.5, \"groups\": [[10, []]]}",
+      "{\"min_prob\": 0.5, \"groups\": [[10, [4.5]]]}",
+      "{\"min_prob\": 0.5, \"groups\": [[10]]}",
+      "[0.5]",
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(hedges); i++) {
+    g_autofree char *dir = golden_copy_model("caption-tiny");
+    g_autofree char *to = g_strdup_printf("\"dropout\": 0.0, \"hedge\": %s,", hedges[i]);
+    golden_replace_in_file(dir, "config.json", "\"dropout\": 0.0,", to);
+    expect_load_error(dir, "hedge");
+    golden_remove_model_copy(dir);
+  }
+}
+
 /* beta in a trace: copied with a hypothesis, written and read as JSON, validated. */
 static void test_trace_beta(void) {
   attn_trace *c = attn_trace_new(ATTN_TASK_CAPTION, "cap");
@@ -599,6 +684,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/caption/bad-images", test_bad_images);
   g_test_add_func("/caption/bad-models", test_bad_models);
   g_test_add_func("/caption/trace-beta", test_trace_beta);
+  g_test_add_func("/caption/hedge", test_hedge);
+  g_test_add_func("/caption/hedge/bad-configs", test_hedge_bad_configs);
   g_test_add_func("/caption/shipped/golden", test_shipped_golden);
   g_test_add_func("/caption/shipped/quality", test_shipped_quality);
   g_test_add_func("/caption/photos/golden", test_photos_golden);

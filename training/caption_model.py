@@ -28,6 +28,7 @@ DEFAULT_CONFIG = dict(
     trunk=None,  # a pretrained trunk (trunks.py: MobileNetV2 or V3 config) instead of conv_channels
     batchnorm=False,  # training only: BatchNorm after each conv, folded into the conv by fold_batchnorm() on export
     suppress_token_ids=None,  # tokens never generated besides pad (the photo model: [unk]); the C engine reads it too
+    hedge=None,  # {"min_prob": p, "groups": [[generic id, [specific ids]], ...]}: see hedge_logprobs
 )
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
 
@@ -236,7 +237,25 @@ class ShowAttendTell(nn.Module):
         lp[:, self.config["pad_token_id"]] = float("-inf")
         for t in self.config.get("suppress_token_ids") or []:  # the photo model: never <unk>
             lp[:, t] = float("-inf")
+        if self.config.get("hedge"):
+            lp = hedge_logprobs(lp, self.config["hedge"])
         return lp, state, alpha, beta
+
+
+def hedge_logprobs(lp, hedge):
+    """Backing off to the generic word: in each group [generic, specifics], every specific word (man, girl, ...)
+    whose probability is below hedge["min_prob"] gives it to the generic word (person) and is not generated at this
+    step. The decoder then names a man only when it is at least that sure, and otherwise says what it can tell: a
+    person. Precision over guesses; the C engine (attn_sat.c, s2s_step) does the same."""
+    lp = lp.clone()
+    p = lp.exp()
+    for generic, specific in hedge["groups"]:
+        ps = p[:, specific]
+        low = ps < hedge["min_prob"]
+        moved = (ps * low).amax(-1)
+        lp[:, generic] = torch.log(p[:, generic] + moved)
+        lp[:, specific] = torch.where(low, torch.full_like(ps, float("-inf")), lp[:, specific])
+    return lp
 
 
 def fold_batchnorm(state, config, eps=1e-5):

@@ -144,6 +144,16 @@ def write_shipped(model_dir, out, count=10):
             tgt_in = [BOS_ID] + case["greedy"][:-1]
             case.update(tgt_in=tgt_in, **round6(teacher_forced(model, img, tgt_in, columns)))
         cases.append(case)
+    if model.config.get("trunk"):  # and the example photos of the Caption page (assets/photos, CC0 / public domain),
+        # area-resampled to 96 x 96 bytes here: people in them, so the decoder's back-off to "person" is exercised
+        from PIL import Image
+        photos = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets", "photos")
+        for name in sorted(f for f in os.listdir(photos) if f.endswith(".png")):
+            full = np.asarray(Image.open(os.path.join(photos, name)).convert("RGB"), np.float32) / 255.0
+            raw = np.round(np.clip(caption_model.resize_area(full, scene_size), 0, 1) * 255).astype(np.uint8)
+            img = caption_model.resize_area(raw.astype(np.float32) / 255.0, size)
+            cases.append(dict(image_b64=base64.b64encode(raw.tobytes()).decode("ascii"), height=scene_size,
+                              width=scene_size, photo=name, **decode_case(model, img, beam=4)))
     golden_common.write_golden(out, "caption_model.py", f"golden_caption.py shipped {model_dir} {out}", cases)
 
 

@@ -146,6 +146,24 @@ def test_fold_batchnorm():
     assert torch.allclose(bn(x, tgt)[0], plain(x, tgt)[0], atol=1e-5)
 
 
+def test_hedge():
+    """hedge_logprobs by hand: specific words below min_prob are gone and the generic word gains the likeliest of
+    them; the rest of the row is untouched."""
+    torch.manual_seed(3)
+    lp = torch.log_softmax(torch.randn(4, 20) * 2, dim=-1)
+    out = caption_model.hedge_logprobs(lp, {"min_prob": 0.08, "groups": [[2, [5, 6, 7, 8, 9]]]})
+    for r in range(4):
+        p = lp[r].exp()
+        low = [w for w in (5, 6, 7, 8, 9) if p[w] < 0.08]
+        for w in range(20):
+            if w in low:
+                assert out[r, w] == float("-inf")
+            elif w != 2:
+                assert out[r, w] == lp[r, w]
+        gain = max([p[w].item() for w in low], default=0.0)
+        assert abs(out[r, 2].exp().item() - (p[2].item() + gain)) < 1e-6
+
+
 if __name__ == "__main__":
     golden_common.run_tests([test_names_and_shapes, test_attention_rows_and_beta, test_incremental_equals_forced,
-                             test_greedy_equals_beam1, test_loss, test_attention_targets, test_vocabulary_covers_the_grammar, test_fold_batchnorm])
+                             test_greedy_equals_beam1, test_loss, test_attention_targets, test_vocabulary_covers_the_grammar, test_fold_batchnorm, test_hedge])

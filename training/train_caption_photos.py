@@ -4,6 +4,7 @@
 # cached by `caption_photos.py features`. One CPU thread; a checkpoint after every epoch, resumed when rerun.
 #   nice -n 5 /usr/bin/python3 training/train_caption_photos.py --epochs 20 > training/work/caption-photos/train.log 2>&1 &
 import argparse
+import collections
 import json
 import os
 import random
@@ -49,6 +50,9 @@ def parse_args(argv=None):
     p.add_argument("--trunk-lr", type=float, default=1e-4, help="learning rate of the trained trunk blocks")
     p.add_argument("--keep-epochs", action="store_true", help="also save each epoch's weights (ckpt_epochN.pt)")
     p.add_argument("--shortest", type=int, default=0, help="train on the K shortest captions of each photo (0: all)")
+    p.add_argument("--hedge-people", type=int, default=0,
+                   help="in training captions, a word for a person (man, girl, ...) that fewer than N of the photo's "
+                        "5 captions use becomes person/people (0: off; see hedge_people)")
     p.add_argument("--consensus", type=int, default=0,
                    help="train on the K captions of each photo whose words the photo's other captions most use "
                         "(0: all; see consensus_order)")
@@ -149,7 +153,49 @@ def consensus_order(texts):
     return [texts[i] for i in sorted(range(len(texts)), key=lambda i: (-score(i), i))]
 
 
-def items(names, index, caps, vocab_index, flip, max_words=100, shortest=0, consensus=0):
+_COLLECTIVE = {"group", "crowd", "team", "family", "couple"}
+_PLURAL_PEOPLE = {"men", "women", "children", "kids", "boys", "girls", "people", "babies", "ladies", "guys", "toddlers",
+                  "adults", "players", "bikers", "riders", "skiers", "surfers", "climbers", "swimmers"}
+
+
+def hedge_people(ws, texts, n):
+    """The words ws of one training caption with each word for a person (export_caption_photos.OBJECT_WORDS' person
+    group, by lemma and synonym) that fewer than n of the photo's captions (texts) use replaced by the generic word:
+    "person", plural "people"; "a group of X" becomes "X"; "little"/"small" before it becomes "young", "an" "a".
+    Annotators disagree about gender and age far more than about whether there is a person: trained on their
+    majority, the model names a man, a girl, only where the photo lets most people say so, and says "a person"
+    where they would not agree."""
+    import export_caption_photos as ecp  # the evaluation's word list, so that both agree on what a person word is
+    person = lambda w: ecp.OBJECT_WORDS.get(w) == "person"  # noqa: E731
+    uses = collections.Counter()
+    for t in texts:
+        for lem in {ecp.lemma(w) for w in caption_photos.words(t) if person(w)}:
+            uses[lem] += 1
+    out = []
+    i = 0
+    while i < len(ws):
+        w = ws[i]
+        if not person(w) or ecp.lemma(w) == "person" or uses[ecp.lemma(w)] >= n:
+            out.append(w)
+            i += 1
+            continue
+        if w in _COLLECTIVE and i + 1 < len(ws) and ws[i + 1] == "of":  # "a group of men" -> "men" (then hedged)
+            if out and out[-1] in ("a", "an", "the"):
+                out.pop()
+            i += 2
+            continue
+        if out and out[-1] in ("little", "small"):
+            out[-1] = "young"
+        if len(out) >= 1 and out[-1] == "an":
+            out[-1] = "a"
+        elif len(out) >= 2 and out[-2] == "an" and out[-1] == "young":
+            out[-2] = "a"
+        out.append("people" if w in _PLURAL_PEOPLE or w in _COLLECTIVE else "person")
+        i += 1
+    return out
+
+
+def items(names, index, caps, vocab_index, flip, max_words=100, shortest=0, consensus=0, hedge=0):
     """(photo index, mirrored, word ids + EOS) of each training caption; with shortest = K only the K shortest of each
     photo's captions (fewest words, then file order): the main subject, without the long tails of clothing and
     background detail that a model trained on 800 photos mostly gets wrong."""
@@ -162,6 +208,8 @@ def items(names, index, caps, vocab_index, flip, max_words=100, shortest=0, cons
             texts = consensus_order(texts)[:consensus]
         for text in texts:
             ws = caption_photos.words(text)
+            if hedge:
+                ws = hedge_people(ws, caps[n], hedge)
             out.append((index[n], 0, ws))
             if flip:
                 out.append((index[n], 1, caption_photos.mirrored(ws)))
@@ -278,7 +326,8 @@ def main(argv=None):
         groups.append({"params": trunk_params, "lr": args.trunk_lr})
     opt = torch.optim.Adam(groups, lr=args.lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.lr_step, gamma=0.5)
-    data = items(train, index, caps, vindex, not args.no_flip, args.max_words, args.shortest, args.consensus)
+    data = items(train, index, caps, vindex, not args.no_flip, args.max_words, args.shortest, args.consensus,
+                 args.hedge_people)
     last, best_path = os.path.join(args.out_dir, "ckpt_last.pt"), os.path.join(args.out_dir, "ckpt_best.pt")
     start, best, seconds, kept = 1, -1.0, 0.0, None
     if os.path.exists(last):

@@ -179,6 +179,41 @@ static attn_status read_trunk(attn_sat *m, const cJSON *cfg, const cJSON *trunk,
   return ATTN_OK;
 }
 
+/* The optional "hedge": {"min_prob": p in (0, 1], "groups": [[generic id, [specific ids]], ...]}. */
+static attn_status read_hedge(attn_sat_dims *D, const cJSON *h, attn_error *err) {
+  const char *file = "config.json";
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(h, "min_prob"), *g = cJSON_GetObjectItemCaseSensitive(h, "groups");
+  if (!cJSON_IsObject(h) || !cJSON_IsNumber(p) || !(p->valuedouble > 0.0 && p->valuedouble <= 1.0) ||
+      !cJSON_IsArray(g) || cJSON_GetArraySize(g) < 1 || cJSON_GetArraySize(g) > ATTN_SAT_MAX_HEDGE)
+    return attn_error_set(err, ATTN_E_FORMAT, "%s: \"hedge\" must be {\"min_prob\": a number in (0, 1], \"groups\": 1 to "
+                          "%d [generic id, [specific ids]]}", file, ATTN_SAT_MAX_HEDGE);
+  D->hedge_min = (float)p->valuedouble;
+  const cJSON *grp;
+  D->n_hedge = 0;
+  cJSON_ArrayForEach(grp, g) {
+    attn_sat_hedge *H = &D->hedge[D->n_hedge];
+    const cJSON *gen = cJSON_GetArrayItem(grp, 0), *ws = cJSON_GetArrayItem(grp, 1), *w;
+    int bad = !cJSON_IsArray(grp) || cJSON_GetArraySize(grp) != 2 || !cJSON_IsNumber(gen) || !cJSON_IsArray(ws) ||
+              cJSON_GetArraySize(ws) < 1 || cJSON_GetArraySize(ws) > ATTN_SAT_MAX_HEDGE_WORDS;
+    H->n = 0;
+    if (!bad) {
+      H->generic = (int)gen->valuedouble;
+      bad = gen->valuedouble != H->generic || H->generic < 0 || H->generic >= D->vocab;
+    }
+    if (!bad)
+      cJSON_ArrayForEach(w, ws) {
+        int id = cJSON_IsNumber(w) ? (int)w->valuedouble : -1;
+        if (id < 0 || id >= D->vocab || id != w->valuedouble || id == H->generic) bad = 1;
+        else H->words[H->n++] = id;
+      }
+    if (bad)
+      return attn_error_set(err, ATTN_E_VALUE, "%s: hedge group %d is not [generic id, [1 to %d other ids]] of the "
+                            "%d-word vocabulary", file, D->n_hedge, ATTN_SAT_MAX_HEDGE_WORDS, D->vocab);
+    D->n_hedge++;
+  }
+  return ATTN_OK;
+}
+
 /* Reads and checks the hyper-parameters; the pools must divide the image into the grid. */
 static attn_status read_config(attn_sat *m, const cJSON *cfg, attn_error *err) {
   attn_sat_dims *D = &m->dims;
@@ -197,6 +232,9 @@ static attn_status read_config(attn_sat *m, const cJSON *cfg, attn_error *err) {
   if (ok && suppress && !cJSON_IsNull(suppress))
     ok = int_array(cfg, "suppress_token_ids", 0, D->vocab - 1, D->suppress, ATTN_SAT_MAX_SUPPRESS, &D->n_suppress,
                    err) == ATTN_OK;
+  const cJSON *hedge = cJSON_GetObjectItemCaseSensitive(cfg, "hedge");
+  D->n_hedge = 0;
+  if (ok && hedge && !cJSON_IsNull(hedge)) ok = read_hedge(D, hedge, err) == ATTN_OK;
   const cJSON *trunk = cJSON_GetObjectItemCaseSensitive(cfg, "trunk");
   if (ok && trunk && !cJSON_IsNull(trunk)) return read_trunk(m, cfg, trunk, err);
   ok = ok && int_array(cfg, "conv_channels", 1, big, D->channels, ATTN_SAT_MAX_CONV, &D->n_conv, err) == ATTN_OK;
@@ -490,6 +528,19 @@ static attn_status s2s_step(void *self, const int32_t *tokens, int k, int step, 
   for (int i = 0; i < k; i++) {
     logprobs[(size_t)i * D->vocab + D->pad] = -INFINITY;
     for (int j = 0; j < D->n_suppress; j++) logprobs[(size_t)i * D->vocab + D->suppress[j]] = -INFINITY;
+    float *lp = logprobs + (size_t)i * D->vocab;
+    for (int g = 0; g < D->n_hedge; g++) { /* back off to the generic word (attn_sat.h), in the twin's order */
+      const attn_sat_hedge *H = &D->hedge[g];
+      float best = 0.0f;
+      for (int j = 0; j < H->n; j++) {
+        float p = expf(lp[H->words[j]]);
+        if (p < D->hedge_min) {
+          best = p > best ? p : best;
+          lp[H->words[j]] = -INFINITY;
+        }
+      }
+      lp[H->generic] = logf(expf(lp[H->generic]) + best);
+    }
   }
   return ATTN_OK;
 }

@@ -12,6 +12,16 @@
 
 #define ATTN_SAT_MAX_CONV 8
 #define ATTN_SAT_MAX_SUPPRESS 8
+#define ATTN_SAT_MAX_HEDGE 4        /* groups of config "hedge" */
+#define ATTN_SAT_MAX_HEDGE_WORDS 32 /* specific words per group */
+
+/* Backing off to a generic word (config "hedge"; training/caption_model.py hedge_logprobs): at
+ * each step, every specific word of a group (man, girl, ...) below min_prob is not generated and
+ * the generic word (person) gets the probability of the likeliest of them on top of its own. */
+typedef struct attn_sat_hedge {
+  int generic, n;
+  int words[ATTN_SAT_MAX_HEDGE_WORDS];
+} attn_sat_hedge;
 
 typedef struct attn_sat attn_sat;
 typedef struct attn_sat_run attn_sat_run;
@@ -28,6 +38,9 @@ typedef struct attn_sat_dims {
   int pad, eos, decoder_start;
   int suppress[ATTN_SAT_MAX_SUPPRESS]; /* tokens never generated besides pad (config suppress_token_ids) */
   int n_suppress;
+  attn_sat_hedge hedge[ATTN_SAT_MAX_HEDGE];
+  int n_hedge;
+  float hedge_min;                  /* the specific words' probability threshold, (0, 1] */
   int trunk;                        /* 1: a pretrained MobileNetV2 trunk (attn_mobilenet.h) replaces the convolutions */
 } attn_sat_dims;
 
