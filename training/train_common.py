@@ -41,6 +41,9 @@ def add_common_args(ap, epochs, max_tokens, work_name):
     ap.add_argument("--keep-epochs", type=int, default=0,
                     help="also keep the weights of the last N epochs as ckpt_epochE.pt, for "
                          "average_checkpoints.py")
+    ap.add_argument("--set-lr", type=float, default=0.0,
+                    help="on resuming, set the learning rate to this (a manual decay; the plateau scheduler goes "
+                         "on from there)")
     ap.add_argument("--bf16", action="store_true",
                     help="matrix products in bfloat16 (autocast; weights, loss and optimiser stay float32)")
     ap.work_name = work_name
@@ -243,6 +246,10 @@ def fit(args, model, opt, sched, *, collate_fn, greedy_batch, per_step_sched, pl
     spent = ck.get("epoch_train_s", 0.0) if ck else 0.0
     if ck and ck.get("data") not in (None, desc.get("fingerprint")):
         raise SystemExit(f"{last} was trained on other data ({ck.get('data')}); use another --out-dir")
+    if getattr(args, "set_lr", 0.0) and ck:
+        for g in opt.param_groups:
+            g["lr"] = args.set_lr
+        log(f"learning rate set to {args.set_lr:g} (--set-lr)")
     n_params = sum(p.numel() for p in model.parameters())
     log(f"start: epochs done {done}/{args.epochs}, batch {skip}, step {step}, best BLEU {best:.2f}, "
         f"params {n_params}, train pairs {len(tr_src)} {desc}, args {vars(args)}")
