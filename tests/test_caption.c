@@ -442,6 +442,8 @@ static void test_hedge_bad_configs(void) {
       "{\"min_prob\": 0.5, \"groups\": [[10, []]]}",
       "{\"min_prob\": 0.5, \"groups\": [[10, [4.5]]]}",
       "{\"min_prob\": 0.5, \"groups\": [[10]]}",
+      "{\"min_prob\": 0.5, \"groups\": [[1e300, [4]]]}",   /* out of int's range */
+      "{\"min_prob\": 0.5, \"groups\": [[10, [-1e300]]]}",
       "[0.5]",
   };
   for (size_t i = 0; i < G_N_ELEMENTS(hedges); i++) {

@@ -196,15 +196,16 @@ static attn_status read_hedge(attn_sat_dims *D, const cJSON *h, attn_error *err)
     int bad = !cJSON_IsArray(grp) || cJSON_GetArraySize(grp) != 2 || !cJSON_IsNumber(gen) || !cJSON_IsArray(ws) ||
               cJSON_GetArraySize(ws) < 1 || cJSON_GetArraySize(ws) > ATTN_SAT_MAX_HEDGE_WORDS;
     H->n = 0;
-    if (!bad) {
-      H->generic = (int)gen->valuedouble;
-      bad = gen->valuedouble != H->generic || H->generic < 0 || H->generic >= D->vocab;
-    }
+    /* range first: casting a double outside int's range is undefined */
+    bad = bad || !(gen->valuedouble >= 0 && gen->valuedouble < D->vocab) || gen->valuedouble != floor(gen->valuedouble);
+    if (!bad) H->generic = (int)gen->valuedouble;
     if (!bad)
       cJSON_ArrayForEach(w, ws) {
-        int id = cJSON_IsNumber(w) ? (int)w->valuedouble : -1;
-        if (id < 0 || id >= D->vocab || id != w->valuedouble || id == H->generic) bad = 1;
-        else H->words[H->n++] = id;
+        if (!cJSON_IsNumber(w) || !(w->valuedouble >= 0 && w->valuedouble < D->vocab) ||
+            w->valuedouble != floor(w->valuedouble) || (int)w->valuedouble == H->generic)
+          bad = 1;
+        else
+          H->words[H->n++] = (int)w->valuedouble;
       }
     if (bad)
       return attn_error_set(err, ATTN_E_VALUE, "%s: hedge group %d is not [generic id, [1 to %d other ids]] of the "
