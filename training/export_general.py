@@ -110,6 +110,9 @@ def model_card(ck, eval_result, name, arch, lang, work, weights="int8", f16_resu
               f"/usr/bin/python3 training/spm_train.py --corpus general-{lang}",
               f"/usr/bin/python3 training/{script} --corpus general-{lang} --epochs {ck['epoch']} --threads 1 --bf16"
               + (f" --keep-epochs {len(avg)}" if avg else "") + "   # resumable; stops at this epoch"]
+    if ck.get("args", {}).get("set_lr"):  # a manual decay on one of the resumes: say so, with where the log has it
+        lines.append(f"# this run was resumed once with --set-lr {ck['args']['set_lr']:g} (see training/README.md's log "
+                     "for the epoch); the other resumes used the line above")
     if avg:
         lines.append(f"/usr/bin/python3 training/average_checkpoints.py "
                      + " ".join(f"{work}/{a['path']}" for a in avg) + f" -o {work}/{ckfile}")
