@@ -314,11 +314,10 @@ WIDE static void dw_row(float *o, const float *r, int pw, const float *kk, int k
 }
 
 /* Depthwise k x k of c planes of h x w at stride 1 or 2 with TF "SAME" padding (output
- * ceil(h/s) x ceil(w/s)); then + b and the activation. pad holds the padded plane. With in_b,
- * the input is the expansion's raw sgemm output: in_act(in + in_b[c]) is applied while each
- * plane is copied into pad. */
-WIDE static void depthwise(float *out, const float *in, const float *in_b, const float *wt, const float *b, int c, int h,
-                           int w, int k, int stride, attn_mobilenet_act act, float scale, float *pad) {
+ * ceil(h/s) x ceil(w/s)); then + b and the activation. pad holds the padded plane. For blocks
+ * without an expansion (the input is the planar block input); depthwise_hwc does the rest. */
+WIDE static void depthwise(float *out, const float *in, const float *wt, const float *b, int c, int h, int w, int k,
+                           int stride, attn_mobilenet_act act, float scale, float *pad) {
   int ph, pw, top = pad_before(h, k, stride, &ph), left = pad_before(w, k, stride, &pw);
   int oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride;
   memset(pad, 0, (size_t)ph * pw * sizeof(float));
@@ -326,11 +325,7 @@ WIDE static void depthwise(float *out, const float *in, const float *in_b, const
     const float *plane = in + (size_t)p * h * w, *kk = wt + (size_t)p * k * k;
     for (int y = 0; y < h; y++) {
       float *dst = pad + (size_t)(y + top) * pw + left;
-      const float *src = plane + (size_t)y * w;
-      if (in_b)
-        act_row(dst, src, w, in_b[p], act, scale);
-      else
-        memcpy(dst, src, (size_t)w * sizeof(float));
+      memcpy(dst, plane + (size_t)y * w, (size_t)w * sizeof(float));
     }
     float *dst = out + (size_t)p * oh * ow;
     for (int y = 0; y < oh; y++) {
@@ -597,8 +592,7 @@ void attn_mobilenet_forward(const attn_mobilenet *n, const float *in, int side, 
                            n->hswish_scale, vec);
       attn_gemm(0, 1, n->out[k], s * s, hid, 1.0f, n->pw_w[k], hid, d, hid, 0.0f, y, s * s);
     } else { /* no expansion (the first block): planar, row by row over a padded copy */
-      depthwise(d, x, NULL, n->dw_w[k], n->dw_b[k], hid, s, s, n->kernel[k], n->stride[k], n->act[k],
-                n->hswish_scale, pad);
+      depthwise(d, x, n->dw_w[k], n->dw_b[k], hid, s, s, n->kernel[k], n->stride[k], n->act[k], n->hswish_scale, pad);
       s /= n->stride[k];
       if (n->se[k])
         squeeze_excite(d, hid, s * s, n->se[k], n->se_rw[k], n->se_rb[k], n->se_ew[k], n->se_eb[k], n->hswish_scale,
