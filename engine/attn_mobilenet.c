@@ -493,35 +493,41 @@ WIDE static void depthwise_hwc(float *out, const float *in, const float *wt_t, c
     dw_hwc_k(out, in, wt_t, b, c, h, w, k, stride, act, scale);
 }
 
-/* Squeeze-and-excite on d [hid][hw] in place: m = mean over the plane, r = relu(W_r m + b_r),
- * g = relu6(W_e r + b_e + 3) * scale (hard sigmoid), d[c] *= g[c]. vec holds 2 hid + se floats.
- * The mean is summed in double: the map has up to a few thousand cells. */
+/* Squeeze-and-excite's gates from the channel means m (vec holds m, r, g: 2 hid + se floats):
+ * r = relu(W_r m + b_r), g = relu6(W_e r + b_e + 3) * scale (hard sigmoid). Returns g. */
+static float *se_gates(float *vec, int hid, int se, const float *rw, const float *rb, const float *ew, const float *eb,
+                       float scale) {
+  float *m = vec, *r = vec + hid, *g = vec + hid + se;
+  attn_matvec(r, rw, m, rb, se, hid); /* sgemv: the scalar dot products were a sixth of the trunk */
+  for (int j = 0; j < se; j++) r[j] = r[j] < 0.0f ? 0.0f : r[j];
+  attn_matvec(g, ew, r, eb, hid, se);
+  for (int c = 0; c < hid; c++) g[c] = clamp6(g[c] + 3.0f) * scale;
+  return g;
+}
+
+/* Squeeze-and-excite on a planar d [hid][hw] in place: the means (summed in double: the map has
+ * up to a few thousand cells), the gates, d[c] *= g[c]. */
 static void squeeze_excite(float *d, int hid, int hw, int se, const float *rw, const float *rb, const float *ew,
                            const float *eb, float scale, float *vec) {
-  float *m = vec, *r = vec + hid, *g = vec + hid + se;
   for (int c = 0; c < hid; c++) {
     const float *row = d + (size_t)c * hw;
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0; /* four chains: the adds overlap */
     int i = 0;
     for (; i + 4 <= hw; i += 4) s0 += row[i], s1 += row[i + 1], s2 += row[i + 2], s3 += row[i + 3];
     for (; i < hw; i++) s0 += row[i];
-    m[c] = (float)((s0 + s1 + s2 + s3) / hw);
+    vec[c] = (float)((s0 + s1 + s2 + s3) / hw);
   }
-  attn_matvec(r, rw, m, rb, se, hid); /* sgemv: the scalar dot products were a sixth of the trunk */
-  for (int j = 0; j < se; j++) r[j] = r[j] < 0.0f ? 0.0f : r[j];
-  attn_matvec(g, ew, r, eb, hid, se);
+  const float *g = se_gates(vec, hid, se, rw, rb, ew, eb, scale);
   for (int c = 0; c < hid; c++) {
-    float gc = clamp6(g[c] + 3.0f) * scale;
     float *row = d + (size_t)c * hw;
-    for (int i = 0; i < hw; i++) row[i] *= gc;
+    for (int i = 0; i < hw; i++) row[i] *= g[c];
   }
 }
 
-/* squeeze_excite on a channels-last d [hw][hid]: the same gates, the mean summed in double per
- * channel (64 channels at a time, vectorised along them). */
+/* squeeze_excite on a channels-last d [hw][hid]: the means summed in double per channel (64
+ * channels at a time, vectorised along them), the same gates. */
 WIDE static void squeeze_excite_hwc(float *d, int hid, int hw, int se, const float *rw, const float *rb,
                                     const float *ew, const float *eb, float scale, float *vec) {
-  float *m = vec, *r = vec + hid, *g = vec + hid + se;
   for (int j0 = 0; j0 < hid; j0 += 64) {
     int n = hid - j0 < 64 ? hid - j0 : 64;
     double sum[64] = {0};
@@ -529,12 +535,9 @@ WIDE static void squeeze_excite_hwc(float *d, int hid, int hw, int se, const flo
       const float *row = d + (size_t)i * hid + j0;
       for (int l = 0; l < n; l++) sum[l] += row[l];
     }
-    for (int l = 0; l < n; l++) m[j0 + l] = (float)(sum[l] / hw);
+    for (int l = 0; l < n; l++) vec[j0 + l] = (float)(sum[l] / hw);
   }
-  attn_matvec(r, rw, m, rb, se, hid);
-  for (int j = 0; j < se; j++) r[j] = r[j] < 0.0f ? 0.0f : r[j];
-  attn_matvec(g, ew, r, eb, hid, se);
-  for (int c = 0; c < hid; c++) g[c] = clamp6(g[c] + 3.0f) * scale;
+  const float *g = se_gates(vec, hid, se, rw, rb, ew, eb, scale);
   for (int i = 0; i < hw; i++) {
     float *row = d + (size_t)i * hid;
     for (int c = 0; c < hid; c++) row[c] *= g[c];

@@ -199,7 +199,7 @@ static void naive_trunk(const attn_mobilenet *n, const float *img, int side, dou
 static void test_mobilenet_naive(void) {
   /* [kernel, hidden, out, se, act, stride]: act 0 relu, 1 hswish, 2 relu6 */
   static const int blocks[][6] = {
-      {3, 8, 8, 0, 0, 1},     /* no expansion, residual: the planar path */
+      {3, 8, 8, 4, 0, 1},     /* no expansion, residual, squeeze-excite: the planar path */
       {1, 24, 12, 0, 1, 1},   /* 1x1 depthwise; 24 = 16 + 8 channels */
       {7, 40, 12, 6, 2, 2},   /* 7x7 stride 2, squeeze-excite; 40 = 2 x 16 + 8 */
       {5, 19, 12, 5, 1, 1},   /* 19 = 16 + 3: the one-channel rest; residual */
