@@ -125,18 +125,24 @@ static int parse(bench *b, int argc, char **argv) {
 }
 
 /* The model to time: the given one, or with --random (or when the default model is not there)
- * a scene model of caption-scenes's size with random weights, made by the twin in a temporary folder. */
+ * random weights made by the twin in a temporary folder: with the architecture, decoding and
+ * vocabulary of the -m model (the default one unless given) when its folder is there, else of
+ * the scene model's. */
 static char *model_dir(const bench *b, char **tmp) {
   *tmp = NULL;
   char *dir = cli_resolve_model(b->model);
-  if (!b->random && g_file_test(dir, G_FILE_TEST_IS_DIR)) return dir;
-  if (!b->random && strcmp(b->model, DEFAULT_MODEL) != 0) return dir;
-  g_free(dir);
+  gboolean there = g_file_test(dir, G_FILE_TEST_IS_DIR);
+  if (!b->random && there) return dir;
+  if (!b->random && strcmp(b->model, DEFAULT_MODEL) != 0) return dir; /* its load error says why */
   *tmp = g_dir_make_tmp("attnlens-bench-model-XXXXXX", NULL);
-  const char *args[] = {"--random", *tmp, NULL};
+  const char *args[] = {"--random", *tmp, there ? "--like" : NULL, dir, NULL};
   g_autofree char *out = *tmp ? run_script("bench_caption_twin.py", args) : NULL;
-  printf("(%s: timing an untrained model of the same size, random weights)\n",
-         b->random ? "--random" : DEFAULT_MODEL " is not there");
+  if (there)
+    printf("(--random: timing an untrained model of %s's size, random weights)\n", b->model);
+  else
+    printf("(%s: timing an untrained scene model, random weights)\n",
+           b->random ? "--random" : DEFAULT_MODEL " is not there");
+  g_free(dir);
   return out ? g_strdup(*tmp) : NULL;
 }
 
@@ -202,7 +208,8 @@ int cli_bench_caption(int argc, char **argv) {
   printf("attnlens bench caption: %d generated test scenes of %dx%d, one at a time, 1 thread, pixels to trace "
          "(greedy, %dx%d grid)\n", n, side, side, rows, cols);
   printf("%-24s %9s %8s %9s %7s %8s %s\n", "model", "C med ms", "C p95", "twin med", "ratio", "C=twin", "target");
-  printf("%-24s %9.2f %8.2f %9.2f %6.1fx %7.1f%% median < %.0f ms: %s\n", attn_captioner_name(cap), med, p95, twin,
+  printf("%-24s %9.2f %8.2f %9.2f %6.1fx %7.1f%% median < %.0f ms: %s\n",
+         tmp_model ? "random weights" : attn_captioner_name(cap), med, p95, twin,
          twin / med, isnan(twin) ? NAN : 100.0 * agree / n, TARGET_MS, med < TARGET_MS ? "yes" : "NO");
   printf("C median CPU time per image: %.2f ms (on a busy machine the wall time also counts waiting for a core)\n",
          bench_quantile(cpu, n, 0.5));
