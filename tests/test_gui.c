@@ -251,6 +251,8 @@ static void test_model_facts(void) {
        "Multi30k test_2016_flickr (image descriptions) BLEU 39.89 (beam 4)"},
       {"rnn-attn-en-fr-general", "en→fr", "Tatoeba 165,713 pairs",
        "Tatoeba test v2021-08-07 (de-duplicated) BLEU 33.36 (beam 4)", "newstest2013 (news) BLEU 16.27 (beam 4)"},
+      {"rnn-attn-en-de-general", "en→de", "Tatoeba 168,566 pairs",
+       "Tatoeba test v2021-08-07 (de-duplicated) BLEU 30.14 (beam 4)", "newstest2013 (news) BLEU 11.04 (beam 4)"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(general); i++) {
     g_autofree char *path = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", general[i].name, NULL);

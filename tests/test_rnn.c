@@ -143,6 +143,7 @@ static void check_shipped(const char *name) {
 static void test_shipped(void) { check_shipped("rnn-attn-en-de"); }
 static void test_shipped_noattn(void) { check_shipped("rnn-encdec-en-de"); }
 static void test_shipped_en_fr(void) { check_shipped("rnn-attn-en-fr-general"); }
+static void test_shipped_en_de_general(void) { check_shipped("rnn-attn-en-de-general"); }
 
 static void test_beam1_is_greedy(void) {
   fixture f = {0};
@@ -282,5 +283,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/rnn/shipped-vs-pytorch", test_shipped);
   g_test_add_func("/engine/rnn/noattn/shipped-vs-pytorch", test_shipped_noattn);
   g_test_add_func("/engine/rnn/en-fr-general/shipped-vs-pytorch", test_shipped_en_fr);
+  g_test_add_func("/engine/rnn/en-de-general/shipped-vs-pytorch", test_shipped_en_de_general);
   return g_test_run();
 }

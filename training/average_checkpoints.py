@@ -27,7 +27,8 @@ def average(paths):
             model[name] = t
     last = max(cks, key=lambda c: c["epoch"])
     out = {k: v for k, v in last.items() if k not in ("optimizer", "scheduler", "rng", "model")}
-    out.update(model=model, averaged=[{"path": os.path.basename(p), "epoch": c["epoch"], "step": c.get("step")}
+    out.update(model=model, averaged=[{"path": os.path.basename(p), "epoch": c["epoch"], "step": c.get("step"),
+                                       "set_lr": c.get("args", {}).get("set_lr", 0.0)}  # a manual decay, for the card
                                       for p, c in zip(paths, cks)])
     return out
 

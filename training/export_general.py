@@ -108,10 +108,12 @@ def model_card(ck, eval_result, name, arch, lang, work, weights="int8", f16_resu
               + (" Multi30k: research / educational use only (Flickr30k terms)." if "multi30k" in doms else ""),
               "", "## Reproduce", "", "```",
               f"/usr/bin/python3 training/spm_train.py --corpus general-{lang}",
-              f"/usr/bin/python3 training/{script} --corpus general-{lang} --epochs {ck['epoch']} --threads 1 --bf16"
+              f"/usr/bin/python3 training/{script} --corpus general-{lang} --epochs {ck['epoch']} "
+              f"--threads {args.get('threads', 1)} --bf16"
               + (f" --keep-epochs {len(avg)}" if avg else "") + "   # resumable; stops at this epoch"]
-    if ck.get("args", {}).get("set_lr"):  # a manual decay on one of the resumes: say so, with where the log has it
-        lines.append(f"# this run was resumed once with --set-lr {ck['args']['set_lr']:g} (see training/README.md's log "
+    set_lr = ck.get("args", {}).get("set_lr") or max((a.get("set_lr") or 0.0 for a in avg or []), default=0.0)
+    if set_lr:  # a manual decay on one of the resumes: say so, with where the log has it
+        lines.append(f"# this run was resumed once with --set-lr {set_lr:g} (see training/README.md's log "
                      "for the epoch); the other resumes used the line above")
     if avg:
         lines.append(f"/usr/bin/python3 training/average_checkpoints.py "
@@ -121,15 +123,29 @@ def model_card(ck, eval_result, name, arch, lang, work, weights="int8", f16_resu
               f"for s in /tmp/sets/*.src; do ATTNLENS_INT8=0 attnlens bench quality -m data/models/{name} "
               f"--input $s --ref ${{s%.src}}.ref --hyps {work}/hyps/$(basename $s .src).hyp; done",
               f"/usr/bin/python3 training/evaluate_general.py data/models/{name} --from-hyps {work}/hyps "
-              f"--json {work}/test_eval.json",
-              f"/usr/bin/python3 training/export_general.py {work}/{ckfile} --name {name} --weights {weights} "
-              f"--eval-json {work}/test_eval.json", "```", "",
+              f"--json {work}/test_eval.json"]
+    final = (f"/usr/bin/python3 training/export_general.py {work}/{ckfile} --name {name} --weights {weights} "
+             f"--eval-json {work}/test_eval.json")
+    if f16_result and f16_result.get("decoded_by", "").startswith("C engine"):  # the F16 column, decoded the same way
+        lines += [f"/usr/bin/python3 training/export_general.py {work}/{ckfile} --name {name} --weights f16 "
+                  f"--out /tmp/{name}-f16",
+                  f"for s in /tmp/sets/*.src; do ATTNLENS_INT8=0 attnlens bench quality -m /tmp/{name}-f16 "
+                  f"--input $s --ref ${{s%.src}}.ref --hyps {work}/hyps-f16/$(basename $s .src).hyp; done",
+                  f"/usr/bin/python3 training/evaluate_general.py /tmp/{name}-f16 --from-hyps {work}/hyps-f16 "
+                  f"--json {work}/test_eval_f16.json"]
+        final += f" --f16-eval-json {work}/test_eval_f16.json"
+    lines.append(final)
+    lines += ["```", "",
               f"Training arguments: `{json.dumps({k: v for k, v in args.items() if k not in ('out_dir', 'spm', 'data')})}`",
               ""]
     took = export_common.training_time(os.path.join(export_common.REPO, work, "train.log"), ck["epoch"])
     if took:
-        lines += [f"Training time: {took[0]:.1f} h for {took[1]} epochs on one CPU thread (2-core machine, "
-                  "shared with other work; `epoch_s` in train.log).", ""]
+        threads = args.get("threads", 1)
+        lines += [f"Training time: {took[0]:.1f} h for {took[1]} epochs on "
+                  + ("one CPU thread (2-core machine, shared with other work" if threads == 1 else
+                     f"a 2-core machine shared with other work ({threads} threads in the last run; training/README.md's "
+                     "log says which epochs ran on how many")
+                  + "; `epoch_s` in train.log).", ""]
     if avg:
         lines += ["## Quality", "", "The weights are the mean of the weights at the end of epochs "
                   + ", ".join(str(a["epoch"]) for a in avg) + " (checkpoint averaging, Vaswani et al. 2017; what it gains here is in "
@@ -161,8 +177,10 @@ def model_card(ck, eval_result, name, arch, lang, work, weights="int8", f16_resu
                          f"{r['chrf']:.2f} |{f16}")
         if f16_result:
             lines.append("")
-            lines.append("The last column is the same checkpoint with every weight in F16 (`--weights f16`, "
-                         f"{f16_result.get('decoded_by', 'PyTorch twin')}): what storing the matrices as int8 costs.")
+            by = ("decoded by the C engine in the same way" if f16_result.get("decoded_by", "").startswith("C engine")
+                  else f16_result.get("decoded_by", "PyTorch twin"))
+            lines.append(f"The last column is the same checkpoint with every weight in F16 (`--weights f16`, {by}): "
+                         "what storing the matrices as int8 costs.")
         lines.append("")
     if lang == "fr":
         lines += ["## Example", "",
