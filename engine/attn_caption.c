@@ -20,11 +20,12 @@ struct attn_captioner {
   attn_model_dir *dir;
   attn_sat *model;
   int default_beam;
+  float length_penalty; /* config length_penalty: beam search's alpha unless the caller gives one */
   char *vocab_text; /* the file, with NULs where the newlines were */
   char **vocab;     /* [vocab] entries pointing into vocab_text */
 };
 
-void attn_caption_opts_init(attn_caption_opts *o) { *o = (attn_caption_opts){.beam = 1, .alpha = 1.0, .max_length = 0}; }
+void attn_caption_opts_init(attn_caption_opts *o) { *o = (attn_caption_opts){.beam = 1, .alpha = -1.0, .max_length = 0}; }
 
 /* ---- loading ---- */
 
@@ -90,6 +91,8 @@ attn_captioner *attn_captioner_load(const char *dir, attn_error *err) {
   attn_status st = c->dir ? load_model(c, err) : (err ? err->code : ATTN_E_IO);
   if (st == ATTN_OK) st = load_vocab(c, err);
   if (st == ATTN_OK) st = attn_config_int(attn_model_dir_config(c->dir), "num_beams", 1, 1, 8, &c->default_beam, err);
+  if (st == ATTN_OK)
+    st = attn_config_float(attn_model_dir_config(c->dir), "length_penalty", 1.0f, 0.0f, 4.0f, &c->length_penalty, err);
   if (st == ATTN_OK) {
     c->name = attn_strdup(attn_path_base(dir));
     c->display_name = attn_strdup(attn_model_dir_display_name(c->dir));
@@ -106,6 +109,7 @@ const char *attn_captioner_name(const attn_captioner *c) { return c->name; }
 const char *attn_captioner_display_name(const attn_captioner *c) { return c->display_name; }
 const char *attn_captioner_architecture(const attn_captioner *c) { (void)c; return "show-attend-tell"; }
 int attn_captioner_default_beam(const attn_captioner *c) { return c->default_beam; }
+double attn_captioner_length_penalty(const attn_captioner *c) { return c->length_penalty; }
 int attn_captioner_input_size(const attn_captioner *c) { return attn_sat_model_dims(c->model)->image_size; }
 
 void attn_captioner_grid(const attn_captioner *c, int *rows, int *cols) {
@@ -212,6 +216,7 @@ attn_trace *attn_caption(const attn_captioner *c, const float *rgb, int width, i
     attn_error_set(err, ATTN_E_ARG, "beam size %d is not between 1 and 8", o.beam);
     return NULL;
   }
+  if (!(o.alpha >= 0)) o.alpha = c->length_penalty; /* negative or NaN: the model's own */
   if (check_image(rgb, width, height, err) != ATTN_OK) return NULL;
   int max_len = o.max_length > 0 && o.max_length < D->max_length ? o.max_length : D->max_length, nh = 0;
   attn_trace *t = attn_trace_new(ATTN_TASK_CAPTION, c->name);

@@ -20,7 +20,8 @@ typedef struct attn_captioner attn_captioner;
 
 typedef struct attn_caption_opts {
   int beam;       /* 1 = greedy, 2..8 = beam search */
-  double alpha;   /* length normalisation exponent for beam search (1.0) */
+  double alpha;   /* length normalisation exponent for beam search; negative (the default):
+                     the model's config.json "length_penalty" (1.0 when absent) */
   int max_length; /* most output words, </s> included; 0 = the model's limit */
 } attn_caption_opts;
 
@@ -42,6 +43,8 @@ const struct attn_mobilenet *attn_captioner_trunk(const attn_captioner *c);
 /* The decoding the model card's scores were measured with: config.json "num_beams" (1..8,
  * default 1 = greedy). attnlens caption and the Caption page start from it. */
 int attn_captioner_default_beam(const attn_captioner *c);
+/* config.json "length_penalty" (0..4, default 1.0): the alpha beam search uses unless opts say. */
+double attn_captioner_length_penalty(const attn_captioner *c);
 
 /* Captions an image: width x height pixels of interleaved RGB floats (row-major, 3 per pixel,
  * 0 = black, 1 = full intensity; values outside [0, 1] are clamped). An image of another size

@@ -36,10 +36,11 @@ struct attn_translator {
   attn_spm *spm;
   backend be;
   int default_beam; /* config num_beams: the decoding the model card measured */
+  float length_penalty; /* config length_penalty: beam search's alpha unless the caller gives one */
 };
 
 void attn_translate_opts_init(attn_translate_opts *o) {
-  *o = (attn_translate_opts){.beam = 1, .alpha = 1.0, .self_attention = 0, .max_source = 0};
+  *o = (attn_translate_opts){.beam = 1, .alpha = -1.0, .self_attention = 0, .max_source = 0};
 }
 
 /* ---- Transformer backend ---- */
@@ -169,6 +170,8 @@ attn_translator *attn_translator_load(const char *dir, attn_error *err) {
   attn_status st = t->dir ? load_backend(t, err) : ATTN_E_IO;
   if (st == ATTN_OK) st = load_tokenizer(t, err);
   if (st == ATTN_OK) st = attn_config_int(attn_model_dir_config(t->dir), "num_beams", 1, 1, 8, &t->default_beam, err);
+  if (st == ATTN_OK)
+    st = attn_config_float(attn_model_dir_config(t->dir), "length_penalty", 1.0f, 0.0f, 4.0f, &t->length_penalty, err);
   if (st == ATTN_OK) {
     t->name = attn_strdup(attn_path_base(dir));
     t->display_name = attn_strdup(attn_model_dir_display_name(t->dir));
@@ -186,6 +189,7 @@ const char *attn_translator_display_name(const attn_translator *t) { return t->d
 const char *attn_translator_architecture(const attn_translator *t) { return t->be.arch; }
 int attn_translator_max_source(const attn_translator *t) { return t->be.max_positions; }
 int attn_translator_default_beam(const attn_translator *t) { return t->default_beam; }
+double attn_translator_length_penalty(const attn_translator *t) { return t->length_penalty; }
 int attn_translator_has_attention(const attn_translator *t) { return t->be.layers * t->be.heads > 0; }
 
 /* ---- translating ---- */
@@ -368,6 +372,7 @@ attn_trace *attn_translate(const attn_translator *t, const char *text, size_t le
     attn_error_set(err, ATTN_E_ARG, "beam size %d is not between 1 and 8", o.beam);
     return NULL;
   }
+  if (!(o.alpha >= 0)) o.alpha = t->length_penalty; /* negative or NaN: the model's own */
   int max_src = o.max_source > 1 && o.max_source < t->be.max_positions ? o.max_source : t->be.max_positions;
   attn_trace *tr = attn_trace_new(ATTN_TASK_TRANSLATE, t->name);
   int32_t *ids = NULL;

@@ -12,7 +12,8 @@ typedef struct attn_translator attn_translator;
 
 typedef struct attn_translate_opts {
   int beam;            /* 1 = greedy, 2..8 = beam search */
-  double alpha;        /* length normalisation exponent for beam search (1.0) */
+  double alpha;        /* length normalisation exponent for beam search; negative (the
+                          default): the model's config.json "length_penalty" (1.0 when absent) */
   int self_attention;  /* also record encoder and decoder self-attention maps */
   int max_source;      /* most source pieces before truncation; 0 = the model's limit */
 } attn_translate_opts;
@@ -33,6 +34,8 @@ int attn_translator_max_source(const attn_translator *t);          /* pieces, </
 /* The decoding the model card's scores were measured with: config.json "num_beams" (1..8,
  * default 1 = greedy). The Translate page starts from it. */
 int attn_translator_default_beam(const attn_translator *t);
+/* config.json "length_penalty" (0..4, default 1.0): the alpha beam search uses unless opts say. */
+double attn_translator_length_penalty(const attn_translator *t);
 
 /* Translates text (len bytes of UTF-8). Empty or blank text, invalid UTF-8 and a beam
  * outside 1..8 are errors; text longer than the model's limit is truncated, and pieces

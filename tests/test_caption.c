@@ -320,6 +320,9 @@ static void test_bad_models(void) {
       {"config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"num_beams\": 0,", "num_beams"},
       {"config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"num_beams\": 9,", "num_beams"},
       {"config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"num_beams\": \"3\",", "num_beams"},
+      {"config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"length_penalty\": -0.5,", "length_penalty"},
+      {"config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"length_penalty\": 5,", "length_penalty"},
+      {"config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"length_penalty\": \"1\",", "length_penalty"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree char *dir = golden_copy_model("caption-tiny");
@@ -332,11 +335,14 @@ static void test_bad_models(void) {
   attn_error err = {0};
   attn_captioner *cap = attn_captioner_load(dir, &err);
   g_assert_cmpint(attn_captioner_default_beam(cap), ==, 1); /* no num_beams: greedy */
+  g_assert_cmpfloat(attn_captioner_length_penalty(cap), ==, 1.0); /* no length_penalty: 1 */
   attn_captioner_free(cap);
-  golden_replace_in_file(dir, "config.json", "\"dropout\": 0.0,", "\"dropout\": 0.0, \"num_beams\": 3,");
+  golden_replace_in_file(dir, "config.json", "\"dropout\": 0.0,",
+                         "\"dropout\": 0.0, \"num_beams\": 3, \"length_penalty\": 0.6,");
   cap = attn_captioner_load(dir, &err);
   g_assert_nonnull(cap);
   g_assert_cmpint(attn_captioner_default_beam(cap), ==, 3);
+  g_assert_cmpfloat_with_epsilon(attn_captioner_length_penalty(cap), 0.6, 1e-7);
   attn_captioner_free(cap);
   gsize len;
   g_assert_true(g_file_get_contents(st, &data, &len, NULL));

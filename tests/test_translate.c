@@ -2,6 +2,7 @@
  * on the tiny random-weight model (its numbers are checked in test_transformer.c). */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "attn_trace_json.h"
@@ -202,6 +203,67 @@ static void test_no_eos(void) {
   g_rmdir(dir);
 }
 
+static attn_trace *translate_alpha(attn_translator *t, const char *text, double alpha) {
+  attn_translate_opts o;
+  attn_translate_opts_init(&o); /* alpha -1: the model's config length_penalty */
+  o.beam = 3;
+  if (alpha >= 0) o.alpha = alpha;
+  attn_error err = {0};
+  attn_trace *tr = attn_translate(t, text, strlen(text), &o, &err);
+  if (!tr) g_test_message("%s", err.message);
+  g_assert_nonnull(tr);
+  return tr;
+}
+
+/* Beam search takes its length normalisation from config.json "length_penalty" (1.0 when
+ * absent) unless the caller gives an alpha; out-of-range or non-number values are load errors.
+ * Scores are score / len^alpha: with alpha 0 a hypothesis's score is len times its alpha-1 score. */
+static void test_length_penalty(void) {
+  attn_translator *t1 = golden_translator("rnn-tiny");
+  g_autofree char *dir0 = golden_model_copy("rnn-tiny", "length_penalty", "0");
+  attn_error err = {0};
+  attn_translator *t0 = attn_translator_load(dir0, &err);
+  g_assert_nonnull(t0);
+  g_assert_cmpfloat(attn_translator_length_penalty(t1), ==, 1.0);
+  g_assert_cmpfloat(attn_translator_length_penalty(t0), ==, 0.0);
+  const char *texts[] = {"abc dag fe", "bad cafe", "fed cab a"};
+  int compared = 0;
+  for (size_t i = 0; i < G_N_ELEMENTS(texts); i++) {
+    attn_trace *own0 = translate_alpha(t0, texts[i], -1), *given0 = translate_alpha(t1, texts[i], 0.0);
+    attn_trace *own1 = translate_alpha(t1, texts[i], -1), *given1 = translate_alpha(t0, texts[i], 1.0);
+    g_assert_cmpfloat(own0->score, ==, given0->score); /* the config's alpha is the one used */
+    g_assert_cmpint(own0->output.n, ==, given0->output.n);
+    g_assert_cmpfloat(own1->score, ==, given1->score); /* opts override the config */
+    g_assert_cmpint(own1->output.n, ==, given1->output.n);
+    gboolean same = own0->output.n == own1->output.n;
+    for (int k = 0; same && k < own0->output.n; k++) same = !strcmp(own0->output.tokens[k], own1->output.tokens[k]);
+    if (same && own0->output.n > 1) { /* the same best hypothesis under both: the scores are len apart */
+      g_assert_cmpfloat_with_epsilon(own0->score, own1->score * own0->output.n, 1e-4);
+      g_assert_cmpfloat(fabs(own0->score - own1->score), >, 1e-6);
+      compared++;
+    }
+    attn_trace_free(own0), attn_trace_free(given0), attn_trace_free(own1), attn_trace_free(given1);
+  }
+  g_assert_cmpint(compared, >, 0);
+  attn_translator_free(t0);
+  attn_translator_free(t1);
+  golden_model_copy_remove(g_steal_pointer(&dir0));
+  const char *bad[] = {"-0.5", "5", "\"1\"", "null"};
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+    char *dir = golden_model_copy("rnn-tiny", "length_penalty", bad[i]);
+    attn_translator *t = attn_translator_load(dir, &err);
+    if (i < 3) {
+      g_assert_null(t);
+      g_assert_nonnull(strstr(err.message, "length_penalty"));
+    } else { /* null is absent: 1.0 */
+      g_assert_nonnull(t);
+      g_assert_cmpfloat(attn_translator_length_penalty(t), ==, 1.0);
+      attn_translator_free(t);
+    }
+    golden_model_copy_remove(dir);
+  }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/translate/trace-shape", test_trace_shape);
@@ -211,5 +273,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/translate/unknown-and-long", test_unknown_and_long);
   g_test_add_func("/engine/translate/bad-input", test_bad_input);
   g_test_add_func("/engine/translate/no-eos", test_no_eos);
+  g_test_add_func("/engine/translate/length-penalty", test_length_penalty);
   return g_test_run();
 }
