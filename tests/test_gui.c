@@ -265,6 +265,24 @@ static void test_model_facts(void) {
     g_assert_nonnull(strstr(g->card, general[i].score2));
     lens_model_entry_free(g);
   }
+  /* the chooser lists each pair's everyday models before its image-description ones */
+  g_autofree char *shipped_dir = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", NULL);
+  const char *folders[] = {shipped_dir};
+  const gboolean user[] = {FALSE};
+  g_autoptr(GPtrArray) all = lens_models_scan(folders, user, 1);
+  int seen_images = 0, everyday = 0;
+  for (guint i = 0; i < all->len; i++) {
+    const LensModelEntry *m = g_ptr_array_index(all, i);
+    if (g_strcmp0(m->pair, "en→de")) continue;
+    if (!g_strcmp0(m->domain, "image descriptions")) {
+      seen_images++;
+    } else if (!g_strcmp0(m->domain, "everyday + news")) {
+      g_assert_cmpint(seen_images, ==, 0);
+      everyday++;
+    }
+  }
+  g_assert_cmpint(everyday, ==, 2);
+  g_assert_cmpint(seen_images, ==, 3);
 }
 
 static void test_export(void) {

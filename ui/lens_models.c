@@ -98,10 +98,14 @@ LensModelEntry *lens_model_entry_read(const char *path, gboolean user, GError **
   return e;
 }
 
+/* Task, language pair, then the broad-domain models before the specialised ones (domains sort
+ * as their names: "everyday + news" before "image descriptions"; none last), then name. */
 static int compare_entries(gconstpointer a, gconstpointer b) {
   const LensModelEntry *x = *(LensModelEntry *const *)a, *y = *(LensModelEntry *const *)b;
   int c = g_strcmp0(x->task, y->task);
   if (!c) c = g_strcmp0(x->pair, y->pair);
+  if (!c) c = (x->domain == NULL) - (y->domain == NULL);
+  if (!c) c = g_strcmp0(x->domain, y->domain);
   return c ? c : g_strcmp0(x->name, y->name);
 }
 
