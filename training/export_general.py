@@ -219,8 +219,8 @@ def main():
     work = os.path.relpath(os.path.dirname(os.path.abspath(args.checkpoint)), export_common.REPO)
     ev = json.load(open(args.eval_json)) if args.eval_json else None
     f16 = json.load(open(args.f16_eval_json)) if args.f16_eval_json else None
-    display = args.display_name or ("Transformer" if arch == "transformer" else "RNN with attention (Bahdanau)") + \
-        f" En→{LANG_NAMES[lang][1]} (everyday + news)"
+    display = args.display_name or (f"Transformer En→{LANG_NAMES[lang][1]} (everyday + news)" if arch == "transformer"
+                                    else f"RNN with attention En→{LANG_NAMES[lang][1]} (Bahdanau; everyday + news)")
     out = args.out or os.path.join(export_common.REPO, "data", "models", args.name)
     print(export_common.export(args.checkpoint, out, ck["args"]["spm"], args.eval_json, arch,
                                lambda c, result: make_config(ck, lang, arch, ev, display),
