@@ -885,6 +885,42 @@ static void test_bad_input(void) {
   g_assert_cmpstr(text, ==, "abc");
 }
 
+/* The card's markdown as Pango markup: valid markup (Pango parses it) for every shipped card;
+ * headings, code, bold and tables set as such; markup characters in the text escaped, lone
+ * markers kept. */
+static void test_card_markup(void) {
+  const char *md = "# name\n\nText with `code` and **bold** & <angle> a*b `lone.\n## Quality\n\n"
+                   "| set | BLEU |\n|---|---|\n| Tatoeba | 30.14 |\n| news | **11.04** |\n\n"
+                   "```\nrun --x <y>\n```\nend";
+  g_autofree char *m = lens_card_markup(md);
+  g_test_message("%s", m);
+  g_assert_true(pango_parse_markup(m, -1, 0, NULL, NULL, NULL, NULL));
+  g_assert_nonnull(strstr(m, "<span size=\"large\" weight=\"bold\">name</span>\n"));
+  g_assert_nonnull(strstr(m, "Text with <tt>code</tt> and <b>bold</b> &amp; &lt;angle&gt; a*b `lone.\n"));
+  g_assert_nonnull(strstr(m, "<b>Quality</b>\n"));
+  g_assert_nonnull(strstr(m, "<b>Tatoeba</b> · BLEU: 30.14\n<b>news</b> · BLEU: <b>11.04</b>\n"));
+  g_assert_null(strstr(m, "---"));
+  g_assert_nonnull(strstr(m, "<tt><small>run --x &lt;y&gt;</small></tt>\nend"));
+  g_assert_null(strstr(m, "```"));
+  g_autofree char *none = lens_card_markup(NULL);
+  g_assert_cmpstr(none, ==, "");
+  g_autofree char *models = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", NULL);
+  const char *folders[] = {models};
+  const gboolean user[] = {FALSE};
+  g_autoptr(GPtrArray) all = lens_models_scan(folders, user, 1);
+  g_assert_cmpuint(all->len, >, 10);
+  for (guint i = 0; i < all->len; i++) {
+    const LensModelEntry *e = g_ptr_array_index(all, i);
+    g_autofree char *card = lens_card_markup(e->card);
+    GError *error = NULL;
+    char *text = NULL;
+    if (!pango_parse_markup(card, -1, 0, NULL, &text, NULL, &error)) g_test_message("%s: %s", e->name, error->message);
+    g_assert_no_error(error);
+    g_assert_null(strstr(text, "```"));
+    g_free(text);
+  }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   gui_show_page(&window, "translate"); /* the first page: shown already */
@@ -895,6 +931,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/gui/translate/switch-model-and-view", test_switch_model_and_view);
   g_test_add_func("/gui/translate/model-beam", test_model_beam);
   g_test_add_func("/gui/translate/model-facts", test_model_facts);
+  g_test_add_func("/gui/card-markup", test_card_markup);
   g_test_add_func("/gui/translate/export", test_export);
   g_test_add_func("/gui/translate/zoom-long-sentence", test_zoom_long_sentence);
   g_test_add_func("/gui/translate/compare", test_compare);

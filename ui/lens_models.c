@@ -2,6 +2,7 @@
 #include "lens_models.h"
 
 #include <cjson/cJSON.h>
+#include <string.h>
 
 #include "attn_model_dir.h"
 
@@ -208,4 +209,127 @@ gboolean lens_model_slot_choose(LensModelSlot *slot, const char *path) {
 void lens_model_slot_clear(LensModelSlot *slot) {
   g_clear_pointer(&slot->model, lens_model_ref_release);
   g_clear_pointer(&slot->path, g_free);
+}
+
+/* ---- the card as Pango markup ---- */
+
+/* Appends text escaped for markup, with `code` as monospace and **bold** as bold where the
+ * marker has a partner on the line (a lone marker stays as written). */
+static void append_inline(GString *out, const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    const char *mark = s[i] == '`' ? "`" : (s[i] == '*' && i + 1 < n && s[i + 1] == '*') ? "**" : NULL;
+    if (mark) {
+      size_t m = strlen(mark);
+      const char *end = g_strstr_len(s + i + m, (gssize)(n - i - m), mark);
+      if (end && end > s + i + m) {
+        g_autofree char *inner = g_markup_escape_text(s + i + m, end - (s + i + m));
+        g_string_append_printf(out, m == 1 ? "<tt>%s</tt>" : "<b>%s</b>", inner);
+        i = (size_t)(end - s) + m;
+        continue;
+      }
+    }
+    size_t j = i + 1;
+    while (j < n && s[j] != '`' && s[j] != '*') j++;
+    g_autofree char *plain = g_markup_escape_text(s + i, (gssize)(j - i));
+    g_string_append(out, plain);
+    i = j;
+  }
+}
+
+/* A table row's cells, trimmed, without the outer pipes. */
+static GPtrArray *table_cells(const char *line) {
+  GPtrArray *cells = g_ptr_array_new_with_free_func(g_free);
+  g_autofree char *copy = g_strdup(line);
+  g_strstrip(copy);
+  char *start = copy + (copy[0] == '|');
+  size_t len = strlen(start);
+  if (len && start[len - 1] == '|') start[len - 1] = '\0';
+  g_auto(GStrv) parts = g_strsplit(start, "|", -1);
+  for (int i = 0; parts[i]; i++) g_ptr_array_add(cells, g_strdup(g_strstrip(parts[i])));
+  return cells;
+}
+
+static gboolean is_separator_row(GPtrArray *cells) {
+  for (guint i = 0; i < cells->len; i++) {
+    const char *c = g_ptr_array_index(cells, i);
+    if (!*c || strspn(c, "-: ") != strlen(c)) return FALSE;
+  }
+  return cells->len > 0;
+}
+
+/* Lines [first, last) of a table, one paragraph per row, which wraps in a narrow card where
+ * padded columns would not: the first cell in bold, then "column: value" for the others,
+ * named by the header row (the one above |---|; without one, the values alone). */
+static void append_table(GString *out, char **lines, int first, int last) {
+  GPtrArray *header = NULL;
+  for (int i = first; i < last; i++) {
+    GPtrArray *cells = table_cells(lines[i]);
+    if (i == first && i + 1 < last) {
+      GPtrArray *next = table_cells(lines[i + 1]);
+      gboolean sep = is_separator_row(next);
+      g_ptr_array_unref(next);
+      if (sep) {
+        header = cells;
+        i++;
+        continue;
+      }
+    }
+    if (is_separator_row(cells)) {
+      g_ptr_array_unref(cells);
+      continue;
+    }
+    for (guint c = 0; c < cells->len; c++) {
+      const char *cell = g_ptr_array_index(cells, c);
+      if (c == 0) {
+        g_string_append(out, "<b>");
+        append_inline(out, cell, strlen(cell));
+        g_string_append(out, "</b>");
+        continue;
+      }
+      g_string_append(out, " · ");
+      const char *name = header && c < header->len ? g_ptr_array_index(header, c) : NULL;
+      if (name && *name) {
+        append_inline(out, name, strlen(name));
+        g_string_append(out, ": ");
+      }
+      append_inline(out, cell, strlen(cell));
+    }
+    g_string_append_c(out, '\n');
+    g_ptr_array_unref(cells);
+  }
+  if (header) g_ptr_array_unref(header);
+}
+
+char *lens_card_markup(const char *md) {
+  GString *out = g_string_new(NULL);
+  g_auto(GStrv) lines = g_strsplit(md ? md : "", "\n", -1);
+  int n = (int)g_strv_length(lines);
+  gboolean code = FALSE;
+  for (int i = 0; i < n; i++) {
+    const char *l = lines[i];
+    if (g_str_has_prefix(l, "```")) {
+      code = !code;
+      continue;
+    }
+    if (code) {
+      g_autofree char *esc = g_markup_escape_text(l, -1);
+      g_string_append_printf(out, "<tt><small>%s</small></tt>\n", esc);
+    } else if (l[0] == '|') {
+      int j = i;
+      while (j < n && lines[j][0] == '|') j++;
+      append_table(out, lines, i, j);
+      i = j - 1;
+    } else if (g_str_has_prefix(l, "# ") || g_str_has_prefix(l, "## ") || g_str_has_prefix(l, "### ")) {
+      const char *t = strchr(l, ' ') + 1;
+      g_string_append(out, l[1] == ' ' ? "<span size=\"large\" weight=\"bold\">" : "<b>");
+      append_inline(out, t, strlen(t));
+      g_string_append(out, l[1] == ' ' ? "</span>\n" : "</b>\n");
+    } else {
+      append_inline(out, l, strlen(l));
+      if (i + 1 < n) g_string_append_c(out, '\n');
+    }
+  }
+  while (out->len && out->str[out->len - 1] == '\n') g_string_truncate(out, out->len - 1);
+  return g_string_free(out, FALSE);
 }

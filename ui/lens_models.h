@@ -29,6 +29,11 @@ char *lens_models_user_dir(void);
 /* Reads one model directory's config and card; NULL with error set if it is not usable. */
 LensModelEntry *lens_model_entry_read(const char *path, gboolean user, GError **error);
 
+/* A model card (MODEL.md, or the facts above it) as Pango markup: headings in bold, `code` and
+ * fenced blocks in monospace, **bold**, each table row as one line ("first cell · column:
+ * value · ..."), so it wraps; everything else escaped as plain text. Caller frees. */
+char *lens_card_markup(const char *md);
+
 /* Every usable model in the folders (NULL entries are skipped), sorted by task, language pair
  * and name. */
 GPtrArray *lens_models_scan(const char *const *folders, const gboolean *user_flags, int n_folders);

@@ -98,7 +98,8 @@ static void busy_changed(gpointer page) {
 static void model_chosen(LensPage *self, const LensModelEntry *e) {
   LensPagePrivate *priv = private_of(self);
   if (lens_model_slot_choose(&priv->slot, e->path)) busy_changed(self);
-  gtk_label_set_text(GTK_LABEL(priv->card_label), e->card ? e->card : "This model has no MODEL.md.");
+  g_autofree char *card = lens_card_markup(e->card ? e->card : "This model has no MODEL.md.");
+  gtk_label_set_markup(GTK_LABEL(priv->card_label), card);
   gtk_widget_set_tooltip_text(priv->chooser, e->path);
   if (LENS_PAGE_GET_CLASS(self)->model_selected) LENS_PAGE_GET_CLASS(self)->model_selected(self, e);
 }
@@ -171,7 +172,15 @@ static void bind_row(GtkSignalListItemFactory *f, GtkListItem *item, gpointer da
   gtk_widget_set_visible(domain, e && e->domain);
 }
 
-/* The model card: the facts and MODEL.md in a popover. */
+static gboolean card_unselect(gpointer label) {
+  gtk_label_select_region(GTK_LABEL(label), 0, 0);
+  g_object_unref(label);
+  return G_SOURCE_REMOVE;
+}
+
+static void card_shown(GtkWidget *label) { g_idle_add(card_unselect, g_object_ref(label)); }
+
+/* The model card: the facts and MODEL.md in a popover (headings, code and tables set as such). */
 static GtkWidget *card_button_new(GtkWidget **card_label) {
   GtkWidget *label = *card_label = gtk_label_new("");
   gtk_label_set_wrap(GTK_LABEL(label), TRUE);
@@ -185,6 +194,8 @@ static GtkWidget *card_button_new(GtkWidget **card_label) {
   gtk_scrolled_window_set_propagate_natural_width(GTK_SCROLLED_WINDOW(scroll), TRUE);
   GtkWidget *pop = gtk_popover_new();
   gtk_popover_set_child(GTK_POPOVER(pop), scroll);
+  /* a selectable label selects all its text when the opening popover focuses it */
+  g_signal_connect_swapped(pop, "show", G_CALLBACK(card_shown), label);
   GtkWidget *b = gtk_menu_button_new();
   gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "dialog-information-symbolic");
   gtk_menu_button_set_popover(GTK_MENU_BUTTON(b), pop);
