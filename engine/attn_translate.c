@@ -52,6 +52,38 @@ static void tf_run_free(void *run) { attn_tf_run_free(run); }
 static attn_s2s tf_s2s(void *run) { return attn_tf_run_s2s(run); }
 static void tf_free(void *model) { attn_transformer_free(model); }
 
+/* Attention rollout (Abnar & Zuidema 2020) over the encoder's layers: with A_l the mean of
+ * layer l's heads, R = Â_L ... Â_1 where Â_l = (A_l + I) / 2 (the residual connection, which
+ * carries half the signal). Row i says how much of the source tokens the top layer's position
+ * i has mixed in, through every path; rows sum to 1. enc is [layers][heads][S][S]. */
+static attn_status add_rollout(attn_trace *t, const float *enc, int layers, int heads, int S, attn_error *err) {
+  size_t SS = (size_t)S * S;
+  double *r = malloc(SS * sizeof(double)), *a = malloc(SS * sizeof(double)), *next = malloc(SS * sizeof(double));
+  float *out = malloc(SS * sizeof(float) + 1);
+  attn_status st = r && a && next && out ? ATTN_OK : attn_error_set(err, ATTN_E_NOMEM, "out of memory");
+  for (size_t k = 0; st == ATTN_OK && k < SS; k++) r[k] = k / S == k % S;
+  for (int l = 0; st == ATTN_OK && l < layers; l++) {
+    for (size_t k = 0; k < SS; k++) {
+      double sum = 0;
+      for (int h = 0; h < heads; h++) sum += enc[((size_t)l * heads + h) * SS + k];
+      a[k] = 0.5 * sum / heads + 0.5 * (k / S == k % S);
+    }
+    for (int i = 0; i < S; i++)
+      for (int j = 0; j < S; j++) {
+        double v = 0;
+        for (int m = 0; m < S; m++) v += a[(size_t)i * S + m] * r[(size_t)m * S + j];
+        next[(size_t)i * S + j] = v;
+      }
+    double *tmp = r;
+    r = next, next = tmp;
+  }
+  for (size_t k = 0; st == ATTN_OK && k < SS; k++) out[k] = (float)r[k];
+  if (st == ATTN_OK && !attn_trace_add_map(t, "encoder rollout (all layers)", ATTN_MAP_ENCODER, -1, -1, S, S, out))
+    st = attn_error_set(err, ATTN_E_NOMEM, "out of memory");
+  free(r), free(a), free(next), free(out);
+  return st;
+}
+
 static attn_status tf_self_maps(const void *model, void *run, attn_trace *t, const int32_t *out, int n,
                                 attn_error *err) {
   const attn_tf_dims *D = attn_transformer_dims(model);
@@ -64,6 +96,8 @@ static attn_status tf_self_maps(const void *model, void *run, attn_trace *t, con
       if (!attn_trace_add_map(t, name, ATTN_MAP_ENCODER, l, h, S, S, enc + ((size_t)l * D->enc_heads + h) * S * S))
         return attn_error_set(err, ATTN_E_NOMEM, "out of memory");
     }
+  attn_status rolled = add_rollout(t, enc, D->enc_layers, D->enc_heads, S, err);
+  if (rolled != ATTN_OK) return rolled;
   /* decoder self-attention: replay the chosen output through the run (the source
    * encoding stays; hypothesis 0's cache is overwritten step by step) */
   int maps = D->dec_layers * D->dec_heads, max_len = attn_tf_run_s2s(run).max_len;

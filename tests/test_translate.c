@@ -48,7 +48,7 @@ static void test_beam_and_self(void) {
     enc += tr->maps[m].kind == ATTN_MAP_ENCODER;
     dec += tr->maps[m].kind == ATTN_MAP_DECODER;
   }
-  g_assert_cmpint(enc, ==, 4);
+  g_assert_cmpint(enc, ==, 5); /* 2 layers x 2 heads and their rollout */
   g_assert_cmpint(dec, ==, 4);
   int d = attn_trace_find_map(tr, "decoder layer 1 head 1");
   g_assert_cmpint(d, >=, 0);
@@ -62,6 +62,53 @@ static void test_beam_and_self(void) {
   free(json);
   attn_trace_free(back);
   attn_trace_free(tr);
+  attn_translator_free(t);
+}
+
+/* The encoder rollout map equals (A_2 + I)/2 . (A_1 + I)/2 computed here from the trace's own
+ * per-head maps (A_l the mean of layer l's heads, a plain float loop in the other order of
+ * evaluation: left to right), and it survives JSON. */
+static void test_rollout(void) {
+  attn_translator *t = golden_translator("transformer-tiny");
+  const char *texts[] = {"bad cafe", "abc dag fe", "a"};
+  for (size_t x = 0; x < G_N_ELEMENTS(texts); x++) {
+    attn_trace *tr = golden_translate(t, texts[x], 1, 1);
+    int S = tr->source.n, r = attn_trace_find_map(tr, "encoder rollout (all layers)");
+    g_assert_cmpint(r, >=, 0);
+    g_assert_cmpint(tr->maps[r].kind, ==, ATTN_MAP_ENCODER);
+    g_autofree double *a1 = g_new0(double, S * S), *a2 = g_new0(double, S * S);
+    for (int l = 1; l <= 2; l++)
+      for (int h = 1; h <= 2; h++) {
+        g_autofree char *name = g_strdup_printf("encoder layer %d head %d", l, h);
+        int m = attn_trace_find_map(tr, name);
+        g_assert_cmpint(m, >=, 0);
+        for (int k = 0; k < S * S; k++) (l == 1 ? a1 : a2)[k] += 0.25 * tr->maps[m].weights[k] + (k / S == k % S ? 0.25 : 0);
+      }
+    /* with two heads: (mean + I)/2 = 0.25 (h1 + h2) + 0.5 I, the I added once per head above */
+    double worst = 0;
+    for (int i = 0; i < S; i++) {
+      double row = 0;
+      for (int j = 0; j < S; j++) {
+        double v = 0;
+        for (int m = 0; m < S; m++) v += a2[i * S + m] * a1[m * S + j];
+        worst = fmax(worst, fabs(v - tr->maps[r].weights[i * S + j]));
+        row += tr->maps[r].weights[i * S + j];
+      }
+      g_assert_cmpfloat_with_epsilon(row, 1.0, 1e-5);
+    }
+    g_assert_cmpfloat(worst, <, 1e-6);
+    char *json = attn_trace_to_json(tr, 0);
+    attn_error err = {0};
+    attn_trace *back = attn_trace_from_json(json, strlen(json), &err);
+    g_assert_nonnull(back);
+    int rb = attn_trace_find_map(back, "encoder rollout (all layers)");
+    g_assert_cmpint(rb, >=, 0);
+    g_assert_cmpint(back->maps[rb].kind, ==, ATTN_MAP_ENCODER);
+    g_assert_cmpint(back->maps[rb].layer, ==, -1);
+    free(json);
+    attn_trace_free(back);
+    attn_trace_free(tr);
+  }
   attn_translator_free(t);
 }
 
@@ -274,5 +321,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/engine/translate/bad-input", test_bad_input);
   g_test_add_func("/engine/translate/no-eos", test_no_eos);
   g_test_add_func("/engine/translate/length-penalty", test_length_penalty);
+  g_test_add_func("/engine/translate/encoder-rollout", test_rollout);
   return g_test_run();
 }
