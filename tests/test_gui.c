@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gui_util.h"
+#include "lens_page_util.h"
 #include "lens_quality_dialog.h"
 #include "lens_window.h"
 #include "quality.h"
@@ -324,7 +325,8 @@ static gboolean cell_is(gpointer target) {
 #define LONG_SENTENCE "abc dag fe bad cafe fed abc dag fe bad cafe fed abc dag fe bad cafe fed " \
                       "abc dag fe bad cafe fed abc dag fe bad cafe fed"
 
-/* A 30-word sentence: labels stay legible (the view scrolls instead of shrinking), Ctrl+plus and
+/* A 30-word sentence, wider than the view at zoom 1: labels stay legible (the view scrolls
+ * instead of shrinking), Ctrl+plus and
  * Ctrl+minus zoom, Ctrl+0 fits, the layout follows the zoom, and exports use it. */
 static void test_zoom_long_sentence(void) {
   type_text(LONG_SENTENCE);
@@ -337,6 +339,11 @@ static void test_zoom_long_sentence(void) {
                  gtk_widget_get_height(GTK_WIDGET(view)));
   g_assert_cmpint(l->cols, >=, 30);
   g_assert_cmpfloat(lens_trace_view_get_zoom(view), ==, 0); /* fit mode */
+  double w_1, h_1;
+  LensRenderOptions o1 = *lens_trace_view_get_options(view);
+  o1.zoom = 1;
+  lens_render_size(lens_trace_view_get_trace(view), &o1, &w_1, &h_1);
+  g_assert_cmpfloat(w_1, >, gtk_widget_get_width(GTK_WIDGET(view))); /* the case this test is about */
   g_assert_cmpfloat(lens_trace_view_get_scale(view), >=, LENS_LEGIBLE_ZOOM - 1e-9);
   g_assert_cmpfloat(l->cell_w, >=, 22 * LENS_LEGIBLE_ZOOM - 0.01); /* labels of >= 9 pt fit a cell */
   assert_cells_drawn(view);
@@ -921,6 +928,30 @@ static void test_card_markup(void) {
   }
 }
 
+/* A dropdown of sentence-long items (the beam's hypotheses) keeps the toolbar narrow: its
+ * button ellipsizes the chosen item; a plain dropdown grows with it. */
+static void test_short_dropdown(void) {
+  const char *item = "1 · -0.41 · Die Vereinbarung auf dem europäischen Wirtschaftsraum wurde im August 1992 unterzeichnet.";
+  GtkStringList *a = NULL, *b = NULL;
+  GtkWidget *plain = lens_page_dropdown(&a, NULL), *brief = lens_page_dropdown_short(&b, 22);
+  gtk_string_list_append(a, item);
+  gtk_string_list_append(b, item);
+  GtkWidget *win = gtk_window_new(), *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append(GTK_BOX(box), plain);
+  gtk_box_append(GTK_BOX(box), brief);
+  gtk_window_set_child(GTK_WINDOW(win), box);
+  gtk_window_present(GTK_WINDOW(win));
+  for (int i = 0; i < 50; i++) while (g_main_context_iteration(NULL, FALSE)) {}
+  int nat_plain = 0, nat_brief = 0;
+  gtk_widget_measure(plain, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &nat_plain, NULL, NULL);
+  gtk_widget_measure(brief, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &nat_brief, NULL, NULL);
+  g_test_message("natural width: plain %d px, short %d px", nat_plain, nat_brief);
+  g_assert_cmpint(nat_brief, <, 320);
+  g_assert_cmpint(nat_plain, >, 2 * nat_brief);
+  g_assert_cmpuint(gtk_drop_down_get_selected(GTK_DROP_DOWN(brief)), ==, 0);
+  gtk_window_destroy(GTK_WINDOW(win));
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   gui_show_page(&window, "translate"); /* the first page: shown already */
@@ -932,6 +963,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/gui/translate/model-beam", test_model_beam);
   g_test_add_func("/gui/translate/model-facts", test_model_facts);
   g_test_add_func("/gui/card-markup", test_card_markup);
+  g_test_add_func("/gui/short-dropdown", test_short_dropdown);
   g_test_add_func("/gui/translate/export", test_export);
   g_test_add_func("/gui/translate/zoom-long-sentence", test_zoom_long_sentence);
   g_test_add_func("/gui/translate/compare", test_compare);

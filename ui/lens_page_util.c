@@ -194,6 +194,38 @@ GtkWidget *lens_page_dropdown(GtkStringList **model, const char *const *items) {
   return gtk_drop_down_new(G_LIST_MODEL(list), NULL);
 }
 
+static void setup_short_label(GtkSignalListItemFactory *f, GtkListItem *item, gpointer chars) {
+  GtkWidget *label = gtk_label_new("");
+  gtk_label_set_xalign(GTK_LABEL(label), 0);
+  if (GPOINTER_TO_INT(chars) > 0) {
+    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+    gtk_label_set_max_width_chars(GTK_LABEL(label), GPOINTER_TO_INT(chars));
+    gtk_label_set_width_chars(GTK_LABEL(label), GPOINTER_TO_INT(chars)); /* not shrunk to "1 · …" */
+  }
+  gtk_list_item_set_child(item, label);
+}
+
+static void bind_short_label(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data) {
+  gtk_label_set_text(GTK_LABEL(gtk_list_item_get_child(item)),
+                     gtk_string_object_get_string(GTK_STRING_OBJECT(gtk_list_item_get_item(item))));
+}
+
+static GtkListItemFactory *label_factory(int max_chars) {
+  GtkListItemFactory *f = gtk_signal_list_item_factory_new();
+  g_signal_connect(f, "setup", G_CALLBACK(setup_short_label), GINT_TO_POINTER(max_chars));
+  g_signal_connect(f, "bind", G_CALLBACK(bind_short_label), NULL);
+  return f;
+}
+
+GtkWidget *lens_page_dropdown_short(GtkStringList **model, int max_chars) {
+  GtkWidget *d = lens_page_dropdown(model, NULL);
+  GtkListItemFactory *button = label_factory(max_chars), *list = label_factory(0);
+  gtk_drop_down_set_factory(GTK_DROP_DOWN(d), button);
+  gtk_drop_down_set_list_factory(GTK_DROP_DOWN(d), list);
+  g_object_unref(button), g_object_unref(list);
+  return d;
+}
+
 void lens_page_init_box(GtkBox *page) {
   gtk_orientable_set_orientation(GTK_ORIENTABLE(page), GTK_ORIENTATION_VERTICAL);
   gtk_box_set_spacing(page, 8);

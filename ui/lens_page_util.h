@@ -76,6 +76,9 @@ char *lens_page_export_path(const char *path);
 GtkWidget *lens_page_labelled(const char *label, GtkWidget *w);
 /* A drop-down over a new string list of items (may be NULL); *model receives the list if asked. */
 GtkWidget *lens_page_dropdown(GtkStringList **model, const char *const *items);
+/* The same (empty), its button ellipsizing the chosen item at max_chars characters while the
+ * list shows each item whole: for items as long as a sentence, which would widen a toolbar. */
+GtkWidget *lens_page_dropdown_short(GtkStringList **model, int max_chars);
 /* The vertical box, spacing and margins every page has. */
 void lens_page_init_box(GtkBox *page);
 gboolean lens_page_is_blank(const char *text);

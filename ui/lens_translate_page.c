@@ -521,7 +521,7 @@ static GtkWidget *display_menu(LensTranslatePage *self) {
 }
 
 static void build_toolbar(LensTranslatePage *self) {
-  GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 10);
   gtk_widget_add_css_class(bar, "toolbar");
   GtkWidget *views = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_widget_add_css_class(views, "linked");
@@ -536,7 +536,7 @@ static void build_toolbar(LensTranslatePage *self) {
   const char *maps[] = {"viridis", "magma", "cividis", "greys", NULL};
   self->cmap_dropdown = lens_page_dropdown(NULL, maps);
   self->beam_spin = gtk_spin_button_new_with_range(1, 8, 1);
-  self->hyp_dropdown = lens_page_dropdown(&self->hyp_names, NULL);
+  self->hyp_dropdown = lens_page_dropdown_short(&self->hyp_names, 22);
   gtk_widget_set_visible(self->hyp_dropdown, FALSE);
   self->words_check = gtk_check_button_new_with_label("Words");
   gtk_widget_set_tooltip_text(self->words_check, "Merge sub-word pieces into words: attention summed over a word's source pieces, averaged over its output pieces");
@@ -544,7 +544,8 @@ static void build_toolbar(LensTranslatePage *self) {
   self->self_check = gtk_check_button_new_with_label("Self-attention");
   gtk_widget_set_tooltip_text(self->self_check, "Also compute the encoder's and decoder's self-attention maps");
   GtkWidget *items[] = {views, lens_page_labelled("Map", self->map_dropdown), self->heads_toggle, lens_page_labelled("Colours", self->cmap_dropdown),
-                        lens_page_labelled("Beam", self->beam_spin), self->hyp_dropdown, self->words_check, display_menu(self)};
+                        lens_page_labelled("Beam", self->beam_spin), self->words_check, display_menu(self),
+                        self->hyp_dropdown}; /* last: a long hypothesis must not push the toggles out of view */
   for (size_t i = 0; i < G_N_ELEMENTS(items); i++) gtk_box_append(GTK_BOX(bar), items[i]);
   build_step_controls(self, bar, views);
   GtkWidget *scroll = gtk_scrolled_window_new();
