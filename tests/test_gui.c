@@ -210,6 +210,14 @@ static void test_model_beam(void) {
   g_assert_true(wait_for(page_idle, page()));
 }
 
+/* Every model in data/models, as the chooser lists them. */
+static GPtrArray *shipped_models(void) {
+  g_autofree char *dir = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", NULL);
+  const char *folders[] = {dir};
+  const gboolean user[] = {FALSE};
+  return lens_models_scan(folders, user, 1);
+}
+
 /* The chooser and card read the optional attnlens keys (domain, training data, scores) and
  * group translation models by language pair; a config without them still works. */
 static void test_model_facts(void) {
@@ -267,10 +275,7 @@ static void test_model_facts(void) {
     lens_model_entry_free(g);
   }
   /* the chooser lists each pair's everyday models before its image-description ones */
-  g_autofree char *shipped_dir = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", NULL);
-  const char *folders[] = {shipped_dir};
-  const gboolean user[] = {FALSE};
-  g_autoptr(GPtrArray) all = lens_models_scan(folders, user, 1);
+  g_autoptr(GPtrArray) all = shipped_models();
   int seen_images = 0, everyday = 0;
   for (guint i = 0; i < all->len; i++) {
     const LensModelEntry *m = g_ptr_array_index(all, i);
@@ -911,10 +916,7 @@ static void test_card_markup(void) {
   g_assert_null(strstr(m, "```"));
   g_autofree char *none = lens_card_markup(NULL);
   g_assert_cmpstr(none, ==, "");
-  g_autofree char *models = g_build_filename(g_getenv("ATTN_SOURCE_DIR"), "data", "models", NULL);
-  const char *folders[] = {models};
-  const gboolean user[] = {FALSE};
-  g_autoptr(GPtrArray) all = lens_models_scan(folders, user, 1);
+  g_autoptr(GPtrArray) all = shipped_models();
   g_assert_cmpuint(all->len, >, 10);
   for (guint i = 0; i < all->len; i++) {
     const LensModelEntry *e = g_ptr_array_index(all, i);
